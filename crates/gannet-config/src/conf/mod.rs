@@ -1,0 +1,1 @@
+//! The NATS config file format (skeleton).

@@ -1,0 +1,1 @@
+//! Writing server operations (skeleton).

@@ -1,0 +1,17 @@
+//! The NATS client protocol as bytes: what a client sends ([`ClientOp`], read by
+//! [`Parser`]) and what the server writes back ([`encode`]), plus the subject rules
+//! ([`subject`]). Mirrors nats-server's `parser.go` without its coupling to the client:
+//! this crate knows nothing of sockets, tokio, accounts, auth or configuration.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![deny(unreachable_pub)]
+
+pub mod encode;
+mod error;
+mod op;
+mod parser;
+pub mod subject;
+
+pub use error::ParseError;
+pub use op::ClientOp;
+pub use parser::{Limits, Parser};

@@ -1,0 +1,1 @@
+//! Subject rules (skeleton).

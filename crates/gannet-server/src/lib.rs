@@ -1,0 +1,1 @@
+//! Gannet server runtime (skeleton).
