@@ -8,4 +8,6 @@
 pub mod conf;
 pub mod options;
 
-pub use options::{ConfigError, ConfigErrors, Options};
+pub use options::{
+    from_map, load_file, load_str, ConfigError, ConfigErrors, Loaded, Options, WriteTimeoutPolicy,
+};

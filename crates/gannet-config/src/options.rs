@@ -1,6 +1,18 @@
-//! Typed server options and their defaults (mirrors nats-server's `opts.go`).
-use std::path::PathBuf;
+//! Typed server options and their defaults, and loading them from a config
+//! file (mirrors nats-server's `opts.go`). [`load_file`] / [`load_str`] parse
+//! the file with [`crate::conf`], map every top-level key onto [`Options`]
+//! and validate the result, reporting every error at once; keys of features
+//! Gannet does not have yet come back as warnings.
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::conf;
+
+mod convert;
+mod keys;
+mod unsupported;
+
+pub use unsupported::UNSUPPORTED_KEYS;
 
 /// Default client port.
 pub const DEFAULT_PORT: i32 = 4222;
@@ -22,32 +34,79 @@ pub const DEFAULT_PING_MAX: u32 = 2;
 pub const DEFAULT_WRITE_DEADLINE: Duration = Duration::from_secs(10);
 /// Default time a client has to send CONNECT when authentication is required.
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default time lame duck mode spreads client disconnects over.
+pub const DEFAULT_LAME_DUCK_DURATION: Duration = Duration::from_secs(120);
+/// Default wait after entering lame duck mode before the first client is closed.
+pub const DEFAULT_LAME_DUCK_GRACE_PERIOD: Duration = Duration::from_secs(10);
+/// Shortest lame duck duration the config accepts.
+pub const MIN_LAME_DUCK_DURATION: Duration = Duration::from_secs(30);
+/// Default number of closed connections remembered for monitoring.
+pub const DEFAULT_MAX_CLOSED_CLIENTS: usize = 10_000;
+/// Default URL prefix of the monitoring endpoints.
+pub const DEFAULT_HTTP_BASE_PATH: &str = "/";
+
+/// What to do with a client whose writes hit `write_deadline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteTimeoutPolicy {
+    /// The server's default for the connection kind (clients are closed).
+    #[default]
+    Default,
+    Close,
+    Retry,
+}
 
 /// Everything the server needs to start, after the file and the flags are merged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     /// The file these options came from, if any.
     pub config_file: Option<PathBuf>,
+    /// Bind address (`host`, `net`, or the host part of `listen`).
     pub host: String,
     /// Client port; `-1` picks a random free port (RANDOM_PORT), `0` means the default.
     pub port: i32,
+    /// `None` = use the server id.
     pub server_name: Option<String>,
+    /// Client URL advertised to other servers and in INFO `connect_urls` (`client_advertise`).
+    pub client_advertise: Option<String>,
     pub max_payload: usize,
     pub max_control_line: usize,
     pub max_pending: usize,
+    /// Most client connections. A config value of 0 or less gives 0, which
+    /// (as in nats-server) refuses every client.
     pub max_connections: usize,
     /// Subscriptions per connection; 0 = unlimited.
     pub max_subscriptions: usize,
+    /// Most tokens in a subscription subject; 0 = unlimited (`max_sub_tokens`, 1..=255).
+    pub max_subscription_tokens: u8,
     pub ping_interval: Duration,
     pub ping_max: u32,
     pub write_deadline: Duration,
+    /// `write_timeout`: `default`, `close` or `retry`.
+    pub write_timeout: WriteTimeoutPolicy,
     pub auth_timeout: Duration,
     pub debug: bool,
     pub trace: bool,
+    /// Trace also system-account traffic (`trace_verbose`; implies `trace`).
+    pub trace_verbose: bool,
+    /// Trace message headers (`trace_headers`; implies `trace`).
+    pub trace_headers: bool,
     pub logtime: bool,
     pub logtime_utc: bool,
+    /// As written; relative paths are relative to the working directory.
     pub log_file: Option<PathBuf>,
+    /// Rotate the log file at this many bytes; 0 = never (`logfile_size_limit`).
+    pub log_size_limit: u64,
+    /// Rotated log files to keep; 0 = all (`logfile_max_num`).
+    pub log_max_files: u64,
+    /// Log to the local syslog (`syslog`).
+    pub syslog: bool,
+    /// Remote syslog address such as `udp://host:514` (`remote_syslog`).
+    pub remote_syslog: Option<String>,
+    /// Longest message payload shown in traces; 0 = all (`max_traced_msg_len`).
+    pub max_traced_msg_len: usize,
+    /// As written; relative paths are relative to the working directory.
     pub pid_file: Option<PathBuf>,
+    /// As written; relative paths are relative to the working directory.
     pub ports_file_dir: Option<PathBuf>,
     /// Monitoring listener host (defaults to `host`).
     pub http_host: Option<String>,
@@ -55,6 +114,20 @@ pub struct Options {
     pub http_port: Option<i32>,
     /// HTTPS monitoring port (parsed; served once TLS lands).
     pub https_port: Option<i32>,
+    /// URL prefix of the monitoring endpoints (`http_base_path`).
+    pub http_base_path: String,
+    /// Time lame duck mode spreads client disconnects over.
+    pub lame_duck_duration: Duration,
+    /// Wait after entering lame duck mode before closing clients.
+    pub lame_duck_grace_period: Duration,
+    /// Do not offer message headers to clients (`no_header_support`).
+    pub no_header_support: bool,
+    /// Closed connections remembered for `/connz?state=closed`.
+    pub max_closed_clients: usize,
+    /// Turn off the subscription match cache (`disable_sublist_cache`).
+    pub disable_sublist_cache: bool,
+    /// Never stall fast producers in front of slow consumers (`no_fast_producer_stall`).
+    pub no_fast_producer_stall: bool,
 }
 
 impl Default for Options {
@@ -64,25 +137,42 @@ impl Default for Options {
             host: DEFAULT_HOST.to_string(),
             port: DEFAULT_PORT,
             server_name: None,
+            client_advertise: None,
             max_payload: DEFAULT_MAX_PAYLOAD,
             max_control_line: DEFAULT_MAX_CONTROL_LINE,
             max_pending: DEFAULT_MAX_PENDING,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_subscriptions: 0,
+            max_subscription_tokens: 0,
             ping_interval: DEFAULT_PING_INTERVAL,
             ping_max: DEFAULT_PING_MAX,
             write_deadline: DEFAULT_WRITE_DEADLINE,
+            write_timeout: WriteTimeoutPolicy::Default,
             auth_timeout: DEFAULT_AUTH_TIMEOUT,
             debug: false,
             trace: false,
+            trace_verbose: false,
+            trace_headers: false,
             logtime: true,
             logtime_utc: false,
             log_file: None,
+            log_size_limit: 0,
+            log_max_files: 0,
+            syslog: false,
+            remote_syslog: None,
+            max_traced_msg_len: 0,
             pid_file: None,
             ports_file_dir: None,
             http_host: None,
             http_port: None,
             https_port: None,
+            http_base_path: DEFAULT_HTTP_BASE_PATH.to_string(),
+            lame_duck_duration: DEFAULT_LAME_DUCK_DURATION,
+            lame_duck_grace_period: DEFAULT_LAME_DUCK_GRACE_PERIOD,
+            no_header_support: false,
+            max_closed_clients: DEFAULT_MAX_CLOSED_CLIENTS,
+            disable_sublist_cache: false,
+            no_fast_producer_stall: false,
         }
     }
 }
@@ -97,7 +187,75 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl ConfigError {
+    pub(crate) fn at(pos: &conf::Pos, message: impl Into<String>) -> Self {
+        ConfigError {
+            file: pos.file.to_string(),
+            line: pos.line,
+            column: pos.column,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<conf::ParseError> for ConfigError {
+    fn from(e: conf::ParseError) -> Self {
+        ConfigError::at(&e.pos, e.message)
+    }
+}
+
 /// Every problem found in a config file (never empty).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
 pub struct ConfigErrors(pub Vec<ConfigError>);
+
+/// Options read from a file, and what was accepted but deserves a mention
+/// (deprecated forms, keys of features Gannet does not have yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub options: Options,
+    pub warnings: Vec<ConfigError>,
+}
+
+/// Reads, parses and validates a config file. `$VARIABLES` fall back to the
+/// process environment; includes resolve against the file's folder.
+pub fn load_file(path: &Path) -> Result<Loaded, ConfigErrors> {
+    let map = conf::parse_file(path).map_err(parse_errors)?;
+    from_map(&map, path)
+}
+
+/// [`load_file`] for text already read: `origin` is the file name errors
+/// report and the folder includes resolve against.
+pub fn load_str(text: &str, origin: &Path) -> Result<Loaded, ConfigErrors> {
+    let map = conf::parse_str(text, origin).map_err(parse_errors)?;
+    from_map(&map, origin)
+}
+
+/// Turns a parsed file into options: every top-level key is applied in the
+/// order written, then the combination is validated.
+pub fn from_map(map: &conf::Map, origin: &Path) -> Result<Loaded, ConfigErrors> {
+    let mut options = Options {
+        config_file: Some(origin.to_path_buf()),
+        ..Options::default()
+    };
+    let mut report = convert::Report::default();
+    for entry in map {
+        keys::apply(&mut options, entry, &mut report);
+    }
+    keys::validate(&options, map, &mut report);
+    if report.errors.is_empty() {
+        Ok(Loaded {
+            options,
+            warnings: report.warnings,
+        })
+    } else {
+        Err(ConfigErrors(report.errors))
+    }
+}
+
+fn parse_errors(errors: Vec<conf::ParseError>) -> ConfigErrors {
+    ConfigErrors(errors.into_iter().map(ConfigError::from).collect())
+}
+
+#[cfg(test)]
+mod tests;

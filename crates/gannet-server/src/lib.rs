@@ -1,1 +1,15 @@
-//! Gannet server runtime (skeleton).
+//! Gannet, a NATS-compatible message server: the runtime behind the
+//! `gannet-server` binary. See `docs/ARCHITECTURE.md` for how the parts fit.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod client;
+pub mod files;
+pub mod info;
+pub mod monitor;
+pub mod server;
+pub mod stats;
+pub mod subscription;
+
+pub use gannet_config::Options;
+pub use server::{RunningServer, Server, StartError};

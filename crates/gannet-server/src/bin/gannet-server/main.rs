@@ -1,0 +1,200 @@
+//! The `gannet-server` binary: reads flags and the config file, sets up logging,
+//! starts the server and maps signals to shutdown. No server logic lives here.
+mod flags;
+mod logging;
+mod signals;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use gannet_config::Options;
+use gannet_server::files::{self, Ports};
+use gannet_server::server::host_port;
+use gannet_server::{info::COMPAT_VERSION, Server};
+use sha2::{Digest, Sha256};
+
+use flags::Flags;
+use logging::LogStyle;
+
+const NAME: &str = "gannet-server";
+
+fn main() -> ExitCode {
+    let args = flags::normalize_args(std::env::args());
+    let flags = match Flags::try_parse_from(args) {
+        Ok(f) => f,
+        Err(e) => e.exit(),
+    };
+    if flags.version {
+        println!("{NAME}: v{}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if flags.help_tls {
+        println!("TLS is not supported yet; see the README's security section once it lands.");
+        return ExitCode::SUCCESS;
+    }
+    if let Some(spec) = &flags.signal {
+        return match signals::send(spec) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{NAME}: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+
+    let (mut opts, mut warnings, digest) = match &flags.config {
+        Some(path) => match load_config(path) {
+            Ok((options, warnings)) => (options, warnings, config_digest(path)),
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{NAME}: {e}");
+                }
+                return ExitCode::FAILURE;
+            }
+        },
+        None => (Options::default(), Vec::new(), None),
+    };
+    warnings.extend(flags.apply(&mut opts));
+
+    if flags.test_config {
+        for w in &warnings {
+            eprintln!("{NAME}: {w}");
+        }
+        if !warnings.is_empty() {
+            return ExitCode::FAILURE;
+        }
+        match (&flags.config, &digest) {
+            (Some(path), Some(d)) => println!(
+                "{NAME}: configuration file {} is valid (sha256:{d})",
+                path.display()
+            ),
+            _ => println!("{NAME}: no configuration file given; the defaults are valid"),
+        }
+        return ExitCode::SUCCESS;
+    }
+
+    let style = LogStyle {
+        time: opts.logtime,
+        utc: opts.logtime_utc,
+    };
+    if let Err(e) = logging::init(style, opts.debug, opts.trace, opts.log_file.as_deref()) {
+        logging::fatal(style, &format!("Error opening log file: {e}"));
+        return ExitCode::FAILURE;
+    }
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            logging::fatal(style, &format!("Error starting the runtime: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(opts, flags.config.as_deref(), digest)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            logging::fatal(style, &format!("{e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the config file: the options and the warnings, or every error.
+fn load_config(path: &Path) -> Result<(Options, Vec<String>), Vec<String>> {
+    match gannet_config::load_file(path) {
+        Ok(loaded) => Ok((
+            loaded.options,
+            loaded.warnings.iter().map(|w| w.to_string()).collect(),
+        )),
+        Err(errors) => Err(errors.0.iter().map(|e| e.to_string()).collect()),
+    }
+}
+
+/// The hex SHA-256 of the config file, as shown by `-t` and `/varz`.
+fn config_digest(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+async fn run(opts: Options, config: Option<&Path>, digest: Option<String>) -> anyhow::Result<()> {
+    tracing::info!("Starting {NAME}");
+    tracing::info!(
+        "  Version:  {} (NATS protocol of nats-server {COMPAT_VERSION})",
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(path) = config {
+        tracing::info!(
+            "Using configuration file: {} (sha256:{})",
+            path.display(),
+            digest.unwrap_or_default()
+        );
+    }
+    let pid_file = opts.pid_file.clone();
+    let ports_dir = opts.ports_file_dir.clone();
+    let host = opts.host.clone();
+    let running = Server::start(opts).await?;
+    tracing::info!("  Name:     {}", running.server.name());
+    tracing::info!("  ID:       {}", running.server.id());
+
+    if let Some(pid_file) = &pid_file {
+        files::write_pid_file(pid_file)
+            .map_err(|e| anyhow::anyhow!("Could not write pidfile: {e}"))?;
+    }
+    let ports_file = match &ports_dir {
+        Some(dir) => {
+            let url_host = if host == "0.0.0.0" || host == "::" {
+                "127.0.0.1".to_string()
+            } else {
+                host.clone()
+            };
+            let ports = Ports {
+                nats: vec![format!(
+                    "nats://{}",
+                    host_port(&url_host, running.client_addr.port())
+                )],
+                monitoring: running
+                    .http_addr
+                    .map(|a| vec![format!("http://{}", host_port(&url_host, a.port()))])
+                    .unwrap_or_default(),
+            };
+            Some(
+                files::write_ports_file(dir, &ports)
+                    .map_err(|e| anyhow::anyhow!("Error writing ports file: {e}"))?,
+            )
+        }
+        None => None,
+    };
+    tracing::info!("Server is ready");
+
+    loop {
+        match signals::next().await? {
+            signals::Request::Shutdown(name) => {
+                tracing::info!("Trapped \"{name}\" signal");
+                break;
+            }
+            signals::Request::LameDuck => {
+                tracing::info!("Entering lame duck mode, stop accepting new clients");
+                break;
+            }
+            signals::Request::Reload => {
+                tracing::warn!("Reloading the configuration is not supported yet");
+            }
+            signals::Request::ReopenLog => {
+                tracing::info!("Reopening the log file is not needed: it is opened in append mode");
+            }
+        }
+    }
+    running.shutdown().await;
+    if let Some(path) = ports_file {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}

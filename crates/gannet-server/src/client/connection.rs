@@ -1,0 +1,481 @@
+//! The connection task: reads the client's bytes, parses operations and acts on
+//! them; keeps the client alive with PINGs; and closes it cleanly, flushing what
+//! was queued (nats-server's `readLoop`, `processConnect`, `processSub`, ...).
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use gannet_proto::{encode, subject, ClientOp, Limits, Parser, ParseError};
+use rustc_hash::FxHashMap;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::time::Instant;
+
+use super::cache::MatchCache;
+use super::connect::ConnectOptions;
+use super::{ClientShared, CloseReason};
+use crate::accounts::Account;
+use crate::info::ServerInfo;
+use crate::server::Server;
+use crate::stats::BatchStats;
+use crate::subscription::{SubRef, Subscription};
+
+/// First size of a connection's read buffer; it grows with the traffic.
+const READ_BUF_START: usize = 512;
+/// A read buffer at least this large that sees only small reads shrinks back.
+const READ_BUF_SHRINK_ABOVE: usize = 64 * 1024;
+/// The first server PING comes no later than this after the connection starts.
+const FIRST_PING_MAX: Duration = Duration::from_secs(2);
+
+/// Runs one client connection until it closes.
+pub async fn serve<R, W>(server: Arc<Server>, reader: R, writer: W, addr: SocketAddr)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let opts = server.options();
+    let cid = server.next_client_id();
+    let shared = Arc::new(ClientShared::new(cid, addr, opts.max_pending));
+    let prefix = format!("{addr} - cid:{cid}");
+    tracing::debug!("{prefix} - Client connection created");
+
+    let info = server.info().for_client(cid, addr.ip().to_string());
+    let mut first = BytesMut::new();
+    encode::write_info(&mut first, &info.to_json());
+    shared.outbound.send_now(&first);
+
+    let write_deadline = opts.write_deadline;
+    let writer_shared = shared.clone();
+    let writer_task =
+        tokio::spawn(async move { writer_shared.outbound.run_writer(writer, write_deadline).await });
+
+    let over_limit = server.register(shared.clone()) > opts.max_connections;
+    let reason = if over_limit {
+        tracing::error!("{prefix} - Maximum connections exceeded");
+        shared.outbound.send_now(&err_line("maximum connections exceeded"));
+        CloseReason::MaxConnectionsExceeded
+    } else {
+        let mut conn = Connection::new(server.clone(), shared.clone(), prefix.clone(), info);
+        let reason = conn.run(reader).await;
+        conn.remove_all_subscriptions();
+        reason
+    };
+    shared.outbound.close(reason);
+    if reason.is_slow_consumer() {
+        // Nothing more is owed to a slow consumer; a write stuck on its full socket
+        // must not hold the connection open.
+        writer_task.abort();
+        if reason == CloseReason::SlowConsumerWriteDeadline {
+            server.stats().slow_consumers.fetch_add(1, Ordering::Relaxed);
+        }
+    } else {
+        // Let the writer flush what is queued (a final -ERR), within the write deadline.
+        let _ = tokio::time::timeout(write_deadline + Duration::from_secs(1), writer_task).await;
+    }
+    server.unregister(cid);
+    tracing::debug!("{prefix} - Client connection closed: {reason}");
+}
+
+fn err_line(text: &str) -> BytesMut {
+    let mut b = BytesMut::new();
+    encode::write_err(&mut b, text);
+    b
+}
+
+/// The read side of one client: its parser, options and per-batch state.
+pub(super) struct Connection {
+    pub(super) server: Arc<Server>,
+    pub(super) shared: Arc<ClientShared>,
+    pub(super) account: Arc<Account>,
+    pub(super) prefix: String,
+    pub(super) opts: ConnectOptions,
+    info: ServerInfo,
+    connected: bool,
+    sent_connect_info: bool,
+    parser: Parser,
+    pub(super) cache: MatchCache,
+    /// Clients given data during this read batch; woken at its end.
+    pub(super) touched: FxHashMap<u64, Arc<ClientShared>>,
+    /// Receivers whose queues this batch filled past the stall mark.
+    pub(super) stalled: Vec<Arc<ClientShared>>,
+    pub(super) batch: BatchStats,
+    pub(super) rng: u64,
+    max_subscriptions: usize,
+    pings_out: u32,
+    first_ping_sent: bool,
+    last_in: Instant,
+}
+
+impl Connection {
+    fn new(
+        server: Arc<Server>,
+        shared: Arc<ClientShared>,
+        prefix: String,
+        info: ServerInfo,
+    ) -> Connection {
+        let opts = server.options();
+        let limits = Limits {
+            max_control_line: opts.max_control_line,
+            max_payload: opts.max_payload,
+        };
+        Connection {
+            account: server.global_account(),
+            rng: shared.cid.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            shared,
+            prefix,
+            opts: ConnectOptions::default(),
+            info,
+            connected: false,
+            sent_connect_info: false,
+            parser: Parser::new(limits),
+            cache: MatchCache::default(),
+            touched: FxHashMap::default(),
+            stalled: Vec::new(),
+            batch: BatchStats::default(),
+            max_subscriptions: opts.max_subscriptions,
+            pings_out: 0,
+            first_ping_sent: false,
+            last_in: Instant::now(),
+            server,
+        }
+    }
+
+    /// Reads and handles operations until the connection must close.
+    async fn run<R: AsyncRead + Unpin>(&mut self, mut reader: R) -> CloseReason {
+        let opts = self.server.options();
+        let ping_interval = opts.ping_interval;
+        let mut next_ping = Instant::now() + ping_interval.min(FIRST_PING_MAX);
+        let mut closed = self.shared.outbound.subscribe_close();
+        let mut shutdown = self.server.shutdown_signal();
+        let mut buf = BytesMut::with_capacity(READ_BUF_START);
+        loop {
+            if buf.capacity() - buf.len() < READ_BUF_START / 2 {
+                buf.reserve(buf.capacity().max(READ_BUF_START));
+            }
+            tokio::select! {
+                biased;
+                _ = closed.changed() => {
+                    return closed.borrow().unwrap_or(CloseReason::ClientClosed);
+                }
+                _ = shutdown.changed() => return CloseReason::ServerShutdown,
+                read = reader.read_buf(&mut buf) => {
+                    let n = match read {
+                        Ok(0) => return CloseReason::ClientClosed,
+                        Ok(n) => n,
+                        Err(_) => return CloseReason::ReadError,
+                    };
+                    self.last_in = Instant::now();
+                    let outcome = self.process(&mut buf);
+                    self.flush();
+                    if let Err(reason) = outcome {
+                        return reason;
+                    }
+                    self.stall().await;
+                    if buf.is_empty() && buf.capacity() > READ_BUF_SHRINK_ABOVE && n < buf.capacity() / 4 {
+                        buf = BytesMut::with_capacity(READ_BUF_START.max(n * 2));
+                    }
+                }
+                _ = tokio::time::sleep_until(next_ping) => {
+                    next_ping = Instant::now() + ping_interval;
+                    if let Err(reason) = self.ping_timer(ping_interval) {
+                        self.flush();
+                        return reason;
+                    }
+                    self.flush();
+                }
+            }
+        }
+    }
+
+    /// Handles every complete operation in `buf` and drops the bytes consumed.
+    fn process(&mut self, buf: &mut BytesMut) -> Result<(), CloseReason> {
+        let mut consumed = 0;
+        let result = loop {
+            match self.parser.parse(&buf[consumed..]) {
+                Ok(Some((op, n))) => {
+                    consumed += n;
+                    if let Err(reason) = self.handle(op) {
+                        break Err(reason);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(self.parse_failed(e)),
+            }
+        };
+        buf.advance(consumed);
+        self.server.stats().add(&self.batch);
+        self.batch = BatchStats::default();
+        result
+    }
+
+    fn parse_failed(&mut self, e: ParseError) -> CloseReason {
+        if let Some(text) = e.client_error() {
+            self.send_err(text);
+        }
+        tracing::debug!("{} - Client parser ERROR: {e}", self.prefix);
+        match e {
+            ParseError::MaxPayload => CloseReason::MaxPayloadExceeded,
+            ParseError::MaxControlLine => CloseReason::MaxControlLineExceeded,
+            _ => CloseReason::ParseError,
+        }
+    }
+
+    fn handle(&mut self, op: ClientOp<'_>) -> Result<(), CloseReason> {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            trace_op(&self.prefix, &op);
+        }
+        match op {
+            ClientOp::Pub {
+                subject,
+                reply,
+                payload,
+            } => self.publish(subject, reply, None, payload),
+            ClientOp::HPub {
+                subject,
+                reply,
+                headers,
+                payload,
+            } => {
+                if !self.opts.headers {
+                    tracing::debug!("{} - message headers not supported", self.prefix);
+                    return Err(CloseReason::ProtocolViolation);
+                }
+                self.publish(subject, reply, Some(headers), payload)
+            }
+            ClientOp::Sub {
+                subject,
+                queue,
+                sid,
+            } => {
+                self.subscribe(subject, queue, sid);
+                Ok(())
+            }
+            ClientOp::Unsub { sid, max } => {
+                self.unsubscribe(sid, max);
+                Ok(())
+            }
+            ClientOp::Ping => {
+                self.send(encode::PONG);
+                if self.connected && self.opts.protocol >= 1 && !self.sent_connect_info {
+                    self.sent_connect_info = true;
+                    let mut info = self.info.clone();
+                    info.connect_info = true;
+                    info.remote_account = Some(self.account.name.clone());
+                    let mut line = BytesMut::new();
+                    encode::write_info(&mut line, &info.to_json());
+                    self.send(&line);
+                }
+                Ok(())
+            }
+            ClientOp::Pong => {
+                self.pings_out = 0;
+                Ok(())
+            }
+            ClientOp::Connect { json } => self.connect(json),
+            ClientOp::Info | ClientOp::Ok => Ok(()),
+            ClientOp::Err => Err(CloseReason::ClientClosed),
+        }
+    }
+
+    fn connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        let opts = match ConnectOptions::parse(json) {
+            Ok(o) => o,
+            Err(e) => {
+                if let Some(text) = e.client_error() {
+                    self.send_err(text);
+                }
+                tracing::debug!("{} - CONNECT refused: {e}", self.prefix);
+                return Err(CloseReason::ProtocolViolation);
+            }
+        };
+        self.shared
+            .headers
+            .store(opts.headers, std::sync::atomic::Ordering::Relaxed);
+        {
+            let mut meta = self.shared.meta.lock().unwrap_or_else(|e| e.into_inner());
+            meta.name.clone_from(&opts.name);
+            meta.lang.clone_from(&opts.lang);
+            meta.version.clone_from(&opts.version);
+        }
+        self.opts = opts;
+        self.connected = true;
+        self.ok();
+        Ok(())
+    }
+
+    fn subscribe(&mut self, subj: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
+        if !subject::is_valid_subscribe_subject(subj) || queue.is_some_and(|q| !subject::is_valid_queue_name(q)) {
+            self.send_err("Invalid Subject");
+            return;
+        }
+        let sub = {
+            let mut subs = self.shared.subs_lock();
+            if subs.contains_key(sid) {
+                drop(subs);
+                self.ok();
+                return;
+            }
+            if self.max_subscriptions > 0 && subs.len() >= self.max_subscriptions {
+                drop(subs);
+                tracing::error!("{} - maximum subscriptions exceeded", self.prefix);
+                self.send_err("maximum subscriptions exceeded");
+                return;
+            }
+            let sub = Arc::new(Subscription::new(self.shared.clone(), subj, queue, sid));
+            subs.insert(sid.into(), sub.clone());
+            sub
+        };
+        if self
+            .account
+            .sublist
+            .insert(subj, queue, SubRef(sub))
+            .is_err()
+        {
+            self.shared.subs_lock().remove(sid);
+            self.send_err("Invalid Subject");
+            return;
+        }
+        self.ok();
+    }
+
+    fn unsubscribe(&mut self, sid: &[u8], max: Option<u64>) {
+        let sub = self.shared.subs_lock().get(sid).cloned();
+        if let Some(sub) = sub {
+            let remove_now = match max {
+                Some(max) if max > 0 => sub.set_max(max),
+                _ => true,
+            };
+            if remove_now {
+                remove_subscription(&self.account, &sub);
+            }
+        }
+        self.ok();
+    }
+
+    /// Drops every subscription of this client from the index.
+    fn remove_all_subscriptions(&mut self) {
+        let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().drain().map(|(_, s)| s).collect();
+        for sub in subs {
+            let _ = self
+                .account
+                .sublist
+                .remove(&sub.subject, sub.queue.as_deref(), &SubRef(sub.clone()));
+        }
+    }
+
+    fn ping_timer(&mut self, interval: Duration) -> Result<(), CloseReason> {
+        let ping_max = self.server.options().ping_max;
+        if self.pings_out + 1 > ping_max {
+            tracing::debug!("{} - Stale Client Connection - Closing", self.prefix);
+            self.send_err("Stale Connection");
+            return Err(CloseReason::StaleConnection);
+        }
+        if self.first_ping_sent && self.last_in.elapsed() < interval {
+            // The client is active: no need to probe it.
+            return Ok(());
+        }
+        self.first_ping_sent = true;
+        self.pings_out += 1;
+        self.send(encode::PING);
+        Ok(())
+    }
+
+    /// Queues protocol bytes for this client.
+    pub(super) fn send(&mut self, data: &[u8]) {
+        let out = &self.shared.outbound;
+        let mut p = out.lock();
+        if p.is_closed() {
+            return;
+        }
+        p.put(data);
+        out.commit(&mut p, data.len());
+        drop(p);
+        if !self.touched.contains_key(&self.shared.cid) {
+            self.touched.insert(self.shared.cid, self.shared.clone());
+        }
+    }
+
+    pub(super) fn send_err(&mut self, text: &str) {
+        tracing::trace!("{} - ->> [-ERR '{text}']", self.prefix);
+        self.send(&err_line(text));
+    }
+
+    /// `+OK` when the client asked for verbose replies.
+    pub(super) fn ok(&mut self) {
+        if self.opts.verbose {
+            self.send(encode::OK);
+        }
+    }
+
+    /// Waits (briefly) for receivers this batch filled up, before reading more.
+    async fn stall(&mut self) {
+        for client in std::mem::take(&mut self.stalled) {
+            if client.cid != self.shared.cid {
+                client.outbound.wait_drained().await;
+            }
+        }
+    }
+
+    /// Wakes the writers of every client given data in this batch.
+    fn flush(&mut self) {
+        for (_, client) in self.touched.drain() {
+            client.outbound.wake();
+        }
+    }
+}
+
+/// Removes a subscription from its client and from the index.
+pub(super) fn remove_subscription(account: &Account, sub: &Arc<Subscription>) {
+    let removed = sub.client.subs_lock().remove(&sub.sid[..]);
+    if removed.is_some() {
+        let _ = account
+            .sublist
+            .remove(&sub.subject, sub.queue.as_deref(), &SubRef(sub.clone()));
+    }
+}
+
+fn trace_op(prefix: &str, op: &ClientOp<'_>) {
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let line = match op {
+        ClientOp::Connect { json } => format!("CONNECT {}", s(json)),
+        ClientOp::Pub {
+            subject,
+            reply,
+            payload,
+        } => match reply {
+            Some(r) => format!("PUB {} {} {}", s(subject), s(r), payload.len()),
+            None => format!("PUB {} {}", s(subject), payload.len()),
+        },
+        ClientOp::HPub {
+            subject,
+            reply,
+            headers,
+            payload,
+        } => {
+            let total = headers.len() + payload.len();
+            match reply {
+                Some(r) => format!("HPUB {} {} {} {total}", s(subject), s(r), headers.len()),
+                None => format!("HPUB {} {} {total}", s(subject), headers.len()),
+            }
+        }
+        ClientOp::Sub {
+            subject,
+            queue,
+            sid,
+        } => match queue {
+            Some(q) => format!("SUB {} {} {}", s(subject), s(q), s(sid)),
+            None => format!("SUB {} {}", s(subject), s(sid)),
+        },
+        ClientOp::Unsub { sid, max } => match max {
+            Some(m) => format!("UNSUB {} {m}", s(sid)),
+            None => format!("UNSUB {}", s(sid)),
+        },
+        ClientOp::Ping => "PING".into(),
+        ClientOp::Pong => "PONG".into(),
+        ClientOp::Info => "INFO".into(),
+        ClientOp::Ok => "+OK".into(),
+        ClientOp::Err => "-ERR".into(),
+    };
+    tracing::trace!("{prefix} - <<- [{line}]");
+}

@@ -1,0 +1,310 @@
+//! A client's outbound queue and the task that drains it to the socket
+//! (nats-server's `outbound` and `writeLoop` in `client.go`).
+//!
+//! Producers (any client's read task) append protocol bytes under a short mutex and
+//! remember which queues they touched; after each read batch they wake the writers
+//! ([`Outbound::wake`]), so one write serves many messages. Small payloads are copied
+//! into the queue's tail buffer; large ones are shared as [`Bytes`] and written with
+//! vectored writes. A queue that grows past `max_pending` marks its client as a slow
+//! consumer: its data is dropped and the client is closed, nobody else waits.
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::{watch, Notify};
+
+use super::CloseReason;
+
+/// Payloads at most this long are copied into the tail buffer; longer ones are shared.
+pub const COPY_THRESHOLD: usize = 2048;
+
+/// A publisher that filled a receiver's queue past 3/4 of `max_pending` waits at
+/// most this long for it to drain before reading more (nats-server stalls
+/// producers the same way): a fast publisher is slowed to its receivers' pace, and
+/// a receiver that does not read at all costs it only this much per read batch
+/// until the receiver is cut as a slow consumer.
+pub const STALL_MAX: Duration = Duration::from_millis(10);
+
+/// Most chunks handed to one vectored write.
+const MAX_IOVECS: usize = 64;
+
+/// The pending data of one client. Reached through [`Outbound::lock`].
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Frozen segments, in order, before `tail`.
+    chunks: VecDeque<Bytes>,
+    /// Where small writes are appended.
+    tail: BytesMut,
+    /// Bytes queued or being written.
+    bytes: usize,
+    /// Messages delivered to this client (counted under the same lock).
+    pub out_msgs: u64,
+    /// Payload bytes delivered to this client.
+    pub out_bytes: u64,
+    /// Set once the client is closing: no more data is accepted.
+    closed: Option<CloseReason>,
+}
+
+impl Pending {
+    /// The buffer to append small protocol data to.
+    #[inline]
+    pub fn tail(&mut self) -> &mut BytesMut {
+        &mut self.tail
+    }
+
+    /// Appends bytes to the tail.
+    #[inline]
+    pub fn put(&mut self, data: &[u8]) {
+        self.tail.put_slice(data);
+    }
+
+    /// Appends a shared segment after everything queued so far.
+    pub fn push_shared(&mut self, data: Bytes) {
+        if !self.tail.is_empty() {
+            let head = self.tail.split().freeze();
+            self.chunks.push_back(head);
+        }
+        self.chunks.push_back(data);
+    }
+
+    /// Whether the client no longer takes data.
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    fn queued(&self) -> usize {
+        self.chunks.iter().map(Bytes::len).sum::<usize>() + self.tail.len()
+    }
+}
+
+/// The outbound side of a client, shared by every task that delivers to it.
+#[derive(Debug)]
+pub struct Outbound {
+    pending: Mutex<Pending>,
+    wake: Notify,
+    /// Told after each write, for stalled publishers.
+    drained: Notify,
+    max_pending: usize,
+    /// Pending bytes from which publishers are stalled.
+    stall_at: usize,
+    /// Told when the connection must close; the read task watches it.
+    close_tx: watch::Sender<Option<CloseReason>>,
+}
+
+/// A locked outbound queue. Dropping it unlocks; call [`Outbound::commit`] before
+/// that to account for what was added.
+pub type PendingGuard<'a> = MutexGuard<'a, Pending>;
+
+impl Outbound {
+    pub fn new(max_pending: usize) -> Outbound {
+        let (close_tx, _) = watch::channel(None);
+        Outbound {
+            pending: Mutex::new(Pending::default()),
+            wake: Notify::new(),
+            drained: Notify::new(),
+            max_pending,
+            stall_at: max_pending / 4 * 3,
+            close_tx,
+        }
+    }
+
+    /// Locks the queue. The caller appends, then calls [`Outbound::commit`] with the
+    /// queue length it saw before appending.
+    #[inline]
+    pub fn lock(&self) -> PendingGuard<'_> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Accounts for `added` bytes just appended. Returns false when the client just
+    /// became a slow consumer (its data is dropped and it is told to close).
+    #[inline]
+    pub fn commit(&self, pending: &mut Pending, added: usize) -> bool {
+        pending.bytes += added;
+        if pending.bytes > self.max_pending {
+            pending.chunks.clear();
+            pending.tail.clear();
+            pending.bytes = 0;
+            self.mark_closed(pending, CloseReason::SlowConsumerPendingBytes);
+            self.drained.notify_waiters();
+            return false;
+        }
+        true
+    }
+
+    /// Whether the queue is full enough that its publishers should wait.
+    #[inline]
+    pub fn should_stall(&self, pending: &Pending) -> bool {
+        pending.bytes > self.stall_at
+    }
+
+    /// Waits until the queue is below the stall mark, the client closes, or
+    /// [`STALL_MAX`] passes.
+    pub async fn wait_drained(&self) {
+        let deadline = tokio::time::Instant::now() + STALL_MAX;
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            {
+                let p = self.lock();
+                if p.bytes <= self.stall_at || p.is_closed() {
+                    return;
+                }
+            }
+            if tokio::time::timeout_at(deadline, drained).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Appends `data` and wakes the writer at once (for data outside the hot path).
+    pub fn send_now(&self, data: &[u8]) {
+        {
+            let mut p = self.lock();
+            if p.is_closed() {
+                return;
+            }
+            p.put(data);
+            self.commit(&mut p, data.len());
+        }
+        self.wake();
+    }
+
+    /// Wakes the writer task.
+    #[inline]
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Asks for the connection to close for `reason`. Data already queued is still
+    /// written (so a final `-ERR` reaches the client), unless it is a slow consumer.
+    pub fn close(&self, reason: CloseReason) {
+        let mut p = self.lock();
+        self.mark_closed(&mut p, reason);
+        drop(p);
+        self.wake();
+    }
+
+    fn mark_closed(&self, pending: &mut Pending, reason: CloseReason) {
+        if pending.closed.is_none() {
+            pending.closed = Some(reason);
+            self.close_tx.send_replace(Some(reason));
+            self.wake.notify_one();
+        }
+    }
+
+    /// Why the connection is closing, if it is.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.lock().closed
+    }
+
+    /// A receiver that changes when the connection must close.
+    pub fn subscribe_close(&self) -> watch::Receiver<Option<CloseReason>> {
+        self.close_tx.subscribe()
+    }
+
+    /// Bytes queued or being written.
+    pub fn pending_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Takes everything queued into `batch`; returns whether the client is closing.
+    fn take(&self, batch: &mut VecDeque<Bytes>) -> Option<CloseReason> {
+        let mut p = self.lock();
+        batch.append(&mut p.chunks);
+        if !p.tail.is_empty() {
+            batch.push_back(p.tail.split().freeze());
+        }
+        debug_assert_eq!(p.queued(), 0);
+        p.closed
+    }
+
+    fn written(&self, n: usize) {
+        let mut p = self.lock();
+        p.bytes = p.bytes.saturating_sub(n);
+    }
+
+    /// Drains the queue to `writer` until the client closes. Each write must finish
+    /// within `write_deadline`, else the client is a slow consumer. Returns why the
+    /// writing stopped.
+    pub async fn run_writer<W>(&self, mut writer: W, write_deadline: Duration) -> CloseReason
+    where
+        W: AsyncWrite + Unpin,
+    {
+        let mut batch: VecDeque<Bytes> = VecDeque::new();
+        loop {
+            let closing = self.take(&mut batch);
+            if batch.is_empty() {
+                if let Some(reason) = closing {
+                    let _ = tokio::time::timeout(write_deadline, writer.shutdown()).await;
+                    return reason;
+                }
+                self.wake.notified().await;
+                continue;
+            }
+            if closing == Some(CloseReason::SlowConsumerPendingBytes) {
+                batch.clear();
+                continue;
+            }
+            let total: usize = batch.iter().map(Bytes::len).sum();
+            let wrote = tokio::time::timeout(write_deadline, write_all(&mut writer, &mut batch));
+            match wrote.await {
+                Ok(Ok(())) => {
+                    self.written(total);
+                    self.drained.notify_waiters();
+                }
+                Ok(Err(_)) => {
+                    batch.clear();
+                    self.close(CloseReason::WriteError);
+                    return CloseReason::WriteError;
+                }
+                Err(_) => {
+                    batch.clear();
+                    self.close(CloseReason::SlowConsumerWriteDeadline);
+                    return CloseReason::SlowConsumerWriteDeadline;
+                }
+            }
+        }
+    }
+}
+
+/// Writes every chunk, with as few syscalls as the socket allows.
+async fn write_all<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    batch: &mut VecDeque<Bytes>,
+) -> std::io::Result<()> {
+    while !batch.is_empty() {
+        let n = if batch.len() == 1 {
+            writer.write(&batch[0]).await?
+        } else {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let mut count = 0;
+            for (slot, chunk) in slices.iter_mut().zip(batch.iter()) {
+                *slot = IoSlice::new(chunk);
+                count += 1;
+            }
+            writer.write_vectored(&slices[..count]).await?
+        };
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let mut left = n;
+        while left > 0 {
+            let Some(front) = batch.front_mut() else {
+                break;
+            };
+            if front.len() <= left {
+                left -= front.len();
+                batch.pop_front();
+            } else {
+                front.advance(left);
+                left = 0;
+            }
+        }
+    }
+    writer.flush().await
+}

@@ -1,0 +1,220 @@
+//! Publishing: finding a message's subscribers and writing it into their outbound
+//! queues (nats-server's `processInboundClientMsg` and `deliverMsg`). This is the
+//! hot path: one index lookup per message (usually from the client's own cache),
+//! no lock but each receiver's short outbound lock, no allocation for small
+//! payloads, and one shared copy of a large payload for the whole fan-out.
+use bytes::Bytes;
+use gannet_proto::encode;
+use gannet_sublist::MatchResult;
+
+use super::cache::MatchCache;
+use super::connection::{remove_subscription, Connection};
+use super::outbound::COPY_THRESHOLD;
+use super::CloseReason;
+use crate::subscription::{Admit, SubRef};
+
+/// The status line and header the reference sends when a request has no responders.
+const NO_RESPONDERS_HEAD: &[u8] = b"NATS/1.0 503\r\nNats-Subject: ";
+
+/// One message on its way to subscribers.
+struct Message<'a> {
+    subject: &'a [u8],
+    reply: Option<&'a [u8]>,
+    headers: Option<&'a [u8]>,
+    payload: &'a [u8],
+    /// The payload as shared bytes, made on first need for a large payload.
+    shared: Option<Bytes>,
+}
+
+impl Connection {
+    /// Handles PUB and HPUB.
+    pub(super) fn publish(
+        &mut self,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<(), CloseReason> {
+        self.batch.in_msgs += 1;
+        self.batch.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
+
+        // The cache is taken out while delivering so that `self` stays free to use.
+        let mut cache = std::mem::take(&mut self.cache);
+        let account = self.account.clone();
+        match cache.lookup(&account.sublist, subject) {
+            None => {
+                if self.opts.pedantic {
+                    self.send_err("Invalid Publish Subject");
+                }
+            }
+            Some(cached) => {
+                if cached.wildcard && self.opts.pedantic {
+                    self.send_err("Invalid Publish Subject");
+                }
+                self.ok();
+                let mut msg = Message {
+                    subject,
+                    reply,
+                    headers,
+                    payload,
+                    shared: None,
+                };
+                let result = &cached.result;
+                if result.plain.is_empty() && result.queues.is_empty() {
+                    if let Some(reply) = reply {
+                        if self.opts.no_responders {
+                            self.no_responders(&mut cache, subject, reply);
+                        }
+                    }
+                } else {
+                    self.fan_out(result, &mut msg);
+                }
+            }
+        }
+        self.cache = cache;
+        Ok(())
+    }
+
+    fn fan_out(&mut self, result: &MatchResult<SubRef>, msg: &mut Message<'_>) {
+        let own = self.shared.cid;
+        let echo = self.opts.echo;
+        for sub in &result.plain {
+            if !echo && sub.client.cid == own {
+                continue;
+            }
+            self.deliver(sub, msg);
+        }
+        for group in &result.queues {
+            let members = &group.members;
+            if members.is_empty() {
+                continue;
+            }
+            let start = (self.next_random() % members.len() as u64) as usize;
+            for i in 0..members.len() {
+                let sub = &members[(start + i) % members.len()];
+                if !echo && sub.client.cid == own {
+                    continue;
+                }
+                if self.deliver(sub, msg) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Tells the requester that nobody listens on `subject`: a 503 status message on
+    /// its reply subject, to its own subscriptions only.
+    fn no_responders(&mut self, cache: &mut MatchCache, subject: &[u8], reply: &[u8]) {
+        let account = self.account.clone();
+        let Some(cached) = cache.lookup(&account.sublist, reply) else {
+            return;
+        };
+        let mut headers = Vec::with_capacity(NO_RESPONDERS_HEAD.len() + subject.len() + 4);
+        headers.extend_from_slice(NO_RESPONDERS_HEAD);
+        headers.extend_from_slice(subject);
+        headers.extend_from_slice(b"\r\n\r\n");
+        let mut msg = Message {
+            subject: reply,
+            reply: None,
+            headers: Some(&headers),
+            payload: b"",
+            shared: None,
+        };
+        let own = self.shared.cid;
+        let result = &cached.result;
+        let target = result
+            .plain
+            .iter()
+            .chain(result.queues.iter().flat_map(|g| g.members.iter()))
+            .find(|s| s.client.cid == own)
+            .cloned();
+        if let Some(sub) = target {
+            self.deliver(&sub, &mut msg);
+        }
+    }
+
+    /// Writes one message into one subscriber's queue. Returns false when it was not
+    /// delivered (subscription ended, client closing or too slow).
+    #[inline]
+    fn deliver(&mut self, sub: &SubRef, msg: &mut Message<'_>) -> bool {
+        let admit = sub.admit();
+        if admit == Admit::Expired {
+            return false;
+        }
+        let client = &sub.client;
+        let headers = match msg.headers {
+            Some(h) if client.supports_headers() => Some(h),
+            _ => None,
+        };
+        let payload_len = msg.payload.len();
+        let out = &client.outbound;
+        let mut pending = out.lock();
+        if pending.is_closed() {
+            return false;
+        }
+        let tail = pending.tail();
+        let start = tail.len();
+        match headers {
+            Some(h) => encode::write_hmsg_header(
+                tail,
+                msg.subject,
+                &sub.sid,
+                msg.reply,
+                h.len(),
+                h.len() + payload_len,
+            ),
+            None => encode::write_msg_header(tail, msg.subject, &sub.sid, msg.reply, payload_len),
+        }
+        let mut added = tail.len() - start;
+        if let Some(h) = headers {
+            pending.put(h);
+            added += h.len();
+        }
+        if payload_len <= COPY_THRESHOLD {
+            pending.put(msg.payload);
+        } else {
+            let shared = msg
+                .shared
+                .get_or_insert_with(|| Bytes::copy_from_slice(msg.payload))
+                .clone();
+            pending.push_shared(shared);
+        }
+        pending.put(b"\r\n");
+        added += payload_len + 2;
+        let delivered_bytes = (payload_len + headers.map_or(0, <[u8]>::len)) as u64;
+        pending.out_msgs += 1;
+        pending.out_bytes += delivered_bytes;
+        let ok = out.commit(&mut pending, added);
+        let stall = ok && out.should_stall(&pending);
+        drop(pending);
+        if stall && !self.stalled.iter().any(|c| c.cid == client.cid) {
+            self.stalled.push(client.clone());
+        }
+        if !ok {
+            self.server.slow_consumer(client);
+            return false;
+        }
+        self.batch.out_msgs += 1;
+        self.batch.out_bytes += delivered_bytes;
+        if !self.touched.contains_key(&client.cid) {
+            self.touched.insert(client.cid, client.clone());
+        }
+        if admit == Admit::DeliverLast {
+            let account = self.account.clone();
+            remove_subscription(&account, &sub.0);
+        }
+        true
+    }
+
+    /// A cheap pseudo-random number, to spread queue group deliveries.
+    #[inline]
+    fn next_random(&mut self) -> u64 {
+        // xorshift64: good enough to spread load, not for anything secret.
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        x
+    }
+}

@@ -1,0 +1,115 @@
+//! The HTTP monitoring listener (nats-server's `monitor.go` handlers): `/varz` and
+//! `/healthz` for now. Each endpoint's data comes from a function that returns a
+//! plain struct, so the same data can later be served on `$SYS` subjects.
+mod varz;
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use varz::Varz;
+
+use crate::server::Server;
+
+/// Requests served per path, as `/varz` reports them.
+#[derive(Debug, Default)]
+pub struct HttpStats {
+    counts: Mutex<BTreeMap<String, u64>>,
+}
+
+impl HttpStats {
+    fn count(&self, path: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        *counts.entry(path.to_string()).or_default() += 1;
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Binds the monitoring listener and serves it in a task.
+pub async fn start(server: Arc<Server>, bind: &str) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
+            let server = server.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let server = server.clone();
+                    async move { Ok::<_, Infallible>(route(&server, req)) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok((addr, task))
+}
+
+fn route(server: &Server, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path().trim_end_matches('/');
+    match path {
+        "/varz" => {
+            server.http_stats().count("/varz");
+            json(&varz::varz(server))
+        }
+        "/healthz" => {
+            server.http_stats().count("/healthz");
+            json(&serde_json::json!({"status": "ok"}))
+        }
+        "" => {
+            server.http_stats().count("/");
+            html_index()
+        }
+        _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
+    }
+}
+
+fn json<T: Serialize>(body: &T) -> Response<Full<Bytes>> {
+    match serde_json::to_vec_pretty(body) {
+        Ok(bytes) => Response::builder()
+            .status(StatusCode::OK)
+            .header("Content-Type", "application/json")
+            .header("Access-Control-Allow-Origin", "*")
+            .body(Full::new(Bytes::from(bytes)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn html_index() -> Response<Full<Bytes>> {
+    let body = "<html><body><h1>Gannet</h1><ul>\
+        <li><a href=\"varz\">General</a></li>\
+        <li><a href=\"healthz\">Health</a></li>\
+        </ul></body></html>\n";
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "text/html; charset=utf-8")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}

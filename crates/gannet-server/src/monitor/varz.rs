@@ -1,0 +1,167 @@
+//! `/varz`: the server's identity, limits and counters (nats-server's `Varz`).
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::info::{COMPAT_VERSION, PROTO_VERSION};
+use crate::server::Server;
+
+/// The `/varz` document. Durations are nanoseconds and timestamps RFC 3339, as
+/// the reference writes them.
+#[derive(Debug, Serialize)]
+pub struct Varz {
+    pub server_id: String,
+    pub server_name: String,
+    pub version: &'static str,
+    pub proto: u8,
+    pub host: String,
+    pub port: u16,
+    pub max_connections: usize,
+    pub ping_interval: u128,
+    pub ping_max: u32,
+    pub http_host: String,
+    pub http_port: i32,
+    pub http_base_path: String,
+    pub https_port: i32,
+    pub auth_timeout: f64,
+    pub max_control_line: usize,
+    pub max_payload: usize,
+    pub max_pending: usize,
+    pub cluster: serde_json::Value,
+    pub gateway: serde_json::Value,
+    pub leaf: serde_json::Value,
+    pub mqtt: serde_json::Value,
+    pub websocket: serde_json::Value,
+    pub jetstream: serde_json::Value,
+    pub tls_timeout: f64,
+    pub write_deadline: u128,
+    pub start: String,
+    pub now: String,
+    pub uptime: String,
+    pub mem: u64,
+    pub cores: usize,
+    pub cpu: f64,
+    pub connections: usize,
+    pub total_connections: u64,
+    pub routes: usize,
+    pub remotes: usize,
+    pub leafnodes: usize,
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+    pub slow_consumers: u64,
+    pub subscriptions: usize,
+    pub http_req_stats: BTreeMap<String, u64>,
+    pub config_load_time: String,
+}
+
+/// RFC 3339 with nanoseconds, in UTC.
+pub fn timestamp(t: SystemTime) -> String {
+    DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// A span as the reference prints uptimes: `1y2d3h4m5s`, leading zero units dropped.
+pub fn uptime(secs: u64) -> String {
+    let (y, rest) = (secs / (365 * 86400), secs % (365 * 86400));
+    let (d, rest) = (rest / 86400, rest % 86400);
+    let (h, rest) = (rest / 3600, rest % 3600);
+    let (m, s) = (rest / 60, rest % 60);
+    let mut out = String::new();
+    if y > 0 {
+        out += &format!("{y}y");
+    }
+    if y > 0 || d > 0 {
+        out += &format!("{d}d");
+    }
+    if y > 0 || d > 0 || h > 0 {
+        out += &format!("{h}h");
+    }
+    if y > 0 || d > 0 || h > 0 || m > 0 {
+        out += &format!("{m}m");
+    }
+    out + &format!("{s}s")
+}
+
+/// The resident memory of this process, in bytes (0 where it cannot be read).
+fn resident_memory() -> u64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return 0;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+pub fn varz(server: &Server) -> Varz {
+    let opts = server.options();
+    let stats = server.stats();
+    let now = SystemTime::now();
+    let up = now
+        .duration_since(server.start_time())
+        .map_or(0, |d| d.as_secs());
+    Varz {
+        server_id: server.id().to_string(),
+        server_name: server.name().to_string(),
+        version: COMPAT_VERSION,
+        proto: PROTO_VERSION,
+        host: opts.host.clone(),
+        port: server.info().port,
+        max_connections: opts.max_connections,
+        ping_interval: opts.ping_interval.as_nanos(),
+        ping_max: opts.ping_max,
+        http_host: opts.http_host.clone().unwrap_or_else(|| opts.host.clone()),
+        http_port: server.http_port(),
+        http_base_path: String::new(),
+        https_port: opts.https_port.unwrap_or(0),
+        auth_timeout: opts.auth_timeout.as_secs_f64(),
+        max_control_line: opts.max_control_line,
+        max_payload: opts.max_payload,
+        max_pending: opts.max_pending,
+        cluster: serde_json::json!({}),
+        gateway: serde_json::json!({}),
+        leaf: serde_json::json!({}),
+        mqtt: serde_json::json!({}),
+        websocket: serde_json::json!({}),
+        jetstream: serde_json::json!({}),
+        tls_timeout: 2.0,
+        write_deadline: opts.write_deadline.as_nanos(),
+        start: timestamp(server.start_time()),
+        now: timestamp(now),
+        uptime: uptime(up),
+        mem: resident_memory(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu: 0.0,
+        connections: server.num_clients(),
+        total_connections: stats.total_connections.load(Ordering::Relaxed),
+        routes: 0,
+        remotes: 0,
+        leafnodes: 0,
+        in_msgs: stats.in_msgs.load(Ordering::Relaxed),
+        in_bytes: stats.in_bytes.load(Ordering::Relaxed),
+        out_msgs: stats.out_msgs.load(Ordering::Relaxed),
+        out_bytes: stats.out_bytes.load(Ordering::Relaxed),
+        slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
+        subscriptions: server.num_subscriptions(),
+        http_req_stats: server.http_stats().snapshot(),
+        config_load_time: timestamp(server.config_load_time()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_drops_leading_zero_units() {
+        assert_eq!(uptime(0), "0s");
+        assert_eq!(uptime(19), "19s");
+        assert_eq!(uptime(3723), "1h2m3s");
+        assert_eq!(uptime(86400 + 5), "1d0h0m5s");
+    }
+}

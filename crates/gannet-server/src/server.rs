@@ -1,0 +1,326 @@
+//! The server: its identity, options, accounts and clients, the client listener's
+//! accept loop, and shutdown (nats-server's `server.go`).
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use gannet_config::Options;
+use rand::{Rng, SeedableRng};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::accounts::{Account, GLOBAL_ACCOUNT};
+use crate::client::{self, ClientShared};
+use crate::info::{ServerInfo, COMPAT_VERSION, PROTO_VERSION};
+use crate::monitor::{self, HttpStats};
+use crate::stats::ServerStats;
+
+/// Longest pause between failed accepts (for example when out of descriptors).
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Error listening on port: {addr}, \"{source}\"")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Error listening on monitoring port: {addr}, \"{source}\"")]
+    Monitor {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Shared state of a running server.
+pub struct Server {
+    opts: Arc<Options>,
+    id: String,
+    name: String,
+    info: ServerInfo,
+    global: Arc<Account>,
+    stats: ServerStats,
+    clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
+    next_cid: AtomicU64,
+    shutdown: watch::Sender<bool>,
+    start: SystemTime,
+    config_load_time: SystemTime,
+    http_stats: HttpStats,
+    http_port: std::sync::atomic::AtomicI32,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("id", &self.id).finish()
+    }
+}
+
+/// A started server: its addresses, and the handle to stop it.
+pub struct RunningServer {
+    pub server: Arc<Server>,
+    /// Where clients connect.
+    pub client_addr: SocketAddr,
+    /// Where the monitoring HTTP listener is, if enabled.
+    pub http_addr: Option<SocketAddr>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// A new server id: 56 characters of base32, starting with `N` like the reference's.
+fn new_server_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let mut id = String::with_capacity(56);
+    id.push('N');
+    for _ in 1..56 {
+        id.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+    }
+    id
+}
+
+/// The port to bind: `-1` asks the system for any free port, `0` means the default.
+fn bind_port(port: i32, default: u16) -> u16 {
+    match port {
+        p if p < 0 => 0,
+        0 => default,
+        p => u16::try_from(p).unwrap_or(default),
+    }
+}
+
+/// `host:port` in the form bind and URLs want (IPv6 in brackets).
+pub fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+impl Server {
+    /// Binds the listeners and starts serving. Returns once clients can connect.
+    pub async fn start(opts: Options) -> Result<RunningServer, StartError> {
+        let bind = host_port(&opts.host, bind_port(opts.port, 4222));
+        let listener = TcpListener::bind(&bind)
+            .await
+            .map_err(|source| StartError::Listen {
+                addr: bind.clone(),
+                source,
+            })?;
+        let client_addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: bind.clone(),
+            source,
+        })?;
+
+        let id = new_server_id();
+        let name = opts.server_name.clone().unwrap_or_else(|| id.clone());
+        let info = ServerInfo {
+            server_id: id.clone(),
+            server_name: name.clone(),
+            version: COMPAT_VERSION,
+            proto: PROTO_VERSION,
+            host: opts.host.clone(),
+            port: client_addr.port(),
+            headers: true,
+            auth_required: false,
+            tls_required: false,
+            tls_verify: false,
+            tls_available: false,
+            max_payload: opts.max_payload,
+            client_id: 0,
+            client_ip: String::new(),
+            nonce: None,
+            connect_urls: Vec::new(),
+            ldm: false,
+            connect_info: false,
+            remote_account: None,
+        };
+        let (shutdown, _) = watch::channel(false);
+        let now = SystemTime::now();
+        let server = Arc::new(Server {
+            opts: Arc::new(opts),
+            id,
+            name,
+            info,
+            global: Arc::new(Account::new(GLOBAL_ACCOUNT)),
+            stats: ServerStats::default(),
+            clients: Mutex::new(HashMap::new()),
+            next_cid: AtomicU64::new(1),
+            shutdown,
+            start: now,
+            config_load_time: now,
+            http_stats: HttpStats::default(),
+            http_port: std::sync::atomic::AtomicI32::new(0),
+        });
+
+        let mut tasks = Vec::new();
+        let http_addr = match server.opts.http_port {
+            Some(port) => {
+                let host = server
+                    .opts
+                    .http_host
+                    .clone()
+                    .unwrap_or_else(|| server.opts.host.clone());
+                let bind = host_port(&host, bind_port(port, 8222));
+                let (addr, task) = monitor::start(server.clone(), &bind)
+                    .await
+                    .map_err(|source| StartError::Monitor { addr: bind, source })?;
+                server
+                    .http_port
+                    .store(i32::from(addr.port()), Ordering::Relaxed);
+                tracing::info!("Starting http monitor on {}", host_port(&host, addr.port()));
+                tasks.push(task);
+                Some(addr)
+            }
+            None => None,
+        };
+
+        tracing::info!(
+            "Listening for client connections on {}",
+            host_port(&server.opts.host, client_addr.port())
+        );
+        tasks.push(tokio::spawn(accept_loop(server.clone(), listener)));
+        Ok(RunningServer {
+            server,
+            client_addr,
+            http_addr,
+            tasks,
+        })
+    }
+
+    pub fn options(&self) -> Arc<Options> {
+        self.opts.clone()
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn info(&self) -> &ServerInfo {
+        &self.info
+    }
+
+    pub fn stats(&self) -> &ServerStats {
+        &self.stats
+    }
+
+    pub fn start_time(&self) -> SystemTime {
+        self.start
+    }
+
+    pub fn config_load_time(&self) -> SystemTime {
+        self.config_load_time
+    }
+
+    pub fn http_stats(&self) -> &HttpStats {
+        &self.http_stats
+    }
+
+    /// The monitoring port in use (0 when monitoring is off).
+    pub fn http_port(&self) -> i32 {
+        self.http_port.load(Ordering::Relaxed)
+    }
+
+    pub fn global_account(&self) -> Arc<Account> {
+        self.global.clone()
+    }
+
+    pub(crate) fn next_client_id(&self) -> u64 {
+        self.next_cid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Adds a client; returns how many are connected now.
+    pub(crate) fn register(&self, client: Arc<ClientShared>) -> usize {
+        self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
+        let mut clients = self.clients_lock();
+        clients.insert(client.cid, client);
+        clients.len()
+    }
+
+    pub(crate) fn unregister(&self, cid: u64) {
+        self.clients_lock().remove(&cid);
+    }
+
+    /// The connected clients.
+    pub fn clients(&self) -> Vec<Arc<ClientShared>> {
+        self.clients_lock().values().cloned().collect()
+    }
+
+    pub fn num_clients(&self) -> usize {
+        self.clients_lock().len()
+    }
+
+    /// Subscriptions in every account.
+    pub fn num_subscriptions(&self) -> usize {
+        self.global.sublist.count()
+    }
+
+    fn clients_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<ClientShared>>> {
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes to true when the server shuts down.
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Counts and logs a client cut for exceeding `max_pending`.
+    pub(crate) fn slow_consumer(&self, client: &ClientShared) {
+        self.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+        let meta = client.meta();
+        tracing::warn!(
+            "{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded",
+            meta.addr,
+            client.cid,
+            self.opts.max_pending
+        );
+    }
+}
+
+impl RunningServer {
+    /// Stops accepting, closes every client after flushing what it was sent, and
+    /// waits (briefly) for them to finish.
+    pub async fn shutdown(self) {
+        tracing::info!("Initiating Shutdown...");
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.server.shutdown.send_replace(true);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while self.server.num_clients() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tracing::info!("Server Exiting..");
+    }
+}
+
+async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        match listener.accept().await {
+            Ok((stream, addr)) => {
+                backoff = Duration::from_millis(10);
+                tokio::spawn(serve_tcp(server.clone(), stream, addr));
+            }
+            Err(e) => {
+                tracing::error!("Temporary accept error: {e}, sleeping {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+async fn serve_tcp(server: Arc<Server>, stream: TcpStream, addr: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let (reader, writer) = stream.into_split();
+    client::serve(server, reader, writer, addr).await;
+}
