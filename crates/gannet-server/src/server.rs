@@ -68,7 +68,12 @@ pub struct RunningServer {
     pub client_addr: SocketAddr,
     /// Where the monitoring HTTP listener is, if enabled.
     pub http_addr: Option<SocketAddr>,
+    /// The client accept loop.
+    accept: JoinHandle<()>,
+    /// Other listeners (monitoring).
     tasks: Vec<JoinHandle<()>>,
+    /// Set by the first shutdown; later calls do nothing.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 /// A new server id: 56 characters of base32, starting with `N` like the reference's.
@@ -183,12 +188,14 @@ impl Server {
             "Listening for client connections on {}",
             host_port(&server.opts.host, client_addr.port())
         );
-        tasks.push(tokio::spawn(accept_loop(server.clone(), listener)));
+        let accept = tokio::spawn(accept_loop(server.clone(), listener));
         Ok(RunningServer {
             server,
             client_addr,
             http_addr,
+            accept,
             tasks,
+            stopped: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -288,8 +295,12 @@ impl Server {
 impl RunningServer {
     /// Stops accepting, closes every client after flushing what it was sent, and
     /// waits (briefly) for them to finish.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(&self) {
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
         tracing::info!("Initiating Shutdown...");
+        self.accept.abort();
         for task in &self.tasks {
             task.abort();
         }
@@ -299,6 +310,46 @@ impl RunningServer {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         tracing::info!("Server Exiting..");
+    }
+}
+
+impl RunningServer {
+    /// Lame duck mode: stop accepting clients, tell the connected ones (INFO with
+    /// `ldm`), wait `lame_duck_grace_period`, then close them spread over the rest of
+    /// `lame_duck_duration` so they reconnect elsewhere gradually, then shut down.
+    pub async fn lame_duck(&self) {
+        tracing::info!("Entering lame duck mode, stop accepting new clients");
+        self.accept.abort();
+        let clients = self.server.clients();
+        if !clients.is_empty() {
+            let opts = self.server.options();
+            let mut info = self.server.info.clone();
+            info.ldm = true;
+            let mut line = bytes::BytesMut::new();
+            gannet_proto::encode::write_info(&mut line, &info.to_json());
+            for client in &clients {
+                client.outbound.send_now(&line);
+            }
+            let grace = opts.lame_duck_grace_period;
+            tracing::info!("Waiting {grace:?} before closing clients");
+            tokio::time::sleep(grace).await;
+            let spread = opts.lame_duck_duration.saturating_sub(grace);
+            let pause = spread / u32::try_from(clients.len()).unwrap_or(u32::MAX).max(1);
+            tracing::info!("Closing {} existing clients over {spread:?}", clients.len());
+            for client in &clients {
+                client
+                    .outbound
+                    .close(crate::client::CloseReason::ServerShutdown);
+                let next = tokio::time::Instant::now() + pause;
+                while self.server.num_clients() > 0 && tokio::time::Instant::now() < next {
+                    tokio::time::sleep(Duration::from_millis(10).min(pause)).await;
+                }
+                if self.server.num_clients() == 0 {
+                    break;
+                }
+            }
+        }
+        self.shutdown().await;
     }
 }
 

@@ -52,19 +52,35 @@ fn test_flag_reports_every_error_with_file_and_line() {
 
 #[test]
 fn startup_logs_the_lines_tools_wait_for_and_flags_beat_the_file() {
-    let s = ServerProcess::start_with_config(BIN, Some("port: 4567\nserver_name: from-file\n"), &["-n", "from-flag"]);
+    let s = ServerProcess::start_with_config(
+        BIN,
+        Some("port: 4567\nserver_name: from-file\n"),
+        &["-n", "from-flag"],
+    );
     assert_ne!(s.port, 4567, "-p -1 beats port: 4567");
     let log = s.log();
-    assert!(log.contains("[INF] Listening for client connections on 127.0.0.1:"), "{log}");
+    assert!(
+        log.contains("[INF] Listening for client connections on 127.0.0.1:"),
+        "{log}"
+    );
     assert!(log.contains("[INF] Server is ready"), "{log}");
     let c = s.raw();
-    assert!(c.info.contains(r#""server_name":"from-flag""#), "{}", c.info);
+    assert!(
+        c.info.contains(r#""server_name":"from-flag""#),
+        "{}",
+        c.info
+    );
 }
 
 #[test]
 fn log_lines_have_pid_time_and_level() {
     let s = ServerProcess::start(BIN, &[]);
-    let line = s.log().lines().find(|l| l.contains("Server is ready")).unwrap().to_string();
+    let line = s
+        .log()
+        .lines()
+        .find(|l| l.contains("Server is ready"))
+        .unwrap()
+        .to_string();
     let pid = format!("[{}] ", s.pid());
     assert!(line.starts_with(&pid), "{line}");
     // [pid] yyyy/mm/dd hh:mm:ss.uuuuuu [INF] Server is ready
@@ -72,7 +88,12 @@ fn log_lines_have_pid_time_and_level() {
     assert_eq!(&rest[4..5], "/", "{line}");
     assert_eq!(&rest[26..33], " [INF] ", "{line}");
     let s2 = ServerProcess::start(BIN, &["-T=false"]);
-    let line = s2.log().lines().find(|l| l.contains("Server is ready")).unwrap().to_string();
+    let line = s2
+        .log()
+        .lines()
+        .find(|l| l.contains("Server is ready"))
+        .unwrap()
+        .to_string();
     assert_eq!(line, format!("[{}] [INF] Server is ready", s2.pid()));
 }
 
@@ -87,7 +108,10 @@ fn debug_and_trace_flags_log_protocol() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let log = s.log();
-    assert!(log.contains("[TRC]") && log.contains("<<- [SUB trace.me 1]"), "{log}");
+    assert!(
+        log.contains("[TRC]") && log.contains("<<- [SUB trace.me 1]"),
+        "{log}"
+    );
     assert!(log.contains("[DBG]"), "{log}");
 }
 
@@ -95,9 +119,15 @@ fn debug_and_trace_flags_log_protocol() {
 fn later_feature_flags_are_accepted_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().to_str().unwrap();
-    let s = ServerProcess::start(BIN, &["--store_dir", store, "-js", "--user", "u", "--pass", "p"]);
+    let s = ServerProcess::start(
+        BIN,
+        &["--store_dir", store, "-js", "--user", "u", "--pass", "p"],
+    );
     let log = s.log();
-    assert!(log.contains("[WRN]") && log.contains("--store_dir"), "{log}");
+    assert!(
+        log.contains("[WRN]") && log.contains("--store_dir"),
+        "{log}"
+    );
     let mut c = RawClient::connect_with(&s.addr(), "{}");
     c.expect(b"+OK\r\n");
 }
@@ -107,7 +137,10 @@ fn later_feature_config_blocks_warn_but_start() {
     let conf = "authorization { user: a, password: b }\ncluster { name: c1 }\n";
     let s = ServerProcess::start_with_config(BIN, Some(conf), &[]);
     let log = s.log();
-    assert!(log.contains("[WRN]") && log.contains("authorization"), "{log}");
+    assert!(
+        log.contains("[WRN]") && log.contains("authorization"),
+        "{log}"
+    );
     assert!(log.contains("cluster"), "{log}");
 }
 
@@ -125,11 +158,18 @@ fn pid_file_and_ports_file() {
     assert_eq!(ports.len(), 1);
     let name = ports[0].file_name().to_string_lossy().into_owned();
     assert_eq!(name, format!("gannet-server_{}.ports", s.pid()));
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ports[0].path()).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ports[0].path()).unwrap()).unwrap();
     assert_eq!(json["nats"][0], format!("nats://127.0.0.1:{}", s.port));
-    assert!(json["monitoring"][0].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    assert!(json["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
     assert!(s.terminate(Duration::from_secs(5)));
-    assert!(!ports[0].path().exists(), "the ports file is removed on a clean shutdown");
+    assert!(
+        !ports[0].path().exists(),
+        "the ports file is removed on a clean shutdown"
+    );
     assert!(s.log().contains("Server Exiting"), "{}", s.log());
 }
 
@@ -144,7 +184,11 @@ fn signal_flag_quits_a_server_named_by_its_pid_file() {
     while !s.log().contains("Server Exiting") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(s.log().contains("Trapped \"interrupt\" signal"), "{}", s.log());
+    assert!(
+        s.log().contains("Trapped \"interrupt\" signal"),
+        "{}",
+        s.log()
+    );
     assert!(s.terminate(Duration::from_secs(2)));
     let (code, _, err) = run(&["--signal", "bogus=1"]);
     assert_eq!(code, 1);
@@ -169,7 +213,10 @@ fn monitoring_serves_varz_and_healthz() {
     let s = ServerProcess::start(BIN, &["-m", "-1", "-n", "mon"]);
     let (code, body) = s.http_get("/healthz");
     assert_eq!(code, 200);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap(), serde_json::json!({"status":"ok"}));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"status":"ok"})
+    );
     let mut c = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
     c.send(b"SUB a 1\r\nPUB a 2\r\nhi\r\n");
     c.expect(b"MSG a 1 2\r\nhi\r\n");
@@ -196,14 +243,24 @@ fn ipv6_loopback_listen() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["-a", "::1", "-p", "-1", "--ports_file_dir", dir.path().to_str().unwrap()])
+        .args([
+            "-a",
+            "::1",
+            "-p",
+            "-1",
+            "--ports_file_dir",
+            dir.path().to_str().unwrap(),
+        ])
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut url = None;
     while url.is_none() && Instant::now() < deadline {
-        for e in std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok) {
+        for e in std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+        {
             if let Ok(text) = std::fs::read_to_string(e.path()) {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
                     url = v["nats"][0].as_str().map(String::from);
@@ -227,5 +284,33 @@ fn port_in_use_is_fatal() {
     let port = taken.local_addr().unwrap().port().to_string();
     let (code, _, err) = run(&["-a", "127.0.0.1", "-p", &port]);
     assert_eq!(code, 1);
-    assert!(err.contains("[FTL]") && err.contains("Error listening on port"), "{err}");
+    assert!(
+        err.contains("[FTL]") && err.contains("Error listening on port"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lame_duck_tells_clients_then_closes_them_and_exits() {
+    let conf = "lame_duck_grace_period: \"200ms\"\nlame_duck_duration: \"30s\"\n";
+    let mut s = ServerProcess::start_with_config(BIN, Some(conf), &[]);
+    let mut c = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+    c.expect_before_pong(b"");
+    let (code, _, err) = run(&["--signal", &format!("ldm={}", s.pid())]);
+    assert_eq!(code, 0, "{err}");
+    let info = c.read_line();
+    assert!(
+        info.starts_with("INFO ") && info.contains(r#""ldm":true"#),
+        "{info}"
+    );
+    assert!(
+        std::net::TcpStream::connect(s.addr()).is_err() || {
+            // The listener may still be closing; a new client must not be served.
+            std::thread::sleep(Duration::from_millis(100));
+            std::net::TcpStream::connect(s.addr()).is_err()
+        }
+    );
+    c.expect_closed_after(b"");
+    assert!(s.terminate(Duration::from_secs(3)) || s.log().contains("Server Exiting"));
+    assert!(s.log().contains("Entering lame duck mode"), "{}", s.log());
 }

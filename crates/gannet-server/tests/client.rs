@@ -24,11 +24,18 @@ async fn publish_reaches_literal_and_wildcard_subscribers() {
     client.publish("director.d1.x", "hi".into()).await.unwrap();
     client.flush().await.unwrap();
     for sub in [&mut literal, &mut star, &mut full] {
-        let m = tokio::time::timeout(Duration::from_secs(2), sub.next()).await.unwrap().unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(2), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(m.subject.as_str(), "director.d1.x");
         assert_eq!(&m.payload[..], b"hi");
     }
-    assert!(tokio::time::timeout(Duration::from_millis(200), other.next()).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), other.next())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -37,7 +44,12 @@ async fn queue_group_gives_each_message_to_one_member_and_spreads() {
     let client = connect(&s).await;
     let mut members = Vec::new();
     for _ in 0..3 {
-        members.push(client.queue_subscribe("work", "workers".into()).await.unwrap());
+        members.push(
+            client
+                .queue_subscribe("work", "workers".into())
+                .await
+                .unwrap(),
+        );
     }
     let mut plain = client.subscribe("work").await.unwrap();
     client.flush().await.unwrap();
@@ -82,7 +94,11 @@ async fn request_reply_and_no_responders() {
     assert_eq!(&answer.payload[..], b"re:ping");
 
     let err = client.request("agent.none", "x".into()).await.unwrap_err();
-    assert_eq!(err.kind(), async_nats::RequestErrorKind::NoResponders, "{err}");
+    assert_eq!(
+        err.kind(),
+        async_nats::RequestErrorKind::NoResponders,
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -97,7 +113,10 @@ async fn headers_round_trip() {
         .publish_with_headers("h", headers, "body".into())
         .await
         .unwrap();
-    let m = tokio::time::timeout(Duration::from_secs(2), sub.next()).await.unwrap().unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(2), sub.next())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(m.headers.unwrap().get("X-Agent").unwrap().as_str(), "a1");
     assert_eq!(&m.payload[..], b"body");
 }
@@ -142,7 +161,10 @@ async fn many_clients_fan_out_and_large_payloads() {
     let mut per_sub = HashMap::new();
     for (i, (_, sub)) in subs.iter_mut().enumerate() {
         for _ in 0..20 {
-            let m = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.unwrap().unwrap();
+            let m = tokio::time::timeout(Duration::from_secs(5), sub.next())
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(&m.payload[..], &payload[..]);
             *per_sub.entry(i).or_insert(0) += 1;
         }

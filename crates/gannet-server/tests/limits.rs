@@ -11,7 +11,11 @@ const QUIET: &str = r#"{"verbose":false,"pedantic":false}"#;
 
 #[test]
 fn max_subscriptions_refuses_more_but_keeps_the_connection() {
-    let s = ServerProcess::start_with_config(BIN, Some("max_subscriptions: 2\nmax_payload: 100\n"), &[]);
+    let s = ServerProcess::start_with_config(
+        BIN,
+        Some("max_subscriptions: 2\nmax_payload: 100\n"),
+        &[],
+    );
     let mut c = RawClient::connect_with(&s.addr(), QUIET);
     assert!(c.info.contains(r#""max_payload":100"#), "{}", c.info);
     c.send(b"SUB a 1\r\nSUB b 2\r\nSUB c 3\r\n");
@@ -36,19 +40,24 @@ fn max_connections_sends_info_then_error_then_closes() {
 
 #[test]
 fn silent_client_is_pinged_then_closed_as_stale() {
-    let s = ServerProcess::start_with_config(BIN, Some("ping_interval: \"1s\"\nping_max: 2\n"), &[]);
+    let s =
+        ServerProcess::start_with_config(BIN, Some("ping_interval: \"1s\"\nping_max: 2\n"), &[]);
     let mut c = RawClient::connect_with(&s.addr(), QUIET);
     let start = Instant::now();
     c.expect(b"PING\r\n");
     c.expect(b"PING\r\n");
     c.expect_closed_after(b"-ERR 'Stale Connection'\r\n");
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(2500) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(2500) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
 }
 
 #[test]
 fn client_answering_pings_stays() {
-    let s = ServerProcess::start_with_config(BIN, Some("ping_interval: \"300ms\"\nping_max: 1\n"), &[]);
+    let s =
+        ServerProcess::start_with_config(BIN, Some("ping_interval: \"300ms\"\nping_max: 1\n"), &[]);
     let mut c = RawClient::connect_with(&s.addr(), QUIET);
     for _ in 0..4 {
         c.expect(b"PING\r\n");
@@ -74,7 +83,9 @@ fn slow_consumer_is_cut_and_others_keep_receiving() {
     good.expect_before_pong(b"");
 
     let mut publisher = TcpStream::connect(s.addr()).unwrap();
-    publisher.write_all(format!("CONNECT {QUIET}\r\n").as_bytes()).unwrap();
+    publisher
+        .write_all(format!("CONNECT {QUIET}\r\n").as_bytes())
+        .unwrap();
     let payload = vec![b'x'; 32 * 1024];
     let mut frame = b"PUB data 32768\r\n".to_vec();
     frame.extend_from_slice(&payload);
@@ -92,7 +103,11 @@ fn slow_consumer_is_cut_and_others_keep_receiving() {
         publisher.write_all(&frame).unwrap();
     }
     let received = good_reader.join().unwrap();
-    assert_eq!(received, 800 * frame_len(), "the healthy subscriber missed messages");
+    assert_eq!(
+        received,
+        800 * frame_len(),
+        "the healthy subscriber missed messages"
+    );
 
     let (_, varz) = s.http_get("/varz");
     let varz: serde_json::Value = serde_json::from_str(&varz).unwrap();

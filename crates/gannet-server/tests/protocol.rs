@@ -16,9 +16,24 @@ fn server() -> ServerProcess {
 fn info_has_the_fields_clients_read() {
     let s = server();
     let c = s.raw();
-    assert!(c.info.ends_with("} \r\n"), "INFO ends with space CR LF: {:?}", c.info);
+    assert!(
+        c.info.ends_with("} \r\n"),
+        "INFO ends with space CR LF: {:?}",
+        c.info
+    );
     let json: serde_json::Value = serde_json::from_str(&c.info[5..c.info.len() - 3]).unwrap();
-    for key in ["server_id", "server_name", "version", "proto", "host", "port", "headers", "max_payload", "client_id", "client_ip"] {
+    for key in [
+        "server_id",
+        "server_name",
+        "version",
+        "proto",
+        "host",
+        "port",
+        "headers",
+        "max_payload",
+        "client_id",
+        "client_ip",
+    ] {
         assert!(json.get(key).is_some(), "INFO lacks {key}: {json}");
     }
     assert_eq!(json["max_payload"], 1048576);
@@ -36,7 +51,10 @@ fn verbose_connect_then_async_info_after_first_pong() {
     c.send(b"PING\r\n");
     c.expect(b"PONG\r\n");
     let info = c.read_line();
-    assert!(info.starts_with("INFO {") && info.contains(r#""connect_info":true"#), "{info}");
+    assert!(
+        info.starts_with("INFO {") && info.contains(r#""connect_info":true"#),
+        "{info}"
+    );
     assert!(info.contains(r#""remote_account":"$G""#), "{info}");
     c.send(b"PING\r\n");
     c.expect(b"PONG\r\n");
@@ -73,8 +91,14 @@ fn msg_framing_with_reply_and_queue() {
     c.send(b"PUB foo bar.reply 5\r\nhello\r\n");
     let got = c.read_for(Duration::from_millis(300));
     let text = String::from_utf8_lossy(&got);
-    assert!(text.contains("MSG foo 1 bar.reply 5\r\nhello\r\n"), "{text}");
-    assert!(text.contains("MSG foo 2 bar.reply 5\r\nhello\r\n"), "{text}");
+    assert!(
+        text.contains("MSG foo 1 bar.reply 5\r\nhello\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("MSG foo 2 bar.reply 5\r\nhello\r\n"),
+        "{text}"
+    );
     c.send(b"PUB foo 4\r\n\r\n\r\n\r\n");
     let got = c.read_for(Duration::from_millis(300));
     assert_eq!(got.len(), 2 * "MSG foo 1 4\r\n\r\n\r\n\r\n".len());
@@ -221,12 +245,21 @@ fn fatal_protocol_errors_send_the_reference_text_then_close() {
     let s = server();
     let cases: &[(&[u8], &[u8])] = &[
         (b"FOO bar\r\n", b"-ERR 'Unknown Protocol Operation'\r\n"),
-        (b"MSG foo 1 1\r\nx\r\n", b"-ERR 'Unknown Protocol Operation'\r\n"),
+        (
+            b"MSG foo 1 1\r\nx\r\n",
+            b"-ERR 'Unknown Protocol Operation'\r\n",
+        ),
         (b"\r\n", b"-ERR 'Unknown Protocol Operation'\r\n"),
-        (b"PUB foo 3\r\nhello\r\n", b"-ERR 'Unknown Protocol Operation'\r\n"),
+        (
+            b"PUB foo 3\r\nhello\r\n",
+            b"-ERR 'Unknown Protocol Operation'\r\n",
+        ),
         (b"PUB a 1\r\nx\n", b"-ERR 'Unknown Protocol Operation'\r\n"),
         (b"UNSUB\r\n", b"-ERR 'Unknown Protocol Operation'\r\n"),
-        (b"PUB foo 1048577\r\n", b"-ERR 'Maximum Payload Violation'\r\n"),
+        (
+            b"PUB foo 1048577\r\n",
+            b"-ERR 'Maximum Payload Violation'\r\n",
+        ),
     ];
     for (send, want) in cases {
         let mut c = RawClient::connect_with(&s.addr(), QUIET);

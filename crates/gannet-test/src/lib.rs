@@ -45,7 +45,9 @@ impl ServerProcess {
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log);
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("start {binary}: {e}"));
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary}: {e}"));
         let mut server = ServerProcess {
             child,
             dir,
@@ -160,7 +162,10 @@ pub fn http_get(addr: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -192,7 +197,10 @@ impl RawClient {
             info: String::new(),
         };
         let line = c.read_line();
-        assert!(line.starts_with("INFO {"), "first line is not INFO: {line:?}");
+        assert!(
+            line.starts_with("INFO {"),
+            "first line is not INFO: {line:?}"
+        );
         c.info = line;
         c
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use gannet_proto::{encode, subject, ClientOp, Limits, Parser, ParseError};
+use gannet_proto::{encode, subject, ClientOp, Limits, ParseError, Parser};
 use rustc_hash::FxHashMap;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
@@ -47,13 +47,19 @@ where
 
     let write_deadline = opts.write_deadline;
     let writer_shared = shared.clone();
-    let writer_task =
-        tokio::spawn(async move { writer_shared.outbound.run_writer(writer, write_deadline).await });
+    let writer_task = tokio::spawn(async move {
+        writer_shared
+            .outbound
+            .run_writer(writer, write_deadline)
+            .await
+    });
 
     let over_limit = server.register(shared.clone()) > opts.max_connections;
     let reason = if over_limit {
         tracing::error!("{prefix} - Maximum connections exceeded");
-        shared.outbound.send_now(&err_line("maximum connections exceeded"));
+        shared
+            .outbound
+            .send_now(&err_line("maximum connections exceeded"));
         CloseReason::MaxConnectionsExceeded
     } else {
         let mut conn = Connection::new(server.clone(), shared.clone(), prefix.clone(), info);
@@ -67,7 +73,10 @@ where
         // must not hold the connection open.
         writer_task.abort();
         if reason == CloseReason::SlowConsumerWriteDeadline {
-            server.stats().slow_consumers.fetch_add(1, Ordering::Relaxed);
+            server
+                .stats()
+                .slow_consumers
+                .fetch_add(1, Ordering::Relaxed);
         }
     } else {
         // Let the writer flush what is queued (a final -ERR), within the write deadline.
@@ -305,7 +314,9 @@ impl Connection {
     }
 
     fn subscribe(&mut self, subj: &[u8], queue: Option<&[u8]>, sid: &[u8]) {
-        if !subject::is_valid_subscribe_subject(subj) || queue.is_some_and(|q| !subject::is_valid_queue_name(q)) {
+        if !subject::is_valid_subscribe_subject(subj)
+            || queue.is_some_and(|q| !subject::is_valid_queue_name(q))
+        {
             self.send_err("Invalid Subject");
             return;
         }
@@ -355,12 +366,14 @@ impl Connection {
 
     /// Drops every subscription of this client from the index.
     fn remove_all_subscriptions(&mut self) {
-        let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().drain().map(|(_, s)| s).collect();
+        let subs: Vec<Arc<Subscription>> =
+            self.shared.subs_lock().drain().map(|(_, s)| s).collect();
         for sub in subs {
-            let _ = self
-                .account
-                .sublist
-                .remove(&sub.subject, sub.queue.as_deref(), &SubRef(sub.clone()));
+            let _ = self.account.sublist.remove(
+                &sub.subject,
+                sub.queue.as_deref(),
+                &SubRef(sub.clone()),
+            );
         }
     }
 
@@ -391,9 +404,10 @@ impl Connection {
         p.put(data);
         out.commit(&mut p, data.len());
         drop(p);
-        if !self.touched.contains_key(&self.shared.cid) {
-            self.touched.insert(self.shared.cid, self.shared.clone());
-        }
+        let shared = &self.shared;
+        self.touched
+            .entry(shared.cid)
+            .or_insert_with(|| shared.clone());
     }
 
     pub(super) fn send_err(&mut self, text: &str) {

@@ -196,9 +196,9 @@ impl Connection {
         }
         self.batch.out_msgs += 1;
         self.batch.out_bytes += delivered_bytes;
-        if !self.touched.contains_key(&client.cid) {
-            self.touched.insert(client.cid, client.clone());
-        }
+        self.touched
+            .entry(client.cid)
+            .or_insert_with(|| client.clone());
         if admit == Admit::DeliverLast {
             let account = self.account.clone();
             remove_subscription(&account, &sub.0);

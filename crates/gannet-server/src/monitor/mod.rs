@@ -34,12 +34,18 @@ impl HttpStats {
     }
 
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.counts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
 /// Binds the monitoring listener and serves it in a task.
-pub async fn start(server: Arc<Server>, bind: &str) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+pub async fn start(
+    server: Arc<Server>,
+    bind: &str,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {

@@ -140,13 +140,48 @@ pub struct Flags {
 
 /// Long names nats-server also accepts with one dash (`-port 4222`).
 const LONG_NAMES: &[&str] = &[
-    "addr", "net", "port", "name", "server_name", "pid", "http_port", "https_port",
-    "config", "signal", "client_advertise", "ports_file_dir", "log", "logtime",
-    "logtime_utc", "syslog", "remote_syslog", "debug", "trace", "log_size_limit",
-    "max_traced_msg_len", "jetstream", "store_dir", "user", "pass", "auth", "tls",
-    "tlscert", "tlskey", "tlsverify", "tlscacert", "routes", "cluster", "cluster_listen",
-    "cluster_name", "no_advertise", "cluster_advertise", "connect_retries", "profile",
-    "help_tls", "version", "help",
+    "addr",
+    "net",
+    "port",
+    "name",
+    "server_name",
+    "pid",
+    "http_port",
+    "https_port",
+    "config",
+    "signal",
+    "client_advertise",
+    "ports_file_dir",
+    "log",
+    "logtime",
+    "logtime_utc",
+    "syslog",
+    "remote_syslog",
+    "debug",
+    "trace",
+    "log_size_limit",
+    "max_traced_msg_len",
+    "jetstream",
+    "store_dir",
+    "user",
+    "pass",
+    "auth",
+    "tls",
+    "tlscert",
+    "tlskey",
+    "tlsverify",
+    "tlscacert",
+    "routes",
+    "cluster",
+    "cluster_listen",
+    "cluster_name",
+    "no_advertise",
+    "cluster_advertise",
+    "connect_retries",
+    "profile",
+    "help_tls",
+    "version",
+    "help",
 ];
 
 /// Rewrites nats-server's spellings into the ones clap understands.
@@ -177,16 +212,23 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         }
     }
     // Go's boolean flags take `=true`/`=false`; clap's switches take no value.
-    out.into_iter()
-        .filter_map(|a| bool_switch(&a))
-        .collect()
+    out.into_iter().filter_map(|a| bool_switch(&a)).collect()
 }
 
 /// Switches written `--flag=true` become `--flag`; `--flag=false` disappear.
 fn bool_switch(arg: &str) -> Option<String> {
     const SWITCHES: &[&str] = &[
-        "--debug", "--trace", "--logtime_utc", "--syslog", "--jetstream", "--tls",
-        "--tlsverify", "--no_advertise", "-D", "-V", "-s",
+        "--debug",
+        "--trace",
+        "--logtime_utc",
+        "--syslog",
+        "--jetstream",
+        "--tls",
+        "--tlsverify",
+        "--no_advertise",
+        "-D",
+        "-V",
+        "-s",
     ];
     if let Some((flag, value)) = arg.split_once('=') {
         if SWITCHES.contains(&flag) {

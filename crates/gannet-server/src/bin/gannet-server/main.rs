@@ -86,7 +86,10 @@ fn main() -> ExitCode {
         tracing::warn!("{w}");
     }
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             logging::fatal(style, &format!("Error starting the runtime: {e}"));
@@ -181,7 +184,11 @@ async fn run(opts: Options, config: Option<&Path>, digest: Option<String>) -> an
                 break;
             }
             signals::Request::LameDuck => {
-                tracing::info!("Entering lame duck mode, stop accepting new clients");
+                // A second stop signal during lame duck mode ends it at once.
+                tokio::select! {
+                    _ = running.lame_duck() => {}
+                    _ = signals::next() => running.shutdown().await,
+                }
                 break;
             }
             signals::Request::Reload => {

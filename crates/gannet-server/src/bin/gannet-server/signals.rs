@@ -56,7 +56,10 @@ fn target_pid(target: Option<&str>) -> anyhow::Result<i32> {
                 [pid] => Ok(*pid),
                 many => bail!(
                     "multiple {exe} processes running:\n{}",
-                    many.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+                    many.iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 ),
             }
         }
