@@ -18,7 +18,9 @@ pub enum ParseError {
     /// non-numeric or negative size, too many arguments, header size > total size).
     #[error("malformed publish arguments")]
     BadPub,
-    /// SUB arguments the reference refuses without an `-ERR` (missing sid, too many arguments).
+    /// SUB arguments the reference refuses without an `-ERR` (missing sid, too many
+    /// arguments), and likewise an UNSUB with blanks but no sid, or more than two
+    /// arguments (a bare `UNSUB` with nothing after it is [`ParseError::UnknownOp`]).
     #[error("malformed subscribe arguments")]
     BadSub,
 }

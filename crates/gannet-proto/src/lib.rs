@@ -14,4 +14,4 @@ pub mod subject;
 
 pub use error::ParseError;
 pub use op::ClientOp;
-pub use parser::{Limits, Parser};
+pub use parser::{Limits, Parser, MAX_SIZE_DIGITS};

@@ -26,14 +26,17 @@ pub enum ClientOp<'a> {
         queue: Option<&'a [u8]>,
         sid: &'a [u8],
     },
-    /// `UNSUB <sid> [max]`; a max that is not a number is `None` (a plain UNSUB),
-    /// as in the reference.
+    /// `UNSUB <sid> [max]`; a max that is not a number of at most
+    /// [`crate::MAX_SIZE_DIGITS`] digits is `None` (a plain UNSUB), as in the
+    /// reference. `Some(0)` is kept: it removes the subscription at once.
     Unsub { sid: &'a [u8], max: Option<u64> },
+    /// `PING`, with anything after it on the line ignored (`PINGX` is a PING).
     Ping,
+    /// `PONG`, with anything after it on the line ignored.
     Pong,
     /// A client-sent `INFO` (ignored by the server).
     Info,
-    /// A client-sent `+OK` (ignored by the server).
+    /// A client-sent `+OK` (ignored by the server); the rest of its line is ignored.
     Ok,
     /// A client-sent `-ERR` (the server closes the connection without a reply).
     Err,

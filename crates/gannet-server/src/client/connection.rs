@@ -21,10 +21,13 @@ use crate::server::Server;
 use crate::stats::BatchStats;
 use crate::subscription::{SubRef, Subscription};
 
-/// First size of a connection's read buffer; it grows with the traffic.
+/// First size of a connection's reads; it doubles each time a read fills the
+/// buffer (busy publishers get big batches) and halves when reads stay small (idle
+/// connections stay cheap).
 const READ_BUF_START: usize = 512;
-/// A read buffer at least this large that sees only small reads shrinks back.
-const READ_BUF_SHRINK_ABOVE: usize = 64 * 1024;
+/// Largest read size the buffer grows to for batching (a message larger than this
+/// still gets the room it needs).
+const READ_BUF_MAX: usize = 64 * 1024;
 /// The first server PING comes no later than this after the connection starts.
 const FIRST_PING_MAX: Duration = Duration::from_secs(2);
 
@@ -157,11 +160,13 @@ impl Connection {
         let mut next_ping = Instant::now() + ping_interval.min(FIRST_PING_MAX);
         let mut closed = self.shared.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
-        let mut buf = BytesMut::with_capacity(READ_BUF_START);
+        let mut read_size = READ_BUF_START;
+        let mut buf = BytesMut::with_capacity(read_size);
         loop {
-            if buf.capacity() - buf.len() < READ_BUF_START / 2 {
-                buf.reserve(buf.capacity().max(READ_BUF_START));
+            if buf.capacity() - buf.len() < read_size / 2 {
+                buf.reserve(read_size);
             }
+            let spare = buf.capacity() - buf.len();
             tokio::select! {
                 biased;
                 _ = closed.changed() => {
@@ -181,8 +186,13 @@ impl Connection {
                         return reason;
                     }
                     self.stall().await;
-                    if buf.is_empty() && buf.capacity() > READ_BUF_SHRINK_ABOVE && n < buf.capacity() / 4 {
-                        buf = BytesMut::with_capacity(READ_BUF_START.max(n * 2));
+                    if n >= spare {
+                        read_size = (read_size * 2).min(READ_BUF_MAX);
+                    } else if n < read_size / 4 && read_size > READ_BUF_START {
+                        read_size /= 2;
+                        if buf.is_empty() && buf.capacity() > read_size * 4 {
+                            buf = BytesMut::with_capacity(read_size);
+                        }
                     }
                 }
                 _ = tokio::time::sleep_until(next_ping) => {

@@ -40,8 +40,7 @@ impl Connection {
 
         // The cache is taken out while delivering so that `self` stays free to use.
         let mut cache = std::mem::take(&mut self.cache);
-        let account = self.account.clone();
-        match cache.lookup(&account.sublist, subject) {
+        match cache.lookup(&self.account.sublist, subject) {
             None => {
                 if self.opts.pedantic {
                     self.send_err("Invalid Publish Subject");
