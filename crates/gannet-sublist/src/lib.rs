@@ -1,61 +1,28 @@
-//! The subject index (skeleton; mirrors nats-server's `sublist.go`).
+//! The subject index: which subscriptions are interested in a published
+//! subject. Mirrors nats-server's `sublist.go`.
+//!
+//! A [`Sublist`] stores subscriptions (any `T`, typically a client and sid)
+//! under patterns whose tokens may be `*` (one token) or `>` (one or more
+//! trailing tokens), optionally in queue groups, and answers
+//! [`Sublist::matches`] for literal subjects with a shared [`MatchResult`].
+//!
+//! Modules:
+//! - `subject`: token splitting, validation, single-pattern matching;
+//! - `trie`: the levels and nodes holding subscriptions;
+//! - `result`: [`MatchResult`] and building it from matched nodes;
+//! - `cache`: the bounded subject → result cache;
+//! - `sublist`: [`Sublist`], the locking and generation counter.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(unreachable_pub)]
 
-use std::hash::Hash;
-use std::sync::Arc;
+mod cache;
+mod result;
+mod stack;
+mod subject;
+mod sublist;
+mod trie;
 
-/// Why an insert or remove was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SublistError {
-    #[error("invalid subject")]
-    InvalidSubject,
-    #[error("subscription not found")]
-    NotFound,
-}
-
-/// The subscribers of one subject: every plain subscription, and per queue group
-/// its members (one of which gets each message).
-#[derive(Debug)]
-pub struct MatchResult<T> {
-    pub plain: Vec<T>,
-    pub queues: Vec<QueueGroup<T>>,
-}
-
-/// The members of one queue group that match a subject.
-#[derive(Debug)]
-pub struct QueueGroup<T> {
-    pub name: Box<[u8]>,
-    pub members: Vec<T>,
-}
-
-/// A thread-safe subject index.
-pub struct Sublist<T> {
-    _t: std::marker::PhantomData<T>,
-}
-
-impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
-    pub fn new(cache: bool) -> Self {
-        let _ = cache;
-        todo!()
-    }
-    pub fn insert(&self, subject: &[u8], queue: Option<&[u8]>, item: T) -> Result<(), SublistError> {
-        let _ = (subject, queue, item);
-        todo!()
-    }
-    pub fn remove(&self, subject: &[u8], queue: Option<&[u8]>, item: &T) -> Result<(), SublistError> {
-        let _ = (subject, queue, item);
-        todo!()
-    }
-    pub fn matches(&self, subject: &[u8]) -> Arc<MatchResult<T>> {
-        let _ = subject;
-        todo!()
-    }
-    pub fn generation(&self) -> u64 {
-        todo!()
-    }
-    pub fn count(&self) -> usize {
-        todo!()
-    }
-}
+pub use cache::{CACHE_EVICT_BATCH, CACHE_MAX};
+pub use result::{MatchResult, QueueGroup};
+pub use sublist::{Sublist, SublistError};

@@ -157,7 +157,8 @@ impl Connection {
     async fn run<R: AsyncRead + Unpin>(&mut self, mut reader: R) -> CloseReason {
         let opts = self.server.options();
         let ping_interval = opts.ping_interval;
-        let mut next_ping = Instant::now() + ping_interval.min(FIRST_PING_MAX);
+        let ping_timer = tokio::time::sleep(ping_interval.min(FIRST_PING_MAX));
+        tokio::pin!(ping_timer);
         let mut closed = self.shared.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
         let mut read_size = READ_BUF_START;
@@ -195,8 +196,8 @@ impl Connection {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(next_ping) => {
-                    next_ping = Instant::now() + ping_interval;
+                _ = &mut ping_timer => {
+                    ping_timer.as_mut().reset(Instant::now() + ping_interval);
                     if let Err(reason) = self.ping_timer(ping_interval) {
                         self.flush();
                         return reason;
