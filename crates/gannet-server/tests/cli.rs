@@ -58,7 +58,7 @@ fn startup_logs_the_lines_tools_wait_for_and_flags_beat_the_file() {
         &["-n", "from-flag"],
     );
     assert_ne!(s.port, 4567, "-p -1 beats port: 4567");
-    let log = s.log();
+    let log = s.wait_log("Server is ready");
     assert!(
         log.contains("[INF] Listening for client connections on 127.0.0.1:"),
         "{log}"
@@ -313,4 +313,21 @@ fn lame_duck_tells_clients_then_closes_them_and_exits() {
     c.expect_closed_after(b"");
     assert!(s.terminate(Duration::from_secs(3)) || s.log().contains("Server Exiting"));
     assert!(s.log().contains("Entering lame duck mode"), "{}", s.log());
+}
+
+#[test]
+fn log_flag_writes_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("g.log");
+    let mut s = ServerProcess::start(BIN, &["-l", log.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut text = String::new();
+    while !text.contains("Server is ready") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+    }
+    assert!(text.contains("[INF] Server is ready"), "{text}");
+    assert!(s.terminate(Duration::from_secs(5)));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("Server Exiting"), "{text}");
 }

@@ -119,3 +119,49 @@ fn slow_consumer_is_cut_and_others_keep_receiving() {
 fn frame_len() -> usize {
     "MSG data 2 32768\r\n".len() + 32768 + 2
 }
+
+#[test]
+fn write_deadline_cuts_a_client_whose_socket_stays_full() {
+    let s = ServerProcess::start_with_config(
+        BIN,
+        Some("write_deadline: \"500ms\"\nmax_pending: 512MB\nmax_payload: 65536\n"),
+        &["-m", "-1"],
+    );
+    let mut stuck = RawClient::connect_with(&s.addr(), QUIET);
+    stuck.send(b"SUB data 1\r\n");
+    stuck.expect_before_pong(b"");
+    let mut publisher = TcpStream::connect(s.addr()).unwrap();
+    publisher
+        .write_all(format!("CONNECT {QUIET}\r\n").as_bytes())
+        .unwrap();
+    let mut frame = b"PUB data 65536\r\n".to_vec();
+    frame.extend_from_slice(&[b'y'; 65536]);
+    frame.extend_from_slice(b"\r\n");
+    // Far more than the socket buffers hold: the writer blocks and stays blocked.
+    for _ in 0..400 {
+        publisher.write_all(&frame).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut cut = false;
+    while Instant::now() < deadline {
+        let (_, varz) = s.http_get("/varz");
+        let varz: serde_json::Value = serde_json::from_str(&varz).unwrap();
+        if varz["slow_consumers"] == 1 && varz["connections"] == 1 {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(cut, "the stuck client was not cut: {}", s.log());
+    // The publisher is unharmed.
+    publisher.write_all(b"PING\r\n").unwrap();
+    let mut pubc = publisher;
+    pubc.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("PONG") {
+        let n = std::io::Read::read(&mut pubc, &mut buf).unwrap();
+        assert!(n > 0, "publisher closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
