@@ -4,8 +4,12 @@
 //!
 //! This is the part of nats-server's `sublist.go` that deals with single
 //! subjects (its token helpers and `matchLiteral`); the index itself is in
-//! [`crate::trie`]. Kept local to this crate so the index does not depend on
-//! the protocol parser.
+//! [`crate::trie`]. Which subjects are valid patterns, and the token splitting,
+//! are the protocol's rules, taken from `gannet_proto::subject`.
+
+pub(crate) use gannet_proto::subject::{
+    is_literal as is_literal_pattern, is_valid_subscribe_subject as is_valid_pattern, tokens,
+};
 
 /// Separates the tokens of a subject.
 pub(crate) const SEPARATOR: u8 = b'.';
@@ -13,11 +17,6 @@ pub(crate) const SEPARATOR: u8 = b'.';
 pub(crate) const STAR: &[u8] = b"*";
 /// The token that matches one or more trailing tokens; only valid last.
 pub(crate) const FULL: &[u8] = b">";
-
-/// The tokens of `subject`, split on `.` (empty tokens included).
-pub(crate) fn tokens(subject: &[u8]) -> impl Iterator<Item = &[u8]> {
-    subject.split(|b| *b == SEPARATOR)
-}
 
 /// Splits off the first token: `(token, rest)`, where `rest` is `None` when
 /// `token` was the last one.
@@ -29,23 +28,6 @@ pub(crate) fn split_first(subject: &[u8]) -> (&[u8], Option<&[u8]>) {
     }
 }
 
-/// A subscription pattern is valid when it is non-empty, has no empty token
-/// and `>` (as a whole token) appears only last. `*`/`>` inside a longer token
-/// (`f*o`) are plain bytes.
-pub(crate) fn is_valid_pattern(pattern: &[u8]) -> bool {
-    if pattern.is_empty() {
-        return false;
-    }
-    let mut after_full = false;
-    for token in tokens(pattern) {
-        if token.is_empty() || after_full {
-            return false;
-        }
-        after_full = token == FULL;
-    }
-    true
-}
-
 /// A published subject can be routed when it is non-empty and has no empty
 /// token. Wildcard tokens in it are taken literally (a non-pedantic `PUB foo.*`
 /// is delivered to `foo.*` and `>` subscribers).
@@ -54,11 +36,6 @@ pub(crate) fn is_valid_literal(subject: &[u8]) -> bool {
         && subject.first() != Some(&SEPARATOR)
         && subject.last() != Some(&SEPARATOR)
         && !subject.windows(2).any(|w| w == [SEPARATOR, SEPARATOR])
-}
-
-/// True when `pattern` has no `*` or `>` token, so it matches only itself.
-pub(crate) fn is_literal_pattern(pattern: &[u8]) -> bool {
-    tokens(pattern).all(|t| t != STAR && t != FULL)
 }
 
 /// Does `pattern` (a valid subscription pattern) match `subject` (a valid
