@@ -10,7 +10,13 @@ use crate::conf;
 
 mod convert;
 mod keys;
+pub mod security;
 mod unsupported;
+
+pub use security::{
+    Authorization, CertificateClient, NkeyUser, Permissions, ResponsePermission, SubjectPermission,
+    TlsOptions, User,
+};
 
 pub use unsupported::UNSUPPORTED_KEYS;
 
@@ -128,6 +134,14 @@ pub struct Options {
     pub disable_sublist_cache: bool,
     /// Never stall fast producers in front of slow consumers (`no_fast_producer_stall`).
     pub no_fast_producer_stall: bool,
+    /// `tls { }`: `None` = plain TCP.
+    pub tls: Option<TlsOptions>,
+    /// `authorization { }`: `None` = no authentication.
+    pub authorization: Option<Authorization>,
+    /// Connections without credentials act as this user (`no_auth_user`).
+    pub no_auth_user: Option<String>,
+    /// With TLS configured, accept plain-text clients too (`allow_non_tls`).
+    pub allow_non_tls: bool,
 }
 
 impl Default for Options {
@@ -173,6 +187,10 @@ impl Default for Options {
             max_closed_clients: DEFAULT_MAX_CLOSED_CLIENTS,
             disable_sublist_cache: false,
             no_fast_producer_stall: false,
+            tls: None,
+            authorization: None,
+            no_auth_user: None,
+            allow_non_tls: false,
         }
     }
 }

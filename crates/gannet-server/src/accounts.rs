@@ -14,10 +14,11 @@ pub struct Account {
 }
 
 impl Account {
-    pub fn new(name: &str) -> Account {
+    /// A new account; `cache` turns the subject index's match cache on.
+    pub fn new(name: &str, cache: bool) -> Account {
         Account {
             name: name.to_string(),
-            sublist: Sublist::new(true),
+            sublist: Sublist::new(cache),
         }
     }
 }

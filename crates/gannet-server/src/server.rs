@@ -130,7 +130,7 @@ impl Server {
             proto: PROTO_VERSION,
             host: opts.host.clone(),
             port: client_addr.port(),
-            headers: true,
+            headers: !opts.no_header_support,
             auth_required: false,
             tls_required: false,
             tls_verify: false,
@@ -144,6 +144,7 @@ impl Server {
             connect_info: false,
             remote_account: None,
         };
+        let server_opts_cache_off = opts.disable_sublist_cache;
         let (shutdown, _) = watch::channel(false);
         let now = SystemTime::now();
         let server = Arc::new(Server {
@@ -151,7 +152,7 @@ impl Server {
             id,
             name,
             info,
-            global: Arc::new(Account::new(GLOBAL_ACCOUNT)),
+            global: Arc::new(Account::new(GLOBAL_ACCOUNT, !server_opts_cache_off)),
             stats: ServerStats::default(),
             clients: Mutex::new(HashMap::new()),
             next_cid: AtomicU64::new(1),

@@ -186,7 +186,9 @@ impl Connection {
                     if let Err(reason) = outcome {
                         return reason;
                     }
-                    self.stall().await;
+                    if !opts.no_fast_producer_stall {
+                        self.stall().await;
+                    }
                     if n >= spare {
                         read_size = (read_size * 2).min(READ_BUF_MAX);
                     } else if n < read_size / 4 && read_size > READ_BUF_START {

@@ -263,6 +263,9 @@ impl Flags {
         if let Some(p) = self.https_port {
             opts.https_port = Some(p);
         }
+        if let Some(a) = &self.client_advertise {
+            opts.client_advertise = Some(a.clone());
+        }
         if let Some(d) = &self.ports_file_dir {
             opts.ports_file_dir = Some(d.clone());
         }
@@ -307,7 +310,6 @@ impl Flags {
         unsupported(self.no_advertise, "--no_advertise");
         unsupported(self.cluster_advertise.is_some(), "--cluster_advertise");
         unsupported(self.connect_retries.is_some(), "--connect_retries");
-        unsupported(self.client_advertise.is_some(), "--client_advertise");
         unsupported(self.profile.is_some(), "--profile");
         warnings
     }

@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         None => (Options::default(), Vec::new(), None),
     };
     warnings.extend(flags.apply(&mut opts));
+    warnings.extend(not_yet_honoured(&opts));
 
     if flags.test_config {
         for w in &warnings {
@@ -103,6 +104,36 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Settings the config format accepts but the server does not act on yet: each
+/// one set gets a warning rather than being ignored silently.
+fn not_yet_honoured(opts: &Options) -> Vec<String> {
+    let defaults = Options::default();
+    let mut out = Vec::new();
+    let mut check = |set: bool, key: &str| {
+        if set {
+            out.push(format!("{key} is not supported yet; ignored"));
+        }
+    };
+    check(opts.syslog, "syslog");
+    check(opts.remote_syslog.is_some(), "remote_syslog");
+    check(opts.log_size_limit != 0, "logfile_size_limit");
+    check(opts.log_max_files != 0, "logfile_max_num");
+    check(opts.max_traced_msg_len != 0, "max_traced_msg_len");
+    check(opts.trace_headers, "trace_headers");
+    check(opts.max_subscription_tokens != 0, "max_sub_tokens");
+    check(
+        opts.write_timeout != defaults.write_timeout,
+        "write_timeout",
+    );
+    check(
+        opts.http_base_path != defaults.http_base_path,
+        "http_base_path",
+    );
+    check(opts.client_advertise.is_some(), "client_advertise");
+    check(opts.https_port.is_some(), "https_port");
+    out
 }
 
 /// Reads the config file: the options and the warnings, or every error.
