@@ -2,21 +2,31 @@
 //! file (mirrors nats-server's `opts.go`). [`load_file`] / [`load_str`] parse
 //! the file with [`crate::conf`], map every top-level key onto [`Options`]
 //! and validate the result, reporting every error at once; keys of features
-//! Gannet does not have yet come back as warnings.
+//! Gannet does not have yet come back as warnings. The security blocks have
+//! their own modules: `tls`, `auth` (with `permissions` and `nkey`), and
+//! `security_checks` for the rules that span them (the BOSH fork's,
+//! `no_auth_user`, the auth timeout).
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::conf;
 
+mod auth;
 mod convert;
 mod keys;
+mod nkey;
+mod permissions;
 pub mod security;
+mod security_checks;
+mod tls;
 mod unsupported;
 
+pub use nkey::is_valid_public_user_key;
 pub use security::{
     Authorization, CertificateClient, NkeyUser, Permissions, ResponsePermission, SubjectPermission,
     TlsOptions, User,
 };
+pub use security_checks::default_auth_timeout;
 
 pub use unsupported::UNSUPPORTED_KEYS;
 
@@ -38,7 +48,8 @@ pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120);
 pub const DEFAULT_PING_MAX: u32 = 2;
 /// Default time a write may block before the client is cut as a slow consumer.
 pub const DEFAULT_WRITE_DEADLINE: Duration = Duration::from_secs(10);
-/// Default time a client has to send CONNECT when authentication is required.
+/// Default time a client has to send CONNECT when authentication is required
+/// (without TLS; with TLS it is the TLS timeout + 1 s, see [`default_auth_timeout`]).
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);
 /// Default time lame duck mode spreads client disconnects over.
 pub const DEFAULT_LAME_DUCK_DURATION: Duration = Duration::from_secs(120);
@@ -89,6 +100,8 @@ pub struct Options {
     pub write_deadline: Duration,
     /// `write_timeout`: `default`, `close` or `retry`.
     pub write_timeout: WriteTimeoutPolicy,
+    /// Time a client has to authenticate: `authorization.timeout` when given,
+    /// else [`default_auth_timeout`] (2 s, or `tls.timeout` + 1 s with TLS).
     pub auth_timeout: Duration,
     pub debug: bool,
     pub trace: bool,
@@ -257,10 +270,12 @@ pub fn from_map(map: &conf::Map, origin: &Path) -> Result<Loaded, ConfigErrors> 
         ..Options::default()
     };
     let mut report = convert::Report::default();
+    let mut marks = security_checks::SecurityMarks::default();
     for entry in map {
-        keys::apply(&mut options, entry, &mut report);
+        keys::apply(&mut options, entry, &mut report, &mut marks);
     }
     keys::validate(&options, map, &mut report);
+    security_checks::check(&mut options, &marks, &mut report);
     if report.errors.is_empty() {
         Ok(Loaded {
             options,

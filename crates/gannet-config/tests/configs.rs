@@ -1,10 +1,12 @@
 //! Loads the sample files in `tests/configs/` from disk: includes relative to
-//! the including file, variables, the environment, JSON includes, warnings
-//! for features not built yet, several errors at once and include cycles.
+//! the including file, variables, the environment, JSON includes, both BOSH
+//! layouts (the fork's `certificate_clients` and upstream `verify_and_map`
+//! with a JSON users file), several errors at once and include cycles.
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
 
+use gannet_config::options::{CertificateClient, Permissions, SubjectPermission};
 use gannet_config::{load_file, ConfigErrors, Loaded};
 
 fn config(name: &str) -> PathBuf {
@@ -58,27 +60,170 @@ fn main_conf_with_includes_variables_and_environment() {
     assert_eq!(o.pid_file, Some(PathBuf::from("gannet.pid")));
 }
 
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn allow(items: &[&str]) -> Option<SubjectPermission> {
+    Some(SubjectPermission {
+        allow: Some(strings(items)),
+        deny: None,
+    })
+}
+
 #[test]
-fn bosh_conf_loads_with_warnings() {
-    let loaded = load("bosh.conf").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(loaded.options.port, 4222);
-    assert_eq!(loaded.options.http_port, Some(8222));
-    assert_eq!(loaded.options.ping_interval, Duration::from_secs(5));
-    let file = config("bosh.conf").display().to_string();
+fn bosh_seed_conf_fork_layout_with_certificate_clients() {
+    let loaded = load("bosh-seed.conf").unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let o = &loaded.options;
+    assert_eq!((o.host.as_str(), o.port), ("0.0.0.0", 4222));
+    assert_eq!(o.ping_interval, Duration::from_secs(5));
+    assert_eq!(o.ping_max, 2);
+    assert_eq!(o.max_payload, 1 << 20);
+    assert_eq!(
+        o.auth_timeout,
+        Duration::from_secs(30),
+        "authorization.timeout"
+    );
+
+    let tls = o.tls.as_ref().unwrap_or_else(|| panic!("no tls"));
+    assert_eq!(
+        tls.cert_file,
+        PathBuf::from("/var/vcap/jobs/nats/config/nats_server_certificate.pem")
+    );
+    assert_eq!(
+        tls.key_file,
+        PathBuf::from("/var/vcap/jobs/nats/config/nats_server_private_key")
+    );
+    assert_eq!(
+        tls.ca_file.as_deref(),
+        Some(Path::new("/var/vcap/jobs/nats/config/nats_client_ca.pem"))
+    );
+    assert!(tls.verify && !tls.verify_and_map);
+    assert!(tls.enable_cert_authorization && tls.allow_legacy_clients);
+    assert_eq!(tls.timeout, Duration::from_secs(30));
+
+    let auth = o
+        .authorization
+        .as_ref()
+        .unwrap_or_else(|| panic!("no auth"));
+    assert_eq!(auth.user.as_deref(), Some("nats"));
+    assert_eq!(auth.password.as_deref(), Some("nats-password"));
+    assert!(auth.users.is_empty() && auth.nkeys.is_empty());
+    assert_eq!(auth.timeout, Some(Duration::from_secs(30)));
+    assert_eq!(
+        auth.certificate_clients,
+        [
+            CertificateClient {
+                client_name: "director.bosh-internal".into(),
+                permissions: Some(Permissions {
+                    publish: allow(&["agent.*", "hm.director.alert"]),
+                    subscribe: allow(&["director.>"]),
+                    allow_responses: None,
+                }),
+            },
+            CertificateClient {
+                client_name: "agent.bosh-internal".into(),
+                permissions: Some(Permissions {
+                    // `_CLIENT_ID` is kept verbatim: the server substitutes it.
+                    publish: allow(&[
+                        "hm.agent.heartbeat._CLIENT_ID",
+                        "hm.agent.alert._CLIENT_ID",
+                        "hm.agent.shutdown._CLIENT_ID",
+                        "director.*._CLIENT_ID.*",
+                    ]),
+                    subscribe: allow(&["agent._CLIENT_ID"]),
+                    allow_responses: None,
+                }),
+            },
+            CertificateClient {
+                client_name: "hm.bosh-internal".into(),
+                permissions: Some(Permissions {
+                    // Given empty, not absent: for certificate clients it denies all.
+                    publish: allow(&[]),
+                    subscribe: allow(&[
+                        "hm.agent.heartbeat.*",
+                        "hm.agent.alert.*",
+                        "hm.agent.shutdown.*",
+                        "hm.director.alert",
+                    ]),
+                    allow_responses: None,
+                }),
+            },
+        ]
+    );
+}
+
+#[test]
+fn bosh_upstream_conf_with_included_json_users() {
+    let loaded = load("bosh-upstream.conf").unwrap_or_else(|e| panic!("{e}"));
+    let o = &loaded.options;
+    assert_eq!(o.port, 4222);
+    assert_eq!(o.http_port, Some(8222));
+    assert_eq!(o.ping_interval, Duration::from_secs(5));
+    assert_eq!(o.write_deadline, Duration::from_secs(2));
+
+    let tls = o.tls.as_ref().unwrap_or_else(|| panic!("no tls"));
+    assert!(tls.verify_and_map && tls.verify);
+    assert!(!tls.enable_cert_authorization);
+    assert_eq!(tls.timeout, Duration::from_secs(30));
+    assert_eq!(o.auth_timeout, Duration::from_secs(31), "tls.timeout + 1 s");
+
+    // auth.json's `authorization` replaced the inline one wholesale.
+    let auth = o
+        .authorization
+        .as_ref()
+        .unwrap_or_else(|| panic!("no auth"));
+    let names: Vec<&str> = auth.users.iter().map(|u| u.username.as_str()).collect();
+    let agent = "0e2a7f3c-1111-4b8e-9d2a-5f5e5e5e5e5e";
+    assert_eq!(
+        names,
+        [
+            "C=USA, O=Cloud Foundry, CN=default.director.bosh-internal".to_string(),
+            "C=USA, O=Cloud Foundry, CN=default.hm.bosh-internal".to_string(),
+            format!("C=USA, O=Cloud Foundry, CN={agent}.bootstrap.agent.bosh-internal"),
+            format!("C=USA, O=Cloud Foundry, CN={agent}.agent.bosh-internal"),
+        ]
+    );
+    assert!(auth.users.iter().all(|u| u.password.is_none()));
+    assert!(auth.certificate_clients.is_empty() && auth.timeout.is_none());
+
+    let hm = auth.users[1].permissions.as_ref();
+    assert_eq!(
+        hm.and_then(|p| p.publish.clone()),
+        allow(&[]),
+        "HM publish: [] stays Some(vec![])"
+    );
+    let agent_perms = auth.users[3].permissions.as_ref();
+    assert_eq!(
+        agent_perms.and_then(|p| p.publish.clone()),
+        allow(&[
+            &format!("hm.agent.heartbeat.{agent}"),
+            &format!("hm.agent.alert.{agent}"),
+            &format!("hm.agent.shutdown.{agent}"),
+            &format!("director.*.{agent}.*"),
+        ])
+    );
+    assert_eq!(
+        agent_perms.and_then(|p| p.subscribe.clone()),
+        allow(&[&format!("agent.{agent}")])
+    );
+
+    let file = config("bosh-upstream.conf").display().to_string();
+    let json = config("auth.json").display().to_string();
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         warnings,
         [
             format!(
-                "{file}:6:1: invalid use of field \"ping_interval\": ping_interval should be \
+                "{file}:24:1: invalid use of field \"ping_interval\": ping_interval should be \
                  converted to a duration"
             ),
-            // The later `authorization` (from auth.json) replaced the first.
+            // Upstream reads the HM's empty list as "no restriction".
             format!(
-                "{}:1:2: authorization is not supported yet",
-                config("auth.json").display()
+                "{json}:5:20: user \"C=USA, O=Cloud Foundry, CN=default.hm.bosh-internal\": \
+                 empty publish allow list means no restriction (not deny-all)"
             ),
-            format!("{file}:27:1: tls is not supported yet"),
         ]
     );
 }

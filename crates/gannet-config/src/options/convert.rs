@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::ConfigError;
-use crate::conf::{self, Entry, Kind};
+use crate::conf::{self, Entry, Kind, Map, Pos, Value};
 
 /// Errors and warnings gathered while applying a file.
 #[derive(Debug, Default)]
@@ -20,6 +20,15 @@ impl Report {
 
     pub fn warn(&mut self, entry: &Entry, message: impl Into<String>) {
         self.warnings.push(ConfigError::at(&entry.key_pos, message));
+    }
+
+    /// An error about something other than a key (an array element, say).
+    pub fn error_at(&mut self, pos: &Pos, message: impl Into<String>) {
+        self.errors.push(ConfigError::at(pos, message));
+    }
+
+    pub fn warn_at(&mut self, pos: &Pos, message: impl Into<String>) {
+        self.warnings.push(ConfigError::at(pos, message));
     }
 
     /// The value has the wrong type: names the key, the type found and the
@@ -53,6 +62,15 @@ impl Report {
         let v = entry.value.as_bool();
         if v.is_none() {
             self.wrong_type(entry, "bool");
+        }
+        v
+    }
+
+    /// A block such as `tls { }`.
+    pub fn map<'e>(&mut self, entry: &'e Entry) -> Option<&'e Map> {
+        let v = entry.value.as_map();
+        if v.is_none() {
+            self.wrong_type(entry, "map[string]interface {}");
         }
         v
     }
@@ -178,6 +196,34 @@ impl Report {
             }
         }
     }
+}
+
+/// A value the way Go's `%v` prints it, for messages that quote what was
+/// found (`Expected users field to be an array, got 5`).
+pub(crate) fn go_value(value: &Value) -> String {
+    match &value.kind {
+        Kind::String(s) | Kind::Duration { text: s, .. } | Kind::DateTime(s) => s.clone(),
+        Kind::Integer(n) => n.to_string(),
+        Kind::Float(f) => go_float(*f),
+        Kind::Bool(b) => b.to_string(),
+        Kind::Array(items) => {
+            let items: Vec<String> = items.iter().map(go_value).collect();
+            format!("[{}]", items.join(" "))
+        }
+        Kind::Map(map) => {
+            let mut pairs: Vec<String> = map
+                .iter()
+                .map(|e| format!("{}:{}", e.key, go_value(&e.value)))
+                .collect();
+            pairs.sort();
+            format!("map[{}]", pairs.join(" "))
+        }
+    }
+}
+
+/// A float the way Go's `%v` prints it for ordinary magnitudes (`1.5`, `2`).
+pub(crate) fn go_float(f: f64) -> String {
+    format!("{f}")
 }
 
 /// Splits `host:port` or `[ipv6]:port` the way Go's `net.SplitHostPort` does.

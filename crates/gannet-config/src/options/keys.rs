@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::convert::Report;
+use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
+use super::{auth, tls};
 use super::{
     Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD,
     DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX, DEFAULT_WRITE_DEADLINE,
@@ -15,7 +17,9 @@ use crate::conf::{self, format_go_duration, Entry, Map};
 
 /// Applies one top-level entry. Keys compare case-insensitively. Unknown
 /// keys are errors unless some `$reference` used them as a variable.
-pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report) {
+/// `marks` records where security keys were written, for
+/// [`super::security_checks`].
+pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut SecurityMarks) {
     let key = entry.key.to_ascii_lowercase();
     match key.as_str() {
         "listen" => {
@@ -234,6 +238,15 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report) {
             set_bool(&mut o.disable_sublist_cache, entry, r)
         }
         "no_fast_producer_stall" => set_bool(&mut o.no_fast_producer_stall, entry, r),
+        "tls" => o.tls = tls::parse(entry, r, &mut marks.tls),
+        "authorization" => o.authorization = auth::parse(entry, r, &mut marks.auth),
+        "no_auth_user" => {
+            if let Some(name) = r.string(entry) {
+                o.no_auth_user = non_empty(name.to_string());
+                marks.no_auth_user = Some(entry.key_pos.clone());
+            }
+        }
+        "allow_non_tls" => set_bool(&mut o.allow_non_tls, entry, r),
         _ if is_unsupported(&key) => r.warn(entry, format!("{} is not supported yet", entry.key)),
         _ if entry.used_as_variable => {}
         _ => r.error(entry, format!("unknown field \"{}\"", entry.key)),

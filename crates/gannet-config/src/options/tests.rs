@@ -378,29 +378,35 @@ fn features_not_built_yet_warn_and_still_load() {
                 tls { cert_file: c.pem, key_file: k.pem }\n\
                 accounts { A: {} }\nsystem_account: SYS\nno_auth_user: a\nallow_non_tls: true\n\
                 cluster { name: c1 }\nleafnodes {}\ngateway {}\njetstream: enabled\n\
-                websocket {}\nmqtt {}\nTLS {}";
+                websocket {}\nmqtt {}\nOCSP {}";
     let loaded = load(text).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(loaded.options.port, 4333);
+    let o = &loaded.options;
+    assert_eq!(o.port, 4333);
+    assert!(o.tls.is_some() && o.authorization.is_some() && o.allow_non_tls);
+    assert_eq!(o.no_auth_user.as_deref(), Some("a"));
     let w: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();
     assert_eq!(
         w,
         [
-            "authorization is not supported yet",
-            "tls is not supported yet",
             "accounts is not supported yet",
             "system_account is not supported yet",
-            "no_auth_user is not supported yet",
-            "allow_non_tls is not supported yet",
             "cluster is not supported yet",
             "leafnodes is not supported yet",
             "gateway is not supported yet",
             "jetstream is not supported yet",
             "websocket is not supported yet",
             "mqtt is not supported yet",
-            "TLS is not supported yet",
+            "OCSP is not supported yet",
         ]
     );
-    assert_eq!(loaded.warnings[1].line, 3);
+    assert_eq!(loaded.warnings[0].line, 4);
+}
+
+#[test]
+fn security_keys_are_supported() {
+    for key in ["tls", "authorization", "no_auth_user", "allow_non_tls"] {
+        assert!(!UNSUPPORTED_KEYS.contains(&key), "{key}");
+    }
 }
 
 #[test]

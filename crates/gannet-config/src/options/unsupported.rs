@@ -6,12 +6,8 @@
 /// `processConfigFileLine`).
 pub const UNSUPPORTED_KEYS: &[&str] = &[
     // Security.
-    "authorization",
-    "tls",
-    "allow_non_tls",
     "ocsp",
     "ocsp_cache",
-    "no_auth_user",
     // Multi-tenancy and decentralized auth.
     "accounts",
     "system_account",
@@ -81,7 +77,7 @@ mod tests {
 
     #[test]
     fn lookup_ignores_case() {
-        assert!(is_unsupported("TLS"));
+        assert!(is_unsupported("OCSP"));
         assert!(is_unsupported("LeafNodes"));
         assert!(!is_unsupported("port"));
     }
