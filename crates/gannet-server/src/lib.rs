@@ -6,10 +6,12 @@ pub mod accounts;
 pub mod client;
 pub mod files;
 pub mod info;
+mod listener;
 pub mod monitor;
 pub mod server;
 pub mod stats;
 pub mod subscription;
+pub mod tls;
 
 pub use gannet_config::Options;
 pub use server::{RunningServer, Server, StartError};

@@ -6,20 +6,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use gannet_auth::Authenticator;
 use gannet_config::Options;
 use rand::{Rng, SeedableRng};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::accounts::{Account, GLOBAL_ACCOUNT};
-use crate::client::{self, ClientShared};
+use crate::client::ClientShared;
 use crate::info::{ServerInfo, COMPAT_VERSION, PROTO_VERSION};
+use crate::listener;
 use crate::monitor::{self, HttpStats};
 use crate::stats::ServerStats;
-
-/// Longest pause between failed accepts (for example when out of descriptors).
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +29,10 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("{0}")]
+    Auth(String),
     #[error("Error listening on monitoring port: {addr}, \"{source}\"")]
     Monitor {
         addr: String,
@@ -40,7 +43,12 @@ pub enum StartError {
 
 /// Shared state of a running server.
 pub struct Server {
-    opts: Arc<Options>,
+    /// The options in force (replaced on reload).
+    opts: std::sync::RwLock<Arc<Options>>,
+    /// Who may connect and what they may do (replaced on reload).
+    auth: std::sync::RwLock<Arc<Authenticator>>,
+    /// Bumped on every reload, so that client tasks re-check their clients.
+    reloads: watch::Sender<u64>,
     id: String,
     name: String,
     info: ServerInfo,
@@ -53,6 +61,8 @@ pub struct Server {
     config_load_time: SystemTime,
     http_stats: HttpStats,
     http_port: std::sync::atomic::AtomicI32,
+    /// The TLS configuration for client connections (replaced on reload).
+    tls: std::sync::RwLock<Option<Arc<rustls::ServerConfig>>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -88,6 +98,15 @@ fn new_server_id() -> String {
     id
 }
 
+/// A nonce for nkey clients to sign: random bytes in URL-safe base64.
+fn new_nonce() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    (0..22)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
 /// The port to bind: `-1` asks the system for any free port, `0` means the default.
 fn bind_port(port: i32, default: u16) -> u16 {
     match port {
@@ -109,6 +128,19 @@ pub fn host_port(host: &str, port: u16) -> String {
 impl Server {
     /// Binds the listeners and starts serving. Returns once clients can connect.
     pub async fn start(opts: Options) -> Result<RunningServer, StartError> {
+        let auth = Authenticator::new(&opts).map_err(|e| StartError::Auth(e.join("; ")))?;
+        let tls = match &opts.tls {
+            Some(t) => Some(crate::tls::server_config(t)?),
+            None => None,
+        };
+        let tls_required = opts.tls.is_some()
+            && !opts.allow_non_tls
+            && !opts.tls.as_ref().is_some_and(|t| t.allow_legacy_clients);
+        let tls_verify = opts
+            .tls
+            .as_ref()
+            .is_some_and(crate::tls::requires_client_certs);
+        let tls_available = opts.tls.is_some() && !tls_required;
         let bind = host_port(&opts.host, bind_port(opts.port, 4222));
         let listener = TcpListener::bind(&bind)
             .await
@@ -131,10 +163,10 @@ impl Server {
             host: opts.host.clone(),
             port: client_addr.port(),
             headers: !opts.no_header_support,
-            auth_required: false,
-            tls_required: false,
-            tls_verify: false,
-            tls_available: false,
+            auth_required: auth.info_auth_required(),
+            tls_required,
+            tls_verify,
+            tls_available,
             max_payload: opts.max_payload,
             client_id: 0,
             client_ip: String::new(),
@@ -148,7 +180,9 @@ impl Server {
         let (shutdown, _) = watch::channel(false);
         let now = SystemTime::now();
         let server = Arc::new(Server {
-            opts: Arc::new(opts),
+            opts: std::sync::RwLock::new(Arc::new(opts)),
+            auth: std::sync::RwLock::new(Arc::new(auth)),
+            reloads: watch::channel(0).0,
             id,
             name,
             info,
@@ -161,16 +195,14 @@ impl Server {
             config_load_time: now,
             http_stats: HttpStats::default(),
             http_port: std::sync::atomic::AtomicI32::new(0),
+            tls: std::sync::RwLock::new(tls),
         });
 
         let mut tasks = Vec::new();
-        let http_addr = match server.opts.http_port {
+        let opts = server.options();
+        let http_addr = match opts.http_port {
             Some(port) => {
-                let host = server
-                    .opts
-                    .http_host
-                    .clone()
-                    .unwrap_or_else(|| server.opts.host.clone());
+                let host = opts.http_host.clone().unwrap_or_else(|| opts.host.clone());
                 let bind = host_port(&host, bind_port(port, 8222));
                 let (addr, task) = monitor::start(server.clone(), &bind)
                     .await
@@ -187,9 +219,9 @@ impl Server {
 
         tracing::info!(
             "Listening for client connections on {}",
-            host_port(&server.opts.host, client_addr.port())
+            host_port(&opts.host, client_addr.port())
         );
-        let accept = tokio::spawn(accept_loop(server.clone(), listener));
+        let accept = tokio::spawn(listener::accept_loop(server.clone(), listener));
         Ok(RunningServer {
             server,
             client_addr,
@@ -201,7 +233,45 @@ impl Server {
     }
 
     pub fn options(&self) -> Arc<Options> {
-        self.opts.clone()
+        self.opts.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Who may connect and what they may do.
+    pub fn authenticator(&self) -> Arc<Authenticator> {
+        self.auth.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Changes after every reload.
+    pub(crate) fn reload_signal(&self) -> watch::Receiver<u64> {
+        self.reloads.subscribe()
+    }
+
+    /// Puts a newly loaded configuration in force: authorization (users,
+    /// permissions, certificate clients) and TLS files. Connected clients are
+    /// checked again against it; nothing changes when it is refused. Returns the
+    /// settings that changed but need a restart to take effect.
+    pub fn reload(&self, new: Options) -> Result<Vec<String>, String> {
+        let auth = Authenticator::new(&new).map_err(|e| e.join("; "))?;
+        let tls = match &new.tls {
+            Some(t) => Some(crate::tls::server_config(t).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let old = self.options();
+        if old.tls.is_some() != new.tls.is_some() {
+            return Err("turning TLS on or off needs a restart".to_string());
+        }
+        let mut restart_needed = Vec::new();
+        if old.host != new.host || old.port != new.port {
+            restart_needed.push("listen address".to_string());
+        }
+        if old.http_port != new.http_port || old.http_host != new.http_host {
+            restart_needed.push("monitoring listener".to_string());
+        }
+        *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
+        *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
+        *self.opts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        self.reloads.send_modify(|n| *n += 1);
+        Ok(restart_needed)
     }
 
     pub fn id(&self) -> &str {
@@ -226,6 +296,22 @@ impl Server {
 
     pub fn config_load_time(&self) -> SystemTime {
         self.config_load_time
+    }
+
+    /// The INFO a new client is sent (with a fresh nonce when nkey users need one).
+    pub fn client_info(&self, cid: u64, addr: SocketAddr) -> ServerInfo {
+        let mut info = self.info.for_client(cid, addr.ip().to_string());
+        let auth = self.authenticator();
+        info.auth_required = auth.info_auth_required();
+        if auth.needs_nonce() {
+            info.nonce = Some(new_nonce());
+        }
+        info
+    }
+
+    /// The TLS configuration clients handshake with, if TLS is on.
+    pub fn tls_config(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.tls.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn http_stats(&self) -> &HttpStats {
@@ -288,7 +374,7 @@ impl Server {
             "{} - cid:{} - Slow Consumer Detected: MaxPending of {} Exceeded",
             meta.addr,
             client.cid,
-            self.opts.max_pending
+            self.options().max_pending
         );
     }
 }
@@ -352,27 +438,4 @@ impl RunningServer {
         }
         self.shutdown().await;
     }
-}
-
-async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
-    let mut backoff = Duration::from_millis(10);
-    loop {
-        match listener.accept().await {
-            Ok((stream, addr)) => {
-                backoff = Duration::from_millis(10);
-                tokio::spawn(serve_tcp(server.clone(), stream, addr));
-            }
-            Err(e) => {
-                tracing::error!("Temporary accept error: {e}, sleeping {backoff:?}");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
-            }
-        }
-    }
-}
-
-async fn serve_tcp(server: Arc<Server>, stream: TcpStream, addr: SocketAddr) {
-    let _ = stream.set_nodelay(true);
-    let (reader, writer) = stream.into_split();
-    client::serve(server, reader, writer, addr).await;
 }

@@ -121,7 +121,13 @@ fn later_feature_flags_are_accepted_with_a_warning() {
     let store = dir.path().to_str().unwrap();
     let s = ServerProcess::start(
         BIN,
-        &["--store_dir", store, "-js", "--user", "u", "--pass", "p"],
+        &[
+            "--store_dir",
+            store,
+            "-js",
+            "--routes",
+            "nats://127.0.0.1:1",
+        ],
     );
     let log = s.log();
     assert!(
@@ -134,13 +140,10 @@ fn later_feature_flags_are_accepted_with_a_warning() {
 
 #[test]
 fn later_feature_config_blocks_warn_but_start() {
-    let conf = "authorization { user: a, password: b }\ncluster { name: c1 }\n";
+    let conf = "accounts { A: { users: [ {user: a, password: b} ] } }\ncluster { name: c1 }\n";
     let s = ServerProcess::start_with_config(BIN, Some(conf), &[]);
     let log = s.log();
-    assert!(
-        log.contains("[WRN]") && log.contains("authorization"),
-        "{log}"
-    );
+    assert!(log.contains("[WRN]") && log.contains("accounts"), "{log}");
     assert!(log.contains("cluster"), "{log}");
 }
 

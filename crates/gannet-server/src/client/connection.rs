@@ -9,8 +9,11 @@ use std::time::Duration;
 use bytes::{Buf, BytesMut};
 use gannet_proto::{encode, subject, ClientOp, Limits, ParseError, Parser};
 use rustc_hash::FxHashMap;
+use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
+
+use gannet_auth::{Credentials, Permissions, PublishCache};
 
 use super::cache::MatchCache;
 use super::connect::ConnectOptions;
@@ -28,25 +31,51 @@ const READ_BUF_START: usize = 512;
 /// Largest read size the buffer grows to for batching (a message larger than this
 /// still gets the room it needs).
 const READ_BUF_MAX: usize = 64 * 1024;
+/// The text of the `-ERR` for failed authentication.
+const AUTH_VIOLATION: &str = "Authorization Violation";
+
 /// The first server PING comes no later than this after the connection starts.
 const FIRST_PING_MAX: Duration = Duration::from_secs(2);
 
+/// What the listener learned about a connection before its client task starts.
+#[derive(Debug)]
+pub struct Setup {
+    pub cid: u64,
+    pub addr: SocketAddr,
+    /// The INFO this client was (or is to be) sent.
+    pub info: ServerInfo,
+    /// INFO was already written (before a TLS handshake).
+    pub info_sent: bool,
+    /// The connection runs over TLS.
+    pub tls: bool,
+    /// The client's verified certificate chain, leaf first.
+    pub peer_certs: Vec<CertificateDer<'static>>,
+}
+
 /// Runs one client connection until it closes.
-pub async fn serve<R, W>(server: Arc<Server>, reader: R, writer: W, addr: SocketAddr)
+pub async fn serve<R, W>(server: Arc<Server>, reader: R, writer: W, setup: Setup)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let opts = server.options();
-    let cid = server.next_client_id();
+    let Setup {
+        cid,
+        addr,
+        info,
+        info_sent,
+        tls,
+        peer_certs,
+    } = setup;
     let shared = Arc::new(ClientShared::new(cid, addr, opts.max_pending));
     let prefix = format!("{addr} - cid:{cid}");
     tracing::debug!("{prefix} - Client connection created");
 
-    let info = server.info().for_client(cid, addr.ip().to_string());
-    let mut first = BytesMut::new();
-    encode::write_info(&mut first, &info.to_json());
-    shared.outbound.send_now(&first);
+    if !info_sent {
+        let mut first = BytesMut::new();
+        encode::write_info(&mut first, &info.to_json());
+        shared.outbound.send_now(&first);
+    }
 
     let write_deadline = opts.write_deadline;
     let writer_shared = shared.clone();
@@ -66,6 +95,8 @@ where
         CloseReason::MaxConnectionsExceeded
     } else {
         let mut conn = Connection::new(server.clone(), shared.clone(), prefix.clone(), info);
+        conn.tls = tls;
+        conn.peer_certs = peer_certs;
         let reason = conn.run(reader).await;
         conn.remove_all_subscriptions();
         reason
@@ -103,7 +134,18 @@ pub(super) struct Connection {
     pub(super) prefix: String,
     pub(super) opts: ConnectOptions,
     info: ServerInfo,
+    /// The connection runs over TLS.
+    tls: bool,
+    /// The client's verified certificate chain, leaf first.
+    peer_certs: Vec<CertificateDer<'static>>,
     connected: bool,
+    /// Authentication is required and has not happened yet.
+    awaiting_auth: bool,
+    /// What this client may do (`None` = anything).
+    pub(super) perms: Option<Arc<Permissions>>,
+    pub(super) pub_cache: PublishCache,
+    /// The authorized user, for logs.
+    pub(super) user: Option<String>,
     sent_connect_info: bool,
     parser: Parser,
     pub(super) cache: MatchCache,
@@ -138,7 +180,13 @@ impl Connection {
             prefix,
             opts: ConnectOptions::default(),
             info,
+            tls: false,
+            peer_certs: Vec::new(),
             connected: false,
+            awaiting_auth: server.authenticator().auth_required(),
+            perms: None,
+            pub_cache: PublishCache::default(),
+            user: None,
             sent_connect_info: false,
             parser: Parser::new(limits),
             cache: MatchCache::default(),
@@ -161,6 +209,9 @@ impl Connection {
         tokio::pin!(ping_timer);
         let mut closed = self.shared.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
+        let mut reloads = self.server.reload_signal();
+        let auth_timer = tokio::time::sleep(opts.auth_timeout);
+        tokio::pin!(auth_timer);
         let mut read_size = READ_BUF_START;
         let mut buf = BytesMut::with_capacity(read_size);
         loop {
@@ -174,6 +225,19 @@ impl Connection {
                     return closed.borrow().unwrap_or(CloseReason::ClientClosed);
                 }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
+                _ = &mut auth_timer, if self.awaiting_auth => {
+                    tracing::error!("{} - Authentication Timeout", self.prefix);
+                    self.send_err("Authentication Timeout");
+                    self.flush();
+                    return CloseReason::AuthenticationTimeout;
+                }
+                _ = reloads.changed() => {
+                    let outcome = self.reauthorize();
+                    self.flush();
+                    if let Err(reason) = outcome {
+                        return reason;
+                    }
+                }
                 read = reader.read_buf(&mut buf) => {
                     let n = match read {
                         Ok(0) => return CloseReason::ClientClosed,
@@ -247,6 +311,10 @@ impl Connection {
         if tracing::enabled!(tracing::Level::TRACE) {
             trace_op(&self.prefix, &op);
         }
+        if self.awaiting_auth && !matches!(op, ClientOp::Connect { .. }) {
+            self.send_err(AUTH_VIOLATION);
+            return Err(CloseReason::AuthenticationViolation);
+        }
         match op {
             ClientOp::Pub {
                 subject,
@@ -311,6 +379,14 @@ impl Connection {
                 return Err(CloseReason::ProtocolViolation);
             }
         };
+        if self.server.authenticator().auth_required() {
+            if let Err(reason) = self.authenticate(&opts) {
+                tracing::error!("{} - authentication error: {reason}", self.prefix);
+                self.send_err(AUTH_VIOLATION);
+                return Err(CloseReason::AuthenticationViolation);
+            }
+            self.awaiting_auth = false;
+        }
         self.shared
             .headers
             .store(opts.headers, std::sync::atomic::Ordering::Relaxed);
@@ -332,6 +408,20 @@ impl Connection {
         {
             self.send_err("Invalid Subject");
             return;
+        }
+        if let Some(perms) = &self.perms {
+            if !perms.can_subscribe(subj, queue) {
+                let subject = String::from_utf8_lossy(subj);
+                let text = match queue {
+                    Some(q) => format!(
+                        "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\"",
+                        String::from_utf8_lossy(q)
+                    ),
+                    None => format!("Permissions Violation for Subscription to \"{subject}\""),
+                };
+                self.permission_violation(&text);
+                return;
+            }
         }
         let sub = {
             let mut subs = self.shared.subs_lock();
@@ -375,6 +465,93 @@ impl Connection {
             }
         }
         self.ok();
+    }
+
+    /// Checks the credentials of CONNECT (and the TLS certificate) and installs
+    /// the identity's permissions.
+    fn authenticate(&mut self, opts: &ConnectOptions) -> Result<(), String> {
+        let nonce = self.info.nonce.as_deref().map(str::as_bytes);
+        let creds = Credentials {
+            user: opts.user.as_deref(),
+            pass: opts.pass.as_deref(),
+            token: opts.auth_token.as_deref(),
+            nkey: opts.nkey.as_deref(),
+            sig: opts.sig.as_deref(),
+            nonce,
+            peer_certs: self.tls.then_some(&self.peer_certs[..]),
+        };
+        let identity = self
+            .server
+            .authenticator()
+            .authenticate(&creds)
+            .map_err(|f| f.reason)?;
+        self.install_identity(identity.user, identity.permissions);
+        Ok(())
+    }
+
+    fn install_identity(&mut self, user: Option<String>, perms: Option<Arc<Permissions>>) {
+        self.shared.set_delivery_perms(perms.clone());
+        self.perms = perms;
+        self.pub_cache = PublishCache::default();
+        self.shared
+            .meta
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .user
+            .clone_from(&user);
+        self.user = user;
+    }
+
+    /// After a reload: checks this client against the new authorization. A client
+    /// that no longer authenticates is closed; subscriptions its new permissions
+    /// deny are removed.
+    fn reauthorize(&mut self) -> Result<(), CloseReason> {
+        if !self.connected {
+            return Ok(());
+        }
+        if !self.server.authenticator().auth_required() {
+            self.install_identity(None, None);
+            return Ok(());
+        }
+        let opts = self.opts.clone();
+        if let Err(reason) = self.authenticate(&opts) {
+            tracing::error!(
+                "{} - authentication error after reload: {reason}",
+                self.prefix
+            );
+            self.send_err(AUTH_VIOLATION);
+            return Err(CloseReason::AuthenticationViolation);
+        }
+        let Some(perms) = self.perms.clone() else {
+            return Ok(());
+        };
+        let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().values().cloned().collect();
+        for sub in subs {
+            if !perms.can_subscribe(&sub.subject, sub.queue.as_deref()) {
+                remove_subscription(&self.account, &sub);
+                let subject = String::from_utf8_lossy(&sub.subject);
+                let sid = String::from_utf8_lossy(&sub.sid);
+                let text = match &sub.queue {
+                    Some(q) => format!(
+                        "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\" (sid \"{sid}\")",
+                        String::from_utf8_lossy(q)
+                    ),
+                    None => format!(
+                        "Permissions Violation for Subscription to \"{subject}\" (sid \"{sid}\")"
+                    ),
+                };
+                self.permission_violation(&text);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports a refused publish or subscribe: `-ERR` to the client (which stays
+    /// connected) and a log line naming the user.
+    pub(super) fn permission_violation(&mut self, text: &str) {
+        let user = self.user.as_deref().unwrap_or("");
+        tracing::error!("{} - \"{user}\" - {text}", self.prefix);
+        self.send_err(text);
     }
 
     /// Drops every subscription of this client from the index.

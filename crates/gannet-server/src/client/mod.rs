@@ -12,9 +12,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
-pub use connection::serve;
+use gannet_auth::Permissions;
+
+pub use connection::{serve, Setup};
 use outbound::Outbound;
 
 use crate::subscription::Subscription;
@@ -69,10 +71,19 @@ impl CloseReason {
     }
 }
 
+/// Permission to publish to one reply subject (`allow_responses`).
+#[derive(Debug, Clone, Copy)]
+struct ResponseGrant {
+    left: usize,
+    expires: Option<Instant>,
+}
+
 /// Descriptive facts of a client, for logs and monitoring.
 #[derive(Debug, Clone)]
 pub struct ClientMeta {
     pub addr: SocketAddr,
+    /// The authorized user, once authenticated.
+    pub user: Option<String>,
     pub start: SystemTime,
     pub name: String,
     pub lang: String,
@@ -87,6 +98,13 @@ pub struct ClientShared {
     pub cid: u64,
     pub outbound: Outbound,
     headers: AtomicBool,
+    /// Whether deliveries to this client need a permission step (a subscribe
+    /// deny list, or `allow_responses`): one load on the hot path decides.
+    delivery_checks: AtomicBool,
+    /// The permissions deliveries are checked against, when `delivery_checks`.
+    delivery_perms: std::sync::RwLock<Option<Arc<Permissions>>>,
+    /// Reply subjects this client may publish to once (`allow_responses`).
+    responses: Mutex<HashMap<Box<[u8]>, ResponseGrant>>,
     subs: Mutex<HashMap<Box<[u8]>, Arc<Subscription>>>,
     meta: Mutex<ClientMeta>,
 }
@@ -97,9 +115,13 @@ impl ClientShared {
             cid,
             outbound: Outbound::new(max_pending),
             headers: AtomicBool::new(false),
+            delivery_checks: AtomicBool::new(false),
+            delivery_perms: std::sync::RwLock::new(None),
+            responses: Mutex::new(HashMap::new()),
             subs: Mutex::new(HashMap::new()),
             meta: Mutex::new(ClientMeta {
                 addr,
+                user: None,
                 start: SystemTime::now(),
                 name: String::new(),
                 lang: String::new(),
@@ -116,6 +138,73 @@ impl ClientShared {
 
     pub fn meta(&self) -> ClientMeta {
         self.meta.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Installs the permissions deliveries to this client are checked against.
+    pub(crate) fn set_delivery_perms(&self, perms: Option<Arc<Permissions>>) {
+        let needed = perms
+            .as_ref()
+            .is_some_and(|p| p.has_subscribe_deny() || p.allow_responses().is_some());
+        *self
+            .delivery_perms
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = if needed { perms } else { None };
+        self.delivery_checks.store(needed, Ordering::Release);
+        if !needed {
+            self.responses_lock().clear();
+        }
+    }
+
+    /// Whether a message on `subject` with `reply` may be delivered to this client;
+    /// records the reply subject as one it may answer (`allow_responses`).
+    #[inline]
+    pub(crate) fn admit_delivery(&self, subject: &[u8], reply: Option<&[u8]>) -> bool {
+        if !self.delivery_checks.load(Ordering::Acquire) {
+            return true;
+        }
+        let perms = self
+            .delivery_perms
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(perms) = perms else {
+            return true;
+        };
+        if perms.has_subscribe_deny() && !perms.can_receive(subject) {
+            return false;
+        }
+        if let (Some(reply), Some(grant)) = (reply, perms.allow_responses()) {
+            let expires = (!grant.expires.is_zero()).then(|| Instant::now() + grant.expires);
+            self.responses_lock().insert(
+                reply.into(),
+                ResponseGrant {
+                    left: grant.max.max(1),
+                    expires,
+                },
+            );
+        }
+        true
+    }
+
+    /// Uses up one permission to publish to `subject` as a response, if there is one.
+    pub(crate) fn take_response(&self, subject: &[u8]) -> bool {
+        let mut responses = self.responses_lock();
+        let Some(grant) = responses.get_mut(subject) else {
+            return false;
+        };
+        if grant.expires.is_some_and(|e| Instant::now() > e) {
+            responses.remove(subject);
+            return false;
+        }
+        grant.left -= 1;
+        if grant.left == 0 {
+            responses.remove(subject);
+        }
+        true
+    }
+
+    fn responses_lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, ResponseGrant>> {
+        self.responses.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How many subscriptions the client has.

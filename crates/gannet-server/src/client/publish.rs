@@ -37,6 +37,16 @@ impl Connection {
     ) -> Result<(), CloseReason> {
         self.batch.in_msgs += 1;
         self.batch.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
+        if let Some(perms) = &self.perms {
+            if !self.pub_cache.check(perms, subject) && !self.shared.take_response(subject) {
+                let text = format!(
+                    "Permissions Violation for Publish to \"{}\"",
+                    String::from_utf8_lossy(subject)
+                );
+                self.permission_violation(&text);
+                return Ok(());
+            }
+        }
 
         // The cache is taken out while delivering so that `self` stays free to use.
         let mut cache = std::mem::take(&mut self.cache);
@@ -136,11 +146,14 @@ impl Connection {
     /// delivered (subscription ended, client closing or too slow).
     #[inline]
     fn deliver(&mut self, sub: &SubRef, msg: &mut Message<'_>) -> bool {
+        let client = &sub.client;
+        if !client.admit_delivery(msg.subject, msg.reply) {
+            return false;
+        }
         let admit = sub.admit();
         if admit == Admit::Expired {
             return false;
         }
-        let client = &sub.client;
         let headers = match msg.headers {
             Some(h) if client.supports_headers() => Some(h),
             _ => None,

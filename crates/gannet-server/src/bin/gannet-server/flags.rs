@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use gannet_config::options::TlsOptions;
 use gannet_config::Options;
 
 /// Gannet: a NATS-compatible message server.
@@ -85,28 +86,28 @@ pub struct Flags {
     /// JetStream storage folder (not supported yet)
     #[arg(long = "store_dir", value_name = "DIR")]
     pub store_dir: Option<PathBuf>,
-    /// User required for connections (not supported yet)
+    /// User required for connections
     #[arg(long = "user", value_name = "USER")]
     pub user: Option<String>,
-    /// Password required for connections (not supported yet)
+    /// Password required for connections
     #[arg(long = "pass", value_name = "PASSWORD")]
     pub pass: Option<String>,
-    /// Authorization token required for connections (not supported yet)
+    /// Authorization token required for connections
     #[arg(long = "auth", value_name = "TOKEN")]
     pub auth: Option<String>,
-    /// Enable TLS (not supported yet)
+    /// Enable TLS
     #[arg(long = "tls")]
     pub tls: bool,
-    /// Server certificate file (not supported yet)
+    /// Server certificate file
     #[arg(long = "tlscert", value_name = "FILE")]
     pub tlscert: Option<PathBuf>,
-    /// Private key for the server certificate (not supported yet)
+    /// Private key for the server certificate
     #[arg(long = "tlskey", value_name = "FILE")]
     pub tlskey: Option<PathBuf>,
-    /// Verify client certificates (not supported yet)
+    /// Verify client certificates
     #[arg(long = "tlsverify")]
     pub tlsverify: bool,
-    /// Client certificate CA (not supported yet)
+    /// Client certificate CA
     #[arg(long = "tlscacert", value_name = "FILE")]
     pub tlscacert: Option<PathBuf>,
     /// Route solicitations (not supported yet)
@@ -284,7 +285,7 @@ impl Flags {
         if self.trace || self.trace_verbose {
             opts.trace = true;
         }
-        let mut warnings = Vec::new();
+        let mut warnings = self.apply_security(opts);
         let mut unsupported = |given: bool, flag: &str| {
             if given {
                 warnings.push(format!("the {flag} flag is not supported yet; ignored"));
@@ -296,14 +297,6 @@ impl Flags {
         unsupported(self.max_traced_msg_len.is_some(), "--max_traced_msg_len");
         unsupported(self.jetstream, "--jetstream");
         unsupported(self.store_dir.is_some(), "--store_dir");
-        unsupported(self.user.is_some(), "--user");
-        unsupported(self.pass.is_some(), "--pass");
-        unsupported(self.auth.is_some(), "--auth");
-        unsupported(self.tls, "--tls");
-        unsupported(self.tlscert.is_some(), "--tlscert");
-        unsupported(self.tlskey.is_some(), "--tlskey");
-        unsupported(self.tlsverify, "--tlsverify");
-        unsupported(self.tlscacert.is_some(), "--tlscacert");
         unsupported(self.routes.is_some(), "--routes");
         unsupported(self.cluster.is_some(), "--cluster");
         unsupported(self.cluster_name.is_some(), "--cluster_name");
@@ -311,6 +304,62 @@ impl Flags {
         unsupported(self.cluster_advertise.is_some(), "--cluster_advertise");
         unsupported(self.connect_retries.is_some(), "--connect_retries");
         unsupported(self.profile.is_some(), "--profile");
+        warnings
+    }
+}
+
+impl Flags {
+    /// `--user/--pass/--auth` and `--tls*` over the file's `authorization` and `tls`.
+    fn apply_security(&self, opts: &mut Options) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.user.is_some() || self.pass.is_some() || self.auth.is_some() {
+            let auth = opts.authorization.get_or_insert_with(Default::default);
+            if let Some(u) = &self.user {
+                auth.user = Some(u.clone());
+            }
+            if let Some(p) = &self.pass {
+                auth.password = Some(p.clone());
+            }
+            if let Some(t) = &self.auth {
+                auth.token = Some(t.clone());
+            }
+        }
+        let tls_flags = self.tls
+            || self.tlscert.is_some()
+            || self.tlskey.is_some()
+            || self.tlsverify
+            || self.tlscacert.is_some();
+        if !tls_flags {
+            return warnings;
+        }
+        let existing = opts.tls.clone();
+        match (&self.tlscert, &self.tlskey, existing) {
+            (Some(cert), Some(key), existing) => {
+                let mut tls =
+                    existing.unwrap_or_else(|| TlsOptions::new(cert.clone(), key.clone()));
+                tls.cert_file.clone_from(cert);
+                tls.key_file.clone_from(key);
+                opts.tls = Some(tls);
+            }
+            (_, _, Some(_)) => {}
+            _ => {
+                warnings
+                    .push("TLS flags need both --tlscert and --tlskey; TLS stays off".to_string());
+                return warnings;
+            }
+        }
+        if let Some(tls) = opts.tls.as_mut() {
+            if self.tlsverify {
+                tls.verify = true;
+            }
+            if let Some(ca) = &self.tlscacert {
+                tls.ca_file = Some(ca.clone());
+            }
+        }
+        let explicit_timeout = opts.authorization.as_ref().and_then(|a| a.timeout);
+        if explicit_timeout.is_none() {
+            opts.auth_timeout = gannet_config::options::default_auth_timeout(opts.tls.as_ref());
+        }
         warnings
     }
 }
@@ -362,11 +411,41 @@ mod tests {
             port: 4567,
             ..Options::default()
         };
-        let warnings = parse(&["--port", "-1", "--user", "u", "-m", "8222"]).apply(&mut o);
+        let warnings = parse(&["--port", "-1", "--routes", "x", "-m", "8222"]).apply(&mut o);
         assert_eq!(o.port, -1);
         assert_eq!(o.http_port, Some(8222));
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("--user"));
+        assert!(warnings[0].contains("--routes"));
+    }
+
+    #[test]
+    fn security_flags_fill_authorization_and_tls() {
+        let mut o = Options::default();
+        let w = parse(&[
+            "--user",
+            "u",
+            "--pass",
+            "p",
+            "--tls",
+            "--tlscert",
+            "c.pem",
+            "--tlskey",
+            "k.pem",
+            "--tlsverify",
+            "--tlscacert",
+            "ca.pem",
+        ])
+        .apply(&mut o);
+        assert!(w.is_empty(), "{w:?}");
+        let auth = o.authorization.unwrap();
+        assert_eq!(auth.user.as_deref(), Some("u"));
+        assert_eq!(auth.password.as_deref(), Some("p"));
+        let tls = o.tls.unwrap();
+        assert!(tls.verify);
+        assert_eq!(tls.ca_file.unwrap().to_str(), Some("ca.pem"));
+        let mut o = Options::default();
+        let w = parse(&["--tls"]).apply(&mut o);
+        assert!(o.tls.is_none() && w.len() == 1);
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(opts, flags.config.as_deref(), digest)) {
+    match runtime.block_on(run(opts, &flags, digest)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             logging::fatal(style, &format!("{e:#}"));
@@ -158,7 +158,22 @@ fn config_digest(path: &Path) -> Option<String> {
     )
 }
 
-async fn run(opts: Options, config: Option<&Path>, digest: Option<String>) -> anyhow::Result<()> {
+/// The options a reload puts in force: the config file read again, the flags
+/// applied over it as at start-up.
+fn reload_options(flags: &Flags) -> Result<Options, Vec<String>> {
+    let Some(path) = &flags.config else {
+        return Err(vec!["no configuration file to reload".to_string()]);
+    };
+    let (mut opts, warnings) = load_config(path)?;
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    flags.apply(&mut opts);
+    Ok(opts)
+}
+
+async fn run(opts: Options, flags: &Flags, digest: Option<String>) -> anyhow::Result<()> {
+    let config = flags.config.as_deref();
     tracing::info!("Starting {NAME}");
     tracing::info!(
         "  Version:  {} (NATS protocol of nats-server {COMPAT_VERSION})",
@@ -222,9 +237,22 @@ async fn run(opts: Options, config: Option<&Path>, digest: Option<String>) -> an
                 }
                 break;
             }
-            signals::Request::Reload => {
-                tracing::warn!("Reloading the configuration is not supported yet");
-            }
+            signals::Request::Reload => match reload_options(flags) {
+                Ok(new) => match running.server.reload(new) {
+                    Ok(restart_needed) => {
+                        tracing::info!("Reloaded server configuration");
+                        for what in restart_needed {
+                            tracing::warn!("Reloaded: {what} changes take effect after a restart");
+                        }
+                    }
+                    Err(e) => tracing::error!("Failed to reload server configuration: {e}"),
+                },
+                Err(errors) => {
+                    for e in errors {
+                        tracing::error!("Failed to reload server configuration: {e}");
+                    }
+                }
+            },
             signals::Request::ReopenLog => {
                 tracing::info!("Reopening the log file is not needed: it is opened in append mode");
             }

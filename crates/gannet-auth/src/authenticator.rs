@@ -1,0 +1,542 @@
+//! [`Authenticator`]: built once per configuration, it decides who a client
+//! is from what it sent in CONNECT and the certificate chain TLS verified,
+//! and hands back the [`Identity`] (user name and compiled permissions).
+//! Mirrors nats-server's `configureAuthorization` and
+//! `processClientOrLeafAuthentication` (`auth.go`), plus the BOSH fork's
+//! `CertificateAuth`.
+//!
+//! Which method applies, first match wins:
+//! 1. Nothing configured: everyone is let in, unrestricted.
+//! 2. BOSH `tls.enable_cert_authorization`: a client with a certificate is
+//!    its certificate client ([`crate::bosh`]); one without (a plain-text
+//!    connection) authenticates with the single `user`/`password` when
+//!    `tls.allow_legacy_clients` is set, and is refused otherwise.
+//! 3. Nkey users are configured and the client sent `nkey`: the key must be
+//!    listed and `sig` must be its signature of the nonce.
+//! 4. `tls.verify_and_map` and the client has a certificate: the certificate
+//!    must map to a user of the `users` list (email SANs, DNS SANs, URI SANs
+//!    by name; then the subject as a parsed DN, same order first, then any
+//!    order; then the subject's RFC 2253 string by name). The client must not
+//!    send `user`; `pass` is checked only if the mapped user has a password.
+//!    The certificate is then the only way in: a certificate that maps to no
+//!    one is refused even if other credentials were sent.
+//! 5. The client sent no credentials at all (`user`, `pass`, `auth_token`,
+//!    `nkey` all absent or empty) and `no_auth_user` is set: it is that user
+//!    (or nkey). With `verify_and_map`, only clients without a certificate
+//!    get here.
+//! 6. Otherwise (never with `verify_and_map`): `users` by `user` and `pass`,
+//!    then `token` by `auth_token`, then the single `user`/`password`.
+//!
+//! Users without their own permissions get `default_permissions`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gannet_config::options::{Authorization, Permissions as ConfigPermissions};
+use gannet_config::Options;
+use nkeys::KeyPair;
+use rustls_pki_types::CertificateDer;
+
+use crate::bosh::CertificateClients;
+use crate::certificate::{CertIdentity, Dn};
+use crate::nkey;
+use crate::password::Secret;
+use crate::permissions::Permissions;
+
+/// What a client presented: its CONNECT credentials, the nonce the server
+/// put in INFO, and the verified TLS peer chain. Empty strings count as
+/// absent.
+#[derive(Clone, Copy, Default)]
+pub struct Credentials<'a> {
+    pub user: Option<&'a str>,
+    pub pass: Option<&'a str>,
+    pub token: Option<&'a str>,
+    pub nkey: Option<&'a str>,
+    pub sig: Option<&'a str>,
+    /// The nonce sent to this client in INFO (what `sig` signs).
+    pub nonce: Option<&'a [u8]>,
+    /// The verified peer chain from TLS, leaf first.
+    pub peer_certs: Option<&'a [CertificateDer<'static>]>,
+}
+
+impl Credentials<'_> {
+    /// Whether any of `user`, `pass`, `auth_token`, `nkey` was sent.
+    fn any_sent(&self) -> bool {
+        [self.user, self.pass, self.token, self.nkey]
+            .iter()
+            .any(|c| present(*c).is_some())
+    }
+
+    /// The peer chain, if there is a certificate in it.
+    fn chain(&self) -> Option<&[CertificateDer<'static>]> {
+        self.peer_certs.filter(|c| !c.is_empty())
+    }
+}
+
+/// Never prints passwords, tokens or signatures.
+impl std::fmt::Debug for Credentials<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |o: Option<&str>| o.map(|_| "<hidden>");
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("pass", &hidden(self.pass))
+            .field("token", &hidden(self.token))
+            .field("nkey", &self.nkey)
+            .field("sig", &hidden(self.sig))
+            .field("nonce", &self.nonce.map(<[u8]>::len))
+            .field("peer_certs", &self.peer_certs.map(<[_]>::len))
+            .finish()
+    }
+}
+
+/// Who an authenticated client is.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// The authorized user name (for logs, monitoring `authorized_user`,
+    /// events): the user name, the nkey, the matched certificate identity
+    /// string, or for BOSH certificate clients the CN. `None` for token
+    /// auth and when no authentication is configured.
+    pub user: Option<String>,
+    /// `None` = unrestricted.
+    pub permissions: Option<Arc<Permissions>>,
+}
+
+/// Why a client was refused. For the server's log only: the client is only
+/// ever told `Authorization Violation`. Never contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct AuthFailure {
+    pub reason: String,
+}
+
+fn fail(reason: impl Into<String>) -> AuthFailure {
+    AuthFailure {
+        reason: reason.into(),
+    }
+}
+
+fn present(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.is_empty())
+}
+
+/// A named user of the `users` list.
+#[derive(Debug)]
+struct UserEntry {
+    name: String,
+    password: Option<Secret>,
+    permissions: Option<Arc<Permissions>>,
+}
+
+impl UserEntry {
+    fn identity(&self) -> Identity {
+        Identity {
+            user: Some(self.name.clone()),
+            permissions: self.permissions.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct NkeyEntry {
+    key: KeyPair,
+    permissions: Option<Arc<Permissions>>,
+}
+
+/// The single `user`/`password` of the authorization block.
+#[derive(Debug)]
+struct SingleUser {
+    name: String,
+    password: Option<Secret>,
+}
+
+impl SingleUser {
+    fn check(&self, creds: &Credentials<'_>) -> Result<Identity, AuthFailure> {
+        match present(creds.user) {
+            Some(u) if u == self.name => {}
+            Some(u) => return Err(fail(format!("unknown user {u:?}"))),
+            None => return Err(fail("no user name sent")),
+        }
+        if !verify_password(self.password.as_ref(), creds.pass) {
+            return Err(fail(format!("wrong password for user {:?}", self.name)));
+        }
+        Ok(Identity {
+            user: Some(self.name.clone()),
+            permissions: None,
+        })
+    }
+}
+
+/// A user without a configured password logs in with none.
+fn verify_password(configured: Option<&Secret>, given: Option<&str>) -> bool {
+    match configured {
+        Some(secret) => secret.verify(given),
+        None => present(given).is_none(),
+    }
+}
+
+/// The BOSH fork's certificate authorization.
+#[derive(Debug)]
+struct Bosh {
+    clients: CertificateClients,
+    allow_legacy_clients: bool,
+}
+
+/// Decides who clients are; see the module docs for the order of methods.
+#[derive(Debug)]
+pub struct Authenticator {
+    auth_required: bool,
+    no_auth_user: Option<String>,
+    single: Option<SingleUser>,
+    token: Option<Secret>,
+    users: HashMap<String, Arc<UserEntry>>,
+    /// Users whose name parses as a DN, in config order, for
+    /// `verify_and_map`.
+    dn_users: Vec<(Dn, Arc<UserEntry>)>,
+    nkeys: HashMap<String, NkeyEntry>,
+    verify_and_map: bool,
+    bosh: Option<Bosh>,
+    plaintext_passwords: bool,
+}
+
+impl Authenticator {
+    /// Builds the authenticator for `opts` (again on every reload). Fails
+    /// with every problem found: conflicting methods, an unknown
+    /// `no_auth_user`, a bad nkey, a permission subject that does not parse.
+    pub fn new(opts: &Options) -> Result<Authenticator, Vec<String>> {
+        let mut errors = Vec::new();
+        let none = Authorization::default();
+        let a = opts.authorization.as_ref().unwrap_or(&none);
+        let tls = opts.tls.as_ref();
+        let verify_and_map = tls.is_some_and(|t| t.verify_and_map);
+        let cert_authorization = tls.is_some_and(|t| t.enable_cert_authorization);
+        let allow_legacy_clients = tls.is_some_and(|t| t.allow_legacy_clients);
+        let single_name = a.user.as_deref().filter(|u| !u.is_empty());
+        let token = a.token.as_deref().filter(|t| !t.is_empty());
+        let default = a.default_permissions.as_ref();
+
+        check_conflicts(a, opts, &mut errors);
+
+        let mut plaintext_passwords = false;
+        let mut secret = |s: &str| {
+            let secret = Secret::new(s);
+            plaintext_passwords |= secret.is_plain();
+            secret
+        };
+
+        let single = single_name.map(|name| SingleUser {
+            name: name.to_string(),
+            password: a.password.as_deref().map(&mut secret),
+        });
+        let token = token.map(&mut secret);
+
+        let mut users = HashMap::new();
+        for u in &a.users {
+            let permissions = compile_for(
+                u.permissions.as_ref().or(default),
+                &format!("user {:?}", u.username),
+                &mut errors,
+            );
+            let entry = UserEntry {
+                name: u.username.clone(),
+                password: u.password.as_deref().map(&mut secret),
+                permissions,
+            };
+            // As in nats-server, a later entry with the same name wins.
+            users.insert(u.username.clone(), Arc::new(entry));
+        }
+        let mut dn_users: Vec<(Dn, Arc<UserEntry>)> = Vec::new();
+        for u in &a.users {
+            if dn_users.iter().any(|(_, e)| e.name == u.username) {
+                continue;
+            }
+            if let (Some(dn), Some(entry)) = (Dn::parse(&u.username), users.get(&u.username)) {
+                dn_users.push((dn, entry.clone()));
+            }
+        }
+
+        let mut nkeys = HashMap::new();
+        for n in &a.nkeys {
+            let permissions = compile_for(
+                n.permissions.as_ref().or(default),
+                &format!("nkey {:?}", n.nkey),
+                &mut errors,
+            );
+            match nkey::parse_user_key(&n.nkey) {
+                Ok(key) => {
+                    nkeys.insert(n.nkey.clone(), NkeyEntry { key, permissions });
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+
+        if let Some(name) = opts.no_auth_user.as_deref() {
+            if !users.contains_key(name) && !a.nkeys.iter().any(|n| n.nkey == name) {
+                errors.push(format!(
+                    "no_auth_user: {name:?} not present as user or nkey in authorization block or account configuration"
+                ));
+            }
+        }
+
+        let bosh = cert_authorization.then(|| Bosh {
+            clients: CertificateClients::new(&a.certificate_clients, default, &mut errors),
+            allow_legacy_clients,
+        });
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let auth_required = single.is_some()
+            || token.is_some()
+            || !users.is_empty()
+            || !nkeys.is_empty()
+            || bosh.is_some()
+            || verify_and_map;
+        Ok(Authenticator {
+            auth_required,
+            no_auth_user: opts.no_auth_user.clone(),
+            single,
+            token,
+            users,
+            dn_users,
+            nkeys,
+            verify_and_map,
+            bosh,
+            plaintext_passwords,
+        })
+    }
+
+    /// INFO `auth_required`: false when nothing is configured, and false
+    /// when `no_auth_user` is set (nats-server omits it then).
+    pub fn info_auth_required(&self) -> bool {
+        self.auth_required && self.no_auth_user.is_none()
+    }
+
+    /// Whether clients must authenticate at all (true even with
+    /// `no_auth_user`): CONNECT is required before anything else, and the
+    /// auth timer runs.
+    pub fn auth_required(&self) -> bool {
+        self.auth_required
+    }
+
+    /// Whether INFO must carry a nonce (nkey users are configured).
+    pub fn needs_nonce(&self) -> bool {
+        !self.nkeys.is_empty()
+    }
+
+    /// Whether some password or token is configured in plain text (the
+    /// server warns about it, as nats-server does).
+    pub fn has_plaintext_passwords(&self) -> bool {
+        self.plaintext_passwords
+    }
+
+    /// Whether client certificates decide identities (`verify_and_map` or
+    /// BOSH certificate clients).
+    pub fn maps_certificates(&self) -> bool {
+        self.verify_and_map || self.bosh.is_some()
+    }
+
+    /// Who the client is, or why it is refused. May run bcrypt (slow by
+    /// design): call it off the async reactor.
+    pub fn authenticate(&self, creds: &Credentials<'_>) -> Result<Identity, AuthFailure> {
+        if !self.auth_required {
+            return Ok(Identity::default());
+        }
+        if let Some(bosh) = &self.bosh {
+            return match creds.chain() {
+                Some(chain) => bosh
+                    .clients
+                    .identify(chain)
+                    .map_err(|e| fail(format!("certificate client refused: {e}"))),
+                None if bosh.allow_legacy_clients => match &self.single {
+                    Some(single) => single.check(creds),
+                    None => Err(fail("legacy client, but no user is configured")),
+                },
+                None => Err(fail("no client certificate")),
+            };
+        }
+        if !self.nkeys.is_empty() {
+            if let Some(key) = present(creds.nkey) {
+                return self.nkey_user(key, creds);
+            }
+        }
+        if self.verify_and_map {
+            if let Some(chain) = creds.chain() {
+                return self.mapped_user(chain, creds);
+            }
+        }
+        if !creds.any_sent() {
+            if let Some(id) = self.no_auth_identity() {
+                return Ok(id);
+            }
+        }
+        if self.verify_and_map {
+            return Err(fail("no client certificate to map a user from"));
+        }
+        if !self.users.is_empty() {
+            let name = present(creds.user).ok_or_else(|| fail("no user name sent"))?;
+            let entry = self
+                .users
+                .get(name)
+                .ok_or_else(|| fail(format!("unknown user {name:?}")))?;
+            if !verify_password(entry.password.as_ref(), creds.pass) {
+                return Err(fail(format!("wrong password for user {name:?}")));
+            }
+            return Ok(entry.identity());
+        }
+        if let Some(token) = &self.token {
+            return if token.verify(present(creds.token)) {
+                Ok(Identity::default())
+            } else {
+                Err(fail("wrong or missing auth token"))
+            };
+        }
+        if let Some(single) = &self.single {
+            return single.check(creds);
+        }
+        Err(fail("no credentials matched"))
+    }
+
+    fn nkey_user(&self, key: &str, creds: &Credentials<'_>) -> Result<Identity, AuthFailure> {
+        let entry = self
+            .nkeys
+            .get(key)
+            .ok_or_else(|| fail(format!("unknown nkey {key}")))?;
+        let nonce = creds
+            .nonce
+            .ok_or_else(|| fail(format!("nkey {key}: no nonce was sent to the client")))?;
+        let sig = present(creds.sig).ok_or_else(|| fail(format!("nkey {key}: no signature")))?;
+        if !nkey::verify(&entry.key, nonce, sig) {
+            return Err(fail(format!("nkey {key}: signature verification failed")));
+        }
+        Ok(Identity {
+            user: Some(key.to_string()),
+            permissions: entry.permissions.clone(),
+        })
+    }
+
+    fn mapped_user(
+        &self,
+        chain: &[CertificateDer<'static>],
+        creds: &Credentials<'_>,
+    ) -> Result<Identity, AuthFailure> {
+        let leaf = chain.first().ok_or_else(|| fail("no client certificate"))?;
+        let cert = CertIdentity::from_der(leaf).map_err(|e| fail(e.to_string()))?;
+        let entry = self.map_certificate(&cert).ok_or_else(|| {
+            fail(format!(
+                "client certificate maps to no user (subject {:?})",
+                cert.subject
+            ))
+        })?;
+        if let Some(u) = present(creds.user) {
+            return Err(fail(format!(
+                "user {u:?} found in CONNECT, but the user must come from the certificate"
+            )));
+        }
+        if entry.password.is_some() && !verify_password(entry.password.as_ref(), creds.pass) {
+            return Err(fail(format!("wrong password for user {:?}", entry.name)));
+        }
+        Ok(entry.identity())
+    }
+
+    /// The user a certificate stands for (bosh.md §4 order).
+    fn map_certificate(&self, cert: &CertIdentity) -> Option<&Arc<UserEntry>> {
+        let by_name = cert
+            .emails
+            .iter()
+            .chain(&cert.dns_names)
+            .chain(&cert.uris)
+            .find_map(|n| self.users.get(n));
+        if by_name.is_some() {
+            return by_name;
+        }
+        if let Some(subject) = cert.subject_dn() {
+            let same_order = self.dn_users.iter().find(|(dn, _)| dn.same_order(subject));
+            let any_order = || self.dn_users.iter().find(|(dn, _)| dn.same_rdns(subject));
+            if let Some((_, entry)) = same_order.or_else(any_order) {
+                return Some(entry);
+            }
+        }
+        self.users.get(&cert.subject)
+    }
+
+    fn no_auth_identity(&self) -> Option<Identity> {
+        let name = self.no_auth_user.as_deref()?;
+        if let Some(entry) = self.users.get(name) {
+            return Some(entry.identity());
+        }
+        self.nkeys.get(name).map(|n| Identity {
+            user: Some(name.to_string()),
+            permissions: n.permissions.clone(),
+        })
+    }
+}
+
+/// Compiles one user's permissions (`None` = unrestricted), reporting a
+/// failure under `who`.
+fn compile_for(
+    p: Option<&ConfigPermissions>,
+    who: &str,
+    errors: &mut Vec<String>,
+) -> Option<Arc<Permissions>> {
+    match Permissions::compile(p?, None, false) {
+        Ok(p) => Some(Arc::new(p)),
+        Err(e) => {
+            errors.push(format!("{who} permissions: {e}"));
+            None
+        }
+    }
+}
+
+/// Combinations of methods that cannot work together.
+fn check_conflicts(a: &Authorization, opts: &Options, errors: &mut Vec<String>) {
+    let tls = opts.tls.as_ref();
+    let cert_authorization = tls.is_some_and(|t| t.enable_cert_authorization);
+    let has_single = a.user.as_deref().is_some_and(|u| !u.is_empty());
+    let has_token = a.token.as_deref().is_some_and(|t| !t.is_empty());
+    let has_users = !a.users.is_empty() || !a.nkeys.is_empty();
+    if has_single && has_users {
+        errors.push("Can not have a single user/pass and a users array".into());
+    }
+    if has_single && has_token {
+        errors.push("Cannot have a user/pass and token".into());
+    }
+    if has_token && has_users {
+        errors.push("Can not have a token and a users array".into());
+    }
+    if !a.certificate_clients.is_empty() && !cert_authorization {
+        errors.push(
+            "TLS 'enable_cert_authorization' must be enabled to use 'certificate_clients'".into(),
+        );
+    }
+    let Some(tls) = tls.filter(|t| t.enable_cert_authorization) else {
+        return;
+    };
+    if a.certificate_clients.is_empty() {
+        errors.push(
+            "'certificate_clients' must be defined when 'enable_cert_authorization' is true".into(),
+        );
+    }
+    if !tls.verify {
+        errors.push("TLS 'enable_cert_authorization' requires 'verify: true'".into());
+    }
+    if tls.verify_and_map {
+        errors.push("Can not have 'verify_and_map' and 'enable_cert_authorization' defined at the same time".into());
+    }
+    if has_users {
+        errors
+            .push("Can not have 'users' and 'certificate_clients' defined at the same time".into());
+    }
+    if has_token {
+        errors
+            .push("Can not have 'token' and 'certificate_clients' defined at the same time".into());
+    }
+    if has_single && !tls.allow_legacy_clients {
+        errors.push("Can not have 'user' and 'certificate_clients' defined at the same time (unless 'allow_legacy_clients' is true)".into());
+    }
+    if tls.allow_legacy_clients && !has_single {
+        errors.push("TLS 'allow_legacy_clients' requires a single 'user' in authorization".into());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,39 @@
+//! Who a client is and what it may do. Pure logic, no I/O: the server hands
+//! over what the client sent in CONNECT and the certificate chain TLS
+//! verified, and gets back an [`Identity`] with compiled [`Permissions`] to
+//! check every PUB, SUB and delivery against. Mirrors nats-server's `auth.go`
+//! and the permission parts of `client.go`, plus the BOSH gnatsd fork's
+//! certificate clients.
+//!
+//! Modules:
+//! - `authenticator`: [`Authenticator`], choosing and running the method;
+//! - `password`: plain and bcrypt secrets;
+//! - `nkey`: nkey signature checks;
+//! - `certificate`: SANs and subject DN of a client certificate, DN parsing
+//!   for `verify_and_map`;
+//! - `bosh`: BOSH certificate clients and `_CLIENT_ID`;
+//! - `permissions`: [`Permissions`] and their checks;
+//! - `pattern`: subject pattern relations (match, cover, intersect);
+//! - `cache`: [`PublishCache`].
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![deny(unreachable_pub)]
+
+mod authenticator;
+mod bosh;
+mod cache;
+mod certificate;
+mod nkey;
+mod password;
+mod pattern;
+mod permissions;
+#[cfg(test)]
+mod test_certs;
+
+pub use authenticator::{AuthFailure, Authenticator, Credentials, Identity};
+pub use bosh::{split_common_name, BoshCertError, CLIENT_ID_PLACEHOLDER};
+pub use cache::{PublishCache, PUBLISH_CACHE_MAX, PUBLISH_CACHE_MAX_SUBJECT};
+pub use certificate::{CertError, CertIdentity};
+pub use gannet_config::options::ResponsePermission;
+pub use permissions::Permissions;
+pub use rustls_pki_types::CertificateDer;

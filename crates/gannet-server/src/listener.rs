@@ -1,0 +1,124 @@
+//! The client listener: accepts connections, does the TLS part of the connection
+//! start-up in the reference's order (INFO in clear with `tls_required`, then the
+//! handshake; or the handshake first with `handshake_first`; or either, decided by
+//! the client's first byte, when plain-text clients are allowed too), and hands the
+//! stream to a client task (nats-server's `AcceptLoop` and `createClient`).
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use gannet_proto::encode;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::client::{self, Setup};
+use crate::server::Server;
+
+/// Longest pause between failed accepts (for example when out of descriptors).
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// The first byte of a TLS handshake record.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        match listener.accept().await {
+            Ok((stream, addr)) => {
+                backoff = Duration::from_millis(10);
+                tokio::spawn(start_connection(server.clone(), stream, addr));
+            }
+            Err(e) => {
+                tracing::error!("Temporary accept error: {e}, sleeping {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// Waits up to `wait` for the client's first byte; `None` when it sent nothing.
+async fn first_byte(stream: &TcpStream, wait: Duration) -> Option<u8> {
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(wait, stream.peek(&mut byte)).await {
+        Ok(Ok(1)) => Some(byte[0]),
+        _ => None,
+    }
+}
+
+async fn start_connection(server: Arc<Server>, mut stream: TcpStream, addr: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let cid = server.next_client_id();
+    let info = server.client_info(cid, addr);
+    let mut setup = Setup {
+        cid,
+        addr,
+        info,
+        info_sent: false,
+        tls: false,
+        peer_certs: Vec::new(),
+    };
+    let Some(tls_config) = server.tls_config() else {
+        let (reader, writer) = stream.into_split();
+        return client::serve(server, reader, writer, setup).await;
+    };
+    let opts = server.options();
+    let Some(tls_opts) = opts.tls.as_ref() else {
+        return;
+    };
+    let tls_first = match tls_opts.handshake_first {
+        None => false,
+        Some(None) => true,
+        // Wait a moment for a client hello; a client that waits for INFO instead
+        // gets the usual order.
+        Some(Some(fallback)) => first_byte(&stream, fallback).await == Some(TLS_HANDSHAKE_RECORD),
+    };
+    if !tls_first {
+        let mut line = BytesMut::new();
+        encode::write_info(&mut line, &setup.info.to_json());
+        if stream.write_all(&line).await.is_err() {
+            return;
+        }
+        setup.info_sent = true;
+        let plain_allowed = opts.allow_non_tls || tls_opts.allow_legacy_clients;
+        if plain_allowed {
+            let wait = opts.auth_timeout.max(tls_opts.timeout);
+            if first_byte(&stream, wait).await != Some(TLS_HANDSHAKE_RECORD) {
+                let (reader, writer) = stream.into_split();
+                return client::serve(server, reader, writer, setup).await;
+            }
+        }
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+    let handshake = tokio::time::timeout(tls_opts.timeout, acceptor.accept(stream)).await;
+    let tls = match handshake {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::error!("{addr} - cid:{cid} - TLS handshake error: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::error!("{addr} - cid:{cid} - TLS handshake timeout");
+            return;
+        }
+    };
+    setup.tls = true;
+    setup.peer_certs = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
+        .unwrap_or_default();
+    tracing::debug!("{addr} - cid:{cid} - TLS handshake complete");
+    let (reader, writer) = tokio::io::split(tls);
+    serve_split(server, reader, writer, setup).await;
+}
+
+async fn serve_split<R, W>(server: Arc<Server>, reader: R, writer: W, setup: Setup)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    client::serve(server, reader, writer, setup).await;
+}

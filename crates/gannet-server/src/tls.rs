@@ -1,0 +1,95 @@
+//! TLS for client connections (nats-server's `tls` options in `opts.go` and the
+//! handshake in `client.go`): builds the rustls server configuration from the
+//! `tls { }` options — certificate chain and key in PEM (RSA, ECDSA or Ed25519),
+//! a CA bundle with any number of roots for client certificates, client
+//! certificate verification, the minimum version — and names exactly what went
+//! wrong when it cannot.
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use gannet_config::options::TlsOptions;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+/// Why the TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("error loading certificate file {path}: {reason}")]
+    Certificate { path: PathBuf, reason: String },
+    #[error("error loading key file {path}: {reason}")]
+    Key { path: PathBuf, reason: String },
+    #[error("error loading CA file {path}: {reason}")]
+    Ca { path: PathBuf, reason: String },
+    #[error("client certificate verification needs a CA file (tls.ca_file or --tlscacert)")]
+    VerifyWithoutCa,
+    #[error("unsupported TLS min_version {0:?} (use \"1.2\" or \"1.3\")")]
+    MinVersion(String),
+    #[error("invalid TLS configuration: {0}")]
+    Rustls(String),
+}
+
+/// Whether the options ask for client certificates.
+pub fn requires_client_certs(opts: &TlsOptions) -> bool {
+    opts.verify || opts.verify_and_map || opts.enable_cert_authorization
+}
+
+fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| e.to_string())?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err("no certificate found".to_string());
+    }
+    Ok(certs)
+}
+
+/// Builds the rustls configuration for the client listener.
+pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain = load_certs(&opts.cert_file).map_err(|reason| TlsError::Certificate {
+        path: opts.cert_file.clone(),
+        reason,
+    })?;
+    let key = PrivateKeyDer::from_pem_file(&opts.key_file).map_err(|e| TlsError::Key {
+        path: opts.key_file.clone(),
+        reason: e.to_string(),
+    })?;
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match opts.min_version.as_deref() {
+        None | Some("1.2") => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        Some("1.3") => &[&rustls::version::TLS13],
+        Some(other) => return Err(TlsError::MinVersion(other.to_string())),
+    };
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .map_err(|e| TlsError::Rustls(e.to_string()))?;
+    let builder = if requires_client_certs(opts) {
+        let ca = opts.ca_file.as_ref().ok_or(TlsError::VerifyWithoutCa)?;
+        let mut roots = RootCertStore::empty();
+        let certs = load_certs(ca).map_err(|reason| TlsError::Ca {
+            path: ca.clone(),
+            reason,
+        })?;
+        for cert in certs {
+            roots.add(cert).map_err(|e| TlsError::Ca {
+                path: ca.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| TlsError::Rustls(e.to_string()))?;
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::Key {
+            path: opts.key_file.clone(),
+            reason: e.to_string(),
+        })?;
+    Ok(Arc::new(config))
+}
