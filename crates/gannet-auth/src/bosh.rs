@@ -357,7 +357,7 @@ mod tests {
     #[test]
     fn default_permissions_fill_entries_without_their_own() {
         let ca = TestCa::new();
-        let entries = vec![
+        let entries = [
             CertificateClient {
                 client_name: "agent.bosh-internal".into(),
                 permissions: None,

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 use crate::permissions::Permissions;
 
 /// Most subjects remembered per client. Past this, half the entries are
@@ -25,7 +27,9 @@ pub const PUBLISH_CACHE_MAX_SUBJECT: usize = 256;
 pub struct PublishCache {
     /// The [`Permissions::id`] the entries were computed for.
     perms_id: u64,
-    entries: HashMap<Box<[u8]>, bool>,
+    /// Fx hashing: the keys are client-chosen, but with at most
+    /// [`PUBLISH_CACHE_MAX`] entries colliding ones cannot cost much.
+    entries: HashMap<Box<[u8]>, bool, FxBuildHasher>,
 }
 
 impl PublishCache {

@@ -275,7 +275,7 @@ fn decode_string(v: &Any<'_>) -> Option<String> {
                 .unwrap_or_else(|_| data.iter().map(|&b| char::from(b)).collect()),
         ),
         Tag::BmpString => {
-            if data.len() % 2 != 0 {
+            if !data.len().is_multiple_of(2) {
                 return None;
             }
             let units = data
@@ -286,7 +286,7 @@ fn decode_string(v: &Any<'_>) -> Option<String> {
                 .ok()
         }
         Tag::UniversalString => {
-            if data.len() % 4 != 0 {
+            if !data.len().is_multiple_of(4) {
                 return None;
             }
             data.chunks_exact(4)

@@ -267,13 +267,10 @@ fn compile_subscribe(list: &[String], what: &str, errors: &mut Vec<String>) -> B
 fn parse_sub_rule(entry: &str) -> Option<SubRule> {
     let mut parts = entry.split_ascii_whitespace();
     let subject = Pattern::parse(parts.next()?.as_bytes())?;
-    let queue = match parts.next() {
-        None => None,
-        Some(q) => Some(QueueRule {
-            name: q.as_bytes().into(),
-            pattern: Pattern::parse(q.as_bytes()).filter(Pattern::has_wildcard),
-        }),
-    };
+    let queue = parts.next().map(|q| QueueRule {
+        name: q.as_bytes().into(),
+        pattern: Pattern::parse(q.as_bytes()).filter(Pattern::has_wildcard),
+    });
     if parts.next().is_some() {
         return None;
     }

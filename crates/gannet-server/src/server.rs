@@ -129,6 +129,9 @@ impl Server {
     /// Binds the listeners and starts serving. Returns once clients can connect.
     pub async fn start(opts: Options) -> Result<RunningServer, StartError> {
         let auth = Authenticator::new(&opts).map_err(|e| StartError::Auth(e.join("; ")))?;
+        if auth.has_plaintext_passwords() {
+            tracing::warn!("Plaintext passwords detected, use nkeys or bcrypt");
+        }
         let tls = match &opts.tls {
             Some(t) => Some(crate::tls::server_config(t)?),
             None => None,

@@ -58,13 +58,13 @@ fn auth(opts: &Options) -> Authenticator {
 fn can_publish(id: &Identity, subject: &str) -> bool {
     id.permissions
         .as_ref()
-        .map_or(true, |p| p.can_publish(subject.as_bytes()))
+        .is_none_or(|p| p.can_publish(subject.as_bytes()))
 }
 
 fn can_subscribe(id: &Identity, subject: &str) -> bool {
     id.permissions
         .as_ref()
-        .map_or(true, |p| p.can_subscribe(subject.as_bytes(), None))
+        .is_none_or(|p| p.can_subscribe(subject.as_bytes(), None))
 }
 
 // ---- nothing configured -------------------------------------------------

@@ -480,11 +480,17 @@ impl Connection {
             nonce,
             peer_certs: self.tls.then_some(&self.peer_certs[..]),
         };
-        let identity = self
-            .server
-            .authenticator()
-            .authenticate(&creds)
-            .map_err(|f| f.reason)?;
+        let authenticator = self.server.authenticator();
+        // bcrypt takes milliseconds by design: keep other clients on this worker
+        // thread moving while it runs.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let result = if multi_thread {
+            tokio::task::block_in_place(|| authenticator.authenticate(&creds))
+        } else {
+            authenticator.authenticate(&creds)
+        };
+        let identity = result.map_err(|f| f.reason)?;
         self.install_identity(identity.user, identity.permissions);
         Ok(())
     }

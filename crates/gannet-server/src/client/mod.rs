@@ -158,7 +158,12 @@ impl ClientShared {
     /// Whether a message on `subject` with `reply` may be delivered to this client;
     /// records the reply subject as one it may answer (`allow_responses`).
     #[inline]
-    pub(crate) fn admit_delivery(&self, subject: &[u8], reply: Option<&[u8]>) -> bool {
+    pub(crate) fn admit_delivery(
+        &self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        reply: Option<&[u8]>,
+    ) -> bool {
         if !self.delivery_checks.load(Ordering::Acquire) {
             return true;
         }
@@ -170,7 +175,7 @@ impl ClientShared {
         let Some(perms) = perms else {
             return true;
         };
-        if perms.has_subscribe_deny() && !perms.can_receive(subject) {
+        if perms.has_subscribe_deny() && !perms.can_receive_in_queue(subject, queue) {
             return false;
         }
         if let (Some(reply), Some(grant)) = (reply, perms.allow_responses()) {

@@ -147,7 +147,7 @@ impl Connection {
     #[inline]
     fn deliver(&mut self, sub: &SubRef, msg: &mut Message<'_>) -> bool {
         let client = &sub.client;
-        if !client.admit_delivery(msg.subject, msg.reply) {
+        if !client.admit_delivery(msg.subject, sub.queue.as_deref(), msg.reply) {
             return false;
         }
         let admit = sub.admit();
