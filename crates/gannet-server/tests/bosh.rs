@@ -422,7 +422,6 @@ async fn request_flow(b: &Bosh) {
             .add_client_certificate(cert.cert.clone(), cert.key.clone())
             .connection_timeout(Duration::from_secs(5))
     };
-    let within = Duration::from_secs(5);
     let director = client(&b.ids.director)
         .connect(&url)
         .await
@@ -443,62 +442,75 @@ async fn request_flow(b: &Bosh) {
         c.flush().await.unwrap();
     }
 
+    // The agent answers every request and sends a heartbeat with each answer.
     let responder = agent.clone();
     let agent_task = tokio::spawn(async move {
-        let m = requests.next().await.expect("a request");
-        let req: Value = serde_json::from_slice(&m.payload).unwrap();
-        assert_eq!(req["method"], "get_state");
-        let reply_to = req["reply_to"].as_str().unwrap().to_string();
-        responder
-            .publish(
-                reply_to,
-                json!({"value": {"job_state": "running"}})
-                    .to_string()
-                    .into(),
-            )
-            .await
-            .unwrap();
-        let heartbeat = json!({"deployment": "cf", "job": "nats", "index": 0, "job_state": "running",
-                               "vitals": {"load": ["0.01", "0.02", "0.03"], "uptime": {"secs": 42}},
-                               "node_id": A, "number_of_processes": 3});
-        responder
-            .publish(
-                format!("hm.agent.heartbeat.{A}"),
-                heartbeat.to_string().into(),
-            )
-            .await
-            .unwrap();
-        responder.flush().await.unwrap();
+        while let Some(m) = requests.next().await {
+            let req: Value = serde_json::from_slice(&m.payload).unwrap();
+            assert_eq!(req["method"], "get_state");
+            let reply_to = req["reply_to"].as_str().unwrap().to_string();
+            let value = json!({"value": {"job_state": "running"}});
+            responder
+                .publish(reply_to, value.to_string().into())
+                .await
+                .unwrap();
+            let heartbeat = json!({"deployment": "cf", "job": "nats", "index": 0, "job_state": "running",
+                                   "vitals": {"load": ["0.01", "0.02", "0.03"], "uptime": {"secs": 42}},
+                                   "node_id": A, "number_of_processes": 3});
+            responder
+                .publish(
+                    format!("hm.agent.heartbeat.{A}"),
+                    heartbeat.to_string().into(),
+                )
+                .await
+                .unwrap();
+            responder.flush().await.unwrap();
+        }
     });
 
+    // async-nats' flush only empties the client's own buffer, so the server may
+    // not have registered another connection's SUB yet when the director sends:
+    // the director repeats its request until the answer and a heartbeat are in.
     let reply_to = format!("director.{DIRECTOR_ID}.{A}.6a1f-req");
     let request =
-        json!({"protocol": 3, "method": "get_state", "arguments": [], "reply_to": reply_to});
-    director
-        .publish(format!("agent.{A}"), request.to_string().into())
-        .await
-        .unwrap();
-    director.flush().await.unwrap();
-
-    let reply = tokio::time::timeout(within, replies.next())
-        .await
-        .expect("reply in time")
-        .unwrap();
+        json!({"protocol": 3, "method": "get_state", "arguments": [], "reply_to": reply_to})
+            .to_string();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let ask = || async {
+        assert!(Instant::now() < deadline, "no answer from the agent in 5 s");
+        director
+            .publish(format!("agent.{A}"), request.clone().into())
+            .await
+            .unwrap();
+        director.flush().await.unwrap();
+    };
+    let retry = Duration::from_millis(250);
+    ask().await;
+    let reply = loop {
+        match tokio::time::timeout(retry, replies.next()).await {
+            Ok(m) => break m.expect("director subscription open"),
+            Err(_) => ask().await,
+        }
+    };
     assert_eq!(reply.subject.as_str(), reply_to);
     let value: Value = serde_json::from_slice(&reply.payload).unwrap();
     assert_eq!(value["value"]["job_state"], "running");
 
-    let hb = tokio::time::timeout(within, heartbeats.next())
-        .await
-        .expect("heartbeat in time")
-        .unwrap();
+    let hb = loop {
+        match tokio::time::timeout(retry, heartbeats.next()).await {
+            Ok(m) => break m.expect("health monitor subscription open"),
+            Err(_) => ask().await,
+        }
+    };
     assert_eq!(hb.subject.as_str(), format!("hm.agent.heartbeat.{A}"));
     let hb: Value = serde_json::from_slice(&hb.payload).unwrap();
     assert_eq!(hb["node_id"], A);
-    tokio::time::timeout(within, agent_task)
-        .await
-        .expect("agent done")
-        .unwrap();
+    assert_eq!(hb["vitals"]["uptime"]["secs"], 42);
+    assert!(
+        !agent_task.is_finished(),
+        "the agent stopped: {agent_task:?}"
+    );
+    agent_task.abort();
 }
 
 // ---------------------------------------------------------------- fork: certificate_clients
