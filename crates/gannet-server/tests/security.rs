@@ -794,3 +794,50 @@ async fn tls_flags() {
     raw_tls(&v, &pki.ca_file, Some(&client), "");
     expect_tls_refused(&v, &pki.ca_file, None);
 }
+
+// ------------------------------------------- TLS and plain text on one port
+
+#[test]
+fn allow_non_tls_serves_plain_and_tls_clients_on_one_port() {
+    let pki = Pki::temp();
+    let conf = format!(
+        "{}allow_non_tls: true\n",
+        tls_block(&pki.server, pki.ca_str(), "")
+    );
+    let s = start(&conf);
+    let mut plain = RawClient::connect(&s.addr());
+    let info = plain.info_json();
+    assert_eq!(info["tls_available"], true, "{}", plain.info);
+    assert!(info.get("tls_required").is_none(), "{}", plain.info);
+    plain.send(format!("CONNECT {QUIET}\r\nSUB mixed 1\r\n").as_bytes());
+    plain.expect_before_pong(b"");
+    let mut secure = raw_tls(&s, &pki.ca_file, None, "");
+    expect_delivered(&mut secure, &mut plain, "mixed");
+}
+
+/// The BOSH fork's `allow_legacy_clients` (no reference binary can run it):
+/// certificate clients over TLS, and plain-text clients with the single user.
+#[test]
+fn bosh_legacy_clients_use_the_single_user_in_plain_text() {
+    let pki = Pki::temp();
+    let agent = pki.client("agent", &bosh_subject("a1.agent.bosh-internal"));
+    let conf = format!(
+        "{}authorization {{\n  user: legacy\n  password: old-pw\n  certificate_clients: [\n    {{ client_name: agent.bosh-internal, permissions: {{ publish: [\"hm.agent.heartbeat._CLIENT_ID\"], subscribe: [\"agent._CLIENT_ID\"] }} }}\n  ]\n}}\nping_interval: \"2m\"\n",
+        tls_block(
+            &pki.server,
+            pki.ca_str(),
+            "verify: true\n  enable_cert_authorization: true\n  allow_legacy_clients: true"
+        )
+    );
+    let s = start(&conf);
+    let mut legacy = raw_auth(&s, r#""user":"legacy","pass":"old-pw""#);
+    legacy.send(b"SUB hm.agent.heartbeat.* 1\r\n");
+    legacy.expect_before_pong(b"");
+    expect_auth_violation(&s, r#""user":"legacy","pass":"wrong""#);
+    let mut a1 = raw_tls(&s, &pki.ca_file, Some(&agent), "");
+    expect_delivered(&mut a1, &mut legacy, "hm.agent.heartbeat.a1");
+    a1.send(b"PUB hm.agent.heartbeat.a2 0\r\n\r\n");
+    a1.expect_before_pong(
+        b"-ERR 'Permissions Violation for Publish to \"hm.agent.heartbeat.a2\"'\r\n",
+    );
+}
