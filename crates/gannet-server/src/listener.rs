@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use gannet_proto::encode;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::client::{self, Setup};
@@ -112,13 +112,5 @@ async fn start_connection(server: Arc<Server>, mut stream: TcpStream, addr: Sock
         .unwrap_or_default();
     tracing::debug!("{addr} - cid:{cid} - TLS handshake complete");
     let (reader, writer) = tokio::io::split(tls);
-    serve_split(server, reader, writer, setup).await;
-}
-
-async fn serve_split<R, W>(server: Arc<Server>, reader: R, writer: W, setup: Setup)
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
     client::serve(server, reader, writer, setup).await;
 }

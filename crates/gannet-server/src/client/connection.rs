@@ -13,7 +13,7 @@ use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
-use gannet_auth::{Credentials, Permissions, PublishCache};
+use gannet_auth::{Permissions, PublishCache};
 
 use super::cache::MatchCache;
 use super::connect::ConnectOptions;
@@ -32,7 +32,7 @@ const READ_BUF_START: usize = 512;
 /// still gets the room it needs).
 const READ_BUF_MAX: usize = 64 * 1024;
 /// The text of the `-ERR` for failed authentication.
-const AUTH_VIOLATION: &str = "Authorization Violation";
+pub(super) const AUTH_VIOLATION: &str = "Authorization Violation";
 
 /// The first server PING comes no later than this after the connection starts.
 const FIRST_PING_MAX: Duration = Duration::from_secs(2);
@@ -133,14 +133,14 @@ pub(super) struct Connection {
     pub(super) account: Arc<Account>,
     pub(super) prefix: String,
     pub(super) opts: ConnectOptions,
-    info: ServerInfo,
+    pub(super) info: ServerInfo,
     /// The connection runs over TLS.
-    tls: bool,
+    pub(super) tls: bool,
     /// The client's verified certificate chain, leaf first.
-    peer_certs: Vec<CertificateDer<'static>>,
-    connected: bool,
+    pub(super) peer_certs: Vec<CertificateDer<'static>>,
+    pub(super) connected: bool,
     /// Authentication is required and has not happened yet.
-    awaiting_auth: bool,
+    pub(super) awaiting_auth: bool,
     /// What this client may do (`None` = anything).
     pub(super) perms: Option<Arc<Permissions>>,
     pub(super) pub_cache: PublishCache,
@@ -309,7 +309,7 @@ impl Connection {
 
     fn handle(&mut self, op: ClientOp<'_>) -> Result<(), CloseReason> {
         if tracing::enabled!(tracing::Level::TRACE) {
-            trace_op(&self.prefix, &op);
+            super::trace::trace_op(&self.prefix, &op);
         }
         if self.awaiting_auth && !matches!(op, ClientOp::Connect { .. }) {
             self.send_err(AUTH_VIOLATION);
@@ -467,99 +467,6 @@ impl Connection {
         self.ok();
     }
 
-    /// Checks the credentials of CONNECT (and the TLS certificate) and installs
-    /// the identity's permissions.
-    fn authenticate(&mut self, opts: &ConnectOptions) -> Result<(), String> {
-        let nonce = self.info.nonce.as_deref().map(str::as_bytes);
-        let creds = Credentials {
-            user: opts.user.as_deref(),
-            pass: opts.pass.as_deref(),
-            token: opts.auth_token.as_deref(),
-            nkey: opts.nkey.as_deref(),
-            sig: opts.sig.as_deref(),
-            nonce,
-            peer_certs: self.tls.then_some(&self.peer_certs[..]),
-        };
-        let authenticator = self.server.authenticator();
-        // bcrypt takes milliseconds by design: keep other clients on this worker
-        // thread moving while it runs.
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let result = if multi_thread {
-            tokio::task::block_in_place(|| authenticator.authenticate(&creds))
-        } else {
-            authenticator.authenticate(&creds)
-        };
-        let identity = result.map_err(|f| f.reason)?;
-        self.install_identity(identity.user, identity.permissions);
-        Ok(())
-    }
-
-    fn install_identity(&mut self, user: Option<String>, perms: Option<Arc<Permissions>>) {
-        self.shared.set_delivery_perms(perms.clone());
-        self.perms = perms;
-        self.pub_cache = PublishCache::default();
-        self.shared
-            .meta
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .user
-            .clone_from(&user);
-        self.user = user;
-    }
-
-    /// After a reload: checks this client against the new authorization. A client
-    /// that no longer authenticates is closed; subscriptions its new permissions
-    /// deny are removed.
-    fn reauthorize(&mut self) -> Result<(), CloseReason> {
-        if !self.connected {
-            return Ok(());
-        }
-        if !self.server.authenticator().auth_required() {
-            self.install_identity(None, None);
-            return Ok(());
-        }
-        let opts = self.opts.clone();
-        if let Err(reason) = self.authenticate(&opts) {
-            tracing::error!(
-                "{} - authentication error after reload: {reason}",
-                self.prefix
-            );
-            self.send_err(AUTH_VIOLATION);
-            return Err(CloseReason::AuthenticationViolation);
-        }
-        let Some(perms) = self.perms.clone() else {
-            return Ok(());
-        };
-        let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().values().cloned().collect();
-        for sub in subs {
-            if !perms.can_subscribe(&sub.subject, sub.queue.as_deref()) {
-                remove_subscription(&self.account, &sub);
-                let subject = String::from_utf8_lossy(&sub.subject);
-                let sid = String::from_utf8_lossy(&sub.sid);
-                let text = match &sub.queue {
-                    Some(q) => format!(
-                        "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\" (sid \"{sid}\")",
-                        String::from_utf8_lossy(q)
-                    ),
-                    None => format!(
-                        "Permissions Violation for Subscription to \"{subject}\" (sid \"{sid}\")"
-                    ),
-                };
-                self.permission_violation(&text);
-            }
-        }
-        Ok(())
-    }
-
-    /// Reports a refused publish or subscribe: `-ERR` to the client (which stays
-    /// connected) and a log line naming the user.
-    pub(super) fn permission_violation(&mut self, text: &str) {
-        let user = self.user.as_deref().unwrap_or("");
-        tracing::error!("{} - \"{user}\" - {text}", self.prefix);
-        self.send_err(text);
-    }
-
     /// Drops every subscription of this client from the index.
     fn remove_all_subscriptions(&mut self) {
         let subs: Vec<Arc<Subscription>> =
@@ -643,49 +550,4 @@ pub(super) fn remove_subscription(account: &Account, sub: &Arc<Subscription>) {
             .sublist
             .remove(&sub.subject, sub.queue.as_deref(), &SubRef(sub.clone()));
     }
-}
-
-fn trace_op(prefix: &str, op: &ClientOp<'_>) {
-    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let line = match op {
-        ClientOp::Connect { json } => format!("CONNECT {}", s(json)),
-        ClientOp::Pub {
-            subject,
-            reply,
-            payload,
-        } => match reply {
-            Some(r) => format!("PUB {} {} {}", s(subject), s(r), payload.len()),
-            None => format!("PUB {} {}", s(subject), payload.len()),
-        },
-        ClientOp::HPub {
-            subject,
-            reply,
-            headers,
-            payload,
-        } => {
-            let total = headers.len() + payload.len();
-            match reply {
-                Some(r) => format!("HPUB {} {} {} {total}", s(subject), s(r), headers.len()),
-                None => format!("HPUB {} {} {total}", s(subject), headers.len()),
-            }
-        }
-        ClientOp::Sub {
-            subject,
-            queue,
-            sid,
-        } => match queue {
-            Some(q) => format!("SUB {} {} {}", s(subject), s(q), s(sid)),
-            None => format!("SUB {} {}", s(subject), s(sid)),
-        },
-        ClientOp::Unsub { sid, max } => match max {
-            Some(m) => format!("UNSUB {} {m}", s(sid)),
-            None => format!("UNSUB {}", s(sid)),
-        },
-        ClientOp::Ping => "PING".into(),
-        ClientOp::Pong => "PONG".into(),
-        ClientOp::Info => "INFO".into(),
-        ClientOp::Ok => "+OK".into(),
-        ClientOp::Err => "-ERR".into(),
-    };
-    tracing::trace!("{prefix} - <<- [{line}]");
 }

@@ -2,11 +2,13 @@
 //! client ([`ClientShared`]), why connections close ([`CloseReason`]), and the
 //! connection task itself ([`serve`]), which reads and acts on the client's
 //! operations while a second task writes its outbound queue.
+mod auth;
 mod cache;
 pub mod connect;
 mod connection;
 pub mod outbound;
 mod publish;
+mod trace;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

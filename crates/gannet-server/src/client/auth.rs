@@ -1,0 +1,108 @@
+//! Authentication and authorization of one client: checking CONNECT's
+//! credentials and TLS certificate against the server's [`Authenticator`],
+//! installing the identity's permissions, checking again after a reload, and
+//! reporting refused operations (nats-server's `checkAuthentication` and
+//! permission violations in `client.go`).
+use std::sync::Arc;
+
+use gannet_auth::{Credentials, Permissions, PublishCache};
+
+use super::connect::ConnectOptions;
+use super::connection::{remove_subscription, Connection, AUTH_VIOLATION};
+use super::CloseReason;
+use crate::subscription::Subscription;
+
+impl Connection {
+    /// Checks the credentials of CONNECT (and the TLS certificate) and installs
+    /// the identity's permissions.
+    pub(super) fn authenticate(&mut self, opts: &ConnectOptions) -> Result<(), String> {
+        let nonce = self.info.nonce.as_deref().map(str::as_bytes);
+        let creds = Credentials {
+            user: opts.user.as_deref(),
+            pass: opts.pass.as_deref(),
+            token: opts.auth_token.as_deref(),
+            nkey: opts.nkey.as_deref(),
+            sig: opts.sig.as_deref(),
+            nonce,
+            peer_certs: self.tls.then_some(&self.peer_certs[..]),
+        };
+        let authenticator = self.server.authenticator();
+        // bcrypt takes milliseconds by design: keep other clients on this worker
+        // thread moving while it runs.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let result = if multi_thread {
+            tokio::task::block_in_place(|| authenticator.authenticate(&creds))
+        } else {
+            authenticator.authenticate(&creds)
+        };
+        let identity = result.map_err(|f| f.reason)?;
+        self.install_identity(identity.user, identity.permissions);
+        Ok(())
+    }
+
+    fn install_identity(&mut self, user: Option<String>, perms: Option<Arc<Permissions>>) {
+        self.shared.set_delivery_perms(perms.clone());
+        self.perms = perms;
+        self.pub_cache = PublishCache::default();
+        self.shared
+            .meta
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .user
+            .clone_from(&user);
+        self.user = user;
+    }
+
+    /// After a reload: checks this client against the new authorization. A client
+    /// that no longer authenticates is closed; subscriptions its new permissions
+    /// deny are removed.
+    pub(super) fn reauthorize(&mut self) -> Result<(), CloseReason> {
+        if !self.connected {
+            return Ok(());
+        }
+        if !self.server.authenticator().auth_required() {
+            self.install_identity(None, None);
+            return Ok(());
+        }
+        let opts = self.opts.clone();
+        if let Err(reason) = self.authenticate(&opts) {
+            tracing::error!(
+                "{} - authentication error after reload: {reason}",
+                self.prefix
+            );
+            self.send_err(AUTH_VIOLATION);
+            return Err(CloseReason::AuthenticationViolation);
+        }
+        let Some(perms) = self.perms.clone() else {
+            return Ok(());
+        };
+        let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().values().cloned().collect();
+        for sub in subs {
+            if !perms.can_subscribe(&sub.subject, sub.queue.as_deref()) {
+                remove_subscription(&self.account, &sub);
+                let subject = String::from_utf8_lossy(&sub.subject);
+                let sid = String::from_utf8_lossy(&sub.sid);
+                let text = match &sub.queue {
+                    Some(q) => format!(
+                        "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\" (sid \"{sid}\")",
+                        String::from_utf8_lossy(q)
+                    ),
+                    None => format!(
+                        "Permissions Violation for Subscription to \"{subject}\" (sid \"{sid}\")"
+                    ),
+                };
+                self.permission_violation(&text);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports a refused publish or subscribe: `-ERR` to the client (which stays
+    /// connected) and a log line naming the user.
+    pub(super) fn permission_violation(&mut self, text: &str) {
+        let user = self.user.as_deref().unwrap_or("");
+        tracing::error!("{} - \"{user}\" - {text}", self.prefix);
+        self.send_err(text);
+    }
+}
