@@ -142,18 +142,31 @@ impl CertificateClients {
             .by_name
             .get(client_name)
             .ok_or_else(|| BoshCertError::UnknownClientName(client_name.to_string()))?;
-        let permissions =
-            Permissions::compile(config, Some(client_id), true).map_err(|reason| {
-                BoshCertError::Permissions {
-                    name: client_name.to_string(),
-                    reason,
-                }
+        let permissions = Permissions::compile(&with_sys_deny(config), Some(client_id), true)
+            .map_err(|reason| BoshCertError::Permissions {
+                name: client_name.to_string(),
+                reason,
             })?;
         Ok(Identity {
             user: Some(cn.clone()),
             permissions: Some(Arc::new(permissions)),
         })
     }
+}
+
+/// The subjects the fork kept for the server itself: no certificate client may
+/// publish to them, whatever its permissions say.
+pub(crate) const RESERVED_PUBLISH_PREFIX: &str = "_SYS.>";
+
+/// `config` with publishing to `_SYS.>` denied, as the fork does.
+fn with_sys_deny(config: &ConfigPermissions) -> ConfigPermissions {
+    let mut p = config.clone();
+    let publish = p.publish.get_or_insert_with(Default::default);
+    publish
+        .deny
+        .get_or_insert_with(Vec::new)
+        .push(RESERVED_PUBLISH_PREFIX.to_string());
+    p
 }
 
 #[cfg(test)]
@@ -235,6 +248,30 @@ mod tests {
         assert!(!p.can_publish(format!("hm.agent.heartbeat.{AGENT_A}").as_bytes()));
         assert!(p.can_subscribe(b"director.3c5b.>", None));
         assert!(!p.can_subscribe(b"agent.*", None));
+    }
+
+    #[test]
+    fn no_certificate_client_may_publish_to_sys_subjects() {
+        let ca = TestCa::new();
+        let open = CertificateClient {
+            client_name: "ops.bosh-internal".to_string(),
+            permissions: Some(ConfigPermissions {
+                publish: Some(gannet_config::options::SubjectPermission {
+                    allow: Some(vec![">".to_string()]),
+                    deny: None,
+                }),
+                ..Default::default()
+            }),
+        };
+        let mut errors = Vec::new();
+        let clients = CertificateClients::new(std::slice::from_ref(&open), None, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let der = ca.issue(&CertSpec::subject(bosh_subject("x.ops.bosh-internal")));
+        let id = clients.identify(&[der]).unwrap();
+        let p = perms(&id);
+        assert!(p.can_publish(b"anything.else"));
+        assert!(!p.can_publish(b"_SYS.x"));
+        assert!(!p.can_publish(b"_SYS.a.b"));
     }
 
     #[test]
