@@ -41,6 +41,13 @@ pub struct CertIdentity {
     subject_dn: Option<Dn>,
 }
 
+/// The DER SubjectPublicKeyInfo of a certificate: what `tls.pinned_certs`
+/// fingerprints (SHA-256, hex) name.
+pub fn public_key_info(der: &[u8]) -> Result<Vec<u8>, CertError> {
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| CertError::Parse(e.to_string()))?;
+    Ok(cert.public_key().raw.to_vec())
+}
+
 impl CertIdentity {
     /// Reads a DER certificate (the leaf of the verified chain).
     pub fn from_der(der: &[u8]) -> Result<CertIdentity, CertError> {

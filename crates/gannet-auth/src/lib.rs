@@ -33,7 +33,7 @@ mod test_certs;
 pub use authenticator::{AuthFailure, Authenticator, Credentials, Identity};
 pub use bosh::{split_common_name, BoshCertError, CLIENT_ID_PLACEHOLDER};
 pub use cache::{PublishCache, PUBLISH_CACHE_MAX, PUBLISH_CACHE_MAX_SUBJECT};
-pub use certificate::{CertError, CertIdentity};
+pub use certificate::{public_key_info, CertError, CertIdentity};
 pub use gannet_config::options::ResponsePermission;
 pub use permissions::Permissions;
 pub use rustls_pki_types::CertificateDer;

@@ -38,6 +38,23 @@ pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
     }
 }
 
+/// Whether the client's leaf certificate has a public key `pinned_certs` names
+/// (SHA-256 of its SubjectPublicKeyInfo, hex).
+fn is_pinned(chain: &[rustls_pki_types::CertificateDer<'static>], pinned: &[String]) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some(leaf) = chain.first() else {
+        return false;
+    };
+    let Ok(spki) = gannet_auth::public_key_info(leaf) else {
+        return false;
+    };
+    let hex: String = Sha256::digest(&spki)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    pinned.iter().any(|p| p.eq_ignore_ascii_case(&hex))
+}
+
 /// Waits up to `wait` for the client's first byte; `None` when it sent nothing.
 async fn first_byte(stream: &TcpStream, wait: Duration) -> Option<u8> {
     let mut byte = [0u8; 1];
@@ -110,6 +127,10 @@ async fn start_connection(server: Arc<Server>, mut stream: TcpStream, addr: Sock
         .peer_certificates()
         .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
         .unwrap_or_default();
+    if !tls_opts.pinned_certs.is_empty() && !is_pinned(&setup.peer_certs, &tls_opts.pinned_certs) {
+        tracing::error!("{addr} - cid:{cid} - TLS handshake error: certificate not pinned");
+        return;
+    }
     tracing::debug!("{addr} - cid:{cid} - TLS handshake complete");
     let (reader, writer) = tokio::io::split(tls);
     client::serve(server, reader, writer, setup).await;

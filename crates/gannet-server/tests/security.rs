@@ -841,3 +841,32 @@ fn bosh_legacy_clients_use_the_single_user_in_plain_text() {
         b"-ERR 'Permissions Violation for Publish to \"hm.agent.heartbeat.a2\"'\r\n",
     );
 }
+
+#[test]
+fn pinned_certs_admit_only_the_named_public_keys() {
+    use rustls_pki_types::pem::PemObject;
+    use sha2::{Digest, Sha256};
+    let pki = Pki::temp();
+    let pinned = pki.client("pinned", &bosh_subject("pinned.client"));
+    // Client certificates default to one shared RSA test key: the other one
+    // needs a key of its own.
+    let other = pki.issue(
+        "other",
+        CertSpec::client(&bosh_subject("other.client")).key(KeyKind::Ecdsa),
+    );
+    let der = rustls_pki_types::CertificateDer::from_pem_file(&pinned.cert).unwrap();
+    let spki = gannet_auth::public_key_info(&der).unwrap();
+    let hex: String = Sha256::digest(&spki)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let extra = format!("verify: true\n  pinned_certs: [\"{}\"]", hex.to_uppercase());
+    let s = start(&tls_block(&pki.server, pki.ca_str(), &extra));
+    let mut c = raw_tls(&s, &pki.ca_file, Some(&pinned), "");
+    c.expect_before_pong(b"");
+    let mut refused = RawClient::connect_tls(&s.addr(), tls_config(&pki.ca_file, Some(&other)));
+    refused.try_send(format!("CONNECT {QUIET}\r\nPING\r\n").as_bytes());
+    let (got, closed) = refused.read_to_close(Duration::from_secs(5));
+    assert!(closed, "an unpinned certificate stays connected");
+    assert!(!String::from_utf8_lossy(&got).contains("PONG"));
+}
