@@ -9,7 +9,7 @@
 //! * `upstream_*`: today's `verify_and_map` with one user per certificate subject
 //!   in an included `auth.json`, reloaded with `--signal reload=<pid file>`
 //!   (bosh.md §4). These run against nats-server 2.15:
-//!   `GANNET_TEST_SERVER=~/.cache/gannet-refs/bin/nats-server cargo test -p gannet-server --test bosh`.
+//!   `GANNET_TEST_SERVER=/path/to/nats-server cargo test -p gannet-server --test bosh`.
 //!
 //! The last test runs `examples/bosh/make-certs.sh` and serves `examples/bosh/gannet.conf`.
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 //! Behaviour is that of nats-server 2.15 (shared/spec/protocol.md §2, §6, §7,
 //! config.md §2, bosh.md §4). Every test here is upstream behaviour, so the whole
 //! file runs against the reference:
-//! `GANNET_TEST_SERVER=~/.cache/gannet-refs/bin/nats-server cargo test -p gannet-server --test security`.
+//! `GANNET_TEST_SERVER=/path/to/nats-server cargo test -p gannet-server --test security`.
 use std::path::Path;
 use std::time::{Duration, Instant};
 
