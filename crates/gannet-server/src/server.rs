@@ -1,6 +1,6 @@
 //! The server: its identity, options, accounts and clients, the client listener's
 //! accept loop, and shutdown (nats-server's `server.go`).
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::accounts::{Account, GLOBAL_ACCOUNT};
-use crate::client::ClientShared;
+use crate::client::{ClientShared, ClientSnapshot};
 use crate::info::{ServerInfo, COMPAT_VERSION, PROTO_VERSION};
 use crate::listener;
 use crate::monitor::{self, HttpStats};
@@ -55,6 +55,9 @@ pub struct Server {
     global: Arc<Account>,
     stats: ServerStats,
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
+    /// The last `max_closed_clients` closed connections, oldest first, for
+    /// `/connz?state=closed`.
+    closed: Mutex<VecDeque<ClientSnapshot>>,
     next_cid: AtomicU64,
     shutdown: watch::Sender<bool>,
     start: SystemTime,
@@ -192,6 +195,7 @@ impl Server {
             global: Arc::new(Account::new(GLOBAL_ACCOUNT, !server_opts_cache_off)),
             stats: ServerStats::default(),
             clients: Mutex::new(HashMap::new()),
+            closed: Mutex::new(VecDeque::new()),
             next_cid: AtomicU64::new(1),
             shutdown,
             start: now,
@@ -344,6 +348,29 @@ impl Server {
 
     pub(crate) fn unregister(&self, cid: u64) {
         self.clients_lock().remove(&cid);
+    }
+
+    /// Remembers a closed connection, forgetting the oldest past `max_closed_clients`.
+    pub(crate) fn record_closed(&self, snapshot: ClientSnapshot) {
+        let max = self.options().max_closed_clients;
+        if max == 0 {
+            return;
+        }
+        let mut closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+        while closed.len() >= max {
+            closed.pop_front();
+        }
+        closed.push_back(snapshot);
+    }
+
+    /// The remembered closed connections, oldest first.
+    pub fn closed_clients(&self) -> Vec<ClientSnapshot> {
+        self.closed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// The connected clients.

@@ -67,6 +67,11 @@ impl Subscription {
         max == 0 || self.delivered.load(Ordering::Relaxed) >= max
     }
 
+    /// The auto-unsubscribe limit (0 = none).
+    pub fn max(&self) -> u64 {
+        self.max.load(Ordering::Relaxed)
+    }
+
     pub fn delivered(&self) -> u64 {
         self.delivered.load(Ordering::Relaxed)
     }

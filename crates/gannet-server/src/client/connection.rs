@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::{Buf, BytesMut};
 use gannet_proto::{encode, subject, ClientOp, Limits, ParseError, Parser};
@@ -87,6 +87,7 @@ where
     });
 
     let over_limit = server.register(shared.clone()) > opts.max_connections;
+    let mut closed = None;
     let reason = if over_limit {
         tracing::error!("{prefix} - Maximum connections exceeded");
         shared
@@ -98,6 +99,8 @@ where
         conn.tls = tls;
         conn.peer_certs = peer_certs;
         let reason = conn.run(reader).await;
+        // Taken before the subscriptions go, so `/connz?state=closed` lists them.
+        closed = Some(shared.snapshot());
         conn.remove_all_subscriptions();
         reason
     };
@@ -117,6 +120,10 @@ where
         let _ = tokio::time::timeout(write_deadline + Duration::from_secs(1), writer_task).await;
     }
     server.unregister(cid);
+    let mut snapshot = closed.unwrap_or_else(|| shared.snapshot());
+    snapshot.stop = Some(SystemTime::now());
+    snapshot.reason = Some(reason);
+    server.record_closed(snapshot);
     tracing::debug!("{prefix} - Client connection closed: {reason}");
 }
 
@@ -158,6 +165,8 @@ pub(super) struct Connection {
     max_subscriptions: usize,
     pings_out: u32,
     first_ping_sent: bool,
+    /// When the PING whose PONG measures the round trip was sent.
+    rtt_ping: Option<Instant>,
     last_in: Instant,
 }
 
@@ -196,6 +205,7 @@ impl Connection {
             max_subscriptions: opts.max_subscriptions,
             pings_out: 0,
             first_ping_sent: false,
+            rtt_ping: None,
             last_in: Instant::now(),
             server,
         }
@@ -245,6 +255,10 @@ impl Connection {
                         Err(_) => return CloseReason::ReadError,
                     };
                     self.last_in = Instant::now();
+                    self.shared
+                        .activity
+                        .last_activity_ns
+                        .store(super::unix_nanos(SystemTime::now()), Ordering::Relaxed);
                     let outcome = self.process(&mut buf);
                     self.flush();
                     if let Err(reason) = outcome {
@@ -291,6 +305,15 @@ impl Connection {
         };
         buf.advance(consumed);
         self.server.stats().add(&self.batch);
+        if self.batch.in_msgs > 0 {
+            let activity = &self.shared.activity;
+            activity
+                .in_msgs
+                .fetch_add(self.batch.in_msgs, Ordering::Relaxed);
+            activity
+                .in_bytes
+                .fetch_add(self.batch.in_bytes, Ordering::Relaxed);
+        }
         self.batch = BatchStats::default();
         result
     }
@@ -360,6 +383,13 @@ impl Connection {
             }
             ClientOp::Pong => {
                 self.pings_out = 0;
+                if let Some(sent) = self.rtt_ping.take() {
+                    let rtt = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    self.shared
+                        .activity
+                        .rtt_ns
+                        .store(rtt.max(1), Ordering::Relaxed);
+                }
                 Ok(())
             }
             ClientOp::Connect { json } => self.connect(json),
@@ -490,6 +520,9 @@ impl Connection {
         if self.first_ping_sent && self.last_in.elapsed() < interval {
             // The client is active: no need to probe it.
             return Ok(());
+        }
+        if !self.first_ping_sent {
+            self.rtt_ping = Some(Instant::now());
         }
         self.first_ping_sent = true;
         self.pings_out += 1;

@@ -12,7 +12,7 @@ mod trace;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -109,6 +109,59 @@ pub struct ClientShared {
     responses: Mutex<HashMap<Box<[u8]>, ResponseGrant>>,
     subs: Mutex<HashMap<Box<[u8]>, Arc<Subscription>>>,
     meta: Mutex<ClientMeta>,
+    /// Counters for `/connz`, added once per read batch by the client's own task
+    /// (never per message), so they cost the hot path nothing measurable.
+    pub(crate) activity: Activity,
+}
+
+/// A client's inbound counters and timings, as `/connz` reports them. Outbound
+/// counters live in [`outbound::Pending`], under the lock deliveries take anyway.
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Messages this client published.
+    pub in_msgs: AtomicU64,
+    /// Payload (and header) bytes this client published.
+    pub in_bytes: AtomicU64,
+    /// When the client last sent or was sent something, as nanoseconds since the
+    /// Unix epoch (0 = never: `start` stands in).
+    pub last_activity_ns: AtomicU64,
+    /// Round trip of the first server PING, in nanoseconds (0 = not measured yet).
+    pub rtt_ns: AtomicU64,
+}
+
+/// Nanoseconds since the Unix epoch (0 for clocks before it).
+pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// A client as `/connz` sees it at one moment.
+#[derive(Debug, Clone)]
+pub struct ClientSnapshot {
+    pub cid: u64,
+    pub meta: ClientMeta,
+    pub last_activity: SystemTime,
+    pub rtt_ns: u64,
+    pub pending_bytes: usize,
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+    /// (subject, queue, sid, delivered, max) of each subscription, by sid.
+    pub subs: Vec<SubSnapshot>,
+    /// Set for closed connections.
+    pub stop: Option<SystemTime>,
+    pub reason: Option<CloseReason>,
+}
+
+/// One subscription of a [`ClientSnapshot`].
+#[derive(Debug, Clone)]
+pub struct SubSnapshot {
+    pub subject: String,
+    pub queue: Option<String>,
+    pub sid: String,
+    pub msgs: u64,
+    pub max: u64,
 }
 
 impl ClientShared {
@@ -129,6 +182,52 @@ impl ClientShared {
                 lang: String::new(),
                 version: String::new(),
             }),
+            activity: Activity::default(),
+        }
+    }
+
+    /// What `/connz` reports of this client now.
+    pub fn snapshot(&self) -> ClientSnapshot {
+        let meta = self.meta();
+        let (pending_bytes, out_msgs, out_bytes) = {
+            let p = self.outbound.lock();
+            (p.bytes(), p.out_msgs, p.out_bytes)
+        };
+        let a = &self.activity;
+        let last_ns = a.last_activity_ns.load(Ordering::Relaxed);
+        let last_activity = if last_ns == 0 {
+            meta.start
+        } else {
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(last_ns)
+        };
+        let mut subs: Vec<SubSnapshot> = self
+            .subs_lock()
+            .values()
+            .map(|s| SubSnapshot {
+                subject: String::from_utf8_lossy(&s.subject).into_owned(),
+                queue: s
+                    .queue
+                    .as_deref()
+                    .map(|q| String::from_utf8_lossy(q).into_owned()),
+                sid: String::from_utf8_lossy(&s.sid).into_owned(),
+                msgs: s.delivered(),
+                max: s.max(),
+            })
+            .collect();
+        subs.sort_by(|a, b| (a.sid.len(), &a.sid).cmp(&(b.sid.len(), &b.sid)));
+        ClientSnapshot {
+            cid: self.cid,
+            meta,
+            last_activity,
+            rtt_ns: a.rtt_ns.load(Ordering::Relaxed),
+            pending_bytes,
+            in_msgs: a.in_msgs.load(Ordering::Relaxed),
+            in_bytes: a.in_bytes.load(Ordering::Relaxed),
+            out_msgs,
+            out_bytes,
+            subs,
+            stop: None,
+            reason: None,
         }
     }
 

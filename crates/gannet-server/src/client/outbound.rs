@@ -76,6 +76,12 @@ impl Pending {
         self.closed.is_some()
     }
 
+    /// Bytes queued or being written.
+    #[inline]
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     fn queued(&self) -> usize {
         self.chunks.iter().map(Bytes::len).sum::<usize>() + self.tail.len()
     }

@@ -1,6 +1,16 @@
-//! The HTTP monitoring listener (nats-server's `monitor.go` handlers): `/varz` and
-//! `/healthz` for now. Each endpoint's data comes from a function that returns a
-//! plain struct, so the same data can later be served on `$SYS` subjects.
+//! The HTTP monitoring listener (nats-server's `monitor.go` handlers): `/varz`,
+//! `/connz`, `/subsz`, `/routez`, `/gatewayz`, `/leafz`, `/jsz`, `/accountz`,
+//! `/accstatz`, `/healthz` and `/metrics` (Prometheus). Each endpoint's data comes
+//! from a function in its own module that returns a plain struct, so the same data
+//! can later be served on `$SYS` subjects. Bad query values answer 400 with the
+//! reference's message; nothing a request sends can panic the server.
+pub mod accountz;
+pub mod cluster;
+pub mod connz;
+pub mod jsz;
+pub mod metrics;
+pub mod query;
+pub mod subsz;
 mod varz;
 
 use std::collections::BTreeMap;
@@ -71,21 +81,83 @@ pub async fn start(
 
 fn route(server: &Server, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().trim_end_matches('/');
+    let q = query::Query::parse(req.uri().query());
+    let stats = server.http_stats();
     match path {
         "/varz" => {
-            server.http_stats().count("/varz");
+            stats.count("/varz");
             json(&varz::varz(server))
         }
+        "/connz" => match connz::ConnzOptions::from_query(&q) {
+            Ok(opts) => {
+                stats.count("/connz");
+                json(&connz::connz(server, &opts))
+            }
+            Err(e) => bad_request(&e),
+        },
+        "/subsz" | "/subscriptionsz" => match subsz::SubszOptions::from_query(&q) {
+            Ok(opts) => {
+                stats.count("/subsz");
+                json(&subsz::subsz(server, &opts))
+            }
+            Err(e) => bad_request(&e),
+        },
+        "/routez" => {
+            stats.count("/routez");
+            json(&cluster::routez(server))
+        }
+        "/gatewayz" => {
+            stats.count("/gatewayz");
+            json(&cluster::gatewayz(server))
+        }
+        "/leafz" => {
+            stats.count("/leafz");
+            json(&cluster::leafz(server))
+        }
+        "/jsz" => {
+            stats.count("/jsz");
+            json(&jsz::jsz(server))
+        }
+        "/accountz" => {
+            stats.count("/accountz");
+            match accountz::accountz(server, &q) {
+                Ok(body) => json(&body),
+                Err(e) => bad_request(&e),
+            }
+        }
+        "/accstatz" => {
+            stats.count("/accstatz");
+            match accountz::accstatz(server, &q) {
+                Ok(body) => json(&body),
+                Err(e) => bad_request(&e),
+            }
+        }
+        "/metrics" => {
+            stats.count("/metrics");
+            prometheus(metrics::metrics(server))
+        }
         "/healthz" => {
-            server.http_stats().count("/healthz");
+            stats.count("/healthz");
             json(&serde_json::json!({"status": "ok"}))
         }
         "" => {
-            server.http_stats().count("/");
+            stats.count("/");
             html_index()
         }
         _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
     }
+}
+
+fn bad_request(message: &str) -> Response<Full<Bytes>> {
+    text(StatusCode::BAD_REQUEST, &format!("{message}\n"))
+}
+
+fn prometheus(body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
 fn json<T: Serialize>(body: &T) -> Response<Full<Bytes>> {
@@ -111,7 +183,16 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
 fn html_index() -> Response<Full<Bytes>> {
     let body = "<html><body><h1>Gannet</h1><ul>\
         <li><a href=\"varz\">General</a></li>\
+        <li><a href=\"connz\">Connections</a></li>\
+        <li><a href=\"routez\">Routes</a></li>\
+        <li><a href=\"gatewayz\">Gateways</a></li>\
+        <li><a href=\"leafz\">Leaf Nodes</a></li>\
+        <li><a href=\"subsz\">Subscriptions</a></li>\
+        <li><a href=\"accountz\">Accounts</a></li>\
+        <li><a href=\"accstatz\">Account Stats</a></li>\
+        <li><a href=\"jsz\">JetStream</a></li>\
         <li><a href=\"healthz\">Health</a></li>\
+        <li><a href=\"metrics\">Prometheus metrics</a></li>\
         </ul></body></html>\n";
     Response::builder()
         .status(StatusCode::OK)

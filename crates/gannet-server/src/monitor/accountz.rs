@@ -1,0 +1,147 @@
+//! `/accountz` and `/accstatz` (nats-server's `Accountz` and `AccountStatz`).
+//! Every client is in the global account `$G` and there is no system account
+//! yet, so `system_account` is left out and `$G` has no imports.
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::query::Query;
+use super::subsz::{sublist_stats, SublistStats};
+use super::varz::timestamp;
+use crate::accounts::GLOBAL_ACCOUNT;
+use crate::server::Server;
+
+/// The `/accountz` document: the account names, or one account's details.
+#[derive(Debug, Serialize)]
+pub struct Accountz {
+    pub server_id: String,
+    pub now: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub system_account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_detail: Option<AccountInfo>,
+}
+
+/// One account (`acc=`).
+#[derive(Debug, Serialize)]
+pub struct AccountInfo {
+    pub account_name: String,
+    pub update_time: String,
+    pub expired: bool,
+    pub complete: bool,
+    pub jetstream_enabled: bool,
+    pub leafnode_connections: usize,
+    pub client_connections: usize,
+    pub subscriptions: u64,
+    pub name_tag: String,
+    pub sublist_stats: SublistStats,
+}
+
+/// `acc=<name>` asks for one account; an unknown one is a 400 with this body.
+pub fn accountz(server: &Server, q: &Query) -> Result<Accountz, String> {
+    let acc = q.get("acc");
+    let mut out = Accountz {
+        server_id: server.id().to_string(),
+        now: timestamp(SystemTime::now()),
+        system_account: String::new(),
+        accounts: None,
+        account_detail: None,
+    };
+    if acc.is_empty() {
+        out.accounts = Some(vec![GLOBAL_ACCOUNT.to_string()]);
+        return Ok(out);
+    }
+    if acc != GLOBAL_ACCOUNT {
+        return Err(format!("Account {acc} does not exist"));
+    }
+    let stats = sublist_stats(server);
+    out.account_detail = Some(AccountInfo {
+        account_name: GLOBAL_ACCOUNT.to_string(),
+        update_time: timestamp(server.start_time()),
+        expired: false,
+        complete: true,
+        jetstream_enabled: false,
+        leafnode_connections: 0,
+        client_connections: server.num_clients(),
+        subscriptions: stats.num_subscriptions,
+        name_tag: GLOBAL_ACCOUNT.to_string(),
+        sublist_stats: stats,
+    });
+    Ok(out)
+}
+
+/// Messages and bytes, by where they went (`DataStats`).
+#[derive(Debug, Default, Serialize)]
+pub struct DataStats {
+    pub msgs: u64,
+    pub bytes: u64,
+    pub gateways: MsgBytes,
+    pub routes: MsgBytes,
+    pub leafs: MsgBytes,
+}
+
+/// A `{msgs, bytes}` pair.
+#[derive(Debug, Default, Serialize)]
+pub struct MsgBytes {
+    pub msgs: u64,
+    pub bytes: u64,
+}
+
+/// One account's traffic (`AccountStat`).
+#[derive(Debug, Serialize)]
+pub struct AccountStat {
+    pub acc: String,
+    pub name: String,
+    pub conns: usize,
+    pub leafnodes: usize,
+    pub total_conns: usize,
+    pub num_subscriptions: u64,
+    pub sent: DataStats,
+    pub received: DataStats,
+    pub slow_consumers: u64,
+}
+
+/// The `/accstatz` document.
+#[derive(Debug, Serialize)]
+pub struct Accstatz {
+    pub server_id: String,
+    pub now: String,
+    pub account_statz: Vec<AccountStat>,
+}
+
+/// Accounts with connections, or all of them with `unused=1`.
+pub fn accstatz(server: &Server, q: &Query) -> Result<Accstatz, String> {
+    let unused = q.bool("unused")?;
+    let conns = server.num_clients();
+    let stats = server.stats();
+    let mut account_statz = Vec::new();
+    if unused || conns > 0 {
+        account_statz.push(AccountStat {
+            acc: GLOBAL_ACCOUNT.to_string(),
+            name: GLOBAL_ACCOUNT.to_string(),
+            conns,
+            leafnodes: 0,
+            total_conns: conns,
+            num_subscriptions: server.global_account().sublist.count() as u64,
+            sent: DataStats {
+                msgs: stats.out_msgs.load(Ordering::Relaxed),
+                bytes: stats.out_bytes.load(Ordering::Relaxed),
+                ..DataStats::default()
+            },
+            received: DataStats {
+                msgs: stats.in_msgs.load(Ordering::Relaxed),
+                bytes: stats.in_bytes.load(Ordering::Relaxed),
+                ..DataStats::default()
+            },
+            slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
+        });
+    }
+    Ok(Accstatz {
+        server_id: server.id().to_string(),
+        now: timestamp(SystemTime::now()),
+        account_statz,
+    })
+}
