@@ -99,6 +99,8 @@ pub struct Identity {
     pub user: Option<String>,
     /// `None` = unrestricted.
     pub permissions: Option<Arc<Permissions>>,
+    /// The account the client belongs to; `None` = the global account `$G`.
+    pub account: Option<String>,
 }
 
 /// Why a client was refused. For the server's log only: the client is only
@@ -132,6 +134,7 @@ impl UserEntry {
         Identity {
             user: Some(self.name.clone()),
             permissions: self.permissions.clone(),
+            account: None,
         }
     }
 }
@@ -162,6 +165,7 @@ impl SingleUser {
         Ok(Identity {
             user: Some(self.name.clone()),
             permissions: None,
+            account: None,
         })
     }
 }
@@ -411,6 +415,7 @@ impl Authenticator {
         Ok(Identity {
             user: Some(key.to_string()),
             permissions: entry.permissions.clone(),
+            account: None,
         })
     }
 
@@ -467,6 +472,7 @@ impl Authenticator {
         self.nkeys.get(name).map(|n| Identity {
             user: Some(name.to_string()),
             permissions: n.permissions.clone(),
+            account: None,
         })
     }
 }

@@ -150,6 +150,7 @@ impl CertificateClients {
         Ok(Identity {
             user: Some(cn.clone()),
             permissions: Some(Arc::new(permissions)),
+            account: None,
         })
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::conf;
 
+pub mod accounts;
 mod auth;
 mod convert;
 mod keys;
@@ -21,6 +22,7 @@ mod security_checks;
 mod tls;
 mod unsupported;
 
+pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
 pub use nkey::is_valid_public_user_key;
 pub use security::{
     Authorization, CertificateClient, NkeyUser, Permissions, ResponsePermission, SubjectPermission,
@@ -155,6 +157,13 @@ pub struct Options {
     pub no_auth_user: Option<String>,
     /// With TLS configured, accept plain-text clients too (`allow_non_tls`).
     pub allow_non_tls: bool,
+    /// `accounts { }`: empty = everybody in the global account `$G`.
+    pub accounts: Vec<AccountConfig>,
+    /// `system_account`: the account server events and `$SYS` services live in.
+    /// `None` = the default system account `$SYS` (unless `no_system_account`).
+    pub system_account: Option<String>,
+    /// `no_system_account: true`: no system account at all.
+    pub no_system_account: bool,
 }
 
 impl Default for Options {
@@ -204,6 +213,9 @@ impl Default for Options {
             authorization: None,
             no_auth_user: None,
             allow_non_tls: false,
+            accounts: Vec::new(),
+            system_account: None,
+            no_system_account: false,
         }
     }
 }

@@ -1,0 +1,50 @@
+//! Typed multi-account settings: the `accounts { }` block (each account's users,
+//! exports and imports), `system_account` and `no_system_account`
+//! (nats-server's `Account`, `export`/`import` handling in `opts.go`).
+use super::security::{NkeyUser, User};
+
+/// One account of the `accounts { }` block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountConfig {
+    pub name: String,
+    /// Users (by name) who log into this account.
+    pub users: Vec<User>,
+    /// Nkey users who log into this account.
+    pub nkeys: Vec<NkeyUser>,
+    pub exports: Vec<ExportConfig>,
+    pub imports: Vec<ImportConfig>,
+}
+
+/// A stream (messages flow to importers) or a service (requests flow to the exporter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Stream,
+    Service,
+}
+
+/// `{stream: "subj"}` or `{service: "subj", accounts: [..], response_type: ..}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportConfig {
+    pub kind: ExportKind,
+    pub subject: String,
+    /// `None` = public; `Some(list)` = only these accounts may import.
+    pub accounts: Option<Vec<String>>,
+    /// Services: `"singleton"` (default), `"stream"` or `"chunked"`.
+    pub response_type: Option<String>,
+}
+
+/// `{stream: {account: A, subject: "s"}, prefix: "p"}` or
+/// `{service: {account: A, subject: "s"}, to: "local"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportConfig {
+    pub kind: ExportKind,
+    /// The exporting account.
+    pub account: String,
+    /// The exported subject (may have wildcards).
+    pub subject: String,
+    /// Streams: prefix added to the subject in the importing account.
+    pub prefix: Option<String>,
+    /// Services: the local subject requests are made on (default: `subject`);
+    /// streams: the local subject messages appear on.
+    pub to: Option<String>,
+}
