@@ -28,11 +28,18 @@
 //!    then `token` by `auth_token`, then the single `user`/`password`.
 //!
 //! Users without their own permissions get `default_permissions`.
+//!
+//! Accounts: the users and nkeys of every `accounts { }` entry join the
+//! same lookup as `authorization.users` and authenticate the same ways
+//! (including `no_auth_user` and `verify_and_map`); their [`Identity`]
+//! names the account, while `authorization` users stay in the global
+//! account `$G` (`account: None`). A user name or nkey may appear only once
+//! across all of them, as in nats-server.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use gannet_config::options::{Authorization, Permissions as ConfigPermissions};
+use gannet_config::options::{Authorization, NkeyUser, Permissions as ConfigPermissions, User};
 use gannet_config::Options;
 use nkeys::KeyPair;
 use rustls_pki_types::CertificateDer;
@@ -127,6 +134,8 @@ struct UserEntry {
     name: String,
     password: Option<Secret>,
     permissions: Option<Arc<Permissions>>,
+    /// `None` = the global account.
+    account: Option<String>,
 }
 
 impl UserEntry {
@@ -134,7 +143,7 @@ impl UserEntry {
         Identity {
             user: Some(self.name.clone()),
             permissions: self.permissions.clone(),
-            account: None,
+            account: self.account.clone(),
         }
     }
 }
@@ -143,6 +152,53 @@ impl UserEntry {
 struct NkeyEntry {
     key: KeyPair,
     permissions: Option<Arc<Permissions>>,
+    /// `None` = the global account.
+    account: Option<String>,
+}
+
+impl NkeyEntry {
+    fn identity(&self, key: &str) -> Identity {
+        Identity {
+            user: Some(key.to_string()),
+            permissions: self.permissions.clone(),
+            account: self.account.clone(),
+        }
+    }
+}
+
+/// One list of users: `authorization`'s (account `None`, with its
+/// `default_permissions`) or an account's (the loader has already applied
+/// the account's defaults).
+struct UserList<'a> {
+    account: Option<&'a str>,
+    users: &'a [User],
+    nkeys: &'a [NkeyUser],
+    default: Option<&'a ConfigPermissions>,
+}
+
+/// `authorization`'s users, then each account's, in config order.
+fn user_lists<'a>(a: &'a Authorization, opts: &'a Options) -> Vec<UserList<'a>> {
+    let global = UserList {
+        account: None,
+        users: &a.users,
+        nkeys: &a.nkeys,
+        default: a.default_permissions.as_ref(),
+    };
+    let accounts = opts.accounts.iter().map(|acc| UserList {
+        account: Some(acc.name.as_str()),
+        users: &acc.users,
+        nkeys: &acc.nkeys,
+        default: None,
+    });
+    std::iter::once(global).chain(accounts).collect()
+}
+
+/// Where a user is, for log and error texts.
+fn place(account: Option<&str>) -> String {
+    match account {
+        Some(name) => format!("account {name:?}"),
+        None => "authorization".to_string(),
+    }
 }
 
 /// The single `user`/`password` of the authorization block.
@@ -217,6 +273,7 @@ impl Authenticator {
         let single_name = a.user.as_deref().filter(|u| !u.is_empty());
         let token = a.token.as_deref().filter(|t| !t.is_empty());
         let default = a.default_permissions.as_ref();
+        let lists = user_lists(a, opts);
 
         check_conflicts(a, opts, &mut errors);
 
@@ -233,23 +290,38 @@ impl Authenticator {
         });
         let token = token.map(&mut secret);
 
-        let mut users = HashMap::new();
-        for u in &a.users {
-            let permissions = compile_for(
-                u.permissions.as_ref().or(default),
-                &format!("user {:?}", u.username),
-                &mut errors,
-            );
-            let entry = UserEntry {
-                name: u.username.clone(),
-                password: u.password.as_deref().map(&mut secret),
-                permissions,
-            };
-            // As in nats-server, a later entry with the same name wins.
-            users.insert(u.username.clone(), Arc::new(entry));
+        let mut users: HashMap<String, Arc<UserEntry>> = HashMap::new();
+        for list in &lists {
+            for u in list.users {
+                let permissions = compile_for(
+                    u.permissions.as_ref().or(list.default),
+                    &format!("user {:?}", u.username),
+                    &mut errors,
+                );
+                let entry = UserEntry {
+                    name: u.username.clone(),
+                    password: u.password.as_deref().map(&mut secret),
+                    permissions,
+                    account: list.account.map(str::to_string),
+                };
+                // As in nats-server, a later entry of the same list with the
+                // same name wins; across lists a name may appear only once.
+                if let Some(old) = users.get(&u.username) {
+                    if old.account.as_deref() != list.account {
+                        errors.push(format!(
+                            "Duplicate user {:?} detected ({} and {})",
+                            u.username,
+                            place(old.account.as_deref()),
+                            place(list.account)
+                        ));
+                        continue;
+                    }
+                }
+                users.insert(u.username.clone(), Arc::new(entry));
+            }
         }
         let mut dn_users: Vec<(Dn, Arc<UserEntry>)> = Vec::new();
-        for u in &a.users {
+        for u in lists.iter().flat_map(|l| l.users) {
             if dn_users.iter().any(|(_, e)| e.name == u.username) {
                 continue;
             }
@@ -258,23 +330,41 @@ impl Authenticator {
             }
         }
 
-        let mut nkeys = HashMap::new();
-        for n in &a.nkeys {
-            let permissions = compile_for(
-                n.permissions.as_ref().or(default),
-                &format!("nkey {:?}", n.nkey),
-                &mut errors,
-            );
-            match nkey::parse_user_key(&n.nkey) {
-                Ok(key) => {
-                    nkeys.insert(n.nkey.clone(), NkeyEntry { key, permissions });
+        let mut nkeys: HashMap<String, NkeyEntry> = HashMap::new();
+        for list in &lists {
+            for n in list.nkeys {
+                let permissions = compile_for(
+                    n.permissions.as_ref().or(list.default),
+                    &format!("nkey {:?}", n.nkey),
+                    &mut errors,
+                );
+                if let Some(old) = nkeys.get(&n.nkey) {
+                    if old.account.as_deref() != list.account {
+                        errors.push(format!(
+                            "Duplicate nkey {:?} detected ({} and {})",
+                            n.nkey,
+                            place(old.account.as_deref()),
+                            place(list.account)
+                        ));
+                        continue;
+                    }
                 }
-                Err(e) => errors.push(e),
+                match nkey::parse_user_key(&n.nkey) {
+                    Ok(key) => {
+                        let entry = NkeyEntry {
+                            key,
+                            permissions,
+                            account: list.account.map(str::to_string),
+                        };
+                        nkeys.insert(n.nkey.clone(), entry);
+                    }
+                    Err(e) => errors.push(e),
+                }
             }
         }
 
         if let Some(name) = opts.no_auth_user.as_deref() {
-            if !users.contains_key(name) && !a.nkeys.iter().any(|n| n.nkey == name) {
+            if !users.contains_key(name) && !nkeys.contains_key(name) {
                 errors.push(format!(
                     "no_auth_user: {name:?} not present as user or nkey in authorization block or account configuration"
                 ));
@@ -412,11 +502,7 @@ impl Authenticator {
         if !nkey::verify(&entry.key, nonce, sig) {
             return Err(fail(format!("nkey {key}: signature verification failed")));
         }
-        Ok(Identity {
-            user: Some(key.to_string()),
-            permissions: entry.permissions.clone(),
-            account: None,
-        })
+        Ok(entry.identity(key))
     }
 
     fn mapped_user(
@@ -469,11 +555,7 @@ impl Authenticator {
         if let Some(entry) = self.users.get(name) {
             return Some(entry.identity());
         }
-        self.nkeys.get(name).map(|n| Identity {
-            user: Some(name.to_string()),
-            permissions: n.permissions.clone(),
-            account: None,
-        })
+        self.nkeys.get(name).map(|n| n.identity(name))
     }
 }
 
@@ -499,7 +581,12 @@ fn check_conflicts(a: &Authorization, opts: &Options, errors: &mut Vec<String>) 
     let cert_authorization = tls.is_some_and(|t| t.enable_cert_authorization);
     let has_single = a.user.as_deref().is_some_and(|u| !u.is_empty());
     let has_token = a.token.as_deref().is_some_and(|t| !t.is_empty());
-    let has_users = !a.users.is_empty() || !a.nkeys.is_empty();
+    let has_users = !a.users.is_empty()
+        || !a.nkeys.is_empty()
+        || opts
+            .accounts
+            .iter()
+            .any(|acc| !acc.users.is_empty() || !acc.nkeys.is_empty());
     if has_single && has_users {
         errors.push("Can not have a single user/pass and a users array".into());
     }

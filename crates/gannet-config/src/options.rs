@@ -3,7 +3,8 @@
 //! the file with [`crate::conf`], map every top-level key onto [`Options`]
 //! and validate the result, reporting every error at once; keys of features
 //! Gannet does not have yet come back as warnings. The security blocks have
-//! their own modules: `tls`, `auth` (with `permissions` and `nkey`), and
+//! their own modules: `tls`, `auth` (with `permissions` and `nkey`),
+//! `accounts` (the `accounts { }` block, `system_account`), and
 //! `security_checks` for the rules that span them (the BOSH fork's,
 //! `no_auth_user`, the auth timeout).
 use std::path::{Path, PathBuf};

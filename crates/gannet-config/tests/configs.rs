@@ -1,7 +1,8 @@
 //! Loads the sample files in `tests/configs/` from disk: includes relative to
 //! the including file, variables, the environment, JSON includes, both BOSH
 //! layouts (the fork's `certificate_clients` and upstream `verify_and_map`
-//! with a JSON users file), several errors at once and include cycles.
+//! with a JSON users file), accounts with a system account, several errors
+//! at once and include cycles.
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
@@ -226,6 +227,28 @@ fn bosh_upstream_conf_with_included_json_users() {
             ),
         ]
     );
+}
+
+#[test]
+fn accounts_conf_with_a_system_account() {
+    let loaded = load("accounts.conf").unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let o = &loaded.options;
+    assert_eq!(o.server_name.as_deref(), Some("gannet-ref"));
+    assert_eq!(o.http_port, Some(18250));
+    let accounts: Vec<(&str, Vec<&str>)> = o
+        .accounts
+        .iter()
+        .map(|a| {
+            let users = a.users.iter().map(|u| u.username.as_str()).collect();
+            (a.name.as_str(), users)
+        })
+        .collect();
+    assert_eq!(accounts, [("USERS", vec!["a"]), ("SYS", vec!["admin"])]);
+    assert_eq!(o.accounts[1].users[0].password.as_deref(), Some("changeit"));
+    assert_eq!(o.system_account.as_deref(), Some("SYS"));
+    assert!(!o.no_system_account);
+    assert!(o.authorization.is_none());
 }
 
 #[test]

@@ -1,16 +1,32 @@
-//! Accounts: each has its own subject space (nats-server's `accounts.go`). Until
-//! accounts are configurable every client is in the global account `$G`.
+//! Accounts: each has its own subject space (nats-server's `accounts.go`).
+//! Clients land in the global account `$G` unless their user belongs to an
+//! account of the `accounts { }` block; server events live in the system account.
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
 use gannet_sublist::Sublist;
 
+use crate::events::DataStats;
 use crate::subscription::SubRef;
 
 /// The name of the account clients land in when no account is configured.
 pub const GLOBAL_ACCOUNT: &str = "$G";
 
+/// The name of the system account when none is configured.
+pub const DEFAULT_SYSTEM_ACCOUNT: &str = "$SYS";
+
 /// An isolated subject space.
 pub struct Account {
     pub name: String,
     pub sublist: Sublist<SubRef>,
+    /// Connected clients.
+    clients: AtomicUsize,
+    /// Messages and bytes its clients published (added per read batch).
+    in_msgs: AtomicU64,
+    in_bytes: AtomicU64,
+    /// Messages and bytes delivered to its clients (added on close).
+    out_msgs: AtomicU64,
+    out_bytes: AtomicU64,
+    slow_consumers: AtomicU64,
 }
 
 impl Account {
@@ -19,7 +35,60 @@ impl Account {
         Account {
             name: name.to_string(),
             sublist: Sublist::new(cache),
+            clients: AtomicUsize::new(0),
+            in_msgs: AtomicU64::new(0),
+            in_bytes: AtomicU64::new(0),
+            out_msgs: AtomicU64::new(0),
+            out_bytes: AtomicU64::new(0),
+            slow_consumers: AtomicU64::new(0),
         }
+    }
+
+    pub fn num_clients(&self) -> usize {
+        self.clients.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn client_joined(&self) {
+        self.clients.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn client_left(&self, delivered: DataStats, slow_consumer: bool) {
+        let _ = self
+            .clients
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        self.out_msgs.fetch_add(delivered.msgs, Ordering::Relaxed);
+        self.out_bytes.fetch_add(delivered.bytes, Ordering::Relaxed);
+        if slow_consumer {
+            self.slow_consumers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts what a client of this account published in one read batch.
+    pub(crate) fn add_received(&self, msgs: u64, bytes: u64) {
+        if msgs > 0 {
+            self.in_msgs.fetch_add(msgs, Ordering::Relaxed);
+            self.in_bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// What the account's clients published.
+    pub fn received(&self) -> DataStats {
+        DataStats {
+            msgs: self.in_msgs.load(Ordering::Relaxed),
+            bytes: self.in_bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// What was delivered to the account's clients that have left.
+    pub fn sent(&self) -> DataStats {
+        DataStats {
+            msgs: self.out_msgs.load(Ordering::Relaxed),
+            bytes: self.out_bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn slow_consumers(&self) -> u64 {
+        self.slow_consumers.load(Ordering::Relaxed)
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod client;
+pub mod events;
 pub mod files;
 pub mod info;
 mod listener;

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::accounts::{Account, GLOBAL_ACCOUNT};
+use crate::accounts::{Account, DEFAULT_SYSTEM_ACCOUNT, GLOBAL_ACCOUNT};
 use crate::client::{ClientShared, ClientSnapshot};
 use crate::info::{ServerInfo, COMPAT_VERSION, PROTO_VERSION};
 use crate::listener;
@@ -53,6 +53,12 @@ pub struct Server {
     name: String,
     info: ServerInfo,
     global: Arc<Account>,
+    /// Every account by name (`$G`, the configured ones, the system account).
+    accounts: std::sync::RwLock<HashMap<String, Arc<Account>>>,
+    /// The account events and `$SYS` services live in; `None` with `no_system_account`.
+    system: Option<Arc<Account>>,
+    /// Sequence number of internal messages (the `seq` of the `server` object).
+    event_seq: AtomicU64,
     stats: ServerStats,
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
     /// The last `max_closed_clients` closed connections, oldest first, for
@@ -183,6 +189,27 @@ impl Server {
             remote_account: None,
         };
         let server_opts_cache_off = opts.disable_sublist_cache;
+        let cache = !server_opts_cache_off;
+        let global = Arc::new(Account::new(GLOBAL_ACCOUNT, cache));
+        let mut accounts: HashMap<String, Arc<Account>> = HashMap::new();
+        accounts.insert(GLOBAL_ACCOUNT.to_string(), global.clone());
+        for a in &opts.accounts {
+            accounts.insert(a.name.clone(), Arc::new(Account::new(&a.name, cache)));
+        }
+        let system = if opts.no_system_account {
+            None
+        } else {
+            let name = opts
+                .system_account
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SYSTEM_ACCOUNT.to_string());
+            Some(
+                accounts
+                    .entry(name.clone())
+                    .or_insert_with(|| Arc::new(Account::new(&name, cache)))
+                    .clone(),
+            )
+        };
         let (shutdown, _) = watch::channel(false);
         let now = SystemTime::now();
         let server = Arc::new(Server {
@@ -192,7 +219,10 @@ impl Server {
             id,
             name,
             info,
-            global: Arc::new(Account::new(GLOBAL_ACCOUNT, !server_opts_cache_off)),
+            global: global.clone(),
+            accounts: std::sync::RwLock::new(accounts),
+            system,
+            event_seq: AtomicU64::new(0),
             stats: ServerStats::default(),
             clients: Mutex::new(HashMap::new()),
             closed: Mutex::new(VecDeque::new()),
@@ -229,6 +259,7 @@ impl Server {
             host_port(&opts.host, client_addr.port())
         );
         let accept = tokio::spawn(listener::accept_loop(server.clone(), listener));
+        tasks.push(tokio::spawn(crate::events::statsz_loop(server.clone())));
         Ok(RunningServer {
             server,
             client_addr,
@@ -330,6 +361,82 @@ impl Server {
         self.http_port.load(Ordering::Relaxed)
     }
 
+    /// The account named `name`; `None` = the global account. Accounts are
+    /// created on first use (for example after a reload added one).
+    pub fn account(&self, name: Option<&str>) -> Arc<Account> {
+        let Some(name) = name else {
+            return self.global.clone();
+        };
+        if let Some(a) = self.accounts_lock().get(name) {
+            return a.clone();
+        }
+        let cache = !self.options().disable_sublist_cache;
+        self.accounts
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_string())
+            .or_insert_with(|| Arc::new(Account::new(name, cache)))
+            .clone()
+    }
+
+    /// Every account.
+    pub fn accounts(&self) -> Vec<Arc<Account>> {
+        self.accounts_lock().values().cloned().collect()
+    }
+
+    /// Accounts with at least one client.
+    pub fn active_accounts(&self) -> usize {
+        self.accounts_lock()
+            .values()
+            .filter(|a| a.num_clients() > 0)
+            .count()
+    }
+
+    fn accounts_lock(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Account>>> {
+        self.accounts.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The system account, unless there is none.
+    pub fn system_account(&self) -> Option<Arc<Account>> {
+        self.system.clone()
+    }
+
+    pub(crate) fn next_event_seq(&self) -> u64 {
+        crate::events::next_seq(&self.event_seq)
+    }
+
+    /// Publishes a message from the server itself into `account` (events and
+    /// service replies): delivered like a client's publish, each receiver woken.
+    pub fn publish_internal(&self, account: &Account, subject: &str, payload: &[u8]) {
+        use crate::client::publish::{write_message, Delivery, Message};
+        let result = account.sublist.matches(subject.as_bytes());
+        let mut msg = Message {
+            subject: subject.as_bytes(),
+            reply: None,
+            headers: None,
+            payload,
+            shared: None,
+        };
+        let seq = self.event_seq.load(Ordering::Relaxed) as usize;
+        let groups = result
+            .queues
+            .iter()
+            .filter(|g| !g.members.is_empty())
+            .map(|g| &g.members[seq % g.members.len()]);
+        for sub in result.plain.iter().chain(groups) {
+            match write_message(sub, &mut msg) {
+                Delivery::Skipped => {}
+                Delivery::SlowConsumer => self.slow_consumer(&sub.client),
+                Delivery::Written { last, .. } => {
+                    sub.client.outbound.wake();
+                    if last {
+                        crate::client::remove_subscription(account, &sub.0);
+                    }
+                }
+            }
+        }
+    }
+
     pub fn global_account(&self) -> Arc<Account> {
         self.global.clone()
     }
@@ -384,7 +491,10 @@ impl Server {
 
     /// Subscriptions in every account.
     pub fn num_subscriptions(&self) -> usize {
-        self.global.sublist.count()
+        self.accounts_lock()
+            .values()
+            .map(|a| a.sublist.count())
+            .sum()
     }
 
     fn clients_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<ClientShared>>> {
@@ -417,6 +527,7 @@ impl RunningServer {
             return;
         }
         tracing::info!("Initiating Shutdown...");
+        self.server.shutdown_event();
         self.accept.abort();
         for task in &self.tasks {
             task.abort();

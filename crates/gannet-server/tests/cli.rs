@@ -140,10 +140,10 @@ fn later_feature_flags_are_accepted_with_a_warning() {
 
 #[test]
 fn later_feature_config_blocks_warn_but_start() {
-    let conf = "accounts { A: { users: [ {user: a, password: b} ] } }\ncluster { name: c1 }\n";
+    let conf = "gateway { name: g1 }\ncluster { name: c1 }\n";
     let s = ServerProcess::start_with_config(BIN, Some(conf), &[]);
     let log = s.log();
-    assert!(log.contains("[WRN]") && log.contains("accounts"), "{log}");
+    assert!(log.contains("[WRN]") && log.contains("gateway"), "{log}");
     assert!(log.contains("cluster"), "{log}");
 }
 

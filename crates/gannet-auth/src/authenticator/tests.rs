@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use gannet_config::options::{
-    Authorization, CertificateClient, NkeyUser, Permissions as ConfigPermissions,
+    AccountConfig, Authorization, CertificateClient, NkeyUser, Permissions as ConfigPermissions,
     SubjectPermission, TlsOptions, User,
 };
 use gannet_config::Options;
@@ -780,6 +780,189 @@ fn nkeys_still_work_with_verify_and_map() {
         })
         .unwrap();
     assert_eq!(id.user, Some(public));
+}
+
+// ---- accounts -----------------------------------------------------------------
+
+fn account(name: &str, users: Vec<User>, nkeys: Vec<NkeyUser>) -> AccountConfig {
+    AccountConfig {
+        name: name.to_string(),
+        users,
+        nkeys,
+        ..Default::default()
+    }
+}
+
+/// The system-account.md config: USERS and SYS, one user each.
+fn accounts_opts() -> Options {
+    Options {
+        accounts: vec![
+            account(
+                "USERS",
+                vec![user("a", Some("a"), Some(publish_only(&["app.>"])))],
+                vec![],
+            ),
+            account("SYS", vec![user("admin", Some("changeit"), None)], vec![]),
+        ],
+        system_account: Some("SYS".into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn account_users_authenticate_into_their_account() {
+    let a = auth(&accounts_opts());
+    assert!(a.auth_required() && a.info_auth_required());
+    let id = a.authenticate(&login("a", "a")).unwrap();
+    assert_eq!(id.user.as_deref(), Some("a"));
+    assert_eq!(id.account.as_deref(), Some("USERS"));
+    assert!(can_publish(&id, "app.x"));
+    assert!(!can_publish(&id, "other"));
+    let id = a.authenticate(&login("admin", "changeit")).unwrap();
+    assert_eq!(id.account.as_deref(), Some("SYS"));
+    assert!(id.permissions.is_none());
+    assert!(a.authenticate(&login("a", "wrong")).is_err());
+    assert!(a.authenticate(&login("nobody", "a")).is_err());
+    assert!(a.authenticate(&Credentials::default()).is_err());
+}
+
+#[test]
+fn authorization_users_stay_in_the_global_account() {
+    let opts = Options {
+        authorization: Some(Authorization {
+            users: vec![user("g", Some("g"), None)],
+            default_permissions: Some(publish_only(&["global"])),
+            ..Default::default()
+        }),
+        ..accounts_opts()
+    };
+    let a = auth(&opts);
+    let id = a.authenticate(&login("g", "g")).unwrap();
+    assert_eq!(id.account, None);
+    assert!(can_publish(&id, "global"));
+    // authorization's default_permissions are not the accounts' defaults.
+    let id = a.authenticate(&login("admin", "changeit")).unwrap();
+    assert_eq!(id.account.as_deref(), Some("SYS"));
+    assert!(can_publish(&id, "anything"));
+}
+
+#[test]
+fn a_user_name_may_appear_in_only_one_account() {
+    let mut opts = accounts_opts();
+    opts.accounts[1].users.push(user("a", Some("other"), None));
+    let errors = Authenticator::new(&opts).unwrap_err();
+    assert_eq!(
+        errors,
+        ["Duplicate user \"a\" detected (account \"USERS\" and account \"SYS\")"]
+    );
+    let opts = Options {
+        authorization: Some(Authorization {
+            users: vec![user("admin", Some("x"), None)],
+            ..Default::default()
+        }),
+        ..accounts_opts()
+    };
+    let errors = Authenticator::new(&opts).unwrap_err();
+    assert_eq!(
+        errors,
+        ["Duplicate user \"admin\" detected (authorization and account \"SYS\")"]
+    );
+}
+
+#[test]
+fn nkey_users_in_accounts() {
+    let kp = KeyPair::new_user();
+    let public = kp.public_key();
+    let nkey = NkeyUser {
+        nkey: public.clone(),
+        permissions: Some(publish_only(&["n.>"])),
+    };
+    let mut opts = accounts_opts();
+    opts.accounts[0].nkeys.push(nkey.clone());
+    let a = auth(&opts);
+    assert!(a.needs_nonce());
+    let sig = URL_SAFE_NO_PAD.encode(kp.sign(NONCE).unwrap());
+    let id = a
+        .authenticate(&Credentials {
+            nkey: Some(&public),
+            sig: Some(&sig),
+            nonce: Some(NONCE),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(id.user.as_deref(), Some(public.as_str()));
+    assert_eq!(id.account.as_deref(), Some("USERS"));
+    assert!(can_publish(&id, "n.1") && !can_publish(&id, "app.x"));
+    // The same key in a second account is refused.
+    opts.accounts[1].nkeys.push(nkey);
+    let errors = Authenticator::new(&opts).unwrap_err();
+    assert_eq!(
+        errors,
+        [format!(
+            "Duplicate nkey {public:?} detected (account \"USERS\" and account \"SYS\")"
+        )]
+    );
+}
+
+#[test]
+fn no_auth_user_resolves_into_its_account() {
+    let opts = Options {
+        no_auth_user: Some("a".into()),
+        ..accounts_opts()
+    };
+    let a = auth(&opts);
+    assert!(a.auth_required() && !a.info_auth_required());
+    let id = a.authenticate(&Credentials::default()).unwrap();
+    assert_eq!(id.user.as_deref(), Some("a"));
+    assert_eq!(id.account.as_deref(), Some("USERS"));
+    assert!(can_publish(&id, "app.x") && !can_publish(&id, "other"));
+
+    let kp = KeyPair::new_user();
+    let mut opts = Options {
+        no_auth_user: Some(kp.public_key()),
+        ..accounts_opts()
+    };
+    opts.accounts[1].nkeys.push(NkeyUser {
+        nkey: kp.public_key(),
+        permissions: None,
+    });
+    let id = auth(&opts).authenticate(&Credentials::default()).unwrap();
+    assert_eq!(id.account.as_deref(), Some("SYS"));
+
+    let opts = Options {
+        no_auth_user: Some("zz".into()),
+        ..accounts_opts()
+    };
+    assert_eq!(
+        Authenticator::new(&opts).unwrap_err(),
+        ["no_auth_user: \"zz\" not present as user or nkey in authorization block or account configuration"]
+    );
+}
+
+#[test]
+fn account_users_conflict_with_single_user_and_token() {
+    let opts = Options {
+        authorization: Some(Authorization {
+            token: Some("t".into()),
+            ..Default::default()
+        }),
+        ..accounts_opts()
+    };
+    assert_eq!(
+        Authenticator::new(&opts).unwrap_err(),
+        ["Can not have a token and a users array"]
+    );
+    // Accounts without users add no authentication.
+    let opts = Options {
+        accounts: vec![account("A", vec![], vec![])],
+        ..Default::default()
+    };
+    let a = auth(&opts);
+    assert!(!a.auth_required());
+    assert_eq!(
+        a.authenticate(&Credentials::default()).unwrap().account,
+        None
+    );
 }
 
 // ---- BOSH certificate clients -------------------------------------------------

@@ -1,7 +1,17 @@
 //! Typed multi-account settings: the `accounts { }` block (each account's users,
 //! exports and imports), `system_account` and `no_system_account`
 //! (nats-server's `Account`, `export`/`import` handling in `opts.go`).
+//!
+//! Parsing is in `parse` (the block itself) and `checks` (rules that span
+//! `accounts`, `authorization`, `system_account` and `no_auth_user`).
 use super::security::{NkeyUser, User};
+
+mod checks;
+mod parse;
+
+pub(crate) use checks::check;
+pub use parse::GLOBAL_ACCOUNT;
+pub(crate) use parse::{parse, AccountMarks};
 
 /// One account of the `accounts { }` block.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,3 +58,6 @@ pub struct ImportConfig {
     /// streams: the local subject messages appear on.
     pub to: Option<String>,
 }
+
+#[cfg(test)]
+mod tests;

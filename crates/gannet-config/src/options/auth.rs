@@ -151,8 +151,10 @@ fn warn_high_timeout(e: &Entry, t: Option<Duration>, r: &mut Report) {
     );
 }
 
-/// `users: [ {user, password, permissions}, {nkey, permissions} ]`.
-fn users(entry: &Entry, r: &mut Report) -> Option<(Vec<User>, Vec<NkeyUser>)> {
+/// `users: [ {user, password, permissions}, {nkey, permissions} ]` (also
+/// an account's `users`). Duplicates within the list are errors here;
+/// duplicates across lists are [`super::accounts`]' cross-check.
+pub(crate) fn users(entry: &Entry, r: &mut Report) -> Option<(Vec<User>, Vec<NkeyUser>)> {
     let Some(items) = entry.value.as_array() else {
         r.error(
             entry,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::convert::Report;
 use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
-use super::{auth, tls};
+use super::{accounts, auth, tls};
 use super::{
     Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD,
     DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX, DEFAULT_WRITE_DEADLINE,
@@ -247,6 +247,17 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
             }
         }
         "allow_non_tls" => set_bool(&mut o.allow_non_tls, entry, r),
+        "accounts" => o.accounts = accounts::parse(entry, r, &mut marks.accounts),
+        "system_account" | "system" => match entry.value.as_str() {
+            Some(name) => {
+                o.system_account = non_empty(name.to_string());
+                marks.system_account = Some(entry.key_pos.clone());
+            }
+            None => r.error(entry, "system account name must be a string"),
+        },
+        "no_system_account" | "no_system" | "no_sys_acc" => {
+            set_bool(&mut o.no_system_account, entry, r)
+        }
         _ if is_unsupported(&key) => r.warn(entry, format!("{} is not supported yet", entry.key)),
         _ if entry.used_as_variable => {}
         _ => r.error(entry, format!("unknown field \"{}\"", entry.key)),

@@ -1,7 +1,8 @@
 //! Checks across the security keys once the whole file is read: the BOSH
 //! fork's rules tying `certificate_clients` to `tls` (from the fork's
 //! `opts.go`, cloudfoundry/gnatsd branch `bosh-1.3.0`), `no_auth_user`
-//! (nats-server's `validateNoAuthUser`), and the effective auth timeout
+//! (nats-server's `validateNoAuthUser`; its user may live in an account),
+//! the `accounts` rules in [`super::accounts`], and the effective auth timeout
 //! (nats-server's `getDefaultAuthTimeout`).
 //!
 //! The fork's rules: `certificate_clients` needs
@@ -12,6 +13,7 @@
 //! lets plain-text clients log in with it.
 use std::time::Duration;
 
+use super::accounts::{self, AccountMarks};
 use super::auth::AuthMarks;
 use super::convert::Report;
 use super::tls::TlsMarks;
@@ -25,6 +27,9 @@ pub(crate) struct SecurityMarks {
     pub auth: AuthMarks,
     /// The `no_auth_user` key.
     pub no_auth_user: Option<Pos>,
+    pub accounts: AccountMarks,
+    /// The `system_account` key.
+    pub system_account: Option<Pos>,
 }
 
 /// The auth timeout when `authorization { timeout }` does not set one: 2 s,
@@ -43,6 +48,7 @@ pub(crate) fn check(o: &mut Options, marks: &SecurityMarks, r: &mut Report) {
     o.auth_timeout = configured.unwrap_or_else(|| default_auth_timeout(o.tls.as_ref()));
     check_bosh_fork(o, marks, r);
     check_no_auth_user(o, marks, r);
+    accounts::check(o, marks, r);
 }
 
 fn check_bosh_fork(o: &Options, marks: &SecurityMarks, r: &mut Report) {
@@ -108,16 +114,25 @@ fn check_no_auth_user(o: &Options, marks: &SecurityMarks, r: &mut Report) {
     if marks.auth.block.is_some() && !marks.auth.clean {
         return;
     }
-    let (users, nkeys) = match &o.authorization {
-        Some(a) => (a.users.as_slice(), a.nkeys.as_slice()),
-        None => (&[][..], &[][..]),
-    };
-    if users.is_empty() && nkeys.is_empty() {
+    if marks.accounts.block.is_some() && !marks.accounts.clean {
+        return;
+    }
+    // The authorization block's users and every account's.
+    let lists: Vec<_> = o
+        .authorization
+        .iter()
+        .map(|a| (&a.users, &a.nkeys))
+        .chain(o.accounts.iter().map(|a| (&a.users, &a.nkeys)))
+        .collect();
+    let users = lists.iter().flat_map(|(u, _)| u.iter());
+    let nkeys = lists.iter().flat_map(|(_, n)| n.iter());
+    if users.clone().next().is_none() && nkeys.clone().next().is_none() {
         r.error_at(
             at,
             format!("no_auth_user: {name:?} present, but users/nkeys are not defined"),
         );
-    } else if !users.iter().any(|u| &u.username == name) && !nkeys.iter().any(|n| &n.nkey == name) {
+    } else if !users.clone().any(|u| &u.username == name) && !nkeys.clone().any(|n| &n.nkey == name)
+    {
         r.error_at(
             at,
             format!(

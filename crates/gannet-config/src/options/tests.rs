@@ -376,7 +376,7 @@ fn features_not_built_yet_warn_and_still_load() {
     let text = "port: 4333\n\
                 authorization { users: [ {user: a, password: b} ] }\n\
                 tls { cert_file: c.pem, key_file: k.pem }\n\
-                accounts { A: {} }\nsystem_account: SYS\nno_auth_user: a\nallow_non_tls: true\n\
+                accounts { SYS: {} }\nsystem_account: SYS\nno_auth_user: a\nallow_non_tls: true\n\
                 cluster { name: c1 }\nleafnodes {}\ngateway {}\njetstream: enabled\n\
                 websocket {}\nmqtt {}\nOCSP {}";
     let loaded = load(text).unwrap_or_else(|e| panic!("{e}"));
@@ -388,8 +388,6 @@ fn features_not_built_yet_warn_and_still_load() {
     assert_eq!(
         w,
         [
-            "accounts is not supported yet",
-            "system_account is not supported yet",
             "cluster is not supported yet",
             "leafnodes is not supported yet",
             "gateway is not supported yet",
@@ -399,7 +397,8 @@ fn features_not_built_yet_warn_and_still_load() {
             "OCSP is not supported yet",
         ]
     );
-    assert_eq!(loaded.warnings[0].line, 4);
+    assert_eq!(loaded.warnings[0].line, 8);
+    assert_eq!(o.system_account.as_deref(), Some("SYS"));
 }
 
 #[test]

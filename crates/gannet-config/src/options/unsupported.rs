@@ -9,12 +9,6 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "ocsp",
     "ocsp_cache",
     // Multi-tenancy and decentralized auth.
-    "accounts",
-    "system_account",
-    "system",
-    "no_system_account",
-    "no_system",
-    "no_sys_acc",
     "mappings",
     "maps",
     "operator",

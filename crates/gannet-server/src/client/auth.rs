@@ -37,6 +37,14 @@ impl Connection {
             authenticator.authenticate(&creds)
         };
         let identity = result.map_err(|f| f.reason)?;
+        if !self.joined {
+            // A client joins its account once; a reload does not move it.
+            let account = self.server.account(identity.account.as_deref());
+            if !std::sync::Arc::ptr_eq(&account, &self.account) {
+                self.account = account;
+                self.cache = Default::default();
+            }
+        }
         self.install_identity(identity.user, identity.permissions);
         Ok(())
     }

@@ -102,6 +102,7 @@ where
         // Taken before the subscriptions go, so `/connz?state=closed` lists them.
         closed = Some(shared.snapshot());
         conn.remove_all_subscriptions();
+        conn.closed_events(reason);
         reason
     };
     shared.outbound.close(reason);
@@ -153,6 +154,10 @@ pub(super) struct Connection {
     pub(super) pub_cache: PublishCache,
     /// The authorized user, for logs.
     pub(super) user: Option<String>,
+    /// The client has joined its account (counted in CONNS, owed a DISCONNECT).
+    pub(super) joined: bool,
+    /// The user name of a failed login, for its DISCONNECT event.
+    pub(super) failed_user: Option<String>,
     sent_connect_info: bool,
     parser: Parser,
     pub(super) cache: MatchCache,
@@ -196,6 +201,8 @@ impl Connection {
             perms: None,
             pub_cache: PublishCache::default(),
             user: None,
+            joined: false,
+            failed_user: None,
             sent_connect_info: false,
             parser: Parser::new(limits),
             cache: MatchCache::default(),
@@ -305,6 +312,8 @@ impl Connection {
         };
         buf.advance(consumed);
         self.server.stats().add(&self.batch);
+        self.account
+            .add_received(self.batch.in_msgs, self.batch.in_bytes);
         if self.batch.in_msgs > 0 {
             let activity = &self.shared.activity;
             activity
@@ -409,9 +418,18 @@ impl Connection {
                 return Err(CloseReason::ProtocolViolation);
             }
         };
+        {
+            let mut meta = self.shared.meta.lock().unwrap_or_else(|e| e.into_inner());
+            meta.name.clone_from(&opts.name);
+            meta.lang.clone_from(&opts.lang);
+            meta.version.clone_from(&opts.version);
+        }
         if self.server.authenticator().auth_required() {
             if let Err(reason) = self.authenticate(&opts) {
                 tracing::error!("{} - authentication error: {reason}", self.prefix);
+                self.failed_user.clone_from(&opts.user);
+                let facts = self.shared.event_facts(crate::accounts::GLOBAL_ACCOUNT);
+                self.server.auth_error_event(&facts, opts.user.clone());
                 self.send_err(AUTH_VIOLATION);
                 return Err(CloseReason::AuthenticationViolation);
             }
@@ -420,15 +438,15 @@ impl Connection {
         self.shared
             .headers
             .store(opts.headers, std::sync::atomic::Ordering::Relaxed);
-        {
-            let mut meta = self.shared.meta.lock().unwrap_or_else(|e| e.into_inner());
-            meta.name.clone_from(&opts.name);
-            meta.lang.clone_from(&opts.lang);
-            meta.version.clone_from(&opts.version);
-        }
         self.opts = opts;
         self.connected = true;
         self.ok();
+        if !self.joined {
+            self.joined = true;
+            self.account.client_joined();
+            let facts = self.shared.event_facts(&self.account.name);
+            self.server.client_connect_event(&self.account, &facts);
+        }
         Ok(())
     }
 
@@ -495,6 +513,29 @@ impl Connection {
             }
         }
         self.ok();
+    }
+
+    /// The events a closing client is owed: CONNS and DISCONNECT in its account,
+    /// or, for a failed or missing login, DISCONNECT in `$G`.
+    fn closed_events(&mut self, reason: CloseReason) {
+        if self.joined {
+            let facts = self.shared.event_facts(&self.account.name);
+            self.account
+                .client_left(facts.received, reason.is_slow_consumer());
+            self.server.client_disconnect_event(
+                Some(&self.account),
+                &facts,
+                reason,
+                self.user.clone(),
+            );
+        } else if matches!(
+            reason,
+            CloseReason::AuthenticationViolation | CloseReason::AuthenticationTimeout
+        ) {
+            let facts = self.shared.event_facts(crate::accounts::GLOBAL_ACCOUNT);
+            self.server
+                .client_disconnect_event(None, &facts, reason, self.failed_user.clone());
+        }
     }
 
     /// Drops every subscription of this client from the index.
@@ -576,7 +617,7 @@ impl Connection {
 }
 
 /// Removes a subscription from its client and from the index.
-pub(super) fn remove_subscription(account: &Account, sub: &Arc<Subscription>) {
+pub(crate) fn remove_subscription(account: &Account, sub: &Arc<Subscription>) {
     let removed = sub.client.subs_lock().remove(&sub.sid[..]);
     if removed.is_some() {
         let _ = account

@@ -7,7 +7,7 @@ mod cache;
 pub mod connect;
 mod connection;
 pub mod outbound;
-mod publish;
+pub(crate) mod publish;
 mod trace;
 
 use std::collections::HashMap;
@@ -18,6 +18,7 @@ use std::time::{Instant, SystemTime};
 
 use gannet_auth::Permissions;
 
+pub(crate) use connection::remove_subscription;
 pub use connection::{serve, Setup};
 use outbound::Outbound;
 
@@ -311,6 +312,30 @@ impl ClientShared {
 
     fn responses_lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, ResponseGrant>> {
         self.responses.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What events say about this client, as a client of `account`.
+    pub(crate) fn event_facts(&self, account: &str) -> crate::events::ClientFacts {
+        use crate::events::DataStats;
+        let (out_msgs, out_bytes) = {
+            let p = self.outbound.lock();
+            (p.out_msgs, p.out_bytes)
+        };
+        let a = &self.activity;
+        crate::events::ClientFacts {
+            cid: self.cid,
+            meta: self.meta(),
+            account: account.to_string(),
+            rtt_ns: a.rtt_ns.load(Ordering::Relaxed),
+            sent: DataStats {
+                msgs: a.in_msgs.load(Ordering::Relaxed),
+                bytes: a.in_bytes.load(Ordering::Relaxed),
+            },
+            received: DataStats {
+                msgs: out_msgs,
+                bytes: out_bytes,
+            },
+        }
     }
 
     /// How many subscriptions the client has.

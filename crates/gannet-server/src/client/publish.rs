@@ -17,13 +17,88 @@ use crate::subscription::{Admit, SubRef};
 const NO_RESPONDERS_HEAD: &[u8] = b"NATS/1.0 503\r\nNats-Subject: ";
 
 /// One message on its way to subscribers.
-struct Message<'a> {
-    subject: &'a [u8],
-    reply: Option<&'a [u8]>,
-    headers: Option<&'a [u8]>,
-    payload: &'a [u8],
+pub(crate) struct Message<'a> {
+    pub(crate) subject: &'a [u8],
+    pub(crate) reply: Option<&'a [u8]>,
+    pub(crate) headers: Option<&'a [u8]>,
+    pub(crate) payload: &'a [u8],
     /// The payload as shared bytes, made on first need for a large payload.
-    shared: Option<Bytes>,
+    pub(crate) shared: Option<Bytes>,
+}
+
+/// What writing a message into one subscriber's queue came to.
+pub(crate) enum Delivery {
+    /// Not for this subscriber (permissions, ended subscription, closing client).
+    Skipped,
+    /// The subscriber just became a slow consumer and is being cut.
+    SlowConsumer,
+    /// Queued: `bytes` of payload; `last` = the subscription has had its last
+    /// message; `stall` = the queue is full enough that the publisher should wait.
+    Written { bytes: u64, last: bool, stall: bool },
+}
+
+/// Writes one message into one subscriber's outbound queue (without waking its
+/// writer: the caller does that once per batch).
+#[inline]
+pub(crate) fn write_message(sub: &SubRef, msg: &mut Message<'_>) -> Delivery {
+    let client = &sub.client;
+    if !client.admit_delivery(msg.subject, sub.queue.as_deref(), msg.reply) {
+        return Delivery::Skipped;
+    }
+    let admit = sub.admit();
+    if admit == Admit::Expired {
+        return Delivery::Skipped;
+    }
+    let headers = match msg.headers {
+        Some(h) if client.supports_headers() => Some(h),
+        _ => None,
+    };
+    let payload_len = msg.payload.len();
+    let out = &client.outbound;
+    let mut pending = out.lock();
+    if pending.is_closed() {
+        return Delivery::Skipped;
+    }
+    let tail = pending.tail();
+    let start = tail.len();
+    match headers {
+        Some(h) => encode::write_hmsg_header(
+            tail,
+            msg.subject,
+            &sub.sid,
+            msg.reply,
+            h.len(),
+            h.len() + payload_len,
+        ),
+        None => encode::write_msg_header(tail, msg.subject, &sub.sid, msg.reply, payload_len),
+    }
+    let mut added = tail.len() - start;
+    if let Some(h) = headers {
+        pending.put(h);
+        added += h.len();
+    }
+    if payload_len <= COPY_THRESHOLD {
+        pending.put(msg.payload);
+    } else {
+        let shared = msg
+            .shared
+            .get_or_insert_with(|| Bytes::copy_from_slice(msg.payload))
+            .clone();
+        pending.push_shared(shared);
+    }
+    pending.put(b"\r\n");
+    added += payload_len + 2;
+    let bytes = (payload_len + headers.map_or(0, <[u8]>::len)) as u64;
+    pending.out_msgs += 1;
+    pending.out_bytes += bytes;
+    if !out.commit(&mut pending, added) {
+        return Delivery::SlowConsumer;
+    }
+    Delivery::Written {
+        bytes,
+        last: admit == Admit::DeliverLast,
+        stall: out.should_stall(&pending),
+    }
 }
 
 impl Connection {
@@ -147,75 +222,28 @@ impl Connection {
     #[inline]
     fn deliver(&mut self, sub: &SubRef, msg: &mut Message<'_>) -> bool {
         let client = &sub.client;
-        if !client.admit_delivery(msg.subject, sub.queue.as_deref(), msg.reply) {
-            return false;
+        match write_message(sub, msg) {
+            Delivery::Skipped => false,
+            Delivery::SlowConsumer => {
+                self.server.slow_consumer(client);
+                false
+            }
+            Delivery::Written { bytes, last, stall } => {
+                if stall && !self.stalled.iter().any(|c| c.cid == client.cid) {
+                    self.stalled.push(client.clone());
+                }
+                self.batch.out_msgs += 1;
+                self.batch.out_bytes += bytes;
+                self.touched
+                    .entry(client.cid)
+                    .or_insert_with(|| client.clone());
+                if last {
+                    let account = self.account.clone();
+                    remove_subscription(&account, &sub.0);
+                }
+                true
+            }
         }
-        let admit = sub.admit();
-        if admit == Admit::Expired {
-            return false;
-        }
-        let headers = match msg.headers {
-            Some(h) if client.supports_headers() => Some(h),
-            _ => None,
-        };
-        let payload_len = msg.payload.len();
-        let out = &client.outbound;
-        let mut pending = out.lock();
-        if pending.is_closed() {
-            return false;
-        }
-        let tail = pending.tail();
-        let start = tail.len();
-        match headers {
-            Some(h) => encode::write_hmsg_header(
-                tail,
-                msg.subject,
-                &sub.sid,
-                msg.reply,
-                h.len(),
-                h.len() + payload_len,
-            ),
-            None => encode::write_msg_header(tail, msg.subject, &sub.sid, msg.reply, payload_len),
-        }
-        let mut added = tail.len() - start;
-        if let Some(h) = headers {
-            pending.put(h);
-            added += h.len();
-        }
-        if payload_len <= COPY_THRESHOLD {
-            pending.put(msg.payload);
-        } else {
-            let shared = msg
-                .shared
-                .get_or_insert_with(|| Bytes::copy_from_slice(msg.payload))
-                .clone();
-            pending.push_shared(shared);
-        }
-        pending.put(b"\r\n");
-        added += payload_len + 2;
-        let delivered_bytes = (payload_len + headers.map_or(0, <[u8]>::len)) as u64;
-        pending.out_msgs += 1;
-        pending.out_bytes += delivered_bytes;
-        let ok = out.commit(&mut pending, added);
-        let stall = ok && out.should_stall(&pending);
-        drop(pending);
-        if stall && !self.stalled.iter().any(|c| c.cid == client.cid) {
-            self.stalled.push(client.clone());
-        }
-        if !ok {
-            self.server.slow_consumer(client);
-            return false;
-        }
-        self.batch.out_msgs += 1;
-        self.batch.out_bytes += delivered_bytes;
-        self.touched
-            .entry(client.cid)
-            .or_insert_with(|| client.clone());
-        if admit == Admit::DeliverLast {
-            let account = self.account.clone();
-            remove_subscription(&account, &sub.0);
-        }
-        true
     }
 
     /// A cheap pseudo-random number, to spread queue group deliveries.

@@ -27,7 +27,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use varz::Varz;
+pub use varz::{varz as collect_varz, Varz};
 
 use crate::server::Server;
 

@@ -1,0 +1,295 @@
+//! The system account as the seed walkthrough uses it: `admin` in `SYS` watches
+//! `>` and sees user `a` connect (CONNS, CONNECT), publish and leave (CONNS,
+//! DISCONNECT), and a wrong password (AUTH.ERR); user `a` watching `>` sees its
+//! own traffic and never a `$SYS` subject. Event bodies are checked field by field
+//! against the shapes captured from nats-server 2.15
+//! (shared/spec/examples/event-*.json).
+use std::time::Duration;
+
+use futures::StreamExt;
+use gannet_test::ServerProcess;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+
+const SEED: &str = r#"
+accounts {
+  USERS: { users: [{user: a, password: a}] }
+  SYS: { users: [{user: admin, password: changeit}] }
+}
+system_account: SYS
+"#;
+
+const SERVER_KEYS: &[&str] = &[
+    "name",
+    "host",
+    "id",
+    "ver",
+    "feature_flags",
+    "jetstream",
+    "flags",
+    "seq",
+    "time",
+];
+const CONNECT_CLIENT_KEYS: &[&str] = &[
+    "start",
+    "host",
+    "id",
+    "acc",
+    "user",
+    "name",
+    "lang",
+    "ver",
+    "name_tag",
+    "kind",
+    "client_type",
+];
+const DISCONNECT_CLIENT_KEYS: &[&str] = &[
+    "start",
+    "host",
+    "id",
+    "acc",
+    "user",
+    "name",
+    "lang",
+    "ver",
+    "rtt",
+    "stop",
+    "name_tag",
+    "kind",
+    "client_type",
+];
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn assert_keys(v: &Value, want: &[&str], what: &str) {
+    let got = keys(v);
+    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    // serde_json sorts keys unless preserve_order is on; compare as sets and
+    // check order separately where the map keeps it.
+    let mut sorted_got = got.clone();
+    sorted_got.sort();
+    want.sort();
+    assert_eq!(sorted_got, want, "{what} fields: {v}");
+}
+
+fn assert_server_object(v: &Value, server_id: &str) {
+    assert_keys(v, SERVER_KEYS, "server");
+    assert_eq!(v["id"], server_id);
+    assert_eq!(v["ver"], "2.15.0");
+    assert_eq!(v["jetstream"], false);
+    assert!(v["seq"].as_u64().unwrap() > 0);
+    assert!(v["time"].as_str().unwrap().ends_with('Z'));
+}
+
+fn assert_envelope(v: &Value, kind: &str) {
+    assert_eq!(v["type"], kind);
+    assert_eq!(v["id"].as_str().unwrap().len(), 22, "{v}");
+    assert!(v["timestamp"].as_str().unwrap().ends_with('Z'));
+}
+
+async fn next_event(sub: &mut async_nats::Subscriber, skip_statsz: bool) -> (String, Value) {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(5), sub.next())
+            .await
+            .expect("an event in time")
+            .expect("subscription open");
+        if skip_statsz && m.subject.ends_with(".STATSZ") {
+            continue;
+        }
+        let body: Value = serde_json::from_slice(&m.payload).expect("JSON event");
+        return (m.subject.to_string(), body);
+    }
+}
+
+#[tokio::test]
+async fn seed_walkthrough_events_and_isolation() {
+    let s = ServerProcess::start_with_config(BIN, Some(SEED), &[]);
+    let info = s.raw().info_json();
+    let server_id = info["server_id"].as_str().unwrap().to_string();
+
+    let admin =
+        async_nats::ConnectOptions::with_user_and_password("admin".into(), "changeit".into())
+            .connect(s.url())
+            .await
+            .unwrap();
+    let mut events = admin.subscribe(">").await.unwrap();
+    admin.flush().await.unwrap();
+
+    // User a connects, watches `>`, publishes `foo bar`, and leaves.
+    let a = async_nats::ConnectOptions::with_user_and_password("a".into(), "a".into())
+        .name("bosh-agent-1")
+        .connect(s.url())
+        .await
+        .unwrap();
+    let mut a_sees = a.subscribe(">").await.unwrap();
+    a.flush().await.unwrap();
+
+    let (subj, conns) = next_event(&mut events, true).await;
+    assert_eq!(subj, "$SYS.SERVER.ACCOUNT.USERS.CONNS");
+    assert_envelope(&conns, "io.nats.server.advisory.v1.account_connections");
+    assert_server_object(&conns["server"], &server_id);
+    assert_eq!(conns["acc"], "USERS");
+    assert_eq!(conns["conns"], 1);
+    assert_eq!(conns["total_conns"], 1);
+    for k in ["leafnodes", "num_subscriptions", "slow_consumers"] {
+        assert!(conns[k].is_u64(), "{k}: {conns}");
+    }
+    for k in ["msgs", "bytes"] {
+        assert!(conns["sent"][k].is_u64() && conns["received"][k].is_u64());
+        assert!(conns["sent"]["routes"][k].is_u64());
+    }
+    let (subj, conns2) = next_event(&mut events, true).await;
+    assert_eq!(subj, "$SYS.ACCOUNT.USERS.SERVER.CONNS");
+    assert_eq!(conns2["conns"], 1);
+
+    let (subj, connect) = next_event(&mut events, true).await;
+    assert_eq!(subj, "$SYS.ACCOUNT.USERS.CONNECT");
+    assert_envelope(&connect, "io.nats.server.advisory.v1.client_connect");
+    assert_server_object(&connect["server"], &server_id);
+    let client = &connect["client"];
+    assert_keys(client, CONNECT_CLIENT_KEYS, "client");
+    assert_eq!(client["acc"], "USERS");
+    assert_eq!(client["user"], "a");
+    assert_eq!(client["name"], "bosh-agent-1");
+    assert_eq!(client["lang"], "rust");
+    assert_eq!(client["kind"], "Client");
+    assert_eq!(client["client_type"], "nats");
+    assert_eq!(client["name_tag"], "USERS");
+    assert_eq!(client["host"], "127.0.0.1");
+
+    a.publish("foo", "bar".into()).await.unwrap();
+    a.flush().await.unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), a_sees.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.subject.as_str(), "foo");
+    assert_eq!(&m.payload[..], b"bar");
+    // The admin, in another account, does not see `foo`.
+    drop(a_sees);
+    drop(a);
+
+    let (subj, _) = next_event(&mut events, true).await;
+    assert_eq!(subj, "$SYS.SERVER.ACCOUNT.USERS.CONNS");
+    let (subj, conns) = next_event(&mut events, true).await;
+    assert_eq!(subj, "$SYS.ACCOUNT.USERS.SERVER.CONNS");
+    assert_eq!(conns["conns"], 0);
+    let (subj, disconnect) = next_event(&mut events, true).await;
+    assert_eq!(subj, "$SYS.ACCOUNT.USERS.DISCONNECT");
+    assert_envelope(&disconnect, "io.nats.server.advisory.v1.client_disconnect");
+    assert_keys(&disconnect["client"], DISCONNECT_CLIENT_KEYS, "client");
+    assert_eq!(disconnect["reason"], "Client Closed");
+    assert_eq!(disconnect["sent"]["msgs"], 1, "{disconnect}");
+    assert_eq!(disconnect["sent"]["bytes"], 3, "{disconnect}");
+    assert_eq!(disconnect["received"]["msgs"], 1, "{disconnect}");
+    assert!(disconnect["client"]["stop"].as_str().is_some());
+
+    // A wrong password: AUTH.ERR and a DISCONNECT in $G.
+    let bad = async_nats::ConnectOptions::with_user_and_password("a".into(), "wrong".into())
+        .name("bad-client")
+        .retry_on_initial_connect()
+        .max_reconnects(Some(1))
+        .connect(s.url());
+    let _ = tokio::time::timeout(Duration::from_secs(2), bad).await;
+    let mut saw_auth_err = false;
+    let mut saw_g_disconnect = false;
+    while !(saw_auth_err && saw_g_disconnect) {
+        let (subj, body) = next_event(&mut events, true).await;
+        if subj == format!("$SYS.SERVER.{server_id}.CLIENT.AUTH.ERR") {
+            assert_envelope(&body, "io.nats.server.advisory.v1.client_disconnect");
+            assert_eq!(body["reason"], "Authentication Failure");
+            assert_eq!(body["client"]["acc"], "$G");
+            assert_eq!(body["client"]["user"], "a");
+            saw_auth_err = true;
+        } else if subj == "$SYS.ACCOUNT.$G.DISCONNECT" {
+            assert_eq!(body["reason"], "Authentication Failure");
+            saw_g_disconnect = true;
+        }
+    }
+}
+
+#[tokio::test]
+async fn applications_never_see_system_subjects() {
+    let s = ServerProcess::start_with_config(BIN, Some(SEED), &[]);
+    let a = async_nats::ConnectOptions::with_user_and_password("a".into(), "a".into())
+        .connect(s.url())
+        .await
+        .unwrap();
+    let mut all = a.subscribe(">").await.unwrap();
+    a.flush().await.unwrap();
+    // Other clients come and go: events fire in SYS.
+    for _ in 0..3 {
+        let other = async_nats::ConnectOptions::with_user_and_password("a".into(), "a".into())
+            .connect(s.url())
+            .await
+            .unwrap();
+        other.publish("work", "x".into()).await.unwrap();
+        other.flush().await.unwrap();
+    }
+    let mut subjects = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(700), all.next()).await {
+        subjects.push(m.subject.to_string());
+    }
+    assert_eq!(subjects, ["work", "work", "work"]);
+}
+
+#[tokio::test]
+async fn statsz_is_sent_when_someone_listens_and_shutdown_is_announced() {
+    let mut s = ServerProcess::start_with_config(BIN, Some(SEED), &[]);
+    let server_id = s.raw().info_json()["server_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin =
+        async_nats::ConnectOptions::with_user_and_password("admin".into(), "changeit".into())
+            .connect(s.url())
+            .await
+            .unwrap();
+    let mut statsz = admin
+        .subscribe(format!("$SYS.SERVER.{server_id}.STATSZ"))
+        .await
+        .unwrap();
+    let mut shutdown = admin
+        .subscribe(format!("$SYS.SERVER.{server_id}.SHUTDOWN"))
+        .await
+        .unwrap();
+    admin.flush().await.unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(15), statsz.next())
+        .await
+        .expect("STATSZ within the reference's cadence")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&m.payload).unwrap();
+    assert_server_object(&body["server"], &server_id);
+    for k in [
+        "start",
+        "mem",
+        "cores",
+        "cpu",
+        "connections",
+        "total_connections",
+        "active_accounts",
+        "subscriptions",
+        "sent",
+        "sent_to_clients",
+        "received",
+        "received_from_clients",
+        "slow_consumers",
+        "active_servers",
+        "gomaxprocs",
+    ] {
+        assert!(body["statsz"].get(k).is_some(), "statsz lacks {k}: {body}");
+    }
+    assert_eq!(body["statsz"]["connections"], 1);
+    assert!(s.terminate(Duration::from_secs(5)));
+    let m = tokio::time::timeout(Duration::from_secs(5), shutdown.next())
+        .await
+        .expect("SHUTDOWN event")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&m.payload).unwrap();
+    assert_server_object(&body, &server_id);
+}
