@@ -109,7 +109,7 @@ pub struct DataStats {
 }
 
 #[derive(Debug, Serialize)]
-struct AccountDataStats {
+pub(crate) struct AccountDataStats {
     msgs: u64,
     bytes: u64,
     gateways: DataStats,
@@ -153,7 +153,7 @@ struct DisconnectEvent {
 }
 
 #[derive(Debug, Serialize)]
-struct ConnsEvent {
+pub(crate) struct ConnsEvent {
     #[serde(rename = "type")]
     kind: &'static str,
     id: String,
@@ -171,7 +171,7 @@ struct ConnsEvent {
 }
 
 #[derive(Debug, Serialize)]
-struct StatszBody {
+pub(crate) struct StatszBody {
     start: String,
     mem: u64,
     cores: usize,
@@ -190,7 +190,7 @@ struct StatszBody {
 }
 
 #[derive(Debug, Serialize)]
-struct StatszEvent {
+pub(crate) struct StatszEvent {
     server: ServerObject,
     statsz: StatszBody,
 }
@@ -265,8 +265,16 @@ impl Server {
         if self.system_account().is_none() {
             return;
         }
+        let event = self.conns_message(account);
+        let acc = &account.name;
+        self.publish_event(&format!("$SYS.SERVER.ACCOUNT.{acc}.CONNS"), &event);
+        self.publish_event(&format!("$SYS.ACCOUNT.{acc}.SERVER.CONNS"), &event);
+    }
+
+    /// The CONNS advisory for `account` (also `$SYS.REQ.ACCOUNT.<acc>.CONNS`).
+    pub(crate) fn conns_message(&self, account: &Account) -> ConnsEvent {
         let conns = account.num_clients();
-        let event = ConnsEvent {
+        ConnsEvent {
             kind: CONNS_TYPE,
             id: event_id(),
             timestamp: go_time(SystemTime::now()),
@@ -280,10 +288,7 @@ impl Server {
             sent: account.sent().into(),
             received: account.received().into(),
             slow_consumers: account.slow_consumers(),
-        };
-        let acc = &account.name;
-        self.publish_event(&format!("$SYS.SERVER.ACCOUNT.{acc}.CONNS"), &event);
-        self.publish_event(&format!("$SYS.ACCOUNT.{acc}.SERVER.CONNS"), &event);
+        }
     }
 
     /// A client authenticated into its account: CONNS then CONNECT.
@@ -370,6 +375,12 @@ impl Server {
         if system.sublist.matches(subject.as_bytes()).is_empty() {
             return;
         }
+        let event = self.statsz_message();
+        self.publish_event(&subject, &event);
+    }
+
+    /// The STATSZ message (also the `$SYS.REQ.SERVER.PING` reply).
+    pub(crate) fn statsz_message(&self) -> StatszEvent {
         let varz = crate::monitor::collect_varz(self);
         let sent = DataStats {
             msgs: varz.out_msgs,
@@ -379,7 +390,7 @@ impl Server {
             msgs: varz.in_msgs,
             bytes: varz.in_bytes,
         };
-        let event = StatszEvent {
+        StatszEvent {
             server: self.server_object(),
             statsz: StatszBody {
                 start: go_time(self.start_time()),
@@ -398,8 +409,7 @@ impl Server {
                 active_servers: 1,
                 gomaxprocs: varz.cores,
             },
-        };
-        self.publish_event(&subject, &event);
+        }
     }
 }
 

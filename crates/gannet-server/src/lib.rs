@@ -12,6 +12,7 @@ pub mod monitor;
 pub mod server;
 pub mod stats;
 pub mod subscription;
+pub mod sysreq;
 pub mod tls;
 
 pub use gannet_config::Options;

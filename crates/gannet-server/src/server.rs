@@ -379,6 +379,11 @@ impl Server {
             .clone()
     }
 
+    /// The account named `name`, if it exists (never creates one).
+    pub fn find_account(&self, name: &str) -> Option<Arc<Account>> {
+        self.accounts_lock().get(name).cloned()
+    }
+
     /// Every account.
     pub fn accounts(&self) -> Vec<Arc<Account>> {
         self.accounts_lock().values().cloned().collect()

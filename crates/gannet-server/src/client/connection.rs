@@ -443,6 +443,12 @@ impl Connection {
         self.ok();
         if !self.joined {
             self.joined = true;
+            self.shared
+                .meta
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .account
+                .clone_from(&self.account.name);
             self.account.client_joined();
             let facts = self.shared.event_facts(&self.account.name);
             self.server.client_connect_event(&self.account, &facts);

@@ -87,6 +87,8 @@ pub struct ClientMeta {
     pub addr: SocketAddr,
     /// The authorized user, once authenticated.
     pub user: Option<String>,
+    /// The account the client joined (`$G` until it authenticates).
+    pub account: String,
     pub start: SystemTime,
     pub name: String,
     pub lang: String,
@@ -178,6 +180,7 @@ impl ClientShared {
             meta: Mutex::new(ClientMeta {
                 addr,
                 user: None,
+                account: crate::accounts::GLOBAL_ACCOUNT.to_string(),
                 start: SystemTime::now(),
                 name: String::new(),
                 lang: String::new(),

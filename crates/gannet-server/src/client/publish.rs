@@ -143,9 +143,17 @@ impl Connection {
                     payload,
                     shared: None,
                 };
+                // A `$SYS.REQ.` service answers before the message is routed; one
+                // that owns the subject counts as a responder.
+                let answered = match reply {
+                    Some(reply) if subject.first() == Some(&b'$') => {
+                        self.system_request(subject, reply, payload)
+                    }
+                    _ => false,
+                };
                 let result = &cached.result;
                 if result.plain.is_empty() && result.queues.is_empty() {
-                    if let Some(reply) = reply {
+                    if let Some(reply) = reply.filter(|_| !answered) {
                         if self.opts.no_responders {
                             self.no_responders(&mut cache, subject, reply);
                         }
@@ -157,6 +165,24 @@ impl Connection {
         }
         self.cache = cache;
         Ok(())
+    }
+
+    /// Hands a request to the `$SYS.REQ` services, as this client's identity.
+    /// Returns true when a service owns the subject.
+    fn system_request(&self, subject: &[u8], reply: &[u8], payload: &[u8]) -> bool {
+        if !subject.starts_with(crate::sysreq::REQ_PREFIX.as_bytes()) {
+            return false;
+        }
+        let (Ok(subject), Ok(reply)) = (std::str::from_utf8(subject), std::str::from_utf8(reply))
+        else {
+            return false;
+        };
+        let requester = crate::sysreq::Requester {
+            account: &self.account,
+            user: self.user.as_deref(),
+            perms: self.perms.as_deref(),
+        };
+        crate::sysreq::handle(&self.server, &requester, subject, reply, payload)
     }
 
     fn fan_out(&mut self, result: &MatchResult<SubRef>, msg: &mut Message<'_>) {

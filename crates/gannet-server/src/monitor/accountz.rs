@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::query::Query;
 use super::subsz::{sublist_stats, SublistStats};
 use super::varz::timestamp;
-use crate::accounts::GLOBAL_ACCOUNT;
+use crate::accounts::{Account, GLOBAL_ACCOUNT};
 use crate::server::Server;
 
 /// The `/accountz` document: the account names, or one account's details.
@@ -36,8 +36,26 @@ pub struct AccountInfo {
     pub leafnode_connections: usize,
     pub client_connections: usize,
     pub subscriptions: u64,
+    /// The services the account imports (`$SYS.REQ.ACCOUNT.<acc>.INFO` lists
+    /// the system services every account gets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imports: Option<Vec<Import>>,
     pub name_tag: String,
     pub sublist_stats: SublistStats,
+}
+
+/// One import of an account (`ExtImport`).
+#[derive(Debug, Serialize)]
+pub struct Import {
+    pub subject: String,
+    pub account: String,
+    pub to: String,
+    pub local_subject: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub invalid: bool,
+    pub share: bool,
+    pub tracking: bool,
 }
 
 /// `acc=<name>` asks for one account; an unknown one is a 400 with this body.
@@ -67,6 +85,7 @@ pub fn accountz(server: &Server, q: &Query) -> Result<Accountz, String> {
         leafnode_connections: 0,
         client_connections: server.num_clients(),
         subscriptions: stats.num_subscriptions,
+        imports: None,
         name_tag: GLOBAL_ACCOUNT.to_string(),
         sublist_stats: stats,
     });
@@ -144,4 +163,30 @@ pub fn accstatz(server: &Server, q: &Query) -> Result<Accstatz, String> {
         now: timestamp(SystemTime::now()),
         account_statz,
     })
+}
+
+/// One account's [`AccountStat`], from its own counters.
+pub fn account_stat(account: &Account) -> AccountStat {
+    let conns = account.num_clients();
+    let sent = account.sent();
+    let received = account.received();
+    AccountStat {
+        acc: account.name.clone(),
+        name: account.name.clone(),
+        conns,
+        leafnodes: 0,
+        total_conns: conns,
+        num_subscriptions: account.sublist.count() as u64,
+        sent: DataStats {
+            msgs: sent.msgs,
+            bytes: sent.bytes,
+            ..DataStats::default()
+        },
+        received: DataStats {
+            msgs: received.msgs,
+            bytes: received.bytes,
+            ..DataStats::default()
+        },
+        slow_consumers: account.slow_consumers(),
+    }
 }

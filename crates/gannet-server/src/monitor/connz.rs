@@ -35,7 +35,7 @@ pub enum SortBy {
 }
 
 impl SortBy {
-    fn parse(s: &str) -> Option<SortBy> {
+    pub(crate) fn parse(s: &str) -> Option<SortBy> {
         Some(match s {
             "" | "cid" => SortBy::Cid,
             "start" => SortBy::Start,
@@ -179,10 +179,16 @@ pub struct ConnInfo {
     pub version: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub authorized_user: String,
+    /// With `auth`, the client's account (left out for `$G`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriptions_list: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriptions_list_detail: Option<Vec<SubDetail>>,
+    /// With `auth`, the account's name tag (left out for `$G`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name_tag: String,
 }
 
 /// A subscription in `/connz?subs=detail` and `/subsz?subs=1`.
@@ -264,7 +270,7 @@ pub fn connz(server: &Server, opts: &ConnzOptions) -> Connz {
     conns.retain(|c| {
         (opts.cid == 0 || c.cid == opts.cid)
             && (opts.user.is_empty() || c.meta.user.as_deref() == Some(opts.user.as_str()))
-            && (opts.acc.is_empty() || opts.acc == GLOBAL_ACCOUNT)
+            && (opts.acc.is_empty() || c.meta.account == opts.acc)
     });
     let end = |c: &ClientSnapshot| c.stop.unwrap_or(now);
     match opts.sort {
@@ -300,6 +306,11 @@ pub fn connz(server: &Server, opts: &ConnzOptions) -> Connz {
 fn conn_info(c: ClientSnapshot, opts: &ConnzOptions, now: SystemTime) -> ConnInfo {
     let end = c.stop.unwrap_or(now);
     let cid = c.cid;
+    let account = if opts.auth && c.meta.account != GLOBAL_ACCOUNT {
+        c.meta.account.clone()
+    } else {
+        String::new()
+    };
     let subscriptions = c.subs.len();
     let (list, detail) = if opts.subs_detail {
         let detail = c
@@ -350,8 +361,10 @@ fn conn_info(c: ClientSnapshot, opts: &ConnzOptions, now: SystemTime) -> ConnInf
         } else {
             String::new()
         },
+        account: account.clone(),
         subscriptions_list: list,
         subscriptions_list_detail: detail,
+        name_tag: account,
     }
 }
 

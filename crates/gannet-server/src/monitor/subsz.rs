@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::connz::SubDetail;
 use super::query::{page, Query};
 use super::varz::timestamp;
-use crate::accounts::GLOBAL_ACCOUNT;
+use crate::accounts::Account;
 use crate::server::Server;
 
 /// Subscriptions per page when `limit` is not given.
@@ -26,6 +26,8 @@ pub struct SubszOptions {
     pub limit: i64,
     /// Only subscriptions matching this literal subject.
     pub test: Option<String>,
+    /// Only this account's index and subscriptions (`$SYS` requests' `account`).
+    pub account: Option<String>,
 }
 
 impl SubszOptions {
@@ -50,6 +52,7 @@ impl SubszOptions {
             offset,
             limit,
             test,
+            account: None,
         })
     }
 }
@@ -94,7 +97,12 @@ pub struct Subsz {
 
 /// The statistics of the global account's index.
 pub fn sublist_stats(server: &Server) -> SublistStats {
-    let sl = &server.global_account().sublist;
+    account_sublist_stats(&server.global_account())
+}
+
+/// The statistics of one account's index.
+pub fn account_sublist_stats(account: &Account) -> SublistStats {
+    let sl = &account.sublist;
     SublistStats {
         num_subscriptions: sl.count() as u64,
         num_cache: sl.cache_len() as u64,
@@ -124,13 +132,22 @@ pub fn subject_matches(pattern: &str, subject: &str) -> bool {
 /// Builds `/subsz` for `opts`.
 pub fn subsz(server: &Server, opts: &SubszOptions) -> Subsz {
     let now = SystemTime::now();
-    let stats = sublist_stats(server);
+    let stats = match &opts.account {
+        Some(name) => server
+            .find_account(name)
+            .map_or_else(|| sublist_stats(server), |a| account_sublist_stats(&a)),
+        None => sublist_stats(server),
+    };
     let mut list = Vec::new();
     if opts.subs {
         let mut clients = server.clients();
         clients.sort_by_key(|c| c.cid);
         for client in clients {
             let snap = client.snapshot();
+            let account = snap.meta.account.clone();
+            if opts.account.as_ref().is_some_and(|a| *a != account) {
+                continue;
+            }
             for s in snap.subs {
                 if opts
                     .test
@@ -140,8 +157,8 @@ pub fn subsz(server: &Server, opts: &SubszOptions) -> Subsz {
                     continue;
                 }
                 list.push(SubDetail {
-                    account: Some(GLOBAL_ACCOUNT.to_string()),
-                    account_tag: Some(GLOBAL_ACCOUNT.to_string()),
+                    account: Some(account.clone()),
+                    account_tag: Some(account.clone()),
                     subject: s.subject,
                     qgroup: s.queue,
                     sid: s.sid,

@@ -1,0 +1,267 @@
+//! The system account's request/reply services (nats-server's `events.go`
+//! `initEventTracking` handlers and `zReq`): `$SYS.REQ.SERVER.PING[.<EP>]`,
+//! `$SYS.REQ.SERVER.<id>.<EP>`, `$SYS.REQ.ACCOUNT.<acc>.<EP>` and
+//! `$SYS.REQ.USER.INFO`, with the access rules, options, filters and reply
+//! envelopes of shared/spec/system-account.md §1, §2 and §4.
+//!
+//! Gannet answers these in the publisher's task, without internal
+//! subscriptions: [`handle`] is called from `Connection::publish` for a request
+//! whose subject starts with `$SYS.REQ.`. It says whether a service owns the
+//! subject (so no 503 no-responders is sent); the reply itself goes through
+//! [`Server::publish_internal`] into the requester's account. The bodies come
+//! from the same `monitor` functions that serve HTTP. Nothing a client sends can
+//! panic here: bad options are answered with the error envelope.
+mod account_req;
+mod server_req;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use gannet_auth::Permissions;
+
+use crate::accounts::Account;
+use crate::events::ServerObject;
+use crate::server::Server;
+
+/// The prefix of every service subject.
+pub const REQ_PREFIX: &str = "$SYS.REQ.";
+
+/// Who sent a request: services answer for this identity, never the server's.
+#[derive(Debug, Clone, Copy)]
+pub struct Requester<'a> {
+    pub account: &'a Account,
+    pub user: Option<&'a str>,
+    pub perms: Option<&'a Permissions>,
+}
+
+/// What a service made of a request.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// No service owns the subject (for this requester): the caller may send 503.
+    Unknown,
+    /// A service owns it but chose not to answer (filtered out, unused account).
+    Silent,
+    /// The reply body.
+    Reply(Vec<u8>),
+}
+
+/// Answers `subject` if it is a service this requester may use. Returns true
+/// when a service owns the subject (answered or deliberately silent), so the
+/// caller must not send the no-responders status.
+pub fn handle(
+    server: &Server,
+    requester: &Requester<'_>,
+    subject: &str,
+    reply: &str,
+    payload: &[u8],
+) -> bool {
+    let Some(rest) = subject.strip_prefix(REQ_PREFIX) else {
+        return false;
+    };
+    if rest
+        .split('.')
+        .any(|t| t.is_empty() || t == "*" || t == ">")
+    {
+        return false;
+    }
+    let is_system = server
+        .system_account()
+        .is_some_and(|s| std::ptr::eq(s.as_ref(), requester.account));
+    let outcome = if is_system {
+        system_request(server, requester, rest, payload)
+    } else {
+        imported_request(server, requester, rest, payload)
+    };
+    match outcome {
+        Outcome::Unknown => false,
+        Outcome::Silent => true,
+        Outcome::Reply(body) => {
+            server.publish_internal(requester.account, reply, &body);
+            true
+        }
+    }
+}
+
+/// The four services every other account imports, scoped to that account.
+fn imported_request(
+    server: &Server,
+    requester: &Requester<'_>,
+    rest: &str,
+    payload: &[u8],
+) -> Outcome {
+    let own = requester.account.name.as_str();
+    match rest {
+        "SERVER.PING.CONNZ" | "ACCOUNT.PING.CONNZ" => {
+            account_req::account_request(server, own, "CONNZ", payload)
+        }
+        "ACCOUNT.PING.STATZ" => account_req::account_request(server, own, "STATZ", payload),
+        "USER.INFO" => account_req::user_info(server, requester),
+        _ => Outcome::Unknown,
+    }
+}
+
+/// Every service, as the system account sees them.
+fn system_request(
+    server: &Server,
+    requester: &Requester<'_>,
+    rest: &str,
+    payload: &[u8],
+) -> Outcome {
+    let tokens: Vec<&str> = rest.split('.').collect();
+    match tokens.as_slice() {
+        ["USER", "INFO"] => account_req::user_info(server, requester),
+        ["SERVER", "PING"] => server_req::server_request(server, "STATSZ", payload),
+        ["SERVER", "PING", ep] => server_req::server_request(server, ep, payload),
+        ["SERVER", id, ep] if *id == server.id() => server_req::server_request(server, ep, payload),
+        ["ACCOUNT", "PING", "STATZ"] => account_req::all_accounts_statz(server, payload),
+        ["ACCOUNT", "PING", "CONNZ"] => {
+            account_req::account_request(server, &requester.account.name, "CONNZ", payload)
+        }
+        ["ACCOUNT", acc, ep] => account_req::account_request(server, acc, ep, payload),
+        _ => Outcome::Unknown,
+    }
+}
+
+/// The server filters every service accepts (`EventFilterOptions`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Filter {
+    server_name: String,
+    cluster: String,
+    host: String,
+    tags: Vec<String>,
+    domain: String,
+    exact_match: bool,
+}
+
+impl Filter {
+    /// Whether this server is one the request asks for.
+    fn matches(&self, server: &Server) -> bool {
+        let like = |have: &str, want: &str| {
+            want.is_empty()
+                || if self.exact_match {
+                    have == want
+                } else {
+                    have.contains(want)
+                }
+        };
+        // Gannet has no cluster, server tags or JetStream domain yet: a
+        // request naming any of them is for other servers.
+        like(server.name(), &self.server_name)
+            && like(&server.options().host, &self.host)
+            && like("", &self.cluster)
+            && self.tags.is_empty()
+            && self.domain.is_empty()
+    }
+}
+
+/// A request's decoded options: the JSON body (empty = defaults).
+struct Request {
+    body: Value,
+}
+
+impl Request {
+    /// Decodes the body; `Err` is the 400 reply.
+    fn parse(server: &Server, payload: &[u8]) -> Result<Request, Outcome> {
+        if payload.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Request {
+                body: Value::Object(serde_json::Map::new()),
+            });
+        }
+        serde_json::from_slice(payload)
+            .map(|body| Request { body })
+            .map_err(|e| error_reply(server, 400, &e.to_string()))
+    }
+
+    /// The options as `T` (unknown keys ignored); `Err` is the 400 reply.
+    fn options<T: DeserializeOwned>(&self, server: &Server) -> Result<T, Outcome> {
+        T::deserialize(&self.body).map_err(|e| error_reply(server, 400, &e.to_string()))
+    }
+
+    /// Decodes the body and its filter: `Err` is the reply to send instead
+    /// (400, or silence when this server is filtered out).
+    fn filtered(server: &Server, payload: &[u8]) -> Result<Request, Outcome> {
+        let req = Request::parse(server, payload)?;
+        let filter: Filter = req.options(server)?;
+        if filter.matches(server) {
+            Ok(req)
+        } else {
+            Err(Outcome::Silent)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DataReply<T> {
+    server: ServerObject,
+    data: T,
+}
+
+#[derive(Serialize)]
+struct ApiError<'a> {
+    code: u16,
+    description: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorReply<'a> {
+    server: ServerObject,
+    error: ApiError<'a>,
+}
+
+#[derive(Serialize)]
+struct NullDataErrorReply<'a> {
+    server: ServerObject,
+    data: Option<()>,
+    error: ApiError<'a>,
+}
+
+/// Encodes a reply body; an encoding failure (never expected) answers 500.
+fn encode<T: Serialize>(server: &Server, body: &T) -> Outcome {
+    match serde_json::to_vec(body) {
+        Ok(json) => Outcome::Reply(json),
+        Err(e) => {
+            tracing::error!("Could not encode a $SYS reply: {e}");
+            error_reply(server, 500, &e.to_string())
+        }
+    }
+}
+
+/// `{"server":{...},"data":<data>}`.
+fn data_reply<T: Serialize>(server: &Server, data: T) -> Outcome {
+    encode(
+        server,
+        &DataReply {
+            server: server.server_object(),
+            data,
+        },
+    )
+}
+
+/// `{"server":{...},"error":{"code","description"}}`.
+fn error_reply(server: &Server, code: u16, description: &str) -> Outcome {
+    let body = ErrorReply {
+        server: server.server_object(),
+        error: ApiError { code, description },
+    };
+    serde_json::to_vec(&body).map_or(Outcome::Silent, Outcome::Reply)
+}
+
+/// `{"server":{...},"data":null,"error":{...}}` (account INFO, JSZ).
+fn null_data_error_reply(server: &Server, code: u16, description: &str) -> Outcome {
+    let body = NullDataErrorReply {
+        server: server.server_object(),
+        data: None,
+        error: ApiError { code, description },
+    };
+    serde_json::to_vec(&body).map_or(Outcome::Silent, Outcome::Reply)
+}
+
+/// Runs `f` with the filtered, decoded request, or gives the early outcome.
+fn with_request(server: &Server, payload: &[u8], f: impl FnOnce(Request) -> Outcome) -> Outcome {
+    match Request::filtered(server, payload) {
+        Ok(req) => f(req),
+        Err(outcome) => outcome,
+    }
+}
