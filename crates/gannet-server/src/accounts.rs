@@ -2,10 +2,12 @@
 //! Clients land in the global account `$G` unless their user belongs to an
 //! account of the `accounts { }` block; server events live in the system account.
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use gannet_sublist::Sublist;
 
 use crate::events::DataStats;
+use crate::imports::AccountRoutes;
 use crate::subscription::SubRef;
 
 /// The name of the account clients land in when no account is configured.
@@ -27,9 +29,22 @@ pub struct Account {
     out_msgs: AtomicU64,
     out_bytes: AtomicU64,
     slow_consumers: AtomicU64,
+    /// Traffic to and from other accounts (exports and imports), set once at start.
+    routes: OnceLock<AccountRoutes>,
 }
 
 impl Account {
+    /// Installs this account's cross-account routes (once).
+    pub(crate) fn set_routes(&self, routes: AccountRoutes) {
+        let _ = self.routes.set(routes);
+    }
+
+    /// The cross-account routes, when there are any.
+    #[inline]
+    pub fn routes(&self) -> Option<&AccountRoutes> {
+        self.routes.get().filter(|r| !r.is_empty())
+    }
+
     /// A new account; `cache` turns the subject index's match cache on.
     pub fn new(name: &str, cache: bool) -> Account {
         Account {
@@ -41,6 +56,7 @@ impl Account {
             out_msgs: AtomicU64::new(0),
             out_bytes: AtomicU64::new(0),
             slow_consumers: AtomicU64::new(0),
+            routes: OnceLock::new(),
         }
     }
 

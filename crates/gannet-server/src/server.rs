@@ -258,6 +258,9 @@ impl Server {
             "Listening for client connections on {}",
             host_port(&opts.host, client_addr.port())
         );
+        for (name, routes) in crate::imports::build(&opts.accounts, |n| server.account(Some(n))) {
+            server.account(Some(&name)).set_routes(routes);
+        }
         let accept = tokio::spawn(listener::accept_loop(server.clone(), listener));
         tasks.push(tokio::spawn(crate::events::statsz_loop(server.clone())));
         Ok(RunningServer {

@@ -106,6 +106,14 @@ async fn next_event(sub: &mut async_nats::Subscriber, skip_statsz: bool) -> (Str
     }
 }
 
+async fn next_event_raw(sub: &mut async_nats::Subscriber) -> (String, Vec<u8>) {
+    let m = tokio::time::timeout(Duration::from_secs(5), sub.next())
+        .await
+        .expect("a message in time")
+        .expect("subscription open");
+    (m.subject.to_string(), m.payload.to_vec())
+}
+
 #[tokio::test]
 async fn seed_walkthrough_events_and_isolation() {
     let s = ServerProcess::start_with_config(BIN, Some(SEED), &[]);
@@ -118,7 +126,10 @@ async fn seed_walkthrough_events_and_isolation() {
             .await
             .unwrap();
     let mut events = admin.subscribe(">").await.unwrap();
-    admin.flush().await.unwrap();
+    // async-nats `flush` does not wait for the server: a probe proves the SUB is in.
+    admin.publish("probe.ready", "".into()).await.unwrap();
+    let (probe, _) = next_event_raw(&mut events).await;
+    assert_eq!(probe, "probe.ready");
 
     // User a connects, watches `>`, publishes `foo bar`, and leaves.
     let a = async_nats::ConnectOptions::with_user_and_password("a".into(), "a".into())

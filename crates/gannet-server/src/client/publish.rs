@@ -11,6 +11,8 @@ use super::cache::MatchCache;
 use super::connection::{remove_subscription, Connection};
 use super::outbound::COPY_THRESHOLD;
 use super::CloseReason;
+use crate::accounts::Account;
+use crate::imports::{self, AccountRoutes};
 use crate::subscription::{Admit, SubRef};
 
 /// The status line and header the reference sends when a request has no responders.
@@ -145,12 +147,16 @@ impl Connection {
                 };
                 // A `$SYS.REQ.` service answers before the message is routed; one
                 // that owns the subject counts as a responder.
-                let answered = match reply {
+                let mut answered = match reply {
                     Some(reply) if subject.first() == Some(&b'$') => {
                         self.system_request(subject, reply, payload)
                     }
                     _ => false,
                 };
+                let account = self.account.clone();
+                if let Some(routes) = account.routes() {
+                    answered |= self.cross_accounts(routes, subject, reply, headers, payload);
+                }
                 let result = &cached.result;
                 if result.plain.is_empty() && result.queues.is_empty() {
                     if let Some(reply) = reply.filter(|_| !answered) {
@@ -165,6 +171,75 @@ impl Connection {
         }
         self.cache = cache;
         Ok(())
+    }
+
+    /// Delivers a message into the other accounts that import it: streams to
+    /// their importers, requests to imported services (with a reply subject made
+    /// up in the service's account), and service replies back to the requester's
+    /// account. Returns true when a request went to a service.
+    fn cross_accounts(
+        &mut self,
+        routes: &AccountRoutes,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+    ) -> bool {
+        if let Some(back) = routes.take_reply(subject) {
+            self.deliver_in(&back.requester, &back.reply, None, headers, payload);
+        }
+        for route in &routes.streams_out {
+            if imports::matches(&route.subject, subject) {
+                let local = imports::stream_subject(route, subject);
+                self.deliver_in(&route.importer, &local, reply, headers, payload);
+            }
+        }
+        let mut requested = false;
+        for route in &routes.services_in {
+            if !imports::matches(&route.local, subject) {
+                continue;
+            }
+            let remote: Vec<u8> = if route.local == route.remote {
+                subject.to_vec()
+            } else {
+                route.remote.as_bytes().to_vec()
+            };
+            let made_up = reply.and_then(|r| {
+                route
+                    .exporter
+                    .routes()
+                    .map(|exporter| exporter.map_reply(self.account.clone(), r))
+            });
+            self.deliver_in(
+                &route.exporter,
+                &remote,
+                made_up.as_deref().map(str::as_bytes),
+                headers,
+                payload,
+            );
+            requested = true;
+        }
+        requested
+    }
+
+    /// Routes a message within another account's subject space.
+    fn deliver_in(
+        &mut self,
+        account: &Account,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+    ) {
+        let result = account.sublist.matches(subject);
+        let mut msg = Message {
+            subject,
+            reply,
+            headers,
+            payload,
+            shared: None,
+        };
+        self.fan_out(&result, &mut msg);
     }
 
     /// Hands a request to the `$SYS.REQ` services, as this client's identity.

@@ -1,0 +1,247 @@
+//! Traffic between accounts (nats-server's stream and service imports in
+//! `accounts.go`): which messages published in one account are also delivered in
+//! another, under which subject, and how a service's reply finds its way back to
+//! the requester's account. Built once from the `accounts { }` exports and
+//! imports; the publish path asks [`AccountRoutes`] only when an account has any.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gannet_config::options::{AccountConfig, ExportKind};
+use rand::{Rng, SeedableRng};
+
+use crate::accounts::Account;
+
+/// How long a service reply subject stays mapped back to its requester.
+pub const REPLY_TTL: Duration = Duration::from_secs(120);
+/// Most reply mappings one account keeps; the oldest go first past this.
+pub const REPLY_MAX: usize = 100_000;
+/// Prefix of the reply subjects a service import makes up.
+pub const REPLY_PREFIX: &str = "_R_.";
+
+/// Messages an account publishes that importers receive too.
+#[derive(Debug, Clone)]
+pub struct StreamRoute {
+    pub importer: Arc<Account>,
+    /// The imported subject (a pattern) in the exporting account.
+    pub subject: String,
+    pub prefix: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Requests an account makes that go to another account's service.
+#[derive(Debug, Clone)]
+pub struct ServiceRoute {
+    pub exporter: Arc<Account>,
+    /// The subject requests are made on in the importing account.
+    pub local: String,
+    /// The service's subject in the exporting account.
+    pub remote: String,
+}
+
+/// Where a made-up reply subject leads back to.
+#[derive(Debug, Clone)]
+pub struct PendingReply {
+    pub requester: Arc<Account>,
+    pub reply: Vec<u8>,
+    made: Instant,
+}
+
+/// The cross-account routes of one account.
+#[derive(Debug, Default)]
+pub struct AccountRoutes {
+    pub streams_out: Vec<StreamRoute>,
+    pub services_in: Vec<ServiceRoute>,
+    /// The account exports a service that some account imports: replies to
+    /// made-up reply subjects must be routed back.
+    pub serves: bool,
+    /// Reply subjects of requests this account's services received.
+    replies: Mutex<HashMap<Vec<u8>, PendingReply>>,
+}
+
+impl AccountRoutes {
+    /// Whether any route could apply.
+    pub fn is_empty(&self) -> bool {
+        self.streams_out.is_empty() && self.services_in.is_empty() && !self.serves
+    }
+
+    /// Makes up a reply subject for a request crossing into this account.
+    pub fn map_reply(&self, requester: Arc<Account>, reply: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let mut rng = rand::rngs::StdRng::from_os_rng();
+        let token: String = (0..20)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect();
+        let subject = format!("{REPLY_PREFIX}{}.{}", &token[..10], &token[10..]);
+        let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+        if replies.len() >= REPLY_MAX {
+            let now = Instant::now();
+            replies.retain(|_, r| now.duration_since(r.made) < REPLY_TTL);
+            if replies.len() >= REPLY_MAX {
+                replies.clear();
+            }
+        }
+        replies.insert(
+            subject.clone().into_bytes(),
+            PendingReply {
+                requester,
+                reply: reply.to_vec(),
+                made: Instant::now(),
+            },
+        );
+        subject
+    }
+
+    /// The requester a reply published on `subject` in this account goes back
+    /// to (used once).
+    pub fn take_reply(&self, subject: &[u8]) -> Option<PendingReply> {
+        if !subject.starts_with(REPLY_PREFIX.as_bytes()) {
+            return None;
+        }
+        let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = replies.remove(subject)?;
+        (pending.made.elapsed() < REPLY_TTL).then_some(pending)
+    }
+}
+
+/// The subject a stream import delivers `subject` on in the importing account.
+pub fn stream_subject(route: &StreamRoute, subject: &[u8]) -> Vec<u8> {
+    match (&route.prefix, &route.to) {
+        (Some(prefix), _) => {
+            let mut s = Vec::with_capacity(prefix.len() + 1 + subject.len());
+            s.extend_from_slice(prefix.trim_end_matches('.').as_bytes());
+            s.push(b'.');
+            s.extend_from_slice(subject);
+            s
+        }
+        (None, Some(to)) if !to.is_empty() => to.as_bytes().to_vec(),
+        _ => subject.to_vec(),
+    }
+}
+
+/// Whether `pattern` (with `*`/`>`) matches the literal `subject`.
+pub fn matches(pattern: &str, subject: &[u8]) -> bool {
+    let mut pat = pattern.split('.');
+    let mut sub = subject.split(|&b| b == b'.');
+    loop {
+        match (pat.next(), sub.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(p), Some(s)) if p.as_bytes() == s => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// Builds every account's routes from the config. `lookup` finds an account by name.
+pub fn build(
+    configs: &[AccountConfig],
+    lookup: impl Fn(&str) -> Arc<Account>,
+) -> HashMap<String, AccountRoutes> {
+    let mut routes: HashMap<String, AccountRoutes> = HashMap::new();
+    for importer in configs {
+        let importer_account = lookup(&importer.name);
+        for import in &importer.imports {
+            let exporter = lookup(&import.account);
+            match import.kind {
+                ExportKind::Stream => routes
+                    .entry(import.account.clone())
+                    .or_default()
+                    .streams_out
+                    .push(StreamRoute {
+                        importer: importer_account.clone(),
+                        subject: import.subject.clone(),
+                        prefix: import.prefix.clone(),
+                        to: import.to.clone(),
+                    }),
+                ExportKind::Service => {
+                    routes.entry(import.account.clone()).or_default().serves = true;
+                    routes
+                        .entry(importer.name.clone())
+                        .or_default()
+                        .services_in
+                        .push(ServiceRoute {
+                            exporter,
+                            local: import.to.clone().unwrap_or_else(|| import.subject.clone()),
+                            remote: import.subject.clone(),
+                        });
+                }
+            }
+        }
+    }
+    routes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_matching() {
+        assert!(matches("events.>", b"events.x"));
+        assert!(matches("events.>", b"events.x.y"));
+        assert!(!matches("events.>", b"events"));
+        assert!(matches("svc.*", b"svc.echo"));
+        assert!(!matches("svc.*", b"svc.echo.x"));
+        assert!(matches("svc.echo", b"svc.echo"));
+    }
+
+    #[test]
+    fn stream_subjects_take_the_prefix_or_the_new_name() {
+        let account = Arc::new(Account::new("B", true));
+        let mut route = StreamRoute {
+            importer: account,
+            subject: "events.>".into(),
+            prefix: Some("imported".into()),
+            to: None,
+        };
+        assert_eq!(stream_subject(&route, b"events.x"), b"imported.events.x");
+        route.prefix = None;
+        route.to = Some("local".into());
+        assert_eq!(stream_subject(&route, b"events.x"), b"local");
+        route.to = None;
+        assert_eq!(stream_subject(&route, b"events.x"), b"events.x");
+    }
+
+    #[test]
+    fn reply_mappings_are_used_once() {
+        let routes = AccountRoutes::default();
+        let requester = Arc::new(Account::new("B", true));
+        let made = routes.map_reply(requester, b"_INBOX.abc");
+        assert!(made.starts_with("_R_."));
+        let back = routes.take_reply(made.as_bytes()).unwrap();
+        assert_eq!(back.reply, b"_INBOX.abc");
+        assert!(routes.take_reply(made.as_bytes()).is_none());
+        assert!(routes.take_reply(b"other").is_none());
+    }
+}
+
+#[cfg(test)]
+mod build_tests {
+    use super::*;
+
+    #[test]
+    fn imports_become_routes_on_both_sides() {
+        let conf = r#"
+accounts {
+  A: { users: [ {user: ua, password: pa} ], exports: [ {stream: "events.>"}, {service: "svc.echo"} ] }
+  B: { users: [ {user: ub, password: pb} ]
+       imports: [ {stream: {account: A, subject: "events.>"}, prefix: "imported"}
+                  {service: {account: A, subject: "svc.echo"}, to: "echo"} ] }
+}
+"#;
+        let loaded = gannet_config::load_str(conf, std::path::Path::new("t.conf")).unwrap();
+        let routes = build(&loaded.options.accounts, |n| {
+            Arc::new(Account::new(n, true))
+        });
+        let a = &routes["A"];
+        assert_eq!(a.streams_out.len(), 1, "{a:?}");
+        assert_eq!(a.streams_out[0].importer.name, "B");
+        assert!(a.serves);
+        let b = &routes["B"];
+        assert_eq!(b.services_in.len(), 1);
+        assert_eq!(b.services_in[0].local, "echo");
+        assert_eq!(b.services_in[0].remote, "svc.echo");
+    }
+}
