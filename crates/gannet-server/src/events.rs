@@ -423,6 +423,21 @@ pub(crate) async fn statsz_loop(server: Arc<Server>) {
     }
 }
 
+/// How often CONNS repeats for an account that has connections.
+pub const CONNS_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Repeats CONNS for every account with connections, as the reference does.
+pub(crate) async fn conns_loop(server: Arc<Server>) {
+    loop {
+        tokio::time::sleep(CONNS_INTERVAL).await;
+        for account in server.accounts() {
+            if account.num_clients() > 0 {
+                server.account_conns_event(&account);
+            }
+        }
+    }
+}
+
 /// The number of the next internal message.
 pub(crate) fn next_seq(counter: &std::sync::atomic::AtomicU64) -> u64 {
     counter.fetch_add(1, Ordering::Relaxed) + 1

@@ -263,6 +263,7 @@ impl Server {
         }
         let accept = tokio::spawn(listener::accept_loop(server.clone(), listener));
         tasks.push(tokio::spawn(crate::events::statsz_loop(server.clone())));
+        tasks.push(tokio::spawn(crate::events::conns_loop(server.clone())));
         Ok(RunningServer {
             server,
             client_addr,
