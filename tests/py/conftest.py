@@ -1,7 +1,7 @@
 """Starts the real gannet-server binary for the Python client tests.
 
-The binary is target/debug/gannet-server (built by `cargo build` or the Rust
-test run), or $GANNET_TEST_SERVER, so the same tests can run against
+The binary is target/debug/gannet-server (under $CARGO_TARGET_DIR when set;
+built by `cargo build` in scripts/test.sh), or $GANNET_TEST_SERVER, so the same tests can run against
 nats-server to check that they test the reference's behaviour.
 """
 import json
@@ -17,7 +17,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def server_binary():
-    return os.environ.get("GANNET_TEST_SERVER", str(ROOT / "target" / "debug" / "gannet-server"))
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return os.environ.get("GANNET_TEST_SERVER", str(target / "debug" / "gannet-server"))
 
 
 class Server:
