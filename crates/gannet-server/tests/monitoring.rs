@@ -460,8 +460,10 @@ fn endpoints_for_absent_features_have_the_reference_shapes() {
 fn accountz_and_accstatz_describe_the_global_account() {
     let s = start();
     let v = get_json(&s, "/accountz");
-    assert_eq!(keys(&v), ["server_id", "now", "accounts"]);
-    assert_eq!(v["accounts"], serde_json::json!(["$G"]));
+    assert_eq!(keys(&v), ["server_id", "now", "system_account", "accounts"]);
+    // Without a configured one, the system account is the default `$SYS`.
+    assert_eq!(v["system_account"], "$SYS");
+    assert_eq!(v["accounts"], serde_json::json!(["$G", "$SYS"]));
     assert_eq!(
         get_json(&s, "/accstatz")["account_statz"],
         serde_json::json!([])

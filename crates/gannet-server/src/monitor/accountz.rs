@@ -1,13 +1,12 @@
 //! `/accountz` and `/accstatz` (nats-server's `Accountz` and `AccountStatz`).
-//! Every client is in the global account `$G` and there is no system account
-//! yet, so `system_account` is left out and `$G` has no imports.
+//! The same data answers `$SYS.REQ.SERVER.*.ACCOUNTZ`.
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
 use super::query::Query;
-use super::subsz::{sublist_stats, SublistStats};
+use super::subsz::SublistStats;
 use super::varz::timestamp;
 use crate::accounts::{Account, GLOBAL_ACCOUNT};
 use crate::server::Server;
@@ -60,35 +59,32 @@ pub struct Import {
 
 /// `acc=<name>` asks for one account; an unknown one is a 400 with this body.
 pub fn accountz(server: &Server, q: &Query) -> Result<Accountz, String> {
-    let acc = q.get("acc");
+    accountz_for(server, q.get("acc"))
+}
+
+/// Every account's name and the system account, or the details of account
+/// `acc` (HTTP `/accountz` and `$SYS.REQ.SERVER.*.ACCOUNTZ` alike).
+pub fn accountz_for(server: &Server, acc: &str) -> Result<Accountz, String> {
     let mut out = Accountz {
         server_id: server.id().to_string(),
         now: timestamp(SystemTime::now()),
-        system_account: String::new(),
+        system_account: server
+            .system_account()
+            .map(|a| a.name.clone())
+            .unwrap_or_default(),
         accounts: None,
         account_detail: None,
     };
     if acc.is_empty() {
-        out.accounts = Some(vec![GLOBAL_ACCOUNT.to_string()]);
+        let mut names: Vec<String> = server.accounts().iter().map(|a| a.name.clone()).collect();
+        names.sort();
+        out.accounts = Some(names);
         return Ok(out);
     }
-    if acc != GLOBAL_ACCOUNT {
-        return Err(format!("Account {acc} does not exist"));
-    }
-    let stats = sublist_stats(server);
-    out.account_detail = Some(AccountInfo {
-        account_name: GLOBAL_ACCOUNT.to_string(),
-        update_time: timestamp(server.start_time()),
-        expired: false,
-        complete: true,
-        jetstream_enabled: false,
-        leafnode_connections: 0,
-        client_connections: server.num_clients(),
-        subscriptions: stats.num_subscriptions,
-        imports: None,
-        name_tag: GLOBAL_ACCOUNT.to_string(),
-        sublist_stats: stats,
-    });
+    let account = server
+        .find_account(acc)
+        .ok_or_else(|| format!("Account {acc} does not exist"))?;
+    out.account_detail = Some(crate::sysreq::account_info(server, &account));
     Ok(out)
 }
 

@@ -150,7 +150,7 @@ fn statz_reply(
 }
 
 /// One account's details (INFO, and ACCOUNTZ with `account`).
-pub(super) fn account_info(server: &Server, account: &Account) -> AccountInfo {
+pub(crate) fn account_info(server: &Server, account: &Account) -> AccountInfo {
     let stats = subsz::account_sublist_stats(account);
     let is_system = server
         .system_account()

@@ -12,6 +12,7 @@
 //! from the same `monitor` functions that serve HTTP. Nothing a client sends can
 //! panic here: bad options are answered with the error envelope.
 mod account_req;
+pub(crate) use account_req::account_info;
 mod server_req;
 
 use serde::de::DeserializeOwned;

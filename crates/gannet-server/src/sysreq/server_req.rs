@@ -179,28 +179,11 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
 /// ACCOUNTZ: every account's name and the system account, or one account's
 /// details.
 fn accountz_reply(server: &Server, account: &str) -> Outcome {
-    let mut names: Vec<String> = server.accounts().iter().map(|a| a.name.clone()).collect();
-    names.sort();
-    let system = server
-        .system_account()
-        .map(|a| a.name.clone())
-        .unwrap_or_default();
-    let mut out = accountz::Accountz {
-        server_id: server.id().to_string(),
-        now: crate::events::go_time(SystemTime::now()),
-        system_account: system,
-        accounts: None,
-        account_detail: None,
-    };
-    if account.is_empty() {
-        out.accounts = Some(names);
-        return data_reply(server, out);
-    }
-    match server.find_account(account) {
-        Some(acc) => {
-            out.account_detail = Some(super::account_req::account_info(server, &acc));
+    match accountz::accountz_for(server, account) {
+        Ok(mut out) => {
+            out.now = crate::events::go_time(SystemTime::now());
             data_reply(server, out)
         }
-        None => null_data_error_reply(server, 500, &format!("Account {account} does not exist")),
+        Err(e) => null_data_error_reply(server, 500, &e),
     }
 }
