@@ -70,6 +70,8 @@ pub struct Server {
     config_load_time: SystemTime,
     http_stats: HttpStats,
     http_port: std::sync::atomic::AtomicI32,
+    /// `sha256:<hex>` of the config file (empty without one).
+    config_digest: String,
     /// The TLS configuration for client connections (replaced on reload).
     tls: std::sync::RwLock<Option<Arc<rustls::ServerConfig>>>,
 }
@@ -188,6 +190,19 @@ impl Server {
             connect_info: false,
             remote_account: None,
         };
+        let config_digest = opts
+            .config_file
+            .as_deref()
+            .and_then(|p| std::fs::read(p).ok())
+            .map(|bytes| {
+                use sha2::Digest;
+                let hex: String = sha2::Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("sha256:{hex}")
+            })
+            .unwrap_or_default();
         let server_opts_cache_off = opts.disable_sublist_cache;
         let cache = !server_opts_cache_off;
         let global = Arc::new(Account::new(GLOBAL_ACCOUNT, cache));
@@ -231,6 +246,7 @@ impl Server {
             start: now,
             config_load_time: now,
             http_stats: HttpStats::default(),
+            config_digest,
             http_port: std::sync::atomic::AtomicI32::new(0),
             tls: std::sync::RwLock::new(tls),
         });
@@ -354,6 +370,11 @@ impl Server {
     /// The TLS configuration clients handshake with, if TLS is on.
     pub fn tls_config(&self) -> Option<Arc<rustls::ServerConfig>> {
         self.tls.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// `sha256:<hex>` of the config file the server started with.
+    pub fn config_digest(&self) -> &str {
+        &self.config_digest
     }
 
     pub fn http_stats(&self) -> &HttpStats {

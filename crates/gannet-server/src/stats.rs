@@ -10,6 +10,7 @@ pub struct ServerStats {
     pub out_msgs: AtomicU64,
     pub out_bytes: AtomicU64,
     pub slow_consumers: AtomicU64,
+    pub stale_connections: AtomicU64,
     pub total_connections: AtomicU64,
 }
 

@@ -120,6 +120,12 @@ where
         // Let the writer flush what is queued (a final -ERR), within the write deadline.
         let _ = tokio::time::timeout(write_deadline + Duration::from_secs(1), writer_task).await;
     }
+    if reason == CloseReason::StaleConnection {
+        server
+            .stats()
+            .stale_connections
+            .fetch_add(1, Ordering::Relaxed);
+    }
     server.unregister(cid);
     let mut snapshot = closed.unwrap_or_else(|| shared.snapshot());
     snapshot.stop = Some(SystemTime::now());

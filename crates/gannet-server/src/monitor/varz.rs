@@ -19,6 +19,12 @@ pub struct Varz {
     pub proto: u8,
     pub host: String,
     pub port: u16,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auth_required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verify: bool,
     pub max_connections: usize,
     pub ping_interval: u128,
     pub ping_max: u32,
@@ -43,6 +49,7 @@ pub struct Varz {
     pub uptime: String,
     pub mem: u64,
     pub cores: usize,
+    pub gomaxprocs: usize,
     pub cpu: f64,
     pub connections: usize,
     pub total_connections: u64,
@@ -51,12 +58,36 @@ pub struct Varz {
     pub leafnodes: usize,
     pub in_msgs: u64,
     pub in_bytes: u64,
+    pub in_client_msgs: u64,
+    pub in_client_bytes: u64,
     pub out_msgs: u64,
     pub out_bytes: u64,
+    pub out_client_msgs: u64,
+    pub out_client_bytes: u64,
     pub slow_consumers: u64,
+    pub stale_connections: u64,
+    pub stalled_clients: u64,
     pub subscriptions: usize,
     pub http_req_stats: BTreeMap<String, u64>,
     pub config_load_time: String,
+    /// `sha256:<hex>` of the config file, empty without one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub config_digest: String,
+    pub feature_flags: serde_json::Value,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub system_account: String,
+    pub slow_consumer_stats: KindStats,
+    pub stale_connection_stats: KindStats,
+    pub disk_io_wait_stats: serde_json::Value,
+}
+
+/// A count split by connection kind (`slow_consumer_stats`, `stale_connection_stats`).
+#[derive(Debug, Default, Serialize)]
+pub struct KindStats {
+    pub clients: u64,
+    pub routes: u64,
+    pub gateways: u64,
+    pub leafs: u64,
 }
 
 /// RFC 3339 with nanoseconds, in UTC.
@@ -112,6 +143,9 @@ pub fn varz(server: &Server) -> Varz {
         proto: PROTO_VERSION,
         host: opts.host.clone(),
         port: server.info().port,
+        auth_required: server.authenticator().info_auth_required(),
+        tls_required: server.info().tls_required,
+        tls_verify: server.info().tls_verify,
         max_connections: opts.max_connections,
         ping_interval: opts.ping_interval.as_nanos(),
         ping_max: opts.ping_max,
@@ -136,6 +170,7 @@ pub fn varz(server: &Server) -> Varz {
         uptime: uptime(up),
         mem: resident_memory(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        gomaxprocs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         cpu: 0.0,
         connections: server.num_clients(),
         total_connections: stats.total_connections.load(Ordering::Relaxed),
@@ -144,12 +179,40 @@ pub fn varz(server: &Server) -> Varz {
         leafnodes: 0,
         in_msgs: stats.in_msgs.load(Ordering::Relaxed),
         in_bytes: stats.in_bytes.load(Ordering::Relaxed),
+        in_client_msgs: stats.in_msgs.load(Ordering::Relaxed),
+        in_client_bytes: stats.in_bytes.load(Ordering::Relaxed),
         out_msgs: stats.out_msgs.load(Ordering::Relaxed),
         out_bytes: stats.out_bytes.load(Ordering::Relaxed),
+        out_client_msgs: stats.out_msgs.load(Ordering::Relaxed),
+        out_client_bytes: stats.out_bytes.load(Ordering::Relaxed),
         slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),
+        stale_connections: stats.stale_connections.load(Ordering::Relaxed),
+        stalled_clients: 0,
         subscriptions: server.num_subscriptions(),
         http_req_stats: server.http_stats().snapshot(),
         config_load_time: timestamp(server.config_load_time()),
+        config_digest: server.config_digest().to_string(),
+        feature_flags: serde_json::json!({
+            "js_ack_fc_v2": false,
+            "js_api_reply_v2": false,
+            "js_raft_delete_range": true,
+            "js_snapshot_sources": false,
+        }),
+        system_account: server
+            .system_account()
+            .map(|a| a.name.clone())
+            .unwrap_or_default(),
+        slow_consumer_stats: KindStats {
+            clients: stats.slow_consumers.load(Ordering::Relaxed),
+            ..KindStats::default()
+        },
+        stale_connection_stats: KindStats {
+            clients: stats.stale_connections.load(Ordering::Relaxed),
+            ..KindStats::default()
+        },
+        disk_io_wait_stats: serde_json::json!({
+            "waiters": 0, "waits": 0, "wait_time": 0, "max_wait_time": 0
+        }),
     }
 }
 
