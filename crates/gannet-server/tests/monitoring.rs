@@ -732,3 +732,16 @@ fn varz_has_every_field_of_the_reference_but_go_build_facts() {
     assert!(v["config_digest"].as_str().unwrap().starts_with("sha256:"));
     assert_eq!(v["slow_consumer_stats"]["clients"], 0);
 }
+
+#[test]
+fn subsz_counts_inserts_removes_and_matches() {
+    let s = start();
+    let mut c = client(&s, "counts");
+    c.send(b"SUB a.b 1\r\nSUB x 2\r\nUNSUB 2\r\nPUB a.b 2\r\nhi\r\nPING\r\n");
+    c.expect(b"MSG a.b 1 2\r\nhi\r\nPONG\r\n");
+    let v = get_json(&s, "/subsz");
+    assert_eq!(v["num_subscriptions"], 1, "{v}");
+    assert_eq!(v["num_inserts"], 2, "{v}");
+    assert_eq!(v["num_removes"], 1, "{v}");
+    assert!(v["num_matches"].as_u64().unwrap() >= 1, "{v}");
+}

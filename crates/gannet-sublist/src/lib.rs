@@ -25,4 +25,4 @@ mod trie;
 
 pub use cache::{CACHE_EVICT_BATCH, CACHE_MAX};
 pub use result::{MatchResult, QueueGroup};
-pub use sublist::{Sublist, SublistError};
+pub use sublist::{Sublist, SublistError, SublistStats};

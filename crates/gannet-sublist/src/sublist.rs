@@ -51,11 +51,27 @@ pub enum SublistError {
 /// different value. That is safe: when a change is counted in the value
 /// loaded, the change is already visible to `matches`; a change that is not
 /// yet counted bumps the counter later, making the stored result stale.
+/// What [`Sublist::stats`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SublistStats {
+    pub inserts: u64,
+    pub removes: u64,
+    /// Lookups the index answered (a client's own cache answers most repeats).
+    pub matches: u64,
+    /// Share of those answered from the match cache.
+    pub cache_hit_rate: f64,
+}
+
 pub struct Sublist<T> {
     trie: RwLock<Trie<T>>,
     cache: Option<MatchCache<T>>,
     generation: AtomicU64,
     count: AtomicUsize,
+    /// Counters for monitoring: inserts, removes, matches asked, cache hits.
+    inserts: AtomicU64,
+    removes: AtomicU64,
+    lookups: AtomicU64,
+    hits: AtomicU64,
     /// Shared result for subjects nobody listens to, so those misses do not
     /// allocate.
     empty: Arc<MatchResult<T>>,
@@ -74,6 +90,10 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
             cache,
             generation: AtomicU64::new(0),
             count: AtomicUsize::new(0),
+            inserts: AtomicU64::new(0),
+            removes: AtomicU64::new(0),
+            lookups: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
             empty: Arc::new(MatchResult::default()),
         }
     }
@@ -95,6 +115,7 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
             .insert(subject, queue, item);
         if added {
             self.count.fetch_add(1, Ordering::Relaxed);
+            self.inserts.fetch_add(1, Ordering::Relaxed);
             self.changed(subject);
         }
         Ok(())
@@ -118,6 +139,7 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
             return Err(SublistError::NotFound);
         }
         self.count.fetch_sub(1, Ordering::Relaxed);
+        self.removes.fetch_add(1, Ordering::Relaxed);
         self.changed(subject);
         Ok(())
     }
@@ -129,8 +151,10 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
     /// A cache hit costs a hash lookup and an `Arc` clone; a miss walks the
     /// trie and allocates the result once (no-match results are shared).
     pub fn matches(&self, subject: &[u8]) -> Arc<MatchResult<T>> {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         if let Some(cache) = &self.cache {
             if let Some(hit) = cache.get(subject) {
+                self.hits.fetch_add(1, Ordering::Relaxed);
                 return hit;
             }
         }
@@ -170,6 +194,23 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
     /// True when nothing is stored.
     pub fn is_empty(&self) -> bool {
         self.count() == 0
+    }
+
+    /// Counters for monitoring (nats-server's `SublistStats`, less the fan-out
+    /// figures, which need a walk of the cache).
+    pub fn stats(&self) -> SublistStats {
+        let lookups = self.lookups.load(Ordering::Relaxed);
+        let hits = self.hits.load(Ordering::Relaxed);
+        SublistStats {
+            inserts: self.inserts.load(Ordering::Relaxed),
+            removes: self.removes.load(Ordering::Relaxed),
+            matches: lookups,
+            cache_hit_rate: if lookups == 0 {
+                0.0
+            } else {
+                hits as f64 / lookups as f64
+            },
+        }
     }
 
     /// Number of subjects in the match cache (0 when the cache is off).

@@ -103,13 +103,14 @@ pub fn sublist_stats(server: &Server) -> SublistStats {
 /// The statistics of one account's index.
 pub fn account_sublist_stats(account: &Account) -> SublistStats {
     let sl = &account.sublist;
+    let st = sl.stats();
     SublistStats {
         num_subscriptions: sl.count() as u64,
         num_cache: sl.cache_len() as u64,
-        num_inserts: 0,
-        num_removes: 0,
-        num_matches: 0,
-        cache_hit_rate: 0.0,
+        num_inserts: st.inserts,
+        num_removes: st.removes,
+        num_matches: st.matches,
+        cache_hit_rate: st.cache_hit_rate,
         max_fanout: 0,
         avg_fanout: 0.0,
     }

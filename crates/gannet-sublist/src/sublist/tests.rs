@@ -546,3 +546,16 @@ fn concurrent_changes_and_matches_stay_consistent() {
         }
     }
 }
+
+#[test]
+fn stats_count_changes_lookups_and_cache_hits() {
+    let sl: Sublist<u32> = Sublist::new(true);
+    sl.insert(b"a.b", None, 1).unwrap();
+    sl.insert(b"a.*", None, 2).unwrap();
+    sl.remove(b"a.*", None, &2).unwrap();
+    let _ = sl.matches(b"a.b");
+    let _ = sl.matches(b"a.b");
+    let st = sl.stats();
+    assert_eq!((st.inserts, st.removes, st.matches), (2, 1, 2));
+    assert!((st.cache_hit_rate - 0.5).abs() < 1e-9, "{st:?}");
+}
