@@ -304,3 +304,38 @@ async fn statsz_is_sent_when_someone_listens_and_shutdown_is_announced() {
     let body: Value = serde_json::from_slice(&m.payload).unwrap();
     assert_server_object(&body, &server_id);
 }
+
+/// The BOSH case: an agent certificate nobody mapped yet shows up as AUTH.ERR
+/// for the operator watching the system account.
+#[tokio::test]
+async fn unmapped_certificate_is_an_auth_error_event() {
+    use gannet_test::certs::{bosh_subject, tls_block, Pki};
+    use gannet_test::{tls_config, RawClient};
+    let pki = Pki::temp();
+    let operator_dn = bosh_subject("default.ops.bosh-internal");
+    let operator = pki.client("operator", &operator_dn);
+    let stranger = pki.client("stranger", &bosh_subject("x1.agent.bosh-internal"));
+    let conf = format!(
+        "{}accounts {{\n  SYS: {{ users: [ {{user: \"{operator_dn}\"}} ] }}\n}}\nsystem_account: SYS\n",
+        tls_block(&pki.server, pki.ca_str(), "verify_and_map: true")
+    );
+    let s = ServerProcess::start_with_config(BIN, Some(&conf), &[]);
+    let mut admin = RawClient::connect_tls(&s.addr(), tls_config(&pki.ca_file, Some(&operator)));
+    admin.send(b"CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB $SYS.SERVER.*.CLIENT.AUTH.ERR 1\r\n");
+    admin.expect_before_pong(b"");
+    let mut c = RawClient::connect_tls(&s.addr(), tls_config(&pki.ca_file, Some(&stranger)));
+    c.send(b"CONNECT {\"verbose\":false}\r\nPING\r\n");
+    c.expect_closed_after(b"-ERR 'Authorization Violation'\r\n");
+    let line = admin.read_line();
+    assert!(
+        line.starts_with("MSG $SYS.SERVER.") && line.contains(".CLIENT.AUTH.ERR 1 "),
+        "{line}"
+    );
+    let body: Value = serde_json::from_str(admin.read_line().trim_end()).unwrap();
+    assert_eq!(body["reason"], "Authentication Failure");
+    assert_eq!(body["client"]["acc"], "$G");
+    assert!(
+        body["client"].get("user").is_none(),
+        "the certificate subject is not reported: {body}"
+    );
+}
