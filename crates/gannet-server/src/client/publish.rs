@@ -153,9 +153,12 @@ impl Connection {
                     }
                     _ => false,
                 };
-                let account = self.account.clone();
-                if let Some(routes) = account.routes() {
-                    answered |= self.cross_accounts(routes, subject, reply, headers, payload);
+                // Only accounts with imports or exports pay for an `Arc` clone.
+                if self.account.routes().is_some() {
+                    let account = self.account.clone();
+                    if let Some(routes) = account.routes() {
+                        answered |= self.cross_accounts(routes, subject, reply, headers, payload);
+                    }
                 }
                 let result = &cached.result;
                 if result.plain.is_empty() && result.queues.is_empty() {
