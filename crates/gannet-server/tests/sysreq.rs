@@ -11,28 +11,10 @@ use async_nats::{Client, RequestErrorKind};
 use gannet_test::ServerProcess;
 use serde_json::Value;
 
+use gannet_test::reference::{CONN_KEYS, SEED_CONFIG as SEED, SERVER_KEYS};
+
 const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 
-const SEED: &str = r#"
-server_name: gannet-ref
-accounts {
-  USERS: { users: [{user: a, password: a}] }
-  SYS: { users: [{user: admin, password: changeit}] }
-}
-system_account: SYS
-"#;
-
-const SERVER_KEYS: &[&str] = &[
-    "name",
-    "host",
-    "id",
-    "ver",
-    "feature_flags",
-    "jetstream",
-    "flags",
-    "seq",
-    "time",
-];
 const STATSZ_KEYS: &[&str] = &[
     "start",
     "mem",
@@ -58,27 +40,6 @@ const CONNZ_KEYS: &[&str] = &[
     "offset",
     "limit",
     "connections",
-];
-const CONN_KEYS: &[&str] = &[
-    "cid",
-    "kind",
-    "type",
-    "ip",
-    "port",
-    "start",
-    "last_activity",
-    "rtt",
-    "uptime",
-    "idle",
-    "pending_bytes",
-    "in_msgs",
-    "out_msgs",
-    "in_bytes",
-    "out_bytes",
-    "subscriptions",
-    "name",
-    "lang",
-    "version",
 ];
 const SUBSZ_KEYS: &[&str] = &[
     "server_id",

@@ -10,27 +10,10 @@ use futures::StreamExt;
 use gannet_test::ServerProcess;
 use serde_json::Value;
 
+use gannet_test::reference::{SEED_CONFIG as SEED, SERVER_KEYS};
+
 const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 
-const SEED: &str = r#"
-accounts {
-  USERS: { users: [{user: a, password: a}] }
-  SYS: { users: [{user: admin, password: changeit}] }
-}
-system_account: SYS
-"#;
-
-const SERVER_KEYS: &[&str] = &[
-    "name",
-    "host",
-    "id",
-    "ver",
-    "feature_flags",
-    "jetstream",
-    "flags",
-    "seq",
-    "time",
-];
 const CONNECT_CLIENT_KEYS: &[&str] = &[
     "start",
     "host",
