@@ -87,6 +87,22 @@ pub fn is_literal(subject: &[u8]) -> bool {
     !tokens(subject).any(is_wildcard_token)
 }
 
+/// Whether `pattern` (a subscribe subject, `*` and `>` as whole tokens) matches
+/// the published `subject`, token by token. For one-off checks; the subject
+/// index does this for many patterns at once.
+pub fn pattern_matches(pattern: &[u8], subject: &[u8]) -> bool {
+    let mut subject_tokens = tokens(subject);
+    for p in tokens(pattern) {
+        match (p, subject_tokens.next()) {
+            (b">", Some(_)) => return true,
+            (b"*", Some(_)) => {}
+            (p, Some(s)) if p == s => {}
+            _ => return false,
+        }
+    }
+    subject_tokens.next().is_none()
+}
+
 /// True for a queue group name: non-empty and free of white space (anything a
 /// SUB line can carry as its middle argument, except CR and form feed).
 pub fn is_valid_queue_name(queue: &[u8]) -> bool {
@@ -96,6 +112,17 @@ pub fn is_valid_queue_name(queue: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pattern_matches_token_by_token() {
+        assert!(pattern_matches(b"foo.*", b"foo.bar"));
+        assert!(!pattern_matches(b"foo.*", b"foo.bar.baz"));
+        assert!(pattern_matches(b"foo.>", b"foo.bar.baz"));
+        assert!(!pattern_matches(b"foo.>", b"foo"));
+        assert!(pattern_matches(b"foo", b"foo"));
+        assert!(!pattern_matches(b"foo.bar", b"foo"));
+        assert!(!pattern_matches(b"foo", b"foo.bar"));
+    }
 
     #[test]
     fn tokens_split_at_every_dot() {

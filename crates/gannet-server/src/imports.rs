@@ -119,19 +119,10 @@ pub fn stream_subject(route: &StreamRoute, subject: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Whether `pattern` (with `*`/`>`) matches the literal `subject`.
+/// Whether the route's `pattern` covers the published `subject`.
+#[inline]
 pub fn matches(pattern: &str, subject: &[u8]) -> bool {
-    let mut pat = pattern.split('.');
-    let mut sub = subject.split(|&b| b == b'.');
-    loop {
-        match (pat.next(), sub.next()) {
-            (Some(">"), Some(_)) => return true,
-            (Some("*"), Some(_)) => {}
-            (Some(p), Some(s)) if p.as_bytes() == s => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
+    gannet_proto::subject::pattern_matches(pattern.as_bytes(), subject)
 }
 
 /// Builds every account's routes from the config. `lookup` finds an account by name.

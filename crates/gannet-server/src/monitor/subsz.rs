@@ -7,6 +7,7 @@
 //! them (doing so per match would add a shared atomic to the publish path).
 use std::time::SystemTime;
 
+use gannet_proto::subject::pattern_matches;
 use serde::Serialize;
 
 use super::connz::SubDetail;
@@ -116,20 +117,6 @@ pub fn account_sublist_stats(account: &Account) -> SublistStats {
     }
 }
 
-/// Whether the literal `subject` is matched by `pattern` (with `*` and `>`).
-pub fn subject_matches(pattern: &str, subject: &str) -> bool {
-    let mut subject_tokens = subject.split('.');
-    for p in pattern.split('.') {
-        match (p, subject_tokens.next()) {
-            (">", Some(_)) => return true,
-            ("*", Some(_)) => {}
-            (p, Some(s)) if p == s => {}
-            _ => return false,
-        }
-    }
-    subject_tokens.next().is_none()
-}
-
 /// Builds `/subsz` for `opts`.
 pub fn subsz(server: &Server, opts: &SubszOptions) -> Subsz {
     let now = SystemTime::now();
@@ -153,7 +140,7 @@ pub fn subsz(server: &Server, opts: &SubszOptions) -> Subsz {
                 if opts
                     .test
                     .as_deref()
-                    .is_some_and(|t| !subject_matches(&s.subject, t))
+                    .is_some_and(|t| !pattern_matches(s.subject.as_bytes(), t.as_bytes()))
                 {
                     continue;
                 }
@@ -186,16 +173,6 @@ pub fn subsz(server: &Server, opts: &SubszOptions) -> Subsz {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards_match_like_the_index() {
-        assert!(subject_matches("foo.*", "foo.bar"));
-        assert!(!subject_matches("foo.*", "foo.bar.baz"));
-        assert!(subject_matches("foo.>", "foo.bar.baz"));
-        assert!(!subject_matches("foo.>", "foo"));
-        assert!(subject_matches("foo", "foo"));
-        assert!(!subject_matches("foo.bar", "foo"));
-    }
 
     #[test]
     fn test_subject_must_be_literal() {
