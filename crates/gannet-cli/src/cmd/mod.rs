@@ -1,0 +1,11 @@
+//! One module per command (or command group), each with its clap arguments and
+//! its `run`.
+
+pub mod bench;
+pub mod events;
+pub mod publish;
+pub mod reply;
+pub mod request;
+pub mod server;
+pub mod sub;
+pub mod top;
