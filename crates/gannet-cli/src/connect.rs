@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context as _};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::context::{ContextStore, ContextSettings};
+use crate::context::{ContextSettings, ContextStore};
 use crate::flags::ConnectFlags;
 use crate::format::go_duration;
 use crate::session::{Notices, Session};
@@ -167,9 +167,9 @@ impl Connector {
     ) -> anyhow::Result<async_nats::ConnectOptions> {
         if let Some(creds) = &self.creds {
             let text = read_file("creds", creds)?;
-            options = options
-                .credentials(&text)
-                .map_err(|err| anyhow!("creds {}: not a credentials file: {err}", creds.display()))?;
+            options = options.credentials(&text).map_err(|err| {
+                anyhow!("creds {}: not a credentials file: {err}", creds.display())
+            })?;
         }
         if let Some(nkey) = &self.nkey {
             let text = read_file("nkey", nkey)?;
@@ -178,7 +178,10 @@ impl Connector {
                 .map(str::trim)
                 .find(|line| line.starts_with("SU"))
                 .ok_or_else(|| {
-                    anyhow!("nkey {}: no user seed (a line starting SU) in the file", nkey.display())
+                    anyhow!(
+                        "nkey {}: no user seed (a line starting SU) in the file",
+                        nkey.display()
+                    )
                 })?;
             options = options.nkey(seed.to_string());
         }
@@ -229,6 +232,10 @@ impl Connector {
     fn explain_connect_error(&self, err: &async_nats::ConnectError) -> anyhow::Error {
         use async_nats::ConnectErrorKind as Kind;
         let detail = error_chain(err);
+        let detail = detail
+            .trim_start_matches("IO error: ")
+            .trim_start_matches("TLS error: ")
+            .to_string();
         let servers = &self.servers;
         match err.kind() {
             Kind::AuthorizationViolation => anyhow!(
@@ -255,7 +262,13 @@ impl Connector {
     }
 
     fn identity_hint(&self) -> String {
-        match (&self.user, &self.token, &self.tls.cert, &self.nkey, &self.creds) {
+        match (
+            &self.user,
+            &self.token,
+            &self.tls.cert,
+            &self.nkey,
+            &self.creds,
+        ) {
             (Some(user), _, _, _, _) => format!(" for user {user:?}"),
             (_, Some(_), _, _, _) => " (token)".to_string(),
             (_, _, Some(cert), _, _) => format!(" of certificate {}", cert.display()),
@@ -271,11 +284,18 @@ impl Connector {
             None => "the system's CAs (pass the server's CA with --tlsca)".to_string(),
         };
         let lower = detail.to_ascii_lowercase();
-        if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-            return Some(format!("the server's certificate is not trusted by {ca} ({detail})"));
+        if lower.contains("unknownissuer")
+            || lower.contains("unknown issuer")
+            || lower.contains("badsignature")
+        {
+            return Some(format!(
+                "the server's certificate is not trusted by {ca} ({detail})"
+            ));
         }
         if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-            return Some(format!("the server's certificate does not name this host ({detail})"));
+            return Some(format!(
+                "the server's certificate does not name this host ({detail})"
+            ));
         }
         if lower.contains("expired") {
             return Some(format!("the server's certificate has expired ({detail})"));
@@ -285,8 +305,13 @@ impl Connector {
                 "the server requires a client certificate (--tlscert and --tlskey) ({detail})"
             ));
         }
-        if lower.contains("badcertificate") || lower.contains("unknownca") || lower.contains("unknown ca") {
-            return Some(format!("the server refused the client certificate ({detail})"));
+        if lower.contains("badcertificate")
+            || lower.contains("unknownca")
+            || lower.contains("unknown ca")
+        {
+            return Some(format!(
+                "the server refused the client certificate ({detail})"
+            ));
         }
         if lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake") {
             return Some(detail.to_string());
@@ -327,7 +352,10 @@ fn check_certificates(flag: &str, path: &Path) -> anyhow::Result<()> {
     let mut count = 0;
     for cert in CertificateDer::pem_slice_iter(&bytes) {
         cert.map_err(|err| {
-            anyhow!("{flag} {}: not a PEM certificate file: {err:?}", path.display())
+            anyhow!(
+                "{flag} {}: not a PEM certificate file: {err:?}",
+                path.display()
+            )
         })?;
         count += 1;
     }

@@ -49,7 +49,9 @@ impl ContextStore {
             None => {
                 let home = std::env::var_os("HOME")
                     .filter(|v| !v.is_empty())
-                    .ok_or_else(|| anyhow!("cannot find the contexts: neither XDG_CONFIG_HOME nor HOME is set"))?;
+                    .ok_or_else(|| {
+                        anyhow!("cannot find the contexts: neither XDG_CONFIG_HOME nor HOME is set")
+                    })?;
                 PathBuf::from(home).join(".config")
             }
         };
@@ -128,7 +130,9 @@ impl ContextStore {
                 Ok((!name.is_empty()).then(|| name.to_string()))
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(err).context(format!("cannot read {}", self.selection_file().display())),
+            Err(err) => {
+                Err(err).context(format!("cannot read {}", self.selection_file().display()))
+            }
         }
     }
 
@@ -154,10 +158,7 @@ impl ContextStore {
 
 /// Context names become file names: no separators, no leading dot.
 fn validate_name(name: &str) -> anyhow::Result<()> {
-    if name.is_empty()
-        || name.starts_with('.')
-        || name.contains(['/', '\\'])
-        || name.contains("..")
+    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) || name.contains("..")
     {
         bail!("invalid context name {name:?}");
     }
@@ -237,15 +238,13 @@ pub async fn run(command: ContextCommand, flags: &ConnectFlags) -> anyhow::Resul
             let settings = store.load(&name)?;
             print!("{}", describe(&store, &name, &settings));
         }
-        ContextCommand::Unselect => {
-            match store.selected()? {
-                Some(name) => {
-                    store.unselect()?;
-                    println!("Unselected the {name:?} context");
-                }
-                None => println!("No context currently selected"),
+        ContextCommand::Unselect => match store.selected()? {
+            Some(name) => {
+                store.unselect()?;
+                println!("Unselected the {name:?} context");
             }
-        }
+            None => println!("No context currently selected"),
+        },
         ContextCommand::Ls { json, names } => {
             let selected = store.selected()?;
             let known = store.list()?;

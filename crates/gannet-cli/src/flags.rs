@@ -30,7 +30,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectFlags {
     /// NATS server URLs, comma separated
-    #[arg(short = 's', long = "server", env = "NATS_URL", value_name = "URL", global = true)]
+    #[arg(
+        short = 's',
+        long = "server",
+        env = "NATS_URL",
+        value_name = "URL",
+        global = true
+    )]
     pub server: Option<String>,
     /// Username, or a token when given without --password
     #[arg(long, env = "NATS_USER", value_name = "USER", global = true)]

@@ -1,7 +1,7 @@
 //! Value formatting shared by the commands, as natscli prints values: numbers
 //! with thousands separators, sizes in IEC units (`1.5 KiB`), durations the way
-//! Go prints them (`1.234ms`), and natscli's `columns` layout of labelled
-//! values under a heading.
+//! Go prints them (`1.234ms`) and the way natscli humanizes them (`5.23s`,
+//! `1h2m3s`), and natscli's `columns` layout of labelled values under a heading.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -19,24 +19,6 @@ pub fn number(value: impl Into<i128>) -> String {
             out.push(',');
         }
         out.push(digit);
-    }
-    out
-}
-
-/// A float with thousands separators and `decimals` places: `12,345.67`.
-pub fn float(value: f64, decimals: usize) -> String {
-    let text = format!("{:.*}", decimals, value.abs());
-    let (whole, fraction) = match text.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (text.as_str(), None),
-    };
-    let mut out = number(whole.parse::<i128>().unwrap_or(0));
-    if value < 0.0 {
-        out.insert(0, '-');
-    }
-    if let Some(fraction) = fraction {
-        out.push('.');
-        out.push_str(fraction);
     }
     out
 }
@@ -102,16 +84,54 @@ fn trim_fraction(value: u128, unit: u128) -> String {
     format!("{whole}.{}", fraction.trim_end_matches('0'))
 }
 
-/// Rounds a duration to a readable precision for tables (`1.23ms`).
-pub fn round_duration(duration: Duration) -> Duration {
+/// natscli's `HumanizeDuration`: microseconds below 1ms, milliseconds below
+/// 1s, `5.23s` below a minute, then `1m2s`, `1h2m3s`, `1d2h3m4s`, `1y2d...`.
+pub fn humanize_duration(duration: Duration) -> String {
+    if duration < Duration::from_millis(1) {
+        return go_duration(go_round(duration, Duration::from_micros(1)));
+    }
+    if duration < Duration::from_secs(1) {
+        return go_duration(go_round(duration, Duration::from_millis(1)));
+    }
+    let seconds = duration.as_secs();
+    let minutes = seconds / 60;
+    let hours = minutes / 60;
+    let days = hours / 24;
+    let years = days / 365;
+    if years > 0 {
+        format!(
+            "{years}y{}d{}h{}m{}s",
+            days % 365,
+            hours % 24,
+            minutes % 60,
+            seconds % 60
+        )
+    } else if days > 0 {
+        format!("{days}d{}h{}m{}s", hours % 24, minutes % 60, seconds % 60)
+    } else if hours > 0 {
+        format!("{hours}h{}m{}s", minutes % 60, seconds % 60)
+    } else if minutes > 0 {
+        format!("{minutes}m{}s", seconds % 60)
+    } else {
+        format!("{:.2}s", duration.as_secs_f64())
+    }
+}
+
+/// Go's `Duration.Round`: to the nearest multiple of `unit`, halves away from zero.
+pub fn go_round(duration: Duration, unit: Duration) -> Duration {
+    let unit = unit.as_nanos();
+    if unit == 0 {
+        return duration;
+    }
     let nanos = duration.as_nanos();
-    let step = match nanos {
-        0..=999 => 1,
-        1_000..=999_999 => 10,
-        1_000_000..=999_999_999 => 10_000,
-        _ => 10_000_000,
+    let rest = nanos % unit;
+    let down = nanos - rest;
+    let rounded = if rest + rest < unit {
+        down
+    } else {
+        down + unit
     };
-    Duration::from_nanos(((nanos / step) * step) as u64)
+    Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX))
 }
 
 /// natscli's `columns` layout: a heading, a blank line, then one labelled value
@@ -204,7 +224,6 @@ mod tests {
         assert_eq!(number(1000), "1,000");
         assert_eq!(number(1234567), "1,234,567");
         assert_eq!(number(-1234), "-1,234");
-        assert_eq!(float(12345.678, 2), "12,345.68");
     }
 
     #[test]
@@ -224,6 +243,29 @@ mod tests {
         assert_eq!(go_duration(Duration::from_micros(250)), "250µs");
         assert_eq!(go_duration(Duration::from_nanos(1_234_567)), "1.234567ms");
         assert_eq!(go_duration(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn durations_humanize_like_natscli() {
+        assert_eq!(humanize_duration(Duration::from_nanos(253_400)), "253µs");
+        assert_eq!(humanize_duration(Duration::from_micros(2_600)), "3ms");
+        assert_eq!(humanize_duration(Duration::from_millis(5_234)), "5.23s");
+        assert_eq!(humanize_duration(Duration::from_secs(63)), "1m3s");
+        assert_eq!(humanize_duration(Duration::from_secs(3_723)), "1h2m3s");
+        assert_eq!(humanize_duration(Duration::from_secs(90_061)), "1d1h1m1s");
+        assert_eq!(humanize_duration(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn go_rounding_halves_away_from_zero() {
+        assert_eq!(
+            go_round(Duration::from_micros(1_500), Duration::from_millis(1)),
+            Duration::from_millis(2)
+        );
+        assert_eq!(
+            go_round(Duration::from_micros(1_499), Duration::from_millis(1)),
+            Duration::from_millis(1)
+        );
     }
 
     #[test]

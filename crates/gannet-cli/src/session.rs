@@ -54,12 +54,8 @@ impl NoticeSender {
                 Notice::ServerError(format!("Slow Consumer (subscription {sid})"))
             }
             Event::Disconnected => Notice::Disconnected,
-            Event::Connected => {
-                if self.connected_once.swap(true, Ordering::Relaxed) {
-                    Notice::Reconnected
-                } else {
-                    return;
-                }
+            Event::Connected if self.connected_once.swap(true, Ordering::Relaxed) => {
+                Notice::Reconnected
             }
             Event::LameDuckMode => Notice::LameDuck,
             _ => return,
@@ -97,16 +93,6 @@ impl Session {
         self.notices.receiver.recv().await
     }
 
-    /// The first server error already received, if any.
-    pub fn pending_error(&mut self) -> Option<String> {
-        while let Ok(notice) = self.notices.receiver.try_recv() {
-            if let Notice::ServerError(text) = notice {
-                return Some(text);
-            }
-        }
-        None
-    }
-
     /// Makes a round trip through the server, so that everything sent before
     /// has been processed there, then fails with the first `-ERR` the server
     /// sent (a permission violation, say). The probe is a message to a fresh
@@ -115,7 +101,9 @@ impl Session {
     pub async fn round_trip(&mut self, timeout: Duration) -> anyhow::Result<()> {
         let inbox = self.client.new_inbox();
         let mut probe = self.client.subscribe(inbox.clone()).await?;
-        self.client.publish(inbox.clone(), bytes::Bytes::new()).await?;
+        self.client
+            .publish(inbox.clone(), bytes::Bytes::new())
+            .await?;
         self.client.flush().await?;
         let mut errors = Vec::new();
         let deadline = tokio::time::sleep(timeout);

@@ -2,10 +2,14 @@
 //! its `run`.
 
 pub mod bench;
+pub mod bosh;
 pub mod events;
+pub mod external;
+pub mod output;
 pub mod publish;
 pub mod reply;
 pub mod request;
 pub mod server;
 pub mod sub;
+pub mod template;
 pub mod top;

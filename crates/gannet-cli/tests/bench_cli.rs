@@ -1,0 +1,443 @@
+//! `gannet bench pub|sub|request|reply` against a real server: natscli's
+//! banner and summary lines, publishers feeding subscribers in another
+//! process, requesters answered by a replier, the CSV file, size forms and the
+//! one-line errors for bad flags.
+
+mod common;
+
+use common::*;
+
+/// natscli's summary of one client without latencies (a subscriber).
+const RATE: &str = "{n} msgs/sec ~ {size}/sec";
+/// ... and with them (publishers, requesters).
+const RATE_LATENCY: &str = "{n} msgs/sec ~ {size}/sec ~ min: {f}us ~ avg: {f}us ~ max: {f}us ~ P50: {f}us ~ P90: {f}us ~ P99: {f}us ~ P99.9: {f}us";
+
+fn bench(url: &str, args: &[&str]) -> Finished {
+    let mut all = vec!["bench"];
+    all.extend_from_slice(args);
+    all.push("--no-progress");
+    gannet(&all).server(url).run()
+}
+
+fn assert_shape(line: &str, pattern: &str) {
+    assert!(
+        shape_matches(line, pattern),
+        "line does not have the expected shape\n    line: {line:?}\n pattern: {pattern:?}"
+    );
+}
+
+/// The summary's lines: stdout without the blank lines around it.
+fn summary(stdout: &str) -> Vec<String> {
+    let mut lines: Vec<String> = stdout
+        .lines()
+        .skip_while(|l| l.is_empty())
+        .map(str::to_string)
+        .collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+#[test]
+fn the_matcher_tells_shapes_apart() {
+    assert!(shape_matches("1,234 msgs/sec ~ 1.5 MiB/sec", RATE));
+    assert!(!shape_matches("1,234 msgs/sec ~ 1.5 MB/sec", RATE));
+    assert!(!shape_matches("x1,234 msgs/sec ~ 1.5 MiB/sec", RATE));
+    assert!(shape_matches("2026/11/21 09:36:31 hi", "{date} hi"));
+    assert!(!shape_matches("2026-11-21 09:36:31 hi", "{date} hi"));
+}
+
+#[test]
+fn pub_prints_the_banner_and_natscli_summary() {
+    let server = start_server(None);
+    let run = bench(
+        &server.url(),
+        &["pub", "bench.one", "--msgs", "500", "--size", "16"],
+    );
+    let stdout = run.success();
+    let lines = summary(&stdout);
+    assert_eq!(lines.len(), 1, "stdout:\n{stdout}");
+    assert_shape(
+        &lines[0],
+        &format!("NATS Core NATS publisher stats: {RATE_LATENCY}"),
+    );
+    assert!(
+        stdout.starts_with('\n'),
+        "natscli prints a blank line first:\n{stdout}"
+    );
+
+    let stderr = run.stderr();
+    let log: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        log[0].split_at(20).1,
+        "Starting Core NATS publisher benchmark [clients=1, msg-size=16 B, msgs=500, \
+         multi-subject=false, multi-subject-max=100,000, multi-subject-randomize=false, \
+         sleep=0s, subject=bench.one]"
+    );
+    assert_shape(log[0], "{date} Starting {any}");
+    assert_shape(
+        log[1],
+        "{date} [1] Starting Core NATS publisher, publishing 500 messages",
+    );
+}
+
+#[test]
+fn several_publishers_report_each_client_then_the_aggregate() {
+    let server = start_server(None);
+    let run = bench(
+        &server.url(),
+        &[
+            "pub",
+            "bench.many",
+            "--msgs",
+            "1001",
+            "--clients",
+            "2",
+            "--size",
+            "1KiB",
+        ],
+    );
+    let stdout = run.success();
+    let lines = summary(&stdout);
+    assert_shape(&lines[0], &format!("  [1] {RATE_LATENCY} (501 msgs)"));
+    assert_shape(&lines[1], &format!("  [2] {RATE_LATENCY} (500 msgs)"));
+    assert_eq!(lines[2], "");
+    assert_shape(
+        &lines[3],
+        &format!(" NATS Core NATS publisher aggregated stats: {RATE}"),
+    );
+    assert_shape(
+        &lines[4],
+        " message rates min {n} | avg {n} | max {n} | stddev {n} msgs",
+    );
+    assert_shape(
+        &lines[5],
+        " latencies per operation min {f}us | avg {f}us | max {f}us | stddev {f}us | P50 {f}us | P90 {f}us | P99 {f}us | P99.9: {f}us",
+    );
+    assert!(
+        run.stderr().contains("msg-size=1.0 KiB"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn sub_receives_what_pub_sends_from_another_process() {
+    let server = start_server(None);
+    let csv_dir = tempfile::tempdir().unwrap();
+    let csv = csv_dir.path().join("sub.csv");
+    let mut sub = gannet(&[
+        "bench",
+        "sub",
+        "bench.pair",
+        "--msgs",
+        "1000",
+        "--clients",
+        "2",
+        "--no-progress",
+        "--csv",
+        csv.to_str().unwrap(),
+    ])
+    .server(&server.url())
+    .spawn();
+    // Each subscriber announces itself once the server has its subscription.
+    sub.expect_stderr("[1] Starting Core NATS subscriber, expecting 1,000 messages");
+    sub.expect_stderr("[2] Starting Core NATS subscriber, expecting 1,000 messages");
+
+    bench(
+        &server.url(),
+        &["pub", "bench.pair", "--msgs", "1000", "--size", "64"],
+    )
+    .success();
+
+    let (code, lines) = sub.wait();
+    assert_eq!(code, Some(0), "stdout:\n{}", lines.join("\n"));
+    let lines: Vec<String> = lines.into_iter().skip_while(|l| l.is_empty()).collect();
+    assert_shape(&lines[0], &format!("  [1] {RATE} (1,000 msgs)"));
+    assert_shape(&lines[1], &format!("  [2] {RATE} (1,000 msgs)"));
+    assert_shape(
+        &lines[3],
+        &format!(" NATS Core NATS subscriber aggregated stats: {RATE}"),
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("latencies")),
+        "subscribers measure no latencies:\n{}",
+        lines.join("\n")
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l == &format!("Saved metric data in csv file {}", csv.display())));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        rows[0],
+        "#RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,BytesPerSec,DurationSecs"
+    );
+    assert_eq!(rows.len(), 3, "{text}");
+    for (i, row) in rows[1..].iter().enumerate() {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells.len(), 7, "{row}");
+        assert_eq!(cells[1], format!("S{i}"));
+        // 1,000 messages of the publisher's 64 bytes.
+        assert_eq!(cells[3], "64000", "{row}");
+    }
+}
+
+#[test]
+fn multisubject_publishers_reach_wildcard_subscribers() {
+    let server = start_server(None);
+    let mut sub = gannet(&[
+        "bench",
+        "sub",
+        "bench.multi",
+        "--multisubject",
+        "--msgs",
+        "300",
+        "--no-progress",
+    ])
+    .server(&server.url())
+    .spawn();
+    sub.expect_stderr("subject=bench.multi.*");
+    sub.expect_stderr("[1] Starting Core NATS subscriber");
+    let run = bench(
+        &server.url(),
+        &[
+            "pub",
+            "bench.multi",
+            "--multisubject",
+            "--multisubjectmax",
+            "10",
+            "--msgs",
+            "300",
+        ],
+    );
+    run.success();
+    assert!(run
+        .stderr()
+        .contains("multi-subject=true, multi-subject-max=10,"));
+    let (code, lines) = sub.wait();
+    assert_eq!(code, Some(0));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("NATS Core NATS subscriber stats: ")));
+}
+
+#[test]
+fn requests_answered_by_a_replier_report_latency_percentiles() {
+    let server = start_server(None);
+    let mut reply = gannet(&["bench", "reply", "bench.svc", "--no-progress"])
+        .server(&server.url())
+        .spawn();
+    reply.expect_stderr("[1] Starting Core NATS service server, hit control-c to stop");
+
+    let run = bench(&server.url(), &["request", "bench.svc", "--msgs", "200"]);
+    let lines = summary(&run.success());
+    assert_shape(
+        &lines[0],
+        &format!("NATS Core NATS service requester stats: {RATE_LATENCY}"),
+    );
+
+    // natscli's own name for it, with two clients: the aggregate has the
+    // latency spread.
+    let run = bench(
+        &server.url(),
+        &[
+            "service",
+            "request",
+            "bench.svc",
+            "--msgs",
+            "100",
+            "--clients",
+            "2",
+        ],
+    );
+    let lines = summary(&run.success());
+    assert_shape(&lines[0], &format!("  [1] {RATE_LATENCY} (50 msgs)"));
+    assert_shape(
+        &lines[5],
+        " latencies per operation min {f}us | avg {f}us | max {f}us | stddev {f}us | P50 {f}us | P90 {f}us | P99 {f}us | P99.9: {f}us",
+    );
+}
+
+#[test]
+fn requests_without_a_replier_fail_with_one_line() {
+    let server = start_server(None);
+    let run = bench(&server.url(), &["request", "bench.nobody", "--msgs", "5"]);
+    let line = run.failure();
+    assert!(line.contains("no responders on bench.nobody"), "{line}");
+}
+
+#[test]
+fn csv_has_natscli_header_and_a_row_per_client() {
+    let server = start_server(None);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("pub.csv");
+    let run = bench(
+        &server.url(),
+        &[
+            "pub",
+            "bench.csv",
+            "--msgs",
+            "200",
+            "--clients",
+            "2",
+            "--size",
+            "10",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    );
+    let stdout = run.success();
+    assert!(
+        stdout.ends_with(&format!(
+            "Saved metric data in csv file {}\n",
+            csv.display()
+        )),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "#RunID",
+            "ClientID",
+            "MsgCount",
+            "MsgBytes",
+            "MsgsPerSec",
+            "BytesPerSec",
+            "DurationSecs",
+            "MinLatencyMicroSecs",
+            "AvgLatencyMicroSecs",
+            "MaxLatencyMicroSecs",
+            "P50LatencyMicroSecs",
+            "P90LatencyMicroSecs",
+            "P99LatencyMicroSecs",
+            "P99.9LatencyMicroSecs",
+            "StdDevLatencyMicroSecs",
+        ]
+    );
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!(rows[1][0], rows[2][0], "one run id for the run");
+    assert_eq!(rows[1][0].len(), 22, "a NUID: {}", rows[1][0]);
+    for (i, row) in rows[1..].iter().enumerate() {
+        assert_eq!(row.len(), 15);
+        assert_eq!(row[1], format!("P{i}"));
+        assert!(
+            row[2].parse::<u64>().unwrap() >= 100,
+            "messages counted: {row:?}"
+        );
+        assert_eq!(row[3], "1000", "100 messages of 10 bytes: {row:?}");
+        for cell in &row[5..] {
+            let (_, fraction) = cell.split_once('.').unwrap();
+            assert_eq!(fraction.len(), 6, "Go's %f: {cell}");
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&csv).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn sizes_take_natscli_forms() {
+    let server = start_server(None);
+    for (size, shown) in [
+        ("16", "16 B"),
+        ("1KB", "1.0 KiB"),
+        ("1KiB", "1.0 KiB"),
+        ("2k", "2.0 KiB"),
+    ] {
+        let run = bench(
+            &server.url(),
+            &["pub", "bench.size", "--msgs", "10", "--size", size],
+        );
+        run.success();
+        assert!(
+            run.stderr().contains(&format!("msg-size={shown},")),
+            "--size {size}: {}",
+            run.stderr()
+        );
+    }
+}
+
+#[test]
+fn bad_flags_are_one_clear_error_line() {
+    let server = start_server(None);
+    let line = bench(&server.url(), &["pub", "bench.bad", "--size", "12XB"]).failure();
+    assert_eq!(
+        line,
+        "gannet: error: can not parse or invalid the value specified for the message size: 12XB"
+    );
+    let line = bench(&server.url(), &["pub", "bench.bad", "--size", "0"]).failure();
+    assert!(line.contains("message size: 0"), "{line}");
+    let line = bench(&server.url(), &["pub", "bench.bad", "--msgs", "0"]).failure();
+    assert_eq!(
+        line,
+        "gannet: error: number of messages should be greater than 0"
+    );
+    let line = bench(
+        &server.url(),
+        &["pub", "bench.bad", "--size", "2MiB", "--msgs", "1"],
+    )
+    .failure();
+    assert!(
+        line.contains("larger than the server's maximum payload of 1.0 MiB"),
+        "{line}"
+    );
+    let line = bench(&server.url(), &["pub", "bench.bad", "--duration", "1s"]).failure();
+    assert_eq!(
+        line,
+        "gannet: error: --duration requires --throughput to be set"
+    );
+}
+
+#[test]
+fn throughput_and_duration_set_the_message_count() {
+    let server = start_server(None);
+    let run = bench(
+        &server.url(),
+        &[
+            "pub",
+            "bench.paced",
+            "--throughput",
+            "200",
+            "--duration",
+            "500ms",
+        ],
+    );
+    let stdout = run.success();
+    // 200 msgs/s for half a second: 100 messages, paced.
+    assert!(run.stderr().contains("msgs=100,"), "{}", run.stderr());
+    assert!(run.stderr().contains("throughput=200"), "{}", run.stderr());
+    let rate: String = summary(&stdout)[0]
+        .trim_start_matches("NATS Core NATS publisher stats: ")
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(|c| *c != ',')
+        .collect();
+    let rate: u64 = rate.parse().unwrap();
+    assert!(rate <= 260, "paced to about 200 msgs/s, got {rate}");
+}
+
+#[test]
+fn pub_runs_against_every_server() {
+    for binary in all_server_binaries() {
+        let server = start_binary(&binary, None);
+        let run = bench(
+            &server.url(),
+            &["pub", "bench.every", "--msgs", "300", "--clients", "3"],
+        );
+        let stdout = run.success();
+        let lines = summary(&stdout);
+        assert_shape(&lines[0], &format!("  [1] {RATE_LATENCY} (100 msgs)"));
+        assert_shape(&lines[2], &format!("  [3] {RATE_LATENCY} (100 msgs)"));
+        assert_shape(
+            &lines[4],
+            &format!(" NATS Core NATS publisher aggregated stats: {RATE}"),
+        );
+    }
+}
