@@ -343,11 +343,7 @@ struct SendJob {
 }
 
 impl SendJob {
-    async fn publish(
-        self,
-        mut session: Session,
-        progress: Progress,
-    ) -> anyhow::Result<ClientResult> {
+    async fn publish(self, session: Session, progress: Progress) -> anyhow::Result<ClientResult> {
         jitter(&self.plan, self.index).await;
         let client = session.client.clone();
         let subjects = Subjects::new(&self.plan);
@@ -368,37 +364,13 @@ impl SendJob {
             sent.map_err(|err| anyhow!("publishing: {err}"))?;
             latencies.push(began.elapsed().as_nanos() as u64);
             progress.done(i + 1);
-            if !self.plan.sleep.is_zero() {
-                tokio::time::sleep(self.plan.sleep).await;
-            }
-            if let Some(throttle) = &throttle {
-                throttle.pace(i + 1).await;
-            }
+            self.pause(i + 1, throttle.as_ref()).await;
         }
-        client
-            .flush()
+        self.finish(session, progress, latencies, start, "publishing")
             .await
-            .map_err(|err| anyhow!("flushing: {err}"))?;
-        let end = Instant::now();
-        progress.finish(self.count);
-        latencies.sort_unstable();
-        let mut sample = Sample::new(
-            self.count,
-            self.count * self.payload.len() as u64,
-            start,
-            end,
-        );
-        sample.latencies = latencies;
-        sample.conn_msgs = connection_msgs(&client);
-        let troubled = check_session(&mut session, self.timeout, "publishing").await?;
-        Ok(ClientResult { sample, troubled })
     }
 
-    async fn request(
-        self,
-        mut session: Session,
-        progress: Progress,
-    ) -> anyhow::Result<ClientResult> {
+    async fn request(self, session: Session, progress: Progress) -> anyhow::Result<ClientResult> {
         jitter(&self.plan, self.index).await;
         let client = session.client.clone();
         let subjects = Subjects::new(&self.plan);
@@ -437,14 +409,34 @@ impl SendJob {
                 );
             }
             progress.done(i + 1);
-            if !self.plan.sleep.is_zero() {
-                tokio::time::sleep(self.plan.sleep).await;
-            }
-            if let Some(throttle) = &throttle {
-                throttle.pace(i + 1).await;
-            }
+            self.pause(i + 1, throttle.as_ref()).await;
         }
-        client
+        self.finish(session, progress, latencies, start, "requesting")
+            .await
+    }
+
+    /// Between two messages: `--sleep`, then the `--throughput` pace.
+    async fn pause(&self, sent: u64, throttle: Option<&Throttle>) {
+        if !self.plan.sleep.is_zero() {
+            tokio::time::sleep(self.plan.sleep).await;
+        }
+        if let Some(throttle) = throttle {
+            throttle.pace(sent).await;
+        }
+    }
+
+    /// After the last message: flush, then the sample of this client's run and
+    /// whatever the server reported to it while `doing` its work.
+    async fn finish(
+        &self,
+        mut session: Session,
+        progress: Progress,
+        mut latencies: Vec<u64>,
+        start: Instant,
+        doing: &str,
+    ) -> anyhow::Result<ClientResult> {
+        session
+            .client
             .flush()
             .await
             .map_err(|err| anyhow!("flushing: {err}"))?;
@@ -458,8 +450,8 @@ impl SendJob {
             end,
         );
         sample.latencies = latencies;
-        sample.conn_msgs = connection_msgs(&client);
-        let troubled = check_session(&mut session, self.timeout, "requesting").await?;
+        sample.conn_msgs = connection_msgs(&session.client);
+        let troubled = check_session(&mut session, self.timeout, doing).await?;
         Ok(ClientResult { sample, troubled })
     }
 }
