@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::terminal::{quote, Tmux};
 use common::*;
 
 /// natscli's summary of one client without latencies (a subscriber).
@@ -440,4 +441,60 @@ fn pub_runs_against_every_server() {
             &format!(" NATS Core NATS publisher aggregated stats: {RATE}"),
         );
     }
+}
+
+/// On a terminal each client gets a progress bar, left at 100% with
+/// "Finished" when it is done, and the summary follows below the bars.
+#[test]
+fn progress_bars_on_a_terminal() {
+    if !Tmux::available() {
+        eprintln!("note: tmux is not installed; skipping the progress bar test");
+        return;
+    }
+    let server = start_server(None);
+    let home = tempfile::tempdir().unwrap();
+    let command = [
+        "env".to_string(),
+        "-i".to_string(),
+        format!("HOME={}", home.path().display()),
+        "PATH=/usr/bin:/bin".to_string(),
+        gannet_binary().display().to_string(),
+        "--no-context".to_string(),
+        "--server".to_string(),
+        server.url(),
+        "bench".to_string(),
+        "pub".to_string(),
+        "bench.bars".to_string(),
+        "--clients".to_string(),
+        "2".to_string(),
+        "--msgs".to_string(),
+        "200000".to_string(),
+        "--size".to_string(),
+        "16".to_string(),
+    ]
+    .iter()
+    .map(|a| quote(a))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let script = format!("{command}; echo \"bench exited with $?\"; sleep 120");
+    let tmux = Tmux::start(120, 40, &script);
+    let screen = tmux.wait_for(
+        "the end of the run",
+        std::time::Duration::from_secs(30),
+        |screen| screen.contains("bench exited with"),
+    );
+    assert!(screen.contains("bench exited with 0"), "{screen}");
+    let bars: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("Finished") && l.trim_end().ends_with("100%"))
+        .collect();
+    assert_eq!(bars.len(), 2, "one finished bar per client:\n{screen}");
+    let bars_end = screen.rfind("100%").unwrap();
+    let summary_at = screen
+        .find("NATS Core NATS publisher aggregated stats:")
+        .unwrap_or_else(|| panic!("no summary:\n{screen}"));
+    assert!(
+        summary_at > bars_end,
+        "the summary is not below the bars:\n{screen}"
+    );
 }

@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::terminal::{quote, Tmux};
 use common::*;
 use gannet_test::reference::SEED_CONFIG;
 use gannet_test::RawClient;
@@ -182,118 +182,6 @@ fn an_unknown_server_name_is_one_error_line() {
     );
     // The right name works.
     top(&server, &["gannet-ref", "--count", "1"]).success();
-}
-
-/// A tmux server of its own (a private socket) with one detached session;
-/// killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn available() -> bool {
-        Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|out| out.status.success())
-    }
-
-    fn start(width: u16, height: u16, shell_command: &str) -> Tmux {
-        let socket = format!("gannet-top-{}-{}", std::process::id(), nuid_like());
-        let tmux = Tmux { socket };
-        let status = tmux
-            .command()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                "top",
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-            ])
-            .arg(shell_command)
-            .status()
-            .expect("run tmux");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new("tmux");
-        command.args(["-L", &self.socket, "-f", "/dev/null"]);
-        command
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .command()
-            .args(["capture-pane", "-p", "-t", "top"])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A pane variable such as `alternate_on` or `cursor_flag`.
-    fn pane(&self, variable: &str) -> String {
-        let out = self
-            .command()
-            .args([
-                "display-message",
-                "-p",
-                "-t",
-                "top",
-                &format!("#{{{variable}}}"),
-            ])
-            .output()
-            .expect("tmux display-message");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn send_keys(&self, keys: &[&str]) {
-        let status = self
-            .command()
-            .args(["send-keys", "-t", "top"])
-            .args(keys)
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-    }
-
-    /// Reads the screen until `check` accepts it.
-    fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if check(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("the screen never showed {what} within {timeout:?}; it shows:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.command().arg("kill-server").status();
-    }
-}
-
-/// Something unique enough for a socket name.
-fn nuid_like() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
-}
-
-/// Single-quotes for sh.
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// `Msgs/Sec` of the `In:` line on the screen.

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 pub use gannet_test::ServerProcess;
 
+pub mod terminal;
+
 /// How long a command that should finish may run.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for one expected line of a running command.
