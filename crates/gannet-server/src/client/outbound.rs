@@ -31,11 +31,17 @@ pub const STALL_MAX: Duration = Duration::from_millis(10);
 /// Most chunks handed to one vectored write.
 const MAX_IOVECS: usize = 64;
 
-/// Largest written buffer kept for reuse as the next tail. Reusing it saves the
+/// Largest tail buffer. A tail that would grow past it is frozen into the queue
+/// and a new one started, so a deep queue is a list of chunks of this size:
+/// no reallocation copies what is already queued, and written chunks are reused
+/// (see [`chunk_pool`]) instead of faulting in fresh pages.
+const CHUNK: usize = 64 * 1024;
+
+/// Largest written buffer a client keeps as its next tail. Reusing it saves the
 /// allocation, the doubling reallocations and the page faults of a fresh tail on
 /// every batch (they showed in the pub/sub profile); the cap bounds what a client
 /// that once received a burst keeps, like the read buffer's cap.
-const RECYCLE_MAX: usize = 64 * 1024;
+const RECYCLE_MAX: usize = CHUNK;
 
 /// The pending data of one client. Reached through [`Outbound::lock`].
 #[derive(Debug, Default)]
@@ -58,16 +64,34 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// The buffer to append small protocol data to.
+    /// The buffer to append small protocol data to, with room for `room` more
+    /// bytes. A tail that is too full to grow within [`CHUNK`] joins the queue and
+    /// a pooled chunk takes its place.
     #[inline]
-    pub fn tail(&mut self) -> &mut BytesMut {
+    pub fn tail(&mut self, room: usize) -> &mut BytesMut {
+        if self.tail.capacity() - self.tail.len() < room {
+            self.make_room(room);
+        }
         &mut self.tail
+    }
+
+    #[cold]
+    fn make_room(&mut self, room: usize) {
+        if self.tail.is_empty() || self.tail.len() + room <= CHUNK {
+            // Small tails grow by doubling, up to a chunk.
+            let wanted = (self.tail.len() + room).next_power_of_two().min(CHUNK);
+            self.tail.reserve(wanted.max(room) - self.tail.len());
+        } else {
+            let next = chunk_pool::take(room);
+            let full = std::mem::replace(&mut self.tail, next);
+            self.chunks.push_back(full.freeze());
+        }
     }
 
     /// Appends bytes to the tail.
     #[inline]
     pub fn put(&mut self, data: &[u8]) {
-        self.tail.put_slice(data);
+        self.tail(data.len()).put_slice(data);
     }
 
     /// Appends a shared segment after everything queued so far.
@@ -236,7 +260,10 @@ impl Outbound {
         if !p.tail.is_empty() {
             let next = match p.spare.take() {
                 Some(spare) => spare,
-                None => BytesMut::with_capacity(p.tail.len().next_power_of_two().min(RECYCLE_MAX)),
+                None => match p.tail.len().next_power_of_two().min(CHUNK) {
+                    CHUNK => chunk_pool::take(CHUNK),
+                    size => BytesMut::with_capacity(size),
+                },
             };
             let full = std::mem::replace(&mut p.tail, next);
             batch.push_back(full.freeze());
@@ -343,15 +370,62 @@ async fn write_all<W: AsyncWrite + Unpin>(
     writer.flush().await
 }
 
-/// Keeps `done` as the spare buffer when it is unshared and not too large.
+/// Keeps `done`, when it is unshared and not too large, as the spare buffer, or
+/// else gives a full-size chunk back to the pool.
 fn recycle(done: Bytes, spare: &mut Option<BytesMut>) {
-    if spare.is_some() {
+    let Ok(mut buffer) = done.try_into_mut() else {
         return;
+    };
+    buffer.clear();
+    if spare.is_none() && buffer.capacity() <= RECYCLE_MAX {
+        *spare = Some(buffer);
+    } else {
+        chunk_pool::give(buffer);
     }
-    if let Ok(mut buffer) = done.try_into_mut() {
-        if buffer.capacity() <= RECYCLE_MAX {
-            buffer.clear();
-            *spare = Some(buffer);
+}
+
+/// Written chunks waiting to be filled again, shared by all clients (like the
+/// reference's buffer pools). A deep queue writes and refills chunks at the same
+/// pace, so a small pool turns most new chunks into reused ones. One short lock
+/// per 64 KiB chunk; the pool holds at most [`chunk_pool::KEEP`] chunks.
+mod chunk_pool {
+    use std::sync::Mutex;
+
+    use bytes::BytesMut;
+
+    use super::CHUNK;
+
+    /// Most chunks kept (2 MiB).
+    pub(super) const KEEP: usize = 32;
+
+    static FREE: Mutex<Vec<BytesMut>> = Mutex::new(Vec::new());
+
+    /// An empty buffer with room for at least `room` bytes, a pooled chunk if
+    /// one is free.
+    pub(super) fn take(room: usize) -> BytesMut {
+        if room <= CHUNK {
+            let pooled = FREE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            if let Some(chunk) = pooled {
+                return chunk;
+            }
+        }
+        BytesMut::with_capacity(room.max(CHUNK))
+    }
+
+    #[cfg(test)]
+    pub(super) fn len() -> usize {
+        FREE.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Keeps an empty full-size chunk for reuse, if the pool has room.
+    pub(super) fn give(chunk: BytesMut) {
+        // A chunk written in parts comes back without the part advanced past.
+        if chunk.capacity() < CHUNK / 2 || chunk.capacity() > CHUNK || !chunk.is_empty() {
+            return;
+        }
+        let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < KEEP {
+            free.push(chunk);
         }
     }
 }
@@ -414,6 +488,38 @@ mod tests {
         );
         outbound.close(CloseReason::ClientClosed);
         assert_eq!(writer.await.unwrap(), CloseReason::ClientClosed);
+    }
+
+    /// A deep queue is a list of chunks no larger than `CHUNK`: appending never
+    /// reallocates what is already queued. The bytes still come out in order.
+    #[test]
+    fn a_deep_queue_is_made_of_bounded_chunks() {
+        let outbound = Outbound::new(1 << 24);
+        let mut expected = Vec::new();
+        {
+            let mut p = outbound.lock();
+            for i in 0..20_000u32 {
+                let line = format!("MSG natsbench 1 16\r\n{i:016}\r\n");
+                p.put(line.as_bytes());
+                outbound.commit(&mut p, line.len());
+                expected.extend_from_slice(line.as_bytes());
+            }
+            assert!(p.chunks.len() >= 5, "{} chunks", p.chunks.len());
+            assert!(p.chunks.iter().all(|c| c.len() <= CHUNK));
+            assert_eq!(p.queued(), expected.len());
+        }
+        let mut batch = VecDeque::new();
+        assert_eq!(outbound.take(&mut batch), None);
+        let written: Vec<u8> = batch.iter().flat_map(|c| c.iter().copied()).collect();
+        assert_eq!(written, expected);
+        // Written chunks nobody else holds go to the spare slot, then to the pool.
+        let mut spare = None;
+        for chunk in batch {
+            recycle(chunk, &mut spare);
+        }
+        assert!(spare.is_some_and(|s| s.capacity() <= RECYCLE_MAX));
+        assert!(chunk_pool::len() > 0, "no written chunk was pooled");
+        assert!(chunk_pool::len() <= chunk_pool::KEEP);
     }
 
     #[test]

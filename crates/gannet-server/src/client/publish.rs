@@ -61,7 +61,22 @@ pub(crate) fn write_message(sub: &SubRef, msg: &mut Message<'_>) -> Delivery {
     if pending.is_closed() {
         return Delivery::Skipped;
     }
-    let tail = pending.tail();
+    // Room for the whole message, so the appends below never reallocate: the
+    // MSG line (verb, spaces, two sizes, CRLF) is at most 48 bytes besides its
+    // subject, sid and reply.
+    let copied = if payload_len <= COPY_THRESHOLD {
+        payload_len
+    } else {
+        0
+    };
+    let room = 48
+        + msg.subject.len()
+        + sub.sid.len()
+        + msg.reply.map_or(0, <[u8]>::len)
+        + headers.map_or(0, <[u8]>::len)
+        + copied
+        + 2;
+    let tail = pending.tail(room);
     let start = tail.len();
     match headers {
         Some(h) => encode::write_hmsg_header(
