@@ -1,12 +1,14 @@
 //! `gannet bench pub|sub|request|reply` against a real server: natscli's
 //! banner and summary lines, publishers feeding subscribers in another
 //! process, requesters answered by a replier, the CSV file, size forms and the
-//! one-line errors for bad flags.
+//! one-line errors for bad flags. `bench connect`: TLS connections with a
+//! client certificate, counted by the CLI and by the server, and its errors.
 
 mod common;
 
 use common::terminal::{quote, Tmux};
 use common::*;
+use gannet_test::certs::{tls_block, CertFiles, Pki};
 
 /// natscli's summary of one client without latencies (a subscriber).
 const RATE: &str = "{n} msgs/sec ~ {size}/sec";
@@ -496,5 +498,163 @@ fn progress_bars_on_a_terminal() {
     assert!(
         summary_at > bars_end,
         "the summary is not below the bars:\n{screen}"
+    );
+}
+
+/// `bench connect --tlscert .. --tlskey .. --tlsca ..` as `who`.
+fn bench_connect(url: &str, pki: &Pki, who: &CertFiles, args: &[&str]) -> Finished {
+    let mut all = vec!["bench", "connect", "--no-progress"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[
+        "--tlscert",
+        who.cert_str(),
+        "--tlskey",
+        who.key_str(),
+        "--tlsca",
+        pki.ca_str(),
+    ]);
+    gannet(&all).server(url).run()
+}
+
+/// A number of `/varz` (`connections`, `total_connections`).
+fn varz_number(server: &ServerProcess, field: &str) -> u64 {
+    let (_, body) = server.http_get("/varz");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    json[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {field} in /varz: {body}"))
+}
+
+/// Each connection is a TLS handshake with the client certificate, CONNECT
+/// and PING/PONG, then a close: the summary counts them per client, the
+/// server counts as many, and none stays open.
+#[test]
+fn connect_opens_and_closes_tls_connections_with_a_client_certificate() {
+    let pki = Pki::temp();
+    let client = pki.client("bench", "CN=bench");
+    let config = tls_block(&pki.server, pki.ca_str(), "verify: true");
+    for binary in all_server_binaries() {
+        let server = start_monitored(&binary, Some(&config));
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("connect.csv");
+        let run = bench_connect(
+            &server.url(),
+            &pki,
+            &client,
+            &[
+                "--msgs",
+                "25",
+                "--clients",
+                "3",
+                "--csv",
+                csv.to_str().unwrap(),
+            ],
+        );
+        let stdout = run.success();
+        let lines = summary(&stdout);
+        const CONN_RATE: &str = "{n} conns/sec ~ min: {f}us ~ avg: {f}us ~ max: {f}us ~ P50: {f}us ~ P90: {f}us ~ P99: {f}us ~ P99.9: {f}us";
+        assert_shape(&lines[0], &format!("  [1] {CONN_RATE} (9 conns)"));
+        assert_shape(&lines[1], &format!("  [2] {CONN_RATE} (8 conns)"));
+        assert_shape(&lines[2], &format!("  [3] {CONN_RATE} (8 conns)"));
+        assert_eq!(lines[3], "");
+        assert_shape(
+            &lines[4],
+            " NATS Core NATS connector aggregated stats: {n} conns/sec",
+        );
+        assert_shape(
+            &lines[5],
+            " connection rates min {n} | avg {n} | max {n} | stddev {n} conns",
+        );
+        assert_shape(
+            &lines[6],
+            " latencies per connection min {f}us | avg {f}us | max {f}us | stddev {f}us | P50 {f}us | P90 {f}us | P99 {f}us | P99.9: {f}us",
+        );
+        let log: Vec<String> = run.stderr().lines().map(str::to_string).collect();
+        assert_shape(
+            &log[0],
+            "{date} Starting Core NATS connector benchmark [clients=3, connections=25]",
+        );
+        assert_shape(
+            &log[1],
+            "{date} [1] Starting Core NATS connector, opening 9 connections",
+        );
+
+        // The CSV has one row per client; together they made all 25.
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(
+            rows[0][..5],
+            [
+                "#RunID",
+                "ClientID",
+                "ConnCount",
+                "ConnsPerSec",
+                "DurationSecs"
+            ]
+        );
+        assert_eq!(rows.len(), 4, "{text}");
+        let made: u64 = rows[1..].iter().map(|r| r[2].parse::<u64>().unwrap()).sum();
+        assert_eq!(made, 25, "{text}");
+        assert_eq!(rows[3][1], "C2");
+
+        // The server saw exactly those connections, and each was closed.
+        assert_eq!(varz_number(&server, "total_connections"), 25, "{binary}");
+        let deadline = std::time::Instant::now() + LINE_TIMEOUT;
+        while varz_number(&server, "connections") > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{binary}: connections left open: {}",
+                server.http_get("/connz").1
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn connect_errors_are_one_line() {
+    // Nothing listens on the port: the first connection fails and ends the run.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let run = bench(&url, &["connect", "--msgs", "5"]);
+    assert_eq!(
+        run.failure(),
+        format!(
+            "gannet: error: could not connect to {url}: connection refused (is the server running?)"
+        )
+    );
+    assert_eq!(run.stdout(), "", "no summary after a failure");
+    // With several clients the line says which one failed.
+    let line = bench(&url, &["connect", "--msgs", "5", "--clients", "2"]).failure();
+    assert!(
+        line.starts_with("gannet: error: client number ")
+            && line.contains("failed to connect (connection 1 of its ")
+            && line.ends_with("connection refused (is the server running?)"),
+        "{line}"
+    );
+
+    // A certificate from another CA is refused in the TLS handshake.
+    let pki = Pki::temp();
+    let server = start_server(Some(&tls_block(&pki.server, pki.ca_str(), "verify: true")));
+    let stranger = pki.foreign("stranger", "CN=stranger");
+    let run = bench_connect(&server.url(), &pki, &stranger, &["--msgs", "5"]);
+    let line = run.failure();
+    assert!(
+        line.starts_with(&format!(
+            "gannet: error: TLS connection to {} failed: the server refused the client certificate",
+            server.url()
+        )),
+        "{line}"
+    );
+    assert_eq!(run.stdout(), "", "no summary after a failure");
+
+    let line = bench(&server.url(), &["connect", "--msgs", "0"]).failure();
+    assert_eq!(
+        line,
+        "gannet: error: number of connections should be greater than 0"
     );
 }

@@ -28,9 +28,9 @@ pub struct Outcome {
 }
 
 /// One client's result.
-struct ClientResult {
-    sample: Sample,
-    troubled: bool,
+pub(super) struct ClientResult {
+    pub(super) sample: Sample,
+    pub(super) troubled: bool,
 }
 
 /// Opens one connection per client, named after the flags (numbered when
@@ -75,7 +75,7 @@ fn payload(plan: &Plan, client: &Client) -> anyhow::Result<Bytes> {
 
 /// natscli's share of the messages per client: equal parts, the first
 /// clients taking one more when it does not divide.
-fn msgs_per_client(msgs: u64, clients: usize) -> Vec<u64> {
+pub(super) fn msgs_per_client(msgs: u64, clients: usize) -> Vec<u64> {
     let clients = clients.max(1) as u64;
     (0..clients)
         .map(|i| msgs / clients + u64::from(i < msgs % clients))
@@ -83,18 +83,18 @@ fn msgs_per_client(msgs: u64, clients: usize) -> Vec<u64> {
 }
 
 /// The progress bars, one per client, on stderr when it is a terminal.
-struct Bars {
+pub(super) struct Bars {
     multi: Option<MultiProgress>,
 }
 
 impl Bars {
-    fn new(enabled: bool) -> Bars {
+    pub(super) fn new(enabled: bool) -> Bars {
         Bars {
             multi: enabled.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
         }
     }
 
-    fn bar(&self, length: u64, state: &'static str) -> ProgressBar {
+    pub(super) fn bar(&self, length: u64, state: &'static str) -> ProgressBar {
         let Some(multi) = &self.multi else {
             return ProgressBar::hidden();
         };
@@ -108,7 +108,7 @@ impl Bars {
 
     /// Ends the last bar's line, which the bars leave open, so what follows
     /// starts below them.
-    fn end(&self) {
+    pub(super) fn end(&self) {
         if let Some(multi) = &self.multi {
             if !multi.is_hidden() {
                 eprintln!();
@@ -118,26 +118,26 @@ impl Bars {
 }
 
 /// Moves a bar along without locking it for every message.
-struct Progress {
+pub(super) struct Progress {
     bar: ProgressBar,
     step: u64,
 }
 
 impl Progress {
-    fn new(bar: ProgressBar, total: u64) -> Progress {
+    pub(super) fn new(bar: ProgressBar, total: u64) -> Progress {
         Progress {
             bar,
             step: (total / 200).max(1),
         }
     }
 
-    fn done(&self, count: u64) {
+    pub(super) fn done(&self, count: u64) {
         if count.is_multiple_of(self.step) {
             self.bar.set_position(count);
         }
     }
 
-    fn finish(&self, count: u64) {
+    pub(super) fn finish(&self, count: u64) {
         self.bar.set_position(count);
         self.bar.set_prefix("Finished  ");
         self.bar.finish();
@@ -247,7 +247,7 @@ fn connection_msgs(client: &Client) -> u64 {
 }
 
 /// Waits for every client task; the first failure ends the run. Ctrl-C too.
-async fn collect(
+pub(super) async fn collect(
     kind: Kind,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<ClientResult>>>,
 ) -> anyhow::Result<Outcome> {

@@ -1,12 +1,15 @@
-//! `bench pub|sub|request|reply`: natscli's core NATS benchmarks. This module
-//! owns the command line (natscli's flags), checking it into a [`Plan`], the
-//! banner and log lines natscli prints on stderr, and printing the results;
-//! `clients` runs the clients and `stats` computes and formats what they measured.
+//! `bench pub|sub|request|reply`: natscli's core NATS benchmarks, plus
+//! Gannet's `bench connect` (connection setup rate, TLS handshakes included).
+//! This module owns the command line (natscli's flags), checking it into a
+//! [`Plan`], the banner and log lines natscli prints on stderr, and printing
+//! the results; `clients` runs the clients, `connect` the connecting loops and
+//! `stats` computes and formats what they measured.
 
 mod clients;
+mod connect;
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
@@ -33,6 +36,8 @@ pub enum BenchCommand {
     /// Micro-service mode, natscli's names for request and reply
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Open and close connections (TLS handshakes included): connections per second
+    Connect(connect::ConnectArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +278,7 @@ impl Plan {
                 settings.push(("subject", self.subject.clone()));
                 settings.push(("sleep", format::humanize_duration(self.sleep)));
             }
+            Kind::Connect => {}
         }
         if self.throughput > 0 && matches!(self.kind, Kind::Pub | Kind::Request) {
             settings.push(("throughput", format::number(self.throughput)));
@@ -316,6 +322,12 @@ pub async fn run(command: BenchCommand, connector: &Connector) -> anyhow::Result
             plan.queue = !args.no_queue;
             plan
         }
+        BenchCommand::Connect(args) => {
+            let plan = connect::ConnectPlan::new(args)?;
+            log(&plan.banner());
+            let outcome = connect::run(&plan, connector).await?;
+            return print_outcome(&outcome, plan.csv.as_deref());
+        }
     };
     run_plan(plan, connector).await
 }
@@ -328,13 +340,19 @@ async fn run_plan(mut plan: Plan, connector: &Connector) -> anyhow::Result<()> {
         Kind::Sub => clients::run_sub(&plan, connector).await?,
         Kind::Request => clients::run_request(&plan, connector).await?,
         Kind::Reply => return clients::run_reply(&plan, connector).await,
+        Kind::Connect => bail!("bench connect has a plan of its own"),
     };
+    print_outcome(&outcome, plan.csv.as_deref())
+}
+
+/// The summary on stdout (after natscli's blank line), then the CSV file.
+fn print_outcome(outcome: &clients::Outcome, csv: Option<&Path>) -> anyhow::Result<()> {
     if outcome.troubled {
         log("WARNING: at least one of the clients disconnected or experienced an error during the benchmark. These results are not optimal!");
     }
     println!();
     println!("{}", outcome.bench.report());
-    if let Some(path) = &plan.csv {
+    if let Some(path) = csv {
         write_private(path, outcome.bench.csv().as_bytes())
             .with_context(|| format!("writing file {}", path.display()))?;
         println!("Saved metric data in csv file {}", path.display());
@@ -343,7 +361,7 @@ async fn run_plan(mut plan: Plan, connector: &Connector) -> anyhow::Result<()> {
 }
 
 /// Writes a file readable by its owner only, as natscli does.
-fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = std::fs::OpenOptions::new()

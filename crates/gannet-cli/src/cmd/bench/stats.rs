@@ -1,6 +1,8 @@
 //! The numbers a benchmark collects and natscli's report of them: one sample
 //! per client (its message count, bytes, start and end, and per-operation
 //! latencies), the summary lines `bench` prints and the CSV file of `--csv`.
+//! `bench connect` (not in natscli) reports connections in the same layout,
+//! counting connections where the others count messages, without bytes.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -14,6 +16,8 @@ pub enum Kind {
     Sub,
     Request,
     Reply,
+    /// `bench connect`: each operation is a whole connection.
+    Connect,
 }
 
 impl Kind {
@@ -24,7 +28,21 @@ impl Kind {
             Kind::Sub => "Core NATS subscriber",
             Kind::Request => "Core NATS service requester",
             Kind::Reply => "Core NATS service server",
+            Kind::Connect => "Core NATS connector",
         }
+    }
+
+    /// What one operation is called in the rates: `msgs` or `conns`.
+    fn unit(self) -> &'static str {
+        match self {
+            Kind::Connect => "conns",
+            _ => "msgs",
+        }
+    }
+
+    /// Whether the rates have a bytes-per-second part (not for connections).
+    fn has_bytes(self) -> bool {
+        self != Kind::Connect
     }
 
     /// The client id prefix of the CSV rows: P for senders, S for receivers.
@@ -32,6 +50,7 @@ impl Kind {
         match self {
             Kind::Pub | Kind::Request => "P",
             Kind::Sub => "S",
+            Kind::Connect => "C",
             Kind::Reply => "?",
         }
     }
@@ -85,14 +104,13 @@ fn seconds_between(start: Instant, end: Instant) -> f64 {
     end.saturating_duration_since(start).as_secs_f64().max(1e-9)
 }
 
-/// natscli's rate line: `1,234 msgs/sec ~ 154 KiB/sec`, then the latencies
-/// when there are any.
-fn rate_line(rate: i64, throughput: f64, latencies: &[u64]) -> String {
-    let mut line = format!(
-        "{} msgs/sec ~ {}/sec",
-        format::number(rate),
-        format::bytes(throughput as u64)
-    );
+/// natscli's rate line: `1,234 msgs/sec ~ 154 KiB/sec` (`1,234 conns/sec`
+/// for connections), then the latencies when there are any.
+fn rate_line(kind: Kind, rate: i64, throughput: f64, latencies: &[u64]) -> String {
+    let mut line = format!("{} {}/sec", format::number(rate), kind.unit());
+    if kind.has_bytes() {
+        let _ = write!(line, " ~ {}/sec", format::bytes(throughput as u64));
+    }
     if !latencies.is_empty() {
         let _ = write!(
             line,
@@ -177,30 +195,52 @@ impl Benchmark {
             let _ = writeln!(
                 out,
                 "NATS {label} stats: {}",
-                rate_line(self.group_rate(), self.group_throughput(), &latencies)
+                rate_line(
+                    self.kind,
+                    self.group_rate(),
+                    self.group_throughput(),
+                    &latencies
+                )
             );
             return out;
         }
+        let unit = self.kind.unit();
         for (i, sample) in self.samples.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "  [{}] {} ({} msgs)",
+                "  [{}] {} ({} {unit})",
                 i + 1,
-                rate_line(sample.rate(), sample.throughput(), &sample.latencies),
+                rate_line(
+                    self.kind,
+                    sample.rate(),
+                    sample.throughput(),
+                    &sample.latencies
+                ),
                 format::number(sample.job_msgs)
             );
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "\n NATS {label} aggregated stats: {} msgs/sec ~ {}/sec",
+            "\n NATS {label} aggregated stats: {} {unit}/sec",
             format::number(self.group_rate()),
-            format::bytes(self.group_throughput() as u64)
         );
+        if self.kind.has_bytes() {
+            let _ = write!(
+                out,
+                " ~ {}/sec",
+                format::bytes(self.group_throughput() as u64)
+            );
+        }
+        out.push('\n');
         let rates: Vec<i64> = self.samples.iter().map(Sample::rate).collect();
         let (min, avg, max, stddev) = rate_spread(&rates);
+        let (rates_of, per) = match self.kind {
+            Kind::Connect => ("connection", "connection"),
+            _ => ("message", "operation"),
+        };
         let _ = writeln!(
             out,
-            " message rates min {} | avg {} | max {} | stddev {} msgs",
+            " {rates_of} rates min {} | avg {} | max {} | stddev {} {unit}",
             format::number(min),
             format::number(avg),
             format::number(max),
@@ -209,7 +249,7 @@ impl Benchmark {
         if !latencies.is_empty() {
             let _ = writeln!(
                 out,
-                " latencies per operation min {}us | avg {}us | max {}us | stddev {}us | P50 {}us | P90 {}us | P99 {}us | P99.9: {}us",
+                " latencies per {per} min {}us | avg {}us | max {}us | stddev {}us | P50 {}us | P90 {}us | P99 {}us | P99.9: {}us",
                 micros(min_latency(&latencies)),
                 micros(avg_latency(&latencies)),
                 micros(max_latency(&latencies)),
@@ -224,18 +264,29 @@ impl Benchmark {
     }
 
     /// natscli's CSV: a header row, then one row per client; the latency
-    /// columns only when latencies were measured.
+    /// columns only when latencies were measured. Connections have their own
+    /// count and rate columns and no bytes.
     pub fn csv(&self) -> String {
         let with_latencies = self.samples.iter().any(|s| !s.latencies.is_empty());
-        let mut header = vec![
-            "#RunID",
-            "ClientID",
-            "MsgCount",
-            "MsgBytes",
-            "MsgsPerSec",
-            "BytesPerSec",
-            "DurationSecs",
-        ];
+        let mut header = if self.kind.has_bytes() {
+            vec![
+                "#RunID",
+                "ClientID",
+                "MsgCount",
+                "MsgBytes",
+                "MsgsPerSec",
+                "BytesPerSec",
+                "DurationSecs",
+            ]
+        } else {
+            vec![
+                "#RunID",
+                "ClientID",
+                "ConnCount",
+                "ConnsPerSec",
+                "DurationSecs",
+            ]
+        };
         if with_latencies {
             header.extend([
                 "MinLatencyMicroSecs",
@@ -254,12 +305,18 @@ impl Benchmark {
             let mut row = vec![
                 csv_field(&self.run_id),
                 format!("{}{i}", self.kind.prefix()),
-                sample.conn_msgs.to_string(),
-                sample.msg_bytes.to_string(),
-                sample.rate().to_string(),
-                format!("{:.6}", sample.throughput()),
-                format!("{:.6}", sample.seconds()),
             ];
+            if self.kind.has_bytes() {
+                row.extend([
+                    sample.conn_msgs.to_string(),
+                    sample.msg_bytes.to_string(),
+                    sample.rate().to_string(),
+                    format!("{:.6}", sample.throughput()),
+                ]);
+            } else {
+                row.extend([sample.job_msgs.to_string(), sample.rate().to_string()]);
+            }
+            row.push(format!("{:.6}", sample.seconds()));
             if with_latencies {
                 let l = &sample.latencies;
                 for value in [
@@ -443,6 +500,43 @@ mod tests {
             " message rates min 1,000 | avg 1,500 | max 2,000 | stddev 500 msgs"
         );
         assert!(lines[5].starts_with(" latencies per operation min 1us | avg 2us | max 3us"));
+    }
+
+    #[test]
+    fn connections_are_counted_without_bytes() {
+        let mut one = sample(100, 500, vec![1000, 3000]);
+        one.msg_bytes = 0;
+        let bench = Benchmark::new(Kind::Connect, vec![one.clone()]);
+        assert!(
+            bench
+                .report()
+                .starts_with("NATS Core NATS connector stats: 200 conns/sec ~ min: 1us ~ avg: 2us"),
+            "{}",
+            bench.report()
+        );
+        let bench = Benchmark::new(Kind::Connect, vec![one.clone(), one]);
+        let report = bench.report();
+        let lines: Vec<&str> = report.lines().collect();
+        assert!(lines[0].ends_with("(100 conns)"), "{report}");
+        assert_eq!(
+            lines[3],
+            " NATS Core NATS connector aggregated stats: 400 conns/sec"
+        );
+        assert_eq!(
+            lines[4],
+            " connection rates min 200 | avg 200 | max 200 | stddev 0 conns"
+        );
+        assert!(lines[5].starts_with(" latencies per connection min 1us"));
+        let csv = bench.csv();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert!(rows[0].starts_with(
+            "#RunID,ClientID,ConnCount,ConnsPerSec,DurationSecs,MinLatencyMicroSecs,"
+        ));
+        assert!(
+            rows[1].contains(",C0,100,200,0.500000,1.000000,"),
+            "{}",
+            rows[1]
+        );
     }
 
     #[test]
