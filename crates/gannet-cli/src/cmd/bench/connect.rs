@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use super::clients::{collect, msgs_per_client, Bars, ClientResult, Outcome, Progress};
 use super::log;
 use super::stats::{Kind, Sample};
+use super::ReportFlags;
 use crate::connect::Connector;
 use crate::format;
 
@@ -40,15 +41,8 @@ pub struct ConnectArgs {
         value_name = "MSGS"
     )]
     pub msgs: u64,
-    /// Save benchmark data to CSV file
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Disable the progress bars
-    #[arg(long = "no-progress", overrides_with = "progress")]
-    pub no_progress: bool,
-    /// Enable the progress bars (the default)
-    #[arg(long, overrides_with = "no_progress", hide = true)]
-    pub progress: bool,
+    #[command(flatten)]
+    pub report: ReportFlags,
 }
 
 /// A checked `bench connect` command line.
@@ -74,8 +68,8 @@ impl ConnectPlan {
                 .clients
                 .min(usize::try_from(args.msgs).unwrap_or(usize::MAX)),
             connections: args.msgs,
-            csv: args.csv,
-            progress: !args.no_progress,
+            csv: args.report.csv,
+            progress: !args.report.no_progress,
         })
     }
 

@@ -64,6 +64,13 @@ pub struct CommonFlags {
     /// Size of the test messages (16, 1KB, 1KiB, 2MB...)
     #[arg(long, default_value = "128B", value_name = "SIZE")]
     pub size: String,
+    #[command(flatten)]
+    pub report: ReportFlags,
+}
+
+/// How every benchmark reports: progress bars, and a CSV file if asked.
+#[derive(Debug, Args)]
+pub struct ReportFlags {
     /// Save benchmark data to CSV file
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -197,8 +204,8 @@ impl Plan {
             multisubject: false,
             multisubject_max: 0,
             multisubject_random: false,
-            progress: !common.no_progress,
-            csv: common.csv,
+            progress: !common.report.no_progress,
+            csv: common.report.csv,
             queue: true,
         })
     }
@@ -454,9 +461,11 @@ mod tests {
             clients: 1,
             msgs: 100_000,
             size: "128B".into(),
-            csv: None,
-            no_progress: false,
-            progress: false,
+            report: ReportFlags {
+                csv: None,
+                no_progress: false,
+                progress: false,
+            },
         };
         let mut plan = Plan::new(Kind::Pub, common).unwrap();
         plan.multisubject_max = 100_000;
