@@ -63,8 +63,17 @@ run() {
   pid=$!
   "$NATSBENCH" -ping -q -s "nats://127.0.0.1:$port" -timeout 10s >/dev/null
   ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  /usr/bin/time -f '%e %U %S' -o "$OUT/time" \
-    taskset -c 1 "$NATSBENCH" -q -s "nats://127.0.0.1:$port" "${args[@]}" >"$OUT/result"
+  # The load generator's CPU time is its rusage, taken by a small Python parent.
+  python3 - "$OUT/time" taskset -c 1 "$NATSBENCH" -q -s "nats://127.0.0.1:$port" "${args[@]}" \
+    >"$OUT/result" <<'PY'
+import resource, subprocess, sys, time
+start = time.monotonic()
+subprocess.run(sys.argv[2:], check=True)
+wall = time.monotonic() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{wall} {usage.ru_utime} {usage.ru_stime}\n")
+PY
   ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   kill "$pid"
   wait "$pid" 2>/dev/null || true
