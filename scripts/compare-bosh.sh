@@ -28,8 +28,8 @@
 # generator uses that certificate and the subject hm.agent.heartbeat.bench, so
 # every message is checked against the permissions on publish and delivery.
 #
-# Certificates come from examples/bosh/make-certs.sh (RSA 3072, C=US) plus the
-# bench certificate signed by the same CA; they and both configs (absolute
+# Certificates come from examples/bosh/make-certs.sh (RSA 3072, C=US), asked
+# for the bench certificate too; they and both configs (absolute
 # paths, no host or port: compare.sh appends -a 127.0.0.1 -p PORT) go into a
 # temporary folder removed at the end (KEEP=1 keeps it). compare.sh then runs
 # "binary -c config" for each side with NB_ARGS set to the TLS flags, and
@@ -123,26 +123,7 @@ trap cleanup EXIT
 
 # ---------------------------------------------------------------- certificates
 CERTS=$WORK/certs
-"$MAKE_CERTS" "$CERTS" >/dev/null
-cat >"$WORK/bench.cnf" <<'CNF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-[client]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-authorityKeyIdentifier = keyid
-CNF
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$CERTS/bench-key.pem" 2>/dev/null
-chmod 600 "$CERTS/bench-key.pem"
-openssl req -new -config "$WORK/bench.cnf" -key "$CERTS/bench-key.pem" \
-  -subj "/C=US/O=Cloud Foundry/CN=default.bench.bosh-internal" -out "$WORK/bench.csr"
-openssl x509 -req -in "$WORK/bench.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca-key.pem" \
-  -set_serial "0x$(openssl rand -hex 16)" -days 2 -sha256 \
-  -extfile "$WORK/bench.cnf" -extensions client -out "$CERTS/bench.pem" 2>/dev/null
-rm -f "$WORK/bench.csr" "$WORK/bench.cnf"
+"$MAKE_CERTS" "$CERTS" bench=default.bench.bosh-internal >/dev/null
 
 # ---------------------------------------------------------------- configs
 # The permissions of both styles.

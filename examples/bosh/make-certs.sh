@@ -3,7 +3,10 @@
 # a CA, the NATS server certificate and one client certificate per BOSH identity
 # (director, health monitor, two agents), as BOSH's director issues them.
 #
-# Usage: examples/bosh/make-certs.sh [OUT_DIR]     (default: examples/bosh/certs)
+# Usage: examples/bosh/make-certs.sh [OUT_DIR [NAME=CN ...]]
+#   OUT_DIR   default: examples/bosh/certs
+#   NAME=CN   one more client certificate, NAME.pem and NAME-key.pem, for CN
+#             (e.g. bench=default.bench.bosh-internal)
 #
 # BOSH's subjects are "C=USA, O=Cloud Foundry, CN=<cn>". The openssl CLI refuses a
 # three-letter country (countryName must be 2 characters), so these use C=US; the
@@ -12,6 +15,7 @@
 set -euo pipefail
 
 out="${1:-$(dirname "$0")/certs}"
+(($#)) && shift
 mkdir -p "$out"
 cd "$out"
 
@@ -71,4 +75,7 @@ issue director default.director.bosh-internal        client
 issue hm       default.hm.bosh-internal              client
 issue agent-1  "$AGENT_1.agent.bosh-internal"        client
 issue agent-2  "$AGENT_2.agent.bosh-internal"        client
+for extra in "$@"; do
+    issue "${extra%%=*}" "${extra#*=}" client
+done
 rm -f openssl.cnf
