@@ -51,6 +51,11 @@ pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(120);
 pub const DEFAULT_PING_MAX: u32 = 2;
 /// Default time a write may block before the client is cut as a slow consumer.
 pub const DEFAULT_WRITE_DEADLINE: Duration = Duration::from_secs(10);
+/// Default longest busy-wait of an idle runtime worker before it sleeps
+/// (`idle_spin`, a Gannet extension).
+pub const DEFAULT_IDLE_SPIN: Duration = Duration::from_micros(100);
+/// Longest `idle_spin` accepted.
+pub const MAX_IDLE_SPIN: Duration = Duration::from_millis(10);
 /// Default time a client has to send CONNECT when authentication is required
 /// (without TLS; with TLS it is the TLS timeout + 1 s, see [`default_auth_timeout`]).
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -103,6 +108,9 @@ pub struct Options {
     pub write_deadline: Duration,
     /// `write_timeout`: `default`, `close` or `retry`.
     pub write_timeout: WriteTimeoutPolicy,
+    /// `idle_spin` (Gannet only): how long an idle runtime worker may keep
+    /// checking its sockets before it sleeps; zero turns it off.
+    pub idle_spin: Duration,
     /// Time a client has to authenticate: `authorization.timeout` when given,
     /// else [`default_auth_timeout`] (2 s, or `tls.timeout` + 1 s with TLS).
     pub auth_timeout: Duration,
@@ -185,6 +193,7 @@ impl Default for Options {
             ping_max: DEFAULT_PING_MAX,
             write_deadline: DEFAULT_WRITE_DEADLINE,
             write_timeout: WriteTimeoutPolicy::Default,
+            idle_spin: DEFAULT_IDLE_SPIN,
             auth_timeout: DEFAULT_AUTH_TIMEOUT,
             debug: false,
             trace: false,

@@ -66,6 +66,7 @@ async fn first_byte(stream: &TcpStream, wait: Duration) -> Option<u8> {
 
 async fn start_connection(server: Arc<Server>, mut stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
+    crate::idle_spin::register(&stream);
     let cid = server.next_client_id();
     let info = server.client_info(cid, addr);
     let mut setup = Setup {

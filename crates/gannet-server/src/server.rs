@@ -140,6 +140,7 @@ impl Server {
     /// Binds the listeners and starts serving. Returns once clients can connect.
     pub async fn start(opts: Options) -> Result<RunningServer, StartError> {
         let auth = Authenticator::new(&opts).map_err(|e| StartError::Auth(e.join("; ")))?;
+        crate::idle_spin::set_limit(opts.idle_spin);
         if auth.has_plaintext_passwords() {
             tracing::warn!("Plaintext passwords detected, use nkeys or bcrypt");
         }
@@ -325,6 +326,7 @@ impl Server {
         if old.http_port != new.http_port || old.http_host != new.http_host {
             restart_needed.push("monitoring listener".to_string());
         }
+        crate::idle_spin::set_limit(new.idle_spin);
         *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
         *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
         *self.opts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);

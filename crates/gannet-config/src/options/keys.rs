@@ -11,7 +11,7 @@ use super::{accounts, auth, tls};
 use super::{
     Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD,
     DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX, DEFAULT_WRITE_DEADLINE,
-    MIN_LAME_DUCK_DURATION,
+    MAX_IDLE_SPIN, MIN_LAME_DUCK_DURATION,
 };
 use crate::conf::{self, format_go_duration, Entry, Map};
 
@@ -111,6 +111,21 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         "write_deadline" => {
             if let Some(d) = r.duration_or_seconds(entry) {
                 o.write_deadline = or_default(d, DEFAULT_WRITE_DEADLINE);
+            }
+        }
+        "idle_spin" => {
+            let spin = r.duration_string(entry).map(conf::nanos_to_duration);
+            match spin {
+                Some(Some(d)) if d <= MAX_IDLE_SPIN => o.idle_spin = d,
+                Some(Some(_)) => r.error(
+                    entry,
+                    format!(
+                        "idle_spin can be at most {}",
+                        format_go_duration(MAX_IDLE_SPIN)
+                    ),
+                ),
+                Some(None) => r.error(entry, "idle_spin can not be negative"),
+                None => {}
             }
         }
         "write_timeout" => {

@@ -485,3 +485,29 @@ fn missing_file_is_an_error() {
         Some("/nonexistent/gannet.conf:0:0: open /nonexistent/gannet.conf: no such file or directory")
     );
 }
+
+#[test]
+fn idle_spin_takes_a_duration_up_to_ten_milliseconds() {
+    assert_eq!(opts("").idle_spin, Duration::from_micros(100));
+    assert_eq!(
+        opts("idle_spin: 250us").idle_spin,
+        Duration::from_micros(250)
+    );
+    assert_eq!(opts("idle_spin: \"0s\"").idle_spin, Duration::ZERO);
+    assert_eq!(
+        opts("idle_spin: \"10ms\"").idle_spin,
+        Duration::from_millis(10)
+    );
+    assert_eq!(
+        errors("idle_spin: \"11ms\""),
+        ["t.conf:1:1: idle_spin can be at most 10ms"]
+    );
+    assert_eq!(
+        errors("idle_spin: \"-1us\""),
+        ["t.conf:1:1: idle_spin can not be negative"]
+    );
+    assert_eq!(
+        errors("idle_spin: \"fast\""),
+        ["t.conf:1:1: error parsing idle_spin: time: invalid duration \"fast\""]
+    );
+}

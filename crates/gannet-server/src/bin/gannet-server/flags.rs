@@ -2,9 +2,11 @@
 //! and `--port` alike, `-DV`, `-js`, `-T=false`) normalised for clap, and how the
 //! flags override the config file.
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
-use gannet_config::options::TlsOptions;
+use gannet_config::conf::{format_go_duration, nanos_to_duration, parse_go_duration};
+use gannet_config::options::{TlsOptions, MAX_IDLE_SPIN};
 use gannet_config::Options;
 
 /// Gannet: a NATS-compatible message server.
@@ -131,6 +133,10 @@ pub struct Flags {
     /// Profiling HTTP port (not supported)
     #[arg(long = "profile", value_name = "PORT")]
     pub profile: Option<String>,
+    /// Longest busy-wait of an idle worker before it sleeps, such as 100us;
+    /// 0 turns it off (Gannet only)
+    #[arg(long = "idle_spin", value_name = "DURATION", value_parser = parse_idle_spin)]
+    pub idle_spin: Option<Duration>,
     /// Show the TLS help (not supported yet)
     #[arg(long = "help_tls")]
     pub help_tls: bool,
@@ -181,9 +187,23 @@ const LONG_NAMES: &[&str] = &[
     "connect_retries",
     "profile",
     "help_tls",
+    "idle_spin",
     "version",
     "help",
 ];
+
+/// `--idle_spin`: a Go duration, at most [`MAX_IDLE_SPIN`].
+fn parse_idle_spin(text: &str) -> Result<Duration, String> {
+    let nanos = parse_go_duration(text).map_err(|e| e.to_string())?;
+    match nanos_to_duration(nanos) {
+        None => Err("can not be negative".to_string()),
+        Some(d) if d > MAX_IDLE_SPIN => Err(format!(
+            "can be at most {}",
+            format_go_duration(MAX_IDLE_SPIN)
+        )),
+        Some(d) => Ok(d),
+    }
+}
 
 /// Rewrites nats-server's spellings into the ones clap understands.
 pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -284,6 +304,9 @@ impl Flags {
         }
         if self.trace || self.trace_verbose {
             opts.trace = true;
+        }
+        if let Some(spin) = self.idle_spin {
+            opts.idle_spin = spin;
         }
         let mut warnings = self.apply_security(opts);
         let mut unsupported = |given: bool, flag: &str| {

@@ -87,10 +87,12 @@ fn main() -> ExitCode {
         tracing::warn!("{w}");
     }
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if !gannet_server::idle_spin::install(&mut builder, opts.idle_spin) {
+        tracing::warn!("idle_spin is off: the spin epoll could not be created");
+    }
+    let runtime = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             logging::fatal(style, &format!("Error starting the runtime: {e}"));

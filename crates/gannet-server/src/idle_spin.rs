@@ -1,0 +1,228 @@
+//! Idle spinning: a runtime worker that runs out of work keeps checking the
+//! client sockets for a short while before it goes to sleep.
+//!
+//! Waking a sleeping thread costs far more than the work of one small message,
+//! on virtual machines most of all, where a sleeping CPU has to be woken by the
+//! hypervisor: a request/reply round trip is mostly such wake-ups. When the next
+//! message comes within the spin window, the worker never sleeps and the
+//! wake-up is saved; when it comes later, the spin was wasted.
+//!
+//! The window adapts per worker, the way KVM's halt polling does: it grows
+//! (doubling, from an eighth of the limit) while the worker's idle spells are no
+//! longer than the limit, and halves, down to nothing, after each longer one. A
+//! server whose traffic comes in bursts spins between the messages of a burst;
+//! a quiet server, or one whose messages are further apart than the limit, does
+//! not spin at all. Only one worker spins at a time.
+//!
+//! The check itself is a second epoll instance in which every client socket is
+//! registered, edge-triggered, next to tokio's own: polling it with a zero
+//! timeout tells the spinning worker that data has come, and tokio's driver
+//! then finds the same event without sleeping.
+//!
+//! [`install`] adds the hooks to a runtime builder (the binary does);
+//! [`set_limit`] sets the longest window (`idle_spin`, 0 turns it off; the
+//! server sets it at start and on reload); [`register`] adds a socket. Without
+//! [`install`] the other two do nothing.
+use std::cell::Cell;
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+
+/// The process-wide spin state: the runtime hooks are process-wide too.
+static SPINNER: OnceLock<Spinner> = OnceLock::new();
+
+/// Events read per poll; more are left for the next poll.
+const EVENTS_PER_POLL: usize = 16;
+
+struct Spinner {
+    /// Every registered socket, edge-triggered for input.
+    epoll: Epoll,
+    /// The longest spin window, in nanoseconds; 0 turns spinning off.
+    limit_nanos: AtomicU64,
+    /// Whether some worker is spinning now.
+    spinning: AtomicBool,
+}
+
+thread_local! {
+    /// This worker's current spin window.
+    static WINDOW: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+    /// When this worker ran out of work.
+    static IDLE_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Adds the spin hooks to `builder`, with the longest window `limit`. Returns
+/// false (and adds nothing) when the spin epoll cannot be created.
+pub fn install(builder: &mut tokio::runtime::Builder, limit: Duration) -> bool {
+    let Ok(epoll) = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC) else {
+        return false;
+    };
+    let spinner = SPINNER.get_or_init(|| Spinner {
+        epoll,
+        limit_nanos: AtomicU64::new(0),
+        spinning: AtomicBool::new(false),
+    });
+    spinner.set_limit(limit);
+    builder
+        .on_thread_park(before_park)
+        .on_thread_unpark(after_unpark);
+    true
+}
+
+/// Sets the longest spin window (a reload may change it); zero turns spinning off.
+pub fn set_limit(limit: Duration) {
+    if let Some(spinner) = SPINNER.get() {
+        spinner.set_limit(limit);
+    }
+}
+
+/// Watches `socket` for input while spinning. A closed socket leaves the
+/// epoll set by itself.
+pub fn register(socket: impl AsFd) {
+    if let Some(spinner) = SPINNER.get() {
+        let interest = EpollEvent::new(EpollFlags::EPOLLIN | EpollFlags::EPOLLET, 0);
+        if let Err(e) = spinner.epoll.add(socket, interest) {
+            tracing::debug!("idle spin: cannot watch a socket: {e}");
+        }
+    }
+}
+
+impl Spinner {
+    fn limit(&self) -> Duration {
+        Duration::from_nanos(self.limit_nanos.load(Ordering::Relaxed))
+    }
+
+    fn set_limit(&self, limit: Duration) {
+        let nanos = u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX);
+        self.limit_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Polls for input until some comes (true) or `window` has passed (false).
+    fn spin(&self, window: Duration) -> bool {
+        let deadline = Instant::now() + window;
+        let mut events = [EpollEvent::empty(); EVENTS_PER_POLL];
+        loop {
+            if matches!(self.epoll.wait(&mut events, EpollTimeout::ZERO), Ok(n) if n > 0) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// Runs when a worker has no more work: spin for this worker's window, unless
+/// another worker is spinning already.
+fn before_park() {
+    IDLE_SINCE.with(|since| since.set(Some(Instant::now())));
+    let Some(spinner) = SPINNER.get() else {
+        return;
+    };
+    let window = WINDOW.with(Cell::get);
+    if window.is_zero() || spinner.spinning.swap(true, Ordering::Acquire) {
+        return;
+    }
+    spinner.spin(window);
+    spinner.spinning.store(false, Ordering::Release);
+}
+
+/// Runs when a worker has work again: adapt its window to how long it was idle.
+fn after_unpark() {
+    let Some(spinner) = SPINNER.get() else {
+        return;
+    };
+    let Some(since) = IDLE_SINCE.with(Cell::take) else {
+        return;
+    };
+    let idle = since.elapsed();
+    WINDOW.with(|window| window.set(next_window(window.get(), idle, spinner.limit())));
+}
+
+/// The spin window after an idle spell of `idle`: wider when a window of
+/// `limit` would have caught its end, narrower otherwise.
+fn next_window(window: Duration, idle: Duration, limit: Duration) -> Duration {
+    let floor = limit / 8;
+    if limit.is_zero() {
+        Duration::ZERO
+    } else if idle <= limit {
+        (window * 2).clamp(floor, limit)
+    } else if window / 2 < floor {
+        Duration::ZERO
+    } else {
+        window / 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: Duration = Duration::from_micros(100);
+
+    fn us(n: u64) -> Duration {
+        Duration::from_micros(n)
+    }
+
+    #[test]
+    fn short_idle_spells_widen_the_window_up_to_the_limit() {
+        let mut window = Duration::ZERO;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            window = next_window(window, us(60), LIMIT);
+            seen.push(window);
+        }
+        assert_eq!(
+            seen,
+            [
+                us(12) + Duration::from_nanos(500),
+                us(25),
+                us(50),
+                us(100),
+                us(100)
+            ]
+        );
+    }
+
+    #[test]
+    fn long_idle_spells_narrow_the_window_to_nothing() {
+        let mut window = LIMIT;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            window = next_window(window, us(500), LIMIT);
+            seen.push(window);
+        }
+        assert_eq!(
+            seen,
+            [
+                us(50),
+                us(25),
+                Duration::from_nanos(12_500),
+                Duration::ZERO,
+                Duration::ZERO
+            ]
+        );
+    }
+
+    #[test]
+    fn an_idle_spell_of_exactly_the_limit_counts_as_short() {
+        assert_eq!(next_window(us(50), LIMIT, LIMIT), LIMIT);
+    }
+
+    #[test]
+    fn a_zero_limit_never_spins() {
+        assert_eq!(next_window(us(50), us(1), Duration::ZERO), Duration::ZERO);
+        assert_eq!(
+            next_window(Duration::ZERO, Duration::ZERO, Duration::ZERO),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn a_lowered_limit_caps_a_wider_window() {
+        assert_eq!(next_window(LIMIT, us(10), us(40)), us(40));
+    }
+}
