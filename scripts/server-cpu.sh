@@ -5,7 +5,9 @@
 #
 #   scripts/server-cpu.sh [-r ROUNDS] SERVER_A SERVER_B [scenario...]
 #
-# SERVER_x is a server binary that takes nats-server's `-a HOST -p PORT` flags.
+# SERVER_x is a server binary that takes nats-server's `-a HOST -p PORT` flags,
+# with any extra arguments in the same word ("gannet-server --idle_spin 0": its
+# idle spinning counts as server CPU, so turn it off to see the work per message).
 # Scenarios (the load-generator arguments of compare.sh): pub16 pubsub16
 # fanout16 pubsub1k pubsub64k (default: all). Like compare.sh, the server runs on
 # CPU 0 and the load generator on CPU 1, a fresh server per run, A and B back to
@@ -56,10 +58,11 @@ free_port() {
 
 # run SIDE SERVER SCENARIO: one measurement, appended to $OUT/runs as JSON.
 run() {
-  local side=$1 server=$2 scenario=$3 port pid ticks0 ticks1 args
+  local side=$1 server=$2 scenario=$3 port pid ticks0 ticks1 args cmd
   port=$(free_port)
   read -r -a args <<<"$(scenario_args "$scenario")"
-  taskset -c 0 "$server" -a 127.0.0.1 -p "$port" >"$OUT/server.log" 2>&1 &
+  read -r -a cmd <<<"$server"
+  taskset -c 0 "${cmd[@]}" -a 127.0.0.1 -p "$port" >"$OUT/server.log" 2>&1 &
   pid=$!
   "$NATSBENCH" -ping -q -s "nats://127.0.0.1:$port" -timeout 10s >/dev/null
   ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")

@@ -100,6 +100,8 @@ impl Spinner {
     }
 
     /// Polls for input until some comes (true) or `window` has passed (false).
+    /// Between polls it yields its CPU to any other thread ready to run there,
+    /// so the spin only ever takes time nobody else wants.
     fn spin(&self, window: Duration) -> bool {
         let deadline = Instant::now() + window;
         let mut events = [EpollEvent::empty(); EVENTS_PER_POLL];
@@ -110,7 +112,7 @@ impl Spinner {
             if Instant::now() >= deadline {
                 return false;
             }
-            std::hint::spin_loop();
+            std::thread::yield_now();
         }
     }
 }
