@@ -99,18 +99,16 @@ impl Spinner {
         self.limit_nanos.store(nanos, Ordering::Relaxed);
     }
 
-    /// Polls for input until some comes (true) or `window` has passed (false).
-    /// Between polls it yields its CPU to any other thread ready to run there,
-    /// so the spin only ever takes time nobody else wants.
-    fn spin(&self, window: Duration) -> bool {
+    /// Polls for input until some comes or `window` has passed. Between polls
+    /// it yields its CPU to any other thread ready to run there, so the spin
+    /// only ever takes time nobody else wants.
+    fn spin(&self, window: Duration) {
         let deadline = Instant::now() + window;
         let mut events = [EpollEvent::empty(); EVENTS_PER_POLL];
         loop {
-            if matches!(self.epoll.wait(&mut events, EpollTimeout::ZERO), Ok(n) if n > 0) {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
+            let ready = self.epoll.wait(&mut events, EpollTimeout::ZERO);
+            if matches!(ready, Ok(n) if n > 0) || Instant::now() >= deadline {
+                return;
             }
             std::thread::yield_now();
         }
