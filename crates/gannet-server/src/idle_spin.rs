@@ -170,43 +170,31 @@ mod tests {
         Duration::from_micros(n)
     }
 
+    /// The windows after five idle spells of `idle` each, from `window`.
+    fn five_windows(mut window: Duration, idle: Duration) -> Vec<Duration> {
+        (0..5)
+            .map(|_| {
+                window = next_window(window, idle, LIMIT);
+                window
+            })
+            .collect()
+    }
+
     #[test]
     fn short_idle_spells_widen_the_window_up_to_the_limit() {
-        let mut window = Duration::ZERO;
-        let mut seen = Vec::new();
-        for _ in 0..5 {
-            window = next_window(window, us(60), LIMIT);
-            seen.push(window);
-        }
+        let eighth = Duration::from_nanos(12_500);
         assert_eq!(
-            seen,
-            [
-                us(12) + Duration::from_nanos(500),
-                us(25),
-                us(50),
-                us(100),
-                us(100)
-            ]
+            five_windows(Duration::ZERO, us(60)),
+            [eighth, us(25), us(50), us(100), us(100)]
         );
     }
 
     #[test]
     fn long_idle_spells_narrow_the_window_to_nothing() {
-        let mut window = LIMIT;
-        let mut seen = Vec::new();
-        for _ in 0..5 {
-            window = next_window(window, us(500), LIMIT);
-            seen.push(window);
-        }
+        let eighth = Duration::from_nanos(12_500);
         assert_eq!(
-            seen,
-            [
-                us(50),
-                us(25),
-                Duration::from_nanos(12_500),
-                Duration::ZERO,
-                Duration::ZERO
-            ]
+            five_windows(LIMIT, us(500)),
+            [us(50), us(25), eighth, Duration::ZERO, Duration::ZERO]
         );
     }
 
