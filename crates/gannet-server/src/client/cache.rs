@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use gannet_proto::subject;
 use gannet_sublist::{MatchResult, Sublist};
-use rustc_hash::FxHashMap;
+use hashbrown::hash_map::EntryRef;
+use rustc_hash::FxBuildHasher;
 
 use crate::subscription::SubRef;
 
@@ -24,7 +25,7 @@ pub struct Cached {
 #[derive(Debug, Default)]
 pub struct MatchCache {
     generation: u64,
-    entries: FxHashMap<Box<[u8]>, Cached>,
+    entries: hashbrown::HashMap<Box<[u8]>, Cached, FxBuildHasher>,
 }
 
 impl MatchCache {
@@ -38,20 +39,97 @@ impl MatchCache {
             self.entries.clear();
             self.generation = generation;
         }
-        if !self.entries.contains_key(subject) {
-            if !subject::is_valid_subscribe_subject(subject) {
-                return None;
-            }
-            if self.entries.len() >= CLIENT_CACHE_MAX {
-                self.entries.clear();
-            }
-            let cached = Cached {
-                result: sublist.matches(subject),
-                wildcard: !subject::is_literal(subject),
-            };
-            self.entries.insert(subject.into(), cached);
+        if self.entries.len() >= CLIENT_CACHE_MAX && !self.entries.contains_key(subject) {
+            self.entries.clear();
         }
-        // Present: it was there or has just been inserted.
-        self.entries.get(subject)
+        // One hash and one probe for a hit, the path of every PUB to a known subject.
+        match self.entries.entry_ref(subject) {
+            EntryRef::Occupied(entry) => Some(entry.into_mut()),
+            EntryRef::Vacant(entry) => {
+                if !subject::is_valid_subscribe_subject(subject) {
+                    return None;
+                }
+                let cached = Cached {
+                    result: sublist.matches(subject),
+                    wildcard: !subject::is_literal(subject),
+                };
+                Some(entry.insert_with_key(Box::from(subject), cached))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::client::ClientShared;
+    use crate::subscription::Subscription;
+
+    /// What the cache stands in for: the shared index asked every time.
+    fn uncached(sublist: &Sublist<SubRef>, subject: &[u8]) -> Option<Vec<usize>> {
+        subject::is_valid_subscribe_subject(subject).then(|| sids(&sublist.matches(subject)))
+    }
+
+    /// The (plain) subscriptions of a result, by address, in a stable order.
+    fn sids(result: &MatchResult<SubRef>) -> Vec<usize> {
+        let mut out: Vec<usize> = result
+            .plain
+            .iter()
+            .map(|s| Arc::as_ptr(&s.0) as usize)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Lookup(String),
+        Subscribe(String),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let subject = "(a|b|c|\\*|>|)(\\.(a|b|c|\\*|>|[0-9]{1,3}|)){0,3}";
+        prop_oneof![
+            8 => subject.prop_map(Step::Lookup),
+            1 => "(a|b|\\*)(\\.(a|b|\\*|>)){0,2}".prop_map(Step::Subscribe),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the mix of lookups (repeated, new, invalid, past the size
+        /// limit) and new subscriptions, the cache answers as the index does.
+        #[test]
+        fn answers_as_the_index_does(steps in prop::collection::vec(step(), 1..400)) {
+            let sublist: Sublist<SubRef> = Sublist::new(true);
+            let addr: SocketAddr = ([127, 0, 0, 1], 4222).into();
+            let client = Arc::new(ClientShared::new(1, addr, 1 << 20));
+            let mut cache = MatchCache::default();
+            for (n, step) in steps.iter().enumerate() {
+                match step {
+                    Step::Lookup(subject) => {
+                        let got = cache
+                            .lookup(&sublist, subject.as_bytes())
+                            .map(|c| sids(&c.result));
+                        prop_assert_eq!(got, uncached(&sublist, subject.as_bytes()), "{}", subject);
+                    }
+                    Step::Subscribe(subject) => {
+                        let sid = n.to_string();
+                        let sub = Subscription::new(
+                            Arc::clone(&client),
+                            subject.as_bytes(),
+                            None,
+                            sid.as_bytes(),
+                        );
+                        let _ = sublist.insert(subject.as_bytes(), None, SubRef(Arc::new(sub)));
+                    }
+                }
+            }
+        }
     }
 }

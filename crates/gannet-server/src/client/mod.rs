@@ -3,7 +3,7 @@
 //! connection task itself ([`serve`]), which reads and acts on the client's
 //! operations while a second task writes its outbound queue.
 mod auth;
-mod cache;
+pub mod cache;
 pub mod connect;
 mod connection;
 pub mod outbound;
