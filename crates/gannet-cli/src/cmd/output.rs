@@ -176,10 +176,11 @@ pub fn base64(data: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn message(subject: &str, payload: &[u8]) -> Message {
+    /// A received message with `payload` on `subject` and nothing else, for tests.
+    pub(crate) fn message(subject: &str, payload: &[u8]) -> Message {
         Message {
             subject: subject.into(),
             reply: None,

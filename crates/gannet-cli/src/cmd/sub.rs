@@ -551,18 +551,7 @@ fn write_private_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn message(subject: &str, payload: &[u8]) -> Message {
-        Message {
-            subject: subject.into(),
-            reply: None,
-            payload: bytes::Bytes::copy_from_slice(payload),
-            headers: None,
-            status: None,
-            description: None,
-            length: payload.len(),
-        }
-    }
+    use crate::cmd::output::tests::message;
 
     #[test]
     fn dump_json_is_a_go_nats_msg() {

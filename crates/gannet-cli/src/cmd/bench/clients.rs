@@ -316,20 +316,24 @@ async fn run_senders(
         offset += count;
         let mut ready = ready.clone();
         tasks.push(tokio::spawn(async move {
-            ready
-                .wait_for(|go| *go)
-                .await
-                .map_err(|_| anyhow!("the benchmark was abandoned"))?;
-            match job.plan.kind {
-                Kind::Request => job.request(session, progress).await,
-                _ => job.publish(session, progress).await,
-            }
+            wait_for_start(&mut ready).await?;
+            job.run(session, progress).await
         }));
     }
     let _ = trigger.send(true);
     let outcome = collect(plan.kind, tasks).await;
     bars.end();
     outcome
+}
+
+/// Waits until every client of the run is connected and the start is given;
+/// an error when the run was abandoned first.
+pub(super) async fn wait_for_start(ready: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
+    ready
+        .wait_for(|go| *go)
+        .await
+        .map_err(|_| anyhow!("the benchmark was abandoned"))?;
+    Ok(())
 }
 
 /// One sender's share of the work.
@@ -343,8 +347,11 @@ struct SendJob {
 }
 
 impl SendJob {
-    async fn publish(self, session: Session, progress: Progress) -> anyhow::Result<ClientResult> {
+    /// Sends this client's share of the messages (requests, or plain
+    /// publishes), timing each one and pacing them, then finishes the run.
+    async fn run(self, session: Session, progress: Progress) -> anyhow::Result<ClientResult> {
         jitter(&self.plan, self.index).await;
+        let requests = self.plan.kind == Kind::Request;
         let client = session.client.clone();
         let subjects = Subjects::new(&self.plan);
         let throttle = Throttle::new(&self.plan);
@@ -353,66 +360,62 @@ impl SendJob {
         for i in 0..self.count {
             let subject = subjects.for_message(i + self.offset);
             let began = Instant::now();
-            let sent = match &self.plan.headers {
-                Some(headers) => {
-                    client
-                        .publish_with_headers(subject, headers.clone(), self.payload.clone())
-                        .await
-                }
-                None => client.publish(subject, self.payload.clone()).await,
-            };
-            sent.map_err(|err| anyhow!("publishing: {err}"))?;
+            if requests {
+                self.request(&client, subject).await?;
+            } else {
+                self.publish(&client, subject).await?;
+            }
             latencies.push(began.elapsed().as_nanos() as u64);
             progress.done(i + 1);
             self.pause(i + 1, throttle.as_ref()).await;
         }
-        self.finish(session, progress, latencies, start, "publishing")
+        let doing = if requests { "requesting" } else { "publishing" };
+        self.finish(session, progress, latencies, start, doing)
             .await
     }
 
-    async fn request(self, session: Session, progress: Progress) -> anyhow::Result<ClientResult> {
-        jitter(&self.plan, self.index).await;
-        let client = session.client.clone();
-        let subjects = Subjects::new(&self.plan);
-        let throttle = Throttle::new(&self.plan);
-        let mut latencies = Vec::with_capacity(self.count as usize);
-        let start = Instant::now();
-        for i in 0..self.count {
-            let subject = subjects.for_message(i + self.offset);
-            let began = Instant::now();
-            let reply = match &self.plan.headers {
-                Some(headers) => {
-                    let request = async_nats::Request::new()
-                        .payload(self.payload.clone())
-                        .headers(headers.clone());
-                    client.send_request(subject, request).await
-                }
-                None => client.request(subject, self.payload.clone()).await,
-            };
-            let reply = reply.map_err(|err| match err.kind() {
-                async_nats::RequestErrorKind::NoResponders => anyhow!(
-                    "requesting: no responders on {} (is `bench reply` running?)",
-                    self.plan.subject
-                ),
-                async_nats::RequestErrorKind::TimedOut => anyhow!(
-                    "requesting: no reply within {}",
-                    format::go_duration(self.timeout)
-                ),
-                _ => anyhow!("requesting: {err}"),
-            })?;
-            latencies.push(began.elapsed().as_nanos() as u64);
-            let data = &reply.payload;
-            if data.is_empty() || data[0] == b'-' || contains(data, b"error") {
-                bail!(
-                    "request did not receive a good reply: {:?}",
-                    String::from_utf8_lossy(data)
-                );
+    async fn publish(&self, client: &Client, subject: Subject) -> anyhow::Result<()> {
+        let sent = match &self.plan.headers {
+            Some(headers) => {
+                client
+                    .publish_with_headers(subject, headers.clone(), self.payload.clone())
+                    .await
             }
-            progress.done(i + 1);
-            self.pause(i + 1, throttle.as_ref()).await;
+            None => client.publish(subject, self.payload.clone()).await,
+        };
+        sent.map_err(|err| anyhow!("publishing: {err}"))
+    }
+
+    /// One request, and a check that its reply is not an error.
+    async fn request(&self, client: &Client, subject: Subject) -> anyhow::Result<()> {
+        let reply = match &self.plan.headers {
+            Some(headers) => {
+                let request = async_nats::Request::new()
+                    .payload(self.payload.clone())
+                    .headers(headers.clone());
+                client.send_request(subject, request).await
+            }
+            None => client.request(subject, self.payload.clone()).await,
+        };
+        let reply = reply.map_err(|err| match err.kind() {
+            async_nats::RequestErrorKind::NoResponders => anyhow!(
+                "requesting: no responders on {} (is `bench reply` running?)",
+                self.plan.subject
+            ),
+            async_nats::RequestErrorKind::TimedOut => anyhow!(
+                "requesting: no reply within {}",
+                format::go_duration(self.timeout)
+            ),
+            _ => anyhow!("requesting: {err}"),
+        })?;
+        let data = &reply.payload;
+        if data.is_empty() || data[0] == b'-' || contains(data, b"error") {
+            bail!(
+                "request did not receive a good reply: {:?}",
+                String::from_utf8_lossy(data)
+            );
         }
-        self.finish(session, progress, latencies, start, "requesting")
-            .await
+        Ok(())
     }
 
     /// Between two messages: `--sleep`, then the `--throughput` pace.

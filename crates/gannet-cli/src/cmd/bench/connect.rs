@@ -17,11 +17,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{bail, Context as _};
 use clap::Args;
 use tokio::sync::watch;
 
-use super::clients::{collect, msgs_per_client, Bars, ClientResult, Outcome, Progress};
+use super::clients::{
+    collect, msgs_per_client, wait_for_start, Bars, ClientResult, Outcome, Progress,
+};
 use super::log;
 use super::stats::{Kind, Sample};
 use super::ReportFlags;
@@ -105,10 +107,7 @@ pub async fn run(plan: &ConnectPlan, connector: &Connector) -> anyhow::Result<Ou
         let connector = connector.clone();
         let mut ready = ready.clone();
         tasks.push(tokio::spawn(async move {
-            ready
-                .wait_for(|go| *go)
-                .await
-                .map_err(|_| anyhow!("the benchmark was abandoned"))?;
+            wait_for_start(&mut ready).await?;
             let name = if several {
                 format!("{} #{}", connector.connection_name, i + 1)
             } else {
