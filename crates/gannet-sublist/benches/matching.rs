@@ -1,8 +1,10 @@
 //! Sublist benchmarks: literal match with a cache hit and a miss, a
 //! wildcard-heavy index, insert+remove churn (with the cache invalidation it
-//! triggers) and a 1000-subscriber fan-out result.
+//! triggers), a 1000-subscriber fan-out result, and replies to a fresh inbox
+//! subject each time (a miss that walks the trie and stores the result).
 
 use std::hint::black_box;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,6 +135,34 @@ fn bench_fanout(c: &mut Criterion) {
     g.finish();
 }
 
+/// Request/reply as clients do it: one wildcard subscription per requester
+/// (`_INBOX.<id>.*`) and every reply sent to a subject never seen before, so
+/// each lookup misses the cache, walks the trie and stores its result
+/// (evicting a batch whenever the cache is full).
+fn bench_reply_inbox(c: &mut Criterion) {
+    let mut g = c.benchmark_group("reply_inbox");
+    let s = literal_index(true);
+    for i in 0..100u64 {
+        s.insert(
+            format!("_INBOX.requester{i}.*").as_bytes(),
+            None,
+            20_000 + i,
+        )
+        .unwrap();
+    }
+    let mut n = 0u64;
+    let mut subject = Vec::with_capacity(64);
+    g.bench_function("fresh_subject_cache_on", |b| {
+        b.iter(|| {
+            n += 1;
+            subject.clear();
+            write!(subject, "_INBOX.requester42.{n}").unwrap();
+            black_box(s.matches(black_box(&subject)))
+        })
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -143,6 +173,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_literal, bench_wildcard, bench_churn, bench_fanout
+    targets = bench_literal, bench_wildcard, bench_churn, bench_fanout, bench_reply_inbox
 }
 criterion_main!(benches);
