@@ -10,10 +10,10 @@
 //! the value it had when the result was computed. So a result computed
 //! before a change can never be stored after that change's invalidation.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::hasher::KeyedHasher;
 use crate::result::MatchResult;
 use crate::subject::{is_literal_pattern, tokens, tokens_match};
 
@@ -27,7 +27,7 @@ pub const CACHE_MAX: usize = 1024;
 /// recency would put a write on every cache hit.
 pub const CACHE_EVICT_BATCH: usize = 256;
 
-type Entries<T> = HashMap<Box<[u8]>, Arc<MatchResult<T>>>;
+type Entries<T> = hashbrown::HashMap<Box<[u8]>, Arc<MatchResult<T>>, KeyedHasher>;
 
 pub(crate) struct MatchCache<T> {
     entries: RwLock<Entries<T>>,
@@ -38,7 +38,7 @@ pub(crate) struct MatchCache<T> {
 impl<T> MatchCache<T> {
     pub(crate) fn new(max: usize, evict_batch: usize) -> Self {
         Self {
-            entries: RwLock::new(HashMap::new()),
+            entries: RwLock::new(Entries::default()),
             max: max.max(1),
             evict_batch: evict_batch.clamp(1, max.max(1)),
         }

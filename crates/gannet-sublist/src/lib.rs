@@ -11,12 +11,14 @@
 //! - `trie`: the levels and nodes holding subscriptions;
 //! - `result`: [`MatchResult`] and building it from matched nodes;
 //! - `cache`: the bounded subject → result cache;
+//! - `hasher`: the keyed hash of every map above;
 //! - `sublist`: [`Sublist`], the locking and generation counter.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(unreachable_pub)]
 
 mod cache;
+mod hasher;
 mod result;
 mod stack;
 mod subject;

@@ -12,18 +12,19 @@
 //! share the subject; removal prunes nodes that are left empty, so memory
 //! follows the live subscriptions, not the churn.
 
-use std::hash::{Hash, RandomState};
+use std::hash::Hash;
 
 use hashbrown::hash_map::EntryRef;
 
+use crate::hasher::KeyedHasher;
 use crate::stack::InlineStack;
 use crate::subject::{split_first, tokens, FULL, STAR};
 
-/// A set of subscriptions. std's `RandomState` keeps client-chosen subjects
-/// from being used to force hash collisions.
-pub(crate) type Set<T> = hashbrown::HashSet<T, RandomState>;
+/// A set of subscriptions. A keyed hash keeps client-chosen subjects from
+/// being used to force hash collisions.
+pub(crate) type Set<T> = hashbrown::HashSet<T, KeyedHasher>;
 /// Keyed by a token or a queue name.
-pub(crate) type ByName<V> = hashbrown::HashMap<Box<[u8]>, V, RandomState>;
+pub(crate) type ByName<V> = hashbrown::HashMap<Box<[u8]>, V, KeyedHasher>;
 
 /// Pending branches kept inline during a match walk; a walk needs one slot
 /// per `*` branch still to visit, so 16 covers all but pathological indexes.
