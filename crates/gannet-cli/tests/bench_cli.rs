@@ -505,14 +505,7 @@ fn progress_bars_on_a_terminal() {
 fn bench_connect(url: &str, pki: &Pki, who: &CertFiles, args: &[&str]) -> Finished {
     let mut all = vec!["bench", "connect", "--no-progress"];
     all.extend_from_slice(args);
-    all.extend_from_slice(&[
-        "--tlscert",
-        who.cert_str(),
-        "--tlskey",
-        who.key_str(),
-        "--tlsca",
-        pki.ca_str(),
-    ]);
+    all.extend_from_slice(&tls_flags(who, pki.ca_str()));
     gannet(&all).server(url).run()
 }
 

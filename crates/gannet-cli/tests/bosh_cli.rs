@@ -47,14 +47,7 @@ impl Identities {
     /// `gannet ARGS --tlscert .. --tlskey .. --tlsca ..` as `who`.
     fn gannet(&self, who: &CertFiles, url: &str, args: &[&str]) -> Gannet {
         let mut all = args.to_vec();
-        all.extend_from_slice(&[
-            "--tlscert",
-            who.cert_str(),
-            "--tlskey",
-            who.key_str(),
-            "--tlsca",
-            self.pki.ca_str(),
-        ]);
+        all.extend_from_slice(&tls_flags(who, self.pki.ca_str()));
         gannet(&all).server(url)
     }
 }

@@ -194,19 +194,11 @@ fn client_certificate_connects_over_tls() {
     let pki = Pki::temp();
     let client = pki.client("client", "CN=operator");
     let server = tls_server(&pki, "");
-    gannet(&[
-        "pub",
-        "x",
-        "y",
-        "--tlscert",
-        client.cert_str(),
-        "--tlskey",
-        client.key_str(),
-    ])
-    .args(&["--tlsca", pki.ca_str()])
-    .server(&server.url())
-    .run()
-    .success();
+    gannet(&["pub", "x", "y"])
+        .args(&tls_flags(&client, pki.ca_str()))
+        .server(&server.url())
+        .run()
+        .success();
     // The same through NATS_CERT, NATS_KEY and NATS_CA.
     gannet(&["pub", "x", "y"])
         .env("NATS_URL", server.url())
@@ -296,19 +288,11 @@ fn untrusted_server_certificate_is_explained() {
     let client = pki.client("client", "CN=operator");
     let server = tls_server(&pki, "");
     let other = Pki::temp();
-    let line = gannet(&[
-        "pub",
-        "x",
-        "y",
-        "--tlscert",
-        client.cert_str(),
-        "--tlskey",
-        client.key_str(),
-    ])
-    .args(&["--tlsca", other.ca_str()])
-    .server(&server.url())
-    .run()
-    .failure();
+    let line = gannet(&["pub", "x", "y"])
+        .args(&tls_flags(&client, other.ca_str()))
+        .server(&server.url())
+        .run()
+        .failure();
     assert!(line.contains("TLS connection to"), "{line}");
     assert!(line.contains("not trusted by the CA in"), "{line}");
     assert!(line.contains(other.ca_str()), "{line}");
@@ -331,32 +315,17 @@ fn tls_first_handshake() {
     let pki = Pki::temp();
     let client = pki.client("client", "CN=operator");
     let server = tls_server(&pki, "handshake_first: true");
-    gannet(&[
-        "pub",
-        "x",
-        "y",
-        "--tlsfirst",
-        "--tlscert",
-        client.cert_str(),
-    ])
-    .args(&["--tlskey", client.key_str(), "--tlsca", pki.ca_str()])
-    .server(&server.url())
-    .run()
-    .success();
+    gannet(&["pub", "x", "y", "--tlsfirst"])
+        .args(&tls_flags(&client, pki.ca_str()))
+        .server(&server.url())
+        .run()
+        .success();
     // Without it the client waits for an INFO that never comes in clear.
-    gannet(&[
-        "pub",
-        "x",
-        "y",
-        "--timeout",
-        "1s",
-        "--tlscert",
-        client.cert_str(),
-    ])
-    .args(&["--tlskey", client.key_str(), "--tlsca", pki.ca_str()])
-    .server(&server.url())
-    .run()
-    .failure();
+    gannet(&["pub", "x", "y", "--timeout", "1s"])
+        .args(&tls_flags(&client, pki.ca_str()))
+        .server(&server.url())
+        .run()
+        .failure();
 }
 
 #[test]

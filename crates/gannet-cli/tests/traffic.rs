@@ -261,14 +261,7 @@ fn sub_and_pub_with_a_tls_client_certificate() {
     for binary in all_server_binaries() {
         let server = start_monitored(&binary, Some(&config));
         let url = server.url();
-        let tls = [
-            "--tlscert",
-            client.cert_str(),
-            "--tlskey",
-            client.key_str(),
-            "--tlsca",
-            pki.ca_str(),
-        ];
+        let tls = tls_flags(&client, pki.ca_str());
         let mut sub_args = vec!["sub", "secure", "--count", "1"];
         sub_args.extend_from_slice(&tls);
         let mut sub = gannet(&sub_args).server(&url).spawn();

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use gannet_test::certs::CertFiles;
 pub use gannet_test::ServerProcess;
 
 pub mod terminal;
@@ -19,6 +20,19 @@ pub mod terminal;
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for one expected line of a running command.
 pub const LINE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The flags that make `gannet` present `who`'s certificate and trust the CA
+/// at `ca`.
+pub fn tls_flags<'a>(who: &'a CertFiles, ca: &'a str) -> [&'a str; 6] {
+    [
+        "--tlscert",
+        who.cert_str(),
+        "--tlskey",
+        who.key_str(),
+        "--tlsca",
+        ca,
+    ]
+}
 
 /// The `gannet` binary under test.
 pub fn gannet_binary() -> PathBuf {
