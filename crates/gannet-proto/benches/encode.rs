@@ -1,10 +1,14 @@
 //! Writing `MSG`/`HMSG` control lines, as the server does once per receiver of
-//! every message: without and with a reply subject, and with headers.
+//! every message: without and with a reply subject, and with headers; and for a
+//! message to one and to five receivers, whole lines against a line end formatted once
+//! with each receiver's ready-made start ([`gannet_proto::msg_line`]).
 use std::hint::black_box;
 
+use bytes::BufMut;
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use gannet_proto::encode::{write_hmsg_header, write_msg_header};
+use gannet_proto::msg_line::{LineEnd, LineStart};
 
 /// Lines written per benchmark iteration, into one buffer cleared before each
 /// iteration (as a receiver's outbound buffer is reused).
@@ -16,7 +20,7 @@ fn bench_lines(
     name: &str,
     write_line: impl Fn(&mut BytesMut),
 ) {
-    let mut out = BytesMut::with_capacity(LINES * 96);
+    let mut out = BytesMut::with_capacity(LINES * 5 * 96);
     group.bench_function(name, |b| {
         b.iter(|| {
             out.clear();
@@ -60,6 +64,30 @@ fn bench_encode(c: &mut Criterion) {
         )
     });
     group.finish();
+
+    // One message to 1 and to 5 subscriptions: the lines of all of them per element.
+    for receivers in [1, 5] {
+        let mut group = c.benchmark_group(format!("encode_fan_out_{receivers}"));
+        group.throughput(Throughput::Elements(LINES as u64));
+        let sids: Vec<Vec<u8>> = (1..=receivers).map(|n: u32| n.to_string().into()).collect();
+        bench_lines(&mut group, "whole_lines", |out| {
+            for sid in &sids {
+                write_msg_header(out, black_box(b"foo.bar.baz"), sid, None, black_box(16));
+            }
+        });
+        let starts: Vec<LineStart> = sids
+            .iter()
+            .map(|sid| LineStart::new(b"foo.bar.baz", sid))
+            .collect();
+        bench_lines(&mut group, "shared_end", |out| {
+            let end = LineEnd::msg(black_box(16));
+            for start in &starts {
+                out.put_slice(black_box(start).msg());
+                out.put_slice(end.as_bytes());
+            }
+        });
+        group.finish();
+    }
 }
 
 criterion_group!(benches, bench_encode);

@@ -8,6 +8,7 @@
 
 pub mod encode;
 mod error;
+pub mod msg_line;
 mod op;
 mod parser;
 pub mod subject;

@@ -442,13 +442,7 @@ impl Server {
     pub fn publish_internal(&self, account: &Account, subject: &str, payload: &[u8]) {
         use crate::client::publish::{write_message, Delivery, Message};
         let result = account.sublist.matches(subject.as_bytes());
-        let mut msg = Message {
-            subject: subject.as_bytes(),
-            reply: None,
-            headers: None,
-            payload,
-            shared: None,
-        };
+        let mut msg = Message::new(subject.as_bytes(), None, None, payload);
         let seq = self.event_seq.load(Ordering::Relaxed) as usize;
         let groups = result
             .queues

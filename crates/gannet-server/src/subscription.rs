@@ -4,15 +4,21 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use gannet_proto::msg_line::LineStart;
+
 use crate::client::ClientShared;
 
 /// One SUB of one client.
 #[derive(Debug)]
 pub struct Subscription {
     pub client: Arc<ClientShared>,
-    pub subject: Box<[u8]>,
+    /// `HMSG <subject> <sid>`: holds the subject and the sid, and starts every
+    /// message line of a literal subscription.
+    line_start: LineStart,
+    /// The subject has no wildcard token, so every message it gets is on the
+    /// subject itself and [`Subscription::line_start`] applies.
+    literal: bool,
     pub queue: Option<Box<[u8]>>,
-    pub sid: Box<[u8]>,
     /// Messages after which the subscription ends (UNSUB with max); 0 = no limit.
     max: AtomicU64,
     /// Messages delivered so far.
@@ -39,12 +45,27 @@ impl Subscription {
     ) -> Subscription {
         Subscription {
             client,
-            subject: subject.into(),
+            line_start: LineStart::new(subject, sid),
+            literal: gannet_proto::subject::is_literal(subject),
             queue: queue.map(Into::into),
-            sid: sid.into(),
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
         }
+    }
+
+    pub fn subject(&self) -> &[u8] {
+        self.line_start.subject()
+    }
+
+    pub fn sid(&self) -> &[u8] {
+        self.line_start.sid()
+    }
+
+    /// The ready-made start of this subscription's message lines (`MSG <subject>
+    /// <sid>` and its `HMSG` form), when its subject is literal.
+    #[inline]
+    pub fn line_start(&self) -> Option<&LineStart> {
+        self.literal.then_some(&self.line_start)
     }
 
     /// Counts one delivery against the auto-unsubscribe limit.

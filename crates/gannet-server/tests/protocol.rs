@@ -179,6 +179,47 @@ fn headers_pass_through_and_are_dropped_for_old_clients() {
     h.expect(b"HMSG h 1 7 8\r\nFOO\r\n\r\nx\r\n");
 }
 
+/// One message fans out to literal and wildcard subscriptions, to clients with and
+/// without headers, with no reply, a short and a long reply: every receiver gets
+/// its own sid and sizes on one shared line end (`gannet_proto::msg_line`).
+#[test]
+fn each_receiver_of_a_fan_out_gets_its_own_line() {
+    let s = server();
+    let hdr = r#"{"verbose":false,"pedantic":false,"headers":true}"#;
+    let mut literal = RawClient::connect_with(&s.addr(), hdr);
+    let mut wildcard = RawClient::connect_with(&s.addr(), hdr);
+    let mut old = RawClient::connect_with(&s.addr(), QUIET);
+    let mut star_in_token = RawClient::connect_with(&s.addr(), QUIET);
+    literal.send(b"SUB a.b 1\r\n");
+    wildcard.send(b"SUB a.* 22\r\n");
+    old.send(b"SUB a.b 333\r\n");
+    star_in_token.send(b"SUB a.b* 4\r\n");
+    for c in [&mut literal, &mut wildcard, &mut old, &mut star_in_token] {
+        c.expect_before_pong(b"");
+    }
+
+    literal.send(b"PUB a.b 2\r\nhi\r\n");
+    literal.expect(b"MSG a.b 1 2\r\nhi\r\n");
+    wildcard.expect(b"MSG a.b 22 2\r\nhi\r\n");
+    old.expect(b"MSG a.b 333 2\r\nhi\r\n");
+
+    let long_reply = format!("_INBOX.{}", "r".repeat(120));
+    for reply in ["rep.1", long_reply.as_str()] {
+        literal.send(format!("HPUB a.b {reply} 12 14\r\nNATS/1.0\r\n\r\nhi\r\n").as_bytes());
+        literal.expect(format!("HMSG a.b 1 {reply} 12 14\r\nNATS/1.0\r\n\r\nhi\r\n").as_bytes());
+        wildcard.expect(format!("HMSG a.b 22 {reply} 12 14\r\nNATS/1.0\r\n\r\nhi\r\n").as_bytes());
+        old.expect(format!("MSG a.b 333 {reply} 2\r\nhi\r\n").as_bytes());
+    }
+
+    // `a.b*` is a literal subject: only a publish to `a.b*` itself reaches it.
+    literal.send(b"PUB a.b* 3\r\nabc\r\n");
+    star_in_token.expect(b"MSG a.b* 4 3\r\nabc\r\n");
+    wildcard.expect(b"MSG a.b* 22 3\r\nabc\r\n");
+    for c in [&mut literal, &mut old, &mut star_in_token, &mut wildcard] {
+        c.expect_before_pong(b"");
+    }
+}
+
 #[test]
 fn no_responders_sends_503_to_the_requester() {
     let s = server();

@@ -87,10 +87,10 @@ impl Connection {
         };
         let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().values().cloned().collect();
         for sub in subs {
-            if !perms.can_subscribe(&sub.subject, sub.queue.as_deref()) {
+            if !perms.can_subscribe(sub.subject(), sub.queue.as_deref()) {
                 remove_subscription(&self.account, &sub);
-                let subject = String::from_utf8_lossy(&sub.subject);
-                let sid = String::from_utf8_lossy(&sub.sid);
+                let subject = String::from_utf8_lossy(sub.subject());
+                let sid = String::from_utf8_lossy(sub.sid());
                 let text = match &sub.queue {
                     Some(q) => format!(
                         "Permissions Violation for Subscription to \"{subject}\" using queue \"{}\" (sid \"{sid}\")",

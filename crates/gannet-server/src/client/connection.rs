@@ -556,7 +556,7 @@ impl Connection {
             self.shared.subs_lock().drain().map(|(_, s)| s).collect();
         for sub in subs {
             let _ = self.account.sublist.remove(
-                &sub.subject,
+                sub.subject(),
                 sub.queue.as_deref(),
                 &SubRef(sub.clone()),
             );
@@ -630,10 +630,10 @@ impl Connection {
 
 /// Removes a subscription from its client and from the index.
 pub(crate) fn remove_subscription(account: &Account, sub: &Arc<Subscription>) {
-    let removed = sub.client.subs_lock().remove(&sub.sid[..]);
+    let removed = sub.client.subs_lock().remove(sub.sid());
     if removed.is_some() {
         let _ = account
             .sublist
-            .remove(&sub.subject, sub.queue.as_deref(), &SubRef(sub.clone()));
+            .remove(sub.subject(), sub.queue.as_deref(), &SubRef(sub.clone()));
     }
 }

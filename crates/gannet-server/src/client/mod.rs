@@ -208,12 +208,12 @@ impl ClientShared {
             .subs_lock()
             .values()
             .map(|s| SubSnapshot {
-                subject: String::from_utf8_lossy(&s.subject).into_owned(),
+                subject: String::from_utf8_lossy(s.subject()).into_owned(),
                 queue: s
                     .queue
                     .as_deref()
                     .map(|q| String::from_utf8_lossy(q).into_owned()),
-                sid: String::from_utf8_lossy(&s.sid).into_owned(),
+                sid: String::from_utf8_lossy(s.sid()).into_owned(),
                 msgs: s.delivered(),
                 max: s.max(),
             })
