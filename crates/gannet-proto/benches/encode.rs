@@ -1,11 +1,11 @@
 //! Writing `MSG`/`HMSG` control lines, as the server does once per receiver of
 //! every message: without and with a reply subject, and with headers; and for a
-//! message to one and to five receivers, whole lines against a line end formatted once
-//! with each receiver's ready-made start ([`gannet_proto::msg_line`]).
+//! message to one and to five receivers, whole lines against a line end
+//! formatted once with each receiver's ready-made start
+//! ([`gannet_proto::msg_line`]).
 use std::hint::black_box;
 
-use bytes::BufMut;
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use gannet_proto::encode::{write_hmsg_header, write_msg_header};
 use gannet_proto::msg_line::{LineEnd, LineStart};
