@@ -56,6 +56,19 @@ pub const DEFAULT_WRITE_DEADLINE: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_SPIN: Duration = Duration::from_micros(100);
 /// Longest `idle_spin` accepted.
 pub const MAX_IDLE_SPIN: Duration = Duration::from_millis(10);
+
+/// An `idle_spin` of `nanos` (from the config file or the flag) checked against
+/// its range; the error is the reason alone, for the caller to put its context on.
+pub fn idle_spin_from_nanos(nanos: i64) -> Result<Duration, String> {
+    match crate::conf::nanos_to_duration(nanos) {
+        None => Err("can not be negative".to_string()),
+        Some(d) if d > MAX_IDLE_SPIN => Err(format!(
+            "can be at most {}",
+            crate::conf::format_go_duration(MAX_IDLE_SPIN)
+        )),
+        Some(d) => Ok(d),
+    }
+}
 /// Default time a client has to send CONNECT when authentication is required
 /// (without TLS; with TLS it is the TLS timeout + 1 s, see [`default_auth_timeout`]).
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);

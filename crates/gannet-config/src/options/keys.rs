@@ -9,9 +9,9 @@ use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
 use super::{accounts, auth, tls};
 use super::{
-    Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE, DEFAULT_MAX_PAYLOAD,
-    DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX, DEFAULT_WRITE_DEADLINE,
-    MAX_IDLE_SPIN, MIN_LAME_DUCK_DURATION,
+    idle_spin_from_nanos, Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE,
+    DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX,
+    DEFAULT_WRITE_DEADLINE, MIN_LAME_DUCK_DURATION,
 };
 use crate::conf::{self, format_go_duration, Entry, Map};
 
@@ -114,18 +114,11 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
             }
         }
         "idle_spin" => {
-            let spin = r.duration_string(entry).map(conf::nanos_to_duration);
-            match spin {
-                Some(Some(d)) if d <= MAX_IDLE_SPIN => o.idle_spin = d,
-                Some(Some(_)) => r.error(
-                    entry,
-                    format!(
-                        "idle_spin can be at most {}",
-                        format_go_duration(MAX_IDLE_SPIN)
-                    ),
-                ),
-                Some(None) => r.error(entry, "idle_spin can not be negative"),
-                None => {}
+            if let Some(nanos) = r.duration_string(entry) {
+                match idle_spin_from_nanos(nanos) {
+                    Ok(d) => o.idle_spin = d,
+                    Err(reason) => r.error(entry, format!("idle_spin {reason}")),
+                }
             }
         }
         "write_timeout" => {

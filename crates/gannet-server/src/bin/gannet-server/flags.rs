@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use gannet_config::conf::{format_go_duration, nanos_to_duration, parse_go_duration};
-use gannet_config::options::{TlsOptions, MAX_IDLE_SPIN};
+use gannet_config::conf::parse_go_duration;
+use gannet_config::options::{idle_spin_from_nanos, TlsOptions};
 use gannet_config::Options;
 
 /// Gannet: a NATS-compatible message server.
@@ -192,17 +192,9 @@ const LONG_NAMES: &[&str] = &[
     "help",
 ];
 
-/// `--idle_spin`: a Go duration, at most [`MAX_IDLE_SPIN`].
+/// `--idle_spin`: a Go duration, in the range the config file accepts.
 fn parse_idle_spin(text: &str) -> Result<Duration, String> {
-    let nanos = parse_go_duration(text).map_err(|e| e.to_string())?;
-    match nanos_to_duration(nanos) {
-        None => Err("can not be negative".to_string()),
-        Some(d) if d > MAX_IDLE_SPIN => Err(format!(
-            "can be at most {}",
-            format_go_duration(MAX_IDLE_SPIN)
-        )),
-        Some(d) => Ok(d),
-    }
+    idle_spin_from_nanos(parse_go_duration(text).map_err(|e| e.to_string())?)
 }
 
 /// Rewrites nats-server's spellings into the ones clap understands.
@@ -410,6 +402,18 @@ mod tests {
     fn random_port_is_minus_one() {
         assert_eq!(parse(&["-p", "-1"]).port, Some(-1));
         assert_eq!(parse(&["--port=-1"]).port, Some(-1));
+    }
+
+    #[test]
+    fn idle_spin_flag_takes_the_config_file_range() {
+        assert_eq!(
+            parse(&["--idle_spin", "250us"]).idle_spin,
+            Some(Duration::from_micros(250))
+        );
+        assert_eq!(parse(&["--idle_spin=0"]).idle_spin, Some(Duration::ZERO));
+        assert_eq!(parse_idle_spin("-1us"), Err("can not be negative".into()));
+        assert_eq!(parse_idle_spin("11ms"), Err("can be at most 10ms".into()));
+        assert!(parse_idle_spin("fast").is_err());
     }
 
     #[test]
