@@ -81,7 +81,6 @@ impl std::fmt::Debug for LineEnd {
 /// its second byte on it is the `MSG` form. It is the start of every line the
 /// subscription receives when its subject is literal (a literal subject is only
 /// matched by itself), and it holds the subscription's subject and sid.
-#[derive(Clone, PartialEq, Eq)]
 pub struct LineStart {
     line: Box<[u8]>,
     subject_len: usize,
