@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod client;
 pub mod events;
 pub mod files;
+mod heap;
 pub mod idle_spin;
 pub mod imports;
 pub mod info;

@@ -281,6 +281,7 @@ impl Server {
         let accept = tokio::spawn(listener::accept_loop(server.clone(), listener));
         tasks.push(tokio::spawn(crate::events::statsz_loop(server.clone())));
         tasks.push(tokio::spawn(crate::events::conns_loop(server.clone())));
+        tasks.push(tokio::spawn(crate::heap::trim_loop()));
         Ok(RunningServer {
             server,
             client_addr,

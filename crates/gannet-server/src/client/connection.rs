@@ -17,6 +17,7 @@ use gannet_auth::{Permissions, PublishCache};
 
 use super::cache::MatchCache;
 use super::connect::ConnectOptions;
+use super::idle::{IdleTimer, IDLE_RELEASE};
 use super::{ClientShared, CloseReason};
 use crate::accounts::Account;
 use crate::info::ServerInfo;
@@ -31,6 +32,9 @@ const READ_BUF_START: usize = 512;
 /// Largest read size the buffer grows to for batching (a message larger than this
 /// still gets the room it needs).
 const READ_BUF_MAX: usize = 64 * 1024;
+/// A read buffer with more room than this is given back after [`IDLE_RELEASE`]
+/// without reads.
+const READ_BUF_IDLE_KEEP: usize = 4 * READ_BUF_START;
 /// The text of the `-ERR` for failed authentication.
 pub(super) const AUTH_VIOLATION: &str = "Authorization Violation";
 
@@ -127,6 +131,7 @@ where
             .fetch_add(1, Ordering::Relaxed);
     }
     server.unregister(cid);
+    crate::heap::note_freed();
     let mut snapshot = closed.unwrap_or_else(|| shared.snapshot());
     snapshot.stop = Some(SystemTime::now());
     snapshot.reason = Some(reason);
@@ -237,6 +242,7 @@ impl Connection {
         tokio::pin!(auth_timer);
         let mut read_size = READ_BUF_START;
         let mut buf = BytesMut::with_capacity(read_size);
+        let mut idle_release = IdleTimer::default();
         loop {
             if buf.capacity() - buf.len() < read_size / 2 {
                 buf.reserve(read_size);
@@ -287,6 +293,23 @@ impl Connection {
                         if buf.is_empty() && buf.capacity() > read_size * 4 {
                             buf = BytesMut::with_capacity(read_size);
                         }
+                    }
+                }
+                () = idle_release.due(), if read_size > READ_BUF_START
+                    || buf.capacity() > READ_BUF_IDLE_KEEP =>
+                {
+                    let now = Instant::now();
+                    let quiet_until = self.last_in + IDLE_RELEASE;
+                    if quiet_until > now {
+                        idle_release.reset(quiet_until);
+                    } else if buf.is_empty() {
+                        read_size = READ_BUF_START;
+                        buf = BytesMut::with_capacity(READ_BUF_START);
+                        idle_release.disarm();
+                        crate::heap::note_freed();
+                    } else {
+                        // A partial operation keeps its buffer until the rest comes.
+                        idle_release.reset(now + IDLE_RELEASE);
                     }
                 }
                 _ = &mut ping_timer => {

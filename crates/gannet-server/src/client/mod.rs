@@ -6,6 +6,7 @@ mod auth;
 pub mod cache;
 pub mod connect;
 mod connection;
+mod idle;
 pub mod outbound;
 pub(crate) mod publish;
 mod trace;
@@ -20,6 +21,7 @@ use gannet_auth::Permissions;
 
 pub(crate) use connection::remove_subscription;
 pub use connection::{serve, Setup};
+pub(crate) use idle::IDLE_RELEASE;
 use outbound::Outbound;
 
 use crate::subscription::Subscription;

@@ -16,6 +16,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{watch, Notify};
 
+use super::idle::{IdleTimer, IDLE_RELEASE};
 use super::CloseReason;
 
 /// Payloads at most this long are copied into the tail buffer; longer ones are shared.
@@ -42,6 +43,10 @@ const CHUNK: usize = 64 * 1024;
 /// every batch (they showed in the pub/sub profile); the cap bounds what a client
 /// that once received a burst keeps, like the read buffer's cap.
 const RECYCLE_MAX: usize = CHUNK;
+
+/// Room an idle client keeps in its tail and spare buffers; more is given back
+/// after [`IDLE_RELEASE`] without writes.
+const IDLE_KEEP: usize = 4 * 1024;
 
 /// The pending data of one client. Reached through [`Outbound::lock`].
 #[derive(Debug, Default)]
@@ -117,6 +122,11 @@ impl Pending {
 
     fn queued(&self) -> usize {
         self.chunks.iter().map(Bytes::len).sum::<usize>() + self.tail.len()
+    }
+
+    /// Room held in the tail and spare buffers.
+    fn room(&self) -> usize {
+        self.tail.capacity() + self.spare.as_ref().map_or(0, BytesMut::capacity)
     }
 }
 
@@ -251,10 +261,11 @@ impl Outbound {
         self.lock().bytes
     }
 
-    /// Takes everything queued into `batch`; returns whether the client is closing.
+    /// Takes everything queued into `batch`; returns whether the client is closing
+    /// and whether its buffers hold more room than an idle client keeps.
     /// The tail moves out whole and is replaced by the spare buffer (or a new one
     /// sized like it), so the written buffer comes back unshared for reuse.
-    fn take(&self, batch: &mut VecDeque<Bytes>) -> Option<CloseReason> {
+    fn take(&self, batch: &mut VecDeque<Bytes>) -> (Option<CloseReason>, bool) {
         let mut p = self.lock();
         batch.append(&mut p.chunks);
         if !p.tail.is_empty() {
@@ -269,7 +280,19 @@ impl Outbound {
             batch.push_back(full.freeze());
         }
         debug_assert_eq!(p.queued(), 0);
-        p.closed
+        (p.closed, p.room() > IDLE_KEEP)
+    }
+
+    /// Gives back the room of the tail and spare buffers when nothing is queued.
+    fn release_idle(&self) {
+        let mut p = self.lock();
+        if p.queued() == 0 && p.room() > IDLE_KEEP {
+            p.spare = None;
+            if p.tail.capacity() > IDLE_KEEP {
+                p.tail = BytesMut::new();
+            }
+            crate::heap::note_freed();
+        }
     }
 
     /// Accounts for `n` bytes written and keeps `spare` for the next tail.
@@ -290,16 +313,31 @@ impl Outbound {
     {
         let mut batch: VecDeque<Bytes> = VecDeque::new();
         let mut spare: Option<BytesMut> = None;
+        let mut idle_release = IdleTimer::default();
+        let mut wrote_lately = false;
         loop {
-            let closing = self.take(&mut batch);
+            let (closing, grown) = self.take(&mut batch);
             if batch.is_empty() {
                 if let Some(reason) = closing {
                     let _ = tokio::time::timeout(write_deadline, writer.shutdown()).await;
                     return reason;
                 }
-                self.wake.notified().await;
+                tokio::select! {
+                    biased;
+                    () = self.wake.notified() => {}
+                    () = idle_release.due(), if grown => {
+                        // Released one to two periods after the last write.
+                        if std::mem::take(&mut wrote_lately) {
+                            idle_release.reset(tokio::time::Instant::now() + IDLE_RELEASE);
+                        } else {
+                            self.release_idle();
+                            idle_release.disarm();
+                        }
+                    }
+                }
                 continue;
             }
+            wrote_lately = true;
             if closing == Some(CloseReason::SlowConsumerPendingBytes) {
                 batch.clear();
                 continue;
@@ -509,7 +547,7 @@ mod tests {
             assert_eq!(p.queued(), expected.len());
         }
         let mut batch = VecDeque::new();
-        assert_eq!(outbound.take(&mut batch), None);
+        assert_eq!(outbound.take(&mut batch).0, None);
         let written: Vec<u8> = batch.iter().flat_map(|c| c.iter().copied()).collect();
         assert_eq!(written, expected);
         // Written chunks nobody else holds go to the spare slot, then to the pool.
@@ -520,6 +558,45 @@ mod tests {
         assert!(spare.is_some_and(|s| s.capacity() <= RECYCLE_MAX));
         assert!(chunk_pool::len() > 0, "no written chunk was pooled");
         assert!(chunk_pool::len() <= chunk_pool::KEEP);
+    }
+
+    /// After a burst the tail and spare buffers keep their room for the next one;
+    /// an idle release gives it back, but never while something is queued.
+    #[test]
+    fn idle_release_gives_back_grown_buffers_only_when_nothing_is_queued() {
+        let outbound = Outbound::new(1 << 24);
+        let burst = vec![b'x'; 40 * 1024];
+        let mut batch = VecDeque::new();
+        for _ in 0..2 {
+            let mut p = outbound.lock();
+            p.put(&burst);
+            outbound.commit(&mut p, burst.len());
+            drop(p);
+            outbound.take(&mut batch);
+            let mut spare = None;
+            for chunk in batch.drain(..) {
+                recycle(chunk, &mut spare);
+            }
+            outbound.written(burst.len(), spare);
+        }
+        assert!(
+            outbound.lock().room() > IDLE_KEEP,
+            "no room kept after a burst"
+        );
+        assert!(outbound.take(&mut batch).1, "grown buffers not reported");
+
+        outbound.lock().put(b"PING\r\n");
+        outbound.release_idle();
+        assert!(
+            outbound.lock().room() > IDLE_KEEP,
+            "released with data queued"
+        );
+        assert_eq!(outbound.take(&mut batch).0, None);
+        batch.clear();
+
+        outbound.release_idle();
+        assert!(outbound.lock().room() <= IDLE_KEEP);
+        assert!(!outbound.take(&mut batch).1);
     }
 
     #[test]

@@ -1,0 +1,69 @@
+//! Heap upkeep for a long-running server. glibc's allocator keeps what the
+//! program frees on its arenas' free lists, and gives pages back to the
+//! operating system only from the top of an arena. After a burst (hundreds of
+//! connections each growing their buffers for large messages, then going
+//! quiet) the server would stay resident at its peak although the memory is
+//! free. [`release_free_memory`] asks glibc for those pages back
+//! (`malloc_trim`). Elsewhere it does nothing: other allocators return memory
+//! on their own or have no such call.
+//!
+//! This crate holds the only `unsafe` the server needs, so that `gannet-server`
+//! can forbid it.
+#![deny(unsafe_code)]
+
+/// Gives free heap pages back to the operating system; returns whether any
+/// were. It walks and locks every arena in turn, so allocations on other
+/// threads wait while it runs: call it from a blocking thread, after activity
+/// has died down, not on a hot path.
+pub fn release_free_memory() -> bool {
+    imp::release_free_memory()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod imp {
+    #[allow(unsafe_code)]
+    pub fn release_free_memory() -> bool {
+        // SAFETY: malloc_trim takes a plain size and touches only the
+        // allocator's own state, under the allocator's own locks; it has no
+        // requirement on the caller. A pad of 0 keeps nothing spare at the top.
+        unsafe { libc::malloc_trim(0) != 0 }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+mod imp {
+    pub fn release_free_memory() -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Memory freed in the middle of the heap, pinned there by a live block
+    /// above it, stays resident until it is released.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn freed_memory_below_a_live_block_is_given_back() {
+        fn resident_kib() -> u64 {
+            let status = std::fs::read_to_string("/proc/self/status").expect("status");
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .expect("VmRSS")
+        }
+        // Blocks below the allocator's mmap threshold come from the heap.
+        let blocks: Vec<Vec<u8>> = (0..2048).map(|i| vec![i as u8; 16 * 1024]).collect();
+        let pin = vec![1u8; 1024];
+        let full = resident_kib();
+        drop(blocks);
+        let freed = resident_kib();
+        assert!(super::release_free_memory(), "nothing was released");
+        let released = resident_kib();
+        assert!(
+            released + 16 * 1024 < freed,
+            "resident {full} KiB full, {freed} KiB freed, {released} KiB released"
+        );
+        assert_eq!(pin[0], 1);
+    }
+}
