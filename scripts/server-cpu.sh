@@ -16,11 +16,14 @@
 # For each run it reads the server's user+system time from /proc/PID/stat and the
 # load generator's from its rusage, and prints per scenario and server the
 # medians of: messages per second (delivered, or published when there is no
-# subscriber), server CPU microseconds per message, and the load generator's
-# core utilisation (its CPU time / wall time). A load generator near 1.00 is the
-# bottleneck of that run: the server cannot go faster than its client reads.
+# subscriber), server CPU microseconds per message, the server's core
+# utilisation (its CPU time / the load generator's wall time) and the load
+# generator's (its CPU time / its wall time). A load generator near 1.00 beside
+# a server well below it is the bottleneck of that run: the server cannot go
+# faster than its client reads.
 #
-# Environment: NATSBENCH (default ~/.cache/gannet-refs/bin/natsbench).
+# Environment: NATSBENCH (default ~/.cache/gannet-refs/bin/natsbench); NB_ARGS,
+# extra load-generator arguments as compare.sh takes them (TLS flags, -subject).
 set -euo pipefail
 
 ROUNDS=3
@@ -58,16 +61,17 @@ free_port() {
 
 # run SIDE SERVER SCENARIO: one measurement, appended to $OUT/runs as JSON.
 run() {
-  local side=$1 server=$2 scenario=$3 port pid ticks0 ticks1 args cmd
+  local side=$1 server=$2 scenario=$3 port pid ticks0 ticks1 args cmd extra
   port=$(free_port)
   read -r -a args <<<"$(scenario_args "$scenario")"
   read -r -a cmd <<<"$server"
+  read -r -a extra <<<"${NB_ARGS:-}"
   taskset -c 0 "${cmd[@]}" -a 127.0.0.1 -p "$port" >"$OUT/server.log" 2>&1 &
   pid=$!
-  "$NATSBENCH" -ping -q -s "nats://127.0.0.1:$port" -timeout 10s >/dev/null
+  "$NATSBENCH" -ping -q -s "nats://127.0.0.1:$port" -timeout 10s "${extra[@]}" >/dev/null
   ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   # The load generator's CPU time is its rusage, taken by a small Python parent.
-  python3 - "$OUT/time" taskset -c 1 "$NATSBENCH" -q -s "nats://127.0.0.1:$port" "${args[@]}" \
+  python3 - "$OUT/time" taskset -c 1 "$NATSBENCH" -q -s "nats://127.0.0.1:$port" "${extra[@]}" "${args[@]}" \
     >"$OUT/result" <<'PY'
 import resource, subprocess, sys, time
 start = time.monotonic()
@@ -92,6 +96,7 @@ rate = result.get("sub_msgs_per_sec") or result["pub_msgs_per_sec"]
 print(json.dumps({
     "side": side, "scenario": scenario, "rate": rate,
     "server_us_per_msg": int(ticks) / int(tck) / messages * 1e6,
+    "server_busy": int(ticks) / int(tck) / wall,
     "loadgen_busy": (user + system) / wall,
 }))
 EOF
@@ -112,16 +117,17 @@ import json, statistics, sys
 runs = [json.loads(line) for line in open(sys.argv[1])]
 names = {"A": sys.argv[2], "B": sys.argv[3]}
 print(f"A = {names['A']}\nB = {names['B']}")
-print(f"{'scenario':10} {'side':4} {'msgs/s':>10} {'server µs/msg':>14} {'loadgen busy':>13}")
+print(f"{'scenario':10} {'side':4} {'msgs/s':>10} {'server µs/msg':>14} {'server busy':>12} "
+      f"{'loadgen busy':>13}")
 for scenario in dict.fromkeys(r["scenario"] for r in runs):
     med = {}
     for side in "AB":
         mine = [r for r in runs if r["scenario"] == scenario and r["side"] == side]
         med[side] = {k: statistics.median(r[k] for r in mine)
-                     for k in ("rate", "server_us_per_msg", "loadgen_busy")}
+                     for k in ("rate", "server_us_per_msg", "server_busy", "loadgen_busy")}
         m = med[side]
         print(f"{scenario:10} {side:4} {m['rate']:>10.0f} {m['server_us_per_msg']:>14.3f} "
-              f"{m['loadgen_busy']:>13.2f}")
+              f"{m['server_busy']:>12.2f} {m['loadgen_busy']:>13.2f}")
     print(f"{scenario:10} A/B  {med['A']['rate'] / med['B']['rate']:>10.2f} "
           f"{med['A']['server_us_per_msg'] / med['B']['server_us_per_msg']:>14.2f}")
 EOF
