@@ -173,33 +173,77 @@ impl Connector {
         if let Some(prefix) = &self.inbox_prefix {
             options = options.custom_inbox_prefix(prefix);
         }
-        options = self.with_credentials(options).await?;
+        let targets = self.targets()?;
+        options = self
+            .with_credentials(options, targets.credentials.as_ref())
+            .await?;
         options = self.with_tls(options)?;
+        let client = options
+            .connect(targets.addrs)
+            .await
+            .map_err(|err| self.explain_connect_error(&err, targets.credentials.as_ref()))?;
+        Ok(Session::new(client, notices))
+    }
+
+    /// The server list as async-nats takes it. async-nats sends only the
+    /// credentials set on its options and ignores a URL's userinfo, so the
+    /// userinfo is taken out of each URL here and returned beside the
+    /// addresses. The addresses keep no secret, and a server the cluster
+    /// advertises compares equal to the one given.
+    fn targets(&self) -> anyhow::Result<Targets> {
         let servers = self.server_list();
         if servers.is_empty() {
             bail!("no server URL given (--server or NATS_URL)");
         }
-        let addrs = servers
-            .iter()
-            .map(|url| url.parse::<async_nats::ServerAddr>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| anyhow!("invalid server URL in {:?}: {err}", self.servers))?;
-        let client = options
-            .connect(addrs)
-            .await
-            .map_err(|err| self.explain_connect_error(&err))?;
-        Ok(Session::new(client, notices))
+        let invalid = || format!("invalid server URL in {:?}", self.redacted_servers());
+        let mut addrs = Vec::with_capacity(servers.len());
+        let mut credentials: Option<UrlCredentials> = None;
+        for url in &servers {
+            let (bare, found) = split_userinfo(url).with_context(invalid)?;
+            let addr = bare
+                .parse::<async_nats::ServerAddr>()
+                .map_err(|err| anyhow!("{}: {err}", invalid()))?;
+            addrs.push(addr);
+            match (&credentials, found) {
+                (_, None) => {}
+                (None, found) => credentials = found,
+                (Some(first), Some(other)) if *first == other => {}
+                (Some(_), Some(_)) => bail!(
+                    "the server URLs in {:?} carry different credentials; one connection sends \
+                     the same ones to every server of the list, so write the same in each URL",
+                    self.redacted_servers()
+                ),
+            }
+        }
+        Ok(Targets { addrs, credentials })
     }
 
+    /// The server list as it may be shown, passwords and tokens masked.
+    fn redacted_servers(&self) -> String {
+        redact_servers(&self.servers)
+    }
+
+    /// Sets the credentials on the options. As in nats.go (and so natscli),
+    /// credentials written in the server URL replace --user, --password,
+    /// --token and --nkey (and their context values); a --creds JWT is still
+    /// sent beside them.
     async fn with_credentials(
         &self,
         mut options: async_nats::ConnectOptions,
+        from_url: Option<&UrlCredentials>,
     ) -> anyhow::Result<async_nats::ConnectOptions> {
         if let Some(creds) = &self.creds {
             let text = read_file("creds", creds)?;
             options = options.credentials(&text).map_err(|err| {
                 anyhow!("creds {}: not a credentials file: {err}", creds.display())
             })?;
+        }
+        match from_url {
+            Some(UrlCredentials::UserPassword { user, password }) => {
+                return Ok(options.user_and_password(user.clone(), password.clone()));
+            }
+            Some(UrlCredentials::Token(token)) => return Ok(options.token(token.clone())),
+            None => {}
         }
         if let Some(nkey) = &self.nkey {
             let text = read_file("nkey", nkey)?;
@@ -259,18 +303,22 @@ impl Connector {
     }
 
     /// One sentence for a failed connect: the server, then the reason.
-    fn explain_connect_error(&self, err: &async_nats::ConnectError) -> anyhow::Error {
+    fn explain_connect_error(
+        &self,
+        err: &async_nats::ConnectError,
+        from_url: Option<&UrlCredentials>,
+    ) -> anyhow::Error {
         use async_nats::ConnectErrorKind as Kind;
         let detail = error_chain(err);
         let detail = detail
             .trim_start_matches("IO error: ")
             .trim_start_matches("TLS error: ")
             .to_string();
-        let servers = &self.servers;
+        let servers = &self.redacted_servers();
         match err.kind() {
             Kind::AuthorizationViolation => anyhow!(
                 "authorization violation: {servers} refused the credentials{}",
-                self.identity_hint()
+                self.identity_hint(from_url)
             ),
             Kind::Authentication => anyhow!("authentication with {servers} failed: {detail}"),
             Kind::TimedOut => anyhow!(
@@ -291,7 +339,15 @@ impl Connector {
         }
     }
 
-    fn identity_hint(&self) -> String {
+    /// Whose credentials were refused, without any secret.
+    fn identity_hint(&self, from_url: Option<&UrlCredentials>) -> String {
+        match from_url {
+            Some(UrlCredentials::UserPassword { user, .. }) => {
+                return format!(" for user {user:?} (from the server URL)");
+            }
+            Some(UrlCredentials::Token(_)) => return " (token from the server URL)".to_string(),
+            None => {}
+        }
         match (
             &self.user,
             &self.token,
@@ -301,6 +357,7 @@ impl Connector {
         ) {
             (Some(user), _, _, _, _) => format!(" for user {user:?}"),
             (_, Some(_), _, _, _) => " (token)".to_string(),
+            _ if self.password.is_some() => " (password without a user)".to_string(),
             (_, _, Some(cert), _, _) => format!(" of certificate {}", cert.display()),
             (_, _, _, Some(nkey), _) => format!(" of nkey {}", nkey.display()),
             (_, _, _, _, Some(creds)) => format!(" of {}", creds.display()),
@@ -350,6 +407,110 @@ impl Connector {
             return Some(detail.to_string());
         }
         None
+    }
+}
+
+/// Credentials written in a server URL, decoded: `nats://user:password@host`
+/// or `nats://token@host`.
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
+enum UrlCredentials {
+    UserPassword { user: String, password: String },
+    Token(String),
+}
+
+/// What async-nats connects to: the addresses without userinfo, and the
+/// credentials that userinfo carried.
+struct Targets {
+    addrs: Vec<async_nats::ServerAddr>,
+    credentials: Option<UrlCredentials>,
+}
+
+/// Takes the userinfo off one server URL, reading it as Go's `url.Parse` (and
+/// so nats.go) does: the authority ends at the first `/`, `?` or `#`, the
+/// userinfo is what precedes its last `@`, and the first `:` in the userinfo
+/// separates the user from the password. Without a `:` the userinfo is a
+/// token. Returns the URL without userinfo and the decoded credentials; an
+/// empty userinfo (`nats://@host`) carries none.
+fn split_userinfo(url: &str) -> anyhow::Result<(String, Option<UrlCredentials>)> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("nats", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return Ok((url.to_string(), None));
+    };
+    let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
+    let bare = format!("{scheme}://{host}");
+    if userinfo.is_empty() {
+        return Ok((bare, None));
+    }
+    // The error names no part of the userinfo: it may hold the secret.
+    let decode = |text: &str| {
+        percent_decode(text).ok_or_else(|| {
+            anyhow!("the credentials in a URL have a bad %-escape or are not UTF-8 once decoded")
+        })
+    };
+    let credentials = match userinfo.split_once(':') {
+        Some((user, password)) => UrlCredentials::UserPassword {
+            user: decode(user)?,
+            password: decode(password)?,
+        },
+        None => UrlCredentials::Token(decode(userinfo)?),
+    };
+    Ok((bare, Some(credentials)))
+}
+
+/// Decodes `%XX` escapes; `None` for a `%` not followed by two hex digits or
+/// for bytes that are not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            let hex = std::str::from_utf8(hex).ok()?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).ok()
+}
+
+/// A comma-separated server list fit to show: in each URL the password, or a
+/// lone token, becomes `xxxxx`, as Go's `url.Redacted` masks passwords. Everything
+/// before the last `@` counts as userinfo, so even a URL that does not parse
+/// shows no secret.
+pub fn redact_servers(servers: &str) -> String {
+    servers
+        .split(',')
+        .map(redact_url)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn redact_url(item: &str) -> String {
+    // Spaces around a list item stay as they were.
+    let url = item.trim_start();
+    let lead = &item[..item.len() - url.len()];
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    match rest.rfind('@') {
+        Some(at) if at > 0 => {
+            let masked = match rest[..at].split_once(':') {
+                Some((user, _)) => format!("{user}:xxxxx"),
+                None => "xxxxx".to_string(),
+            };
+            format!("{lead}{scheme}{masked}{}", &rest[at..])
+        }
+        _ => item.to_string(),
     }
 }
 
@@ -448,5 +609,93 @@ mod tests {
             connector.server_list(),
             vec!["nats://flag:4222", "nats://two:4222"]
         );
+    }
+
+    fn user_password(user: &str, password: &str) -> Option<UrlCredentials> {
+        Some(UrlCredentials::UserPassword {
+            user: user.into(),
+            password: password.into(),
+        })
+    }
+
+    #[test]
+    fn userinfo_is_split_off_as_go_reads_it() {
+        let split = |url: &str| split_userinfo(url).ok();
+        assert_eq!(
+            split("nats://a:b@h:4222"),
+            Some(("nats://h:4222".into(), user_password("a", "b")))
+        );
+        assert_eq!(
+            split("tls://tok@h"),
+            Some(("tls://h".into(), Some(UrlCredentials::Token("tok".into()))))
+        );
+        // No scheme: nats:// as async-nats assumes.
+        assert_eq!(
+            split("a:b@h:4222"),
+            Some(("nats://h:4222".into(), user_password("a", "b")))
+        );
+        // The first ':' ends the user, the last '@' the userinfo; an empty
+        // password is still a password.
+        assert_eq!(
+            split("nats://a:b:c@d@h"),
+            Some(("nats://h".into(), user_password("a", "b:c@d")))
+        );
+        assert_eq!(
+            split("nats://a:@h"),
+            Some(("nats://h".into(), user_password("a", "")))
+        );
+        assert_eq!(
+            split("nats://%61:p%2Fq%40@h"),
+            Some(("nats://h".into(), user_password("a", "p/q@")))
+        );
+        assert_eq!(split("nats://h:4222"), Some(("nats://h:4222".into(), None)));
+        assert_eq!(split("nats://@h"), Some(("nats://h".into(), None)));
+        assert!(split("nats://a:%zz@h").is_none());
+        assert!(split("nats://a:%4@h").is_none());
+    }
+
+    #[test]
+    fn secrets_are_masked_for_display() {
+        assert_eq!(
+            redact_servers("nats://a:b@h:1, tok@h:2,nats://h:3"),
+            "nats://a:xxxxx@h:1, xxxxx@h:2,nats://h:3"
+        );
+        // Even when the URL would not parse.
+        assert_eq!(redact_servers("nats://a:p/q@h"), "nats://a:xxxxx@h");
+        assert_eq!(redact_servers("nats://@h"), "nats://@h");
+    }
+
+    #[test]
+    fn url_credentials_are_taken_out_of_the_addresses() {
+        let flags = ConnectFlags {
+            server: Some("nats://a:b@h1:4222,nats://h2:4222".into()),
+            ..ConnectFlags::default()
+        };
+        let targets = Connector::merge(&flags, &ContextSettings::default())
+            .targets()
+            .ok()
+            .map(|t| {
+                let urls: Vec<String> =
+                    t.addrs.iter().map(|a| a.as_url_str().to_string()).collect();
+                (urls, t.credentials)
+            });
+        assert_eq!(
+            targets,
+            Some((
+                vec!["nats://h1:4222".to_string(), "nats://h2:4222".to_string()],
+                user_password("a", "b")
+            ))
+        );
+        let flags = ConnectFlags {
+            server: Some("nats://a:b@h1,nats://a:c@h2".into()),
+            ..ConnectFlags::default()
+        };
+        let err = Connector::merge(&flags, &ContextSettings::default())
+            .targets()
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("different credentials"), "{err}");
+        assert!(err.contains("nats://a:xxxxx@h1,nats://a:xxxxx@h2"), "{err}");
     }
 }

@@ -486,3 +486,128 @@ fn a_natscli_context_file_is_read() {
         .run()
         .success();
 }
+
+// ---- credentials in the server URL
+
+/// `url` (`nats://host:port`) with `userinfo@` written in.
+fn with_userinfo(url: &str, userinfo: &str) -> String {
+    url.replacen("nats://", &format!("nats://{userinfo}@"), 1)
+}
+
+#[test]
+fn user_and_password_in_the_url_publish_to_a_subscriber() {
+    let server = start_server(Some(USERS));
+    let url = with_userinfo(&server.url(), "alice:wonderland");
+    let mut sub = gannet(&["sub", "greet"]).server(&url).spawn();
+    sub.expect_stderr("Subscribing on");
+    gannet(&["pub", "greet", "hello from the url"])
+        .server(&url)
+        .run()
+        .success();
+    sub.expect_line(r#"[#1] Received on "greet""#);
+    sub.expect_line("hello from the url");
+    // NATS_URL carries them the same way.
+    gannet(&["pub", "greet", "y"])
+        .env("NATS_URL", &url)
+        .run()
+        .success();
+}
+
+#[test]
+fn token_in_the_url_is_sent_as_the_token() {
+    let server = start_server(Some("authorization { token: s3cr3t }\n"));
+    gannet(&["pub", "x", "y"])
+        .server(&with_userinfo(&server.url(), "s3cr3t"))
+        .run()
+        .success();
+    let line = gannet(&["pub", "x", "y"])
+        .server(&with_userinfo(&server.url(), "wr0ng"))
+        .run()
+        .failure();
+    assert!(line.contains("authorization violation"), "{line}");
+    assert!(line.contains("(token from the server URL)"), "{line}");
+    assert!(line.contains("xxxxx@127.0.0.1"), "{line}");
+    assert!(!line.contains("wr0ng"), "{line}");
+}
+
+#[test]
+fn wrong_password_in_the_url_is_refused_without_showing_it() {
+    let server = start_server(Some(USERS));
+    let line = gannet(&["pub", "x", "y"])
+        .server(&with_userinfo(&server.url(), "alice:n0pe"))
+        .run()
+        .failure();
+    assert!(line.contains("authorization violation"), "{line}");
+    assert!(
+        line.contains(r#"for user "alice" (from the server URL)"#),
+        "{line}"
+    );
+    assert!(!line.contains("no credentials were given"), "{line}");
+    assert!(line.contains("alice:xxxxx@127.0.0.1"), "{line}");
+    assert!(!line.contains("n0pe"), "{line}");
+}
+
+#[test]
+fn url_credentials_win_over_the_flags_as_in_nats_go() {
+    let server = start_server(Some(USERS));
+    gannet(&["pub", "x", "y", "--user", "alice", "--password", "n0pe"])
+        .server(&with_userinfo(&server.url(), "alice:wonderland"))
+        .run()
+        .success();
+    let line = gannet(&[
+        "pub",
+        "x",
+        "y",
+        "--user",
+        "alice",
+        "--password",
+        "wonderland",
+    ])
+    .server(&with_userinfo(&server.url(), "alice:n0pe"))
+    .run()
+    .failure();
+    assert!(line.contains("authorization violation"), "{line}");
+}
+
+#[test]
+fn url_credentials_are_percent_decoded() {
+    let server = start_server(Some(
+        "authorization { users [ {user: \"bob smith\", password: \"p@ss:w/rd%\"} ] }\n",
+    ));
+    gannet(&["pub", "x", "y"])
+        .server(&with_userinfo(
+            &server.url(),
+            "bob%20smith:p%40ss%3Aw%2Frd%25",
+        ))
+        .run()
+        .success();
+    let line = gannet(&["pub", "x", "y"])
+        .server(&with_userinfo(&server.url(), "bob:p%4"))
+        .run()
+        .failure();
+    assert!(line.contains("invalid server URL"), "{line}");
+    assert!(!line.contains("p%4"), "{line}");
+}
+
+#[test]
+fn server_list_honours_url_credentials_across_a_list_of_urls() {
+    let server = start_server(Some(gannet_test::reference::SEED_CONFIG));
+    let urls = format!(
+        "{},{}",
+        with_userinfo(&free_url(), "admin:changeit"),
+        with_userinfo(&server.url(), "admin:changeit")
+    );
+    let out = gannet(&["server", "list"]).server(&urls).run().success();
+    assert!(out.contains("Server Overview"), "{out}");
+    assert!(out.contains("│ gannet-ref "), "{out}");
+
+    // One connection sends one set of credentials, so a list must agree.
+    let urls = format!(
+        "{},{}",
+        with_userinfo(&free_url(), "admin:changeit"),
+        with_userinfo(&server.url(), "a:a")
+    );
+    let line = gannet(&["server", "list"]).server(&urls).run().failure();
+    assert!(line.contains("carry different credentials"), "{line}");
+    assert!(!line.contains("changeit"), "{line}");
+}

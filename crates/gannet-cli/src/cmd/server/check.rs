@@ -14,7 +14,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt;
 use rand::Rng as _;
 
-use crate::connect::Connector;
+use crate::connect::{redact_servers, Connector};
 use crate::duration::parse_duration;
 use crate::format::go_duration;
 use crate::table::Table;
@@ -416,12 +416,12 @@ fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     })
 }
 
-/// The URL connected to, as natscli names it.
+/// The URL connected to, as natscli names it (with any password masked).
 fn connected_url(connector: &Connector, client: &async_nats::Client) -> String {
     let servers = connector.server_list();
     match servers.as_slice() {
-        [one] if one.contains("://") => one.clone(),
-        [one] => format!("nats://{one}"),
+        [one] if one.contains("://") => redact_servers(one),
+        [one] => format!("nats://{}", redact_servers(one)),
         _ => {
             let info = client.server_info();
             format!("nats://{}:{}", info.host, info.port)
