@@ -46,6 +46,19 @@ pub fn running_reference() -> bool {
     })
 }
 
+/// The reference nats-server 2.15, when this machine has it: the path in
+/// `$GANNET_REFERENCE_SERVER`, else `~/.cache/gannet-refs/bin/nats-server`
+/// (where `scripts/install-reference.sh` puts it).
+pub fn reference_server_binary() -> Option<String> {
+    let candidate = match std::env::var("GANNET_REFERENCE_SERVER") {
+        Ok(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(std::env::var_os("HOME")?).join(".cache/gannet-refs/bin/nats-server"),
+    };
+    candidate
+        .is_file()
+        .then(|| candidate.to_string_lossy().into_owned())
+}
+
 /// How to start a [`ServerProcess`] when [`ServerProcess::start_with_config`] is
 /// not enough: a folder prepared beforehand (files the config includes), a
 /// working directory (relative paths in the config).

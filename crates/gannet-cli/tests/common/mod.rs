@@ -54,18 +54,7 @@ pub fn server_binary() -> String {
     sibling.to_string_lossy().into_owned()
 }
 
-/// The reference nats-server 2.15, when this machine has it: the path in
-/// `$GANNET_REFERENCE_SERVER`, else `~/.cache/gannet-refs/bin/nats-server`.
-/// Tests that check the CLI against the reference too skip that part without it.
-pub fn reference_server_binary() -> Option<String> {
-    let candidate = match std::env::var("GANNET_REFERENCE_SERVER") {
-        Ok(path) if !path.is_empty() => PathBuf::from(path),
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".cache/gannet-refs/bin/nats-server"),
-    };
-    candidate
-        .is_file()
-        .then(|| candidate.to_string_lossy().into_owned())
-}
+pub use gannet_test::reference_server_binary;
 
 /// The servers a cross-server test runs against: Gannet (or
 /// `$GANNET_TEST_SERVER`), then the reference when present.

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::info::{COMPAT_VERSION, PROTO_VERSION};
+use crate::info::{COMPAT_VERSION, GIT_COMMIT, GO_VERSION, PROTO_VERSION};
 use crate::server::Server;
 
 /// The `/varz` document. Durations are nanoseconds and timestamps RFC 3339, as
@@ -17,6 +17,11 @@ pub struct Varz {
     pub server_name: String,
     pub version: &'static str,
     pub proto: u8,
+    /// The commit Gannet was built from ([`GIT_COMMIT`]), left out when unknown.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub git_commit: &'static str,
+    /// The toolchain Gannet was built with ([`GO_VERSION`]).
+    pub go: &'static str,
     pub host: String,
     pub port: u16,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -141,6 +146,8 @@ pub fn varz(server: &Server) -> Varz {
         server_name: server.name().to_string(),
         version: COMPAT_VERSION,
         proto: PROTO_VERSION,
+        git_commit: GIT_COMMIT,
+        go: GO_VERSION,
         host: opts.host.clone(),
         port: server.info().port,
         auth_required: server.authenticator().info_auth_required(),
