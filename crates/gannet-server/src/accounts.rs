@@ -1,14 +1,35 @@
 //! Accounts: each has its own subject space (nats-server's `accounts.go`).
 //! Clients land in the global account `$G` unless their user belongs to an
 //! account of the `accounts { }` block; server events live in the system account.
+//!
+//! An account owns its interest: every subscription of every kind enters and
+//! leaves its subject index through [`Account::subscribe`] and
+//! [`Account::unsubscribe`], which tell the account's interest listeners
+//! (routes, to come) when a subject gains its first or loses its last
+//! subscriber, and when a queue group's weight changes.
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
-use gannet_sublist::Sublist;
+use gannet_sublist::{Sublist, SublistError};
 
 use crate::events::DataStats;
 use crate::imports::AccountRoutes;
-use crate::subscription::SubRef;
+use crate::subscription::{SubRef, Subscription};
+
+/// A change of interest in one subject of an account: what a route turns into
+/// `RS+`/`RS-` (nats-server's `updateRouteSubscriptionMap`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterestChange<'a> {
+    pub account: &'a str,
+    pub subject: &'a [u8],
+    pub queue: Option<&'a [u8]>,
+    /// Subscriptions on exactly this subject (and queue) now: 1 after the
+    /// first one came, 0 after the last one left; for a queue group, its weight.
+    pub count: usize,
+}
+
+/// Told of interest changes, synchronously, by the task that made them.
+pub type InterestListener = Arc<dyn Fn(&InterestChange<'_>) + Send + Sync>;
 
 /// The name of the account clients land in when no account is configured.
 pub const GLOBAL_ACCOUNT: &str = "$G";
@@ -31,6 +52,10 @@ pub struct Account {
     slow_consumers: AtomicU64,
     /// Traffic to and from other accounts (exports and imports), set once at start.
     routes: OnceLock<AccountRoutes>,
+    /// Who hears of first and last interest (`listening` = how many, so that
+    /// subscribing costs no lock while nobody listens).
+    listeners: RwLock<Vec<InterestListener>>,
+    listening: AtomicUsize,
 }
 
 impl Account {
@@ -57,6 +82,65 @@ impl Account {
             out_bytes: AtomicU64::new(0),
             slow_consumers: AtomicU64::new(0),
             routes: OnceLock::new(),
+            listeners: RwLock::new(Vec::new()),
+            listening: AtomicUsize::new(0),
+        }
+    }
+
+    /// Adds `sub` to this account's subject index. Adding one that is already
+    /// there changes nothing.
+    pub fn subscribe(&self, sub: &Arc<Subscription>) -> Result<(), SublistError> {
+        let queue = sub.queue.as_deref();
+        let count = self
+            .sublist
+            .insert_counted(sub.subject(), queue, SubRef(sub.clone()))?;
+        if let Some(count) = count {
+            self.interest_changed(sub.subject(), queue, count, true);
+        }
+        Ok(())
+    }
+
+    /// Takes `sub` out of this account's subject index; false if it was not there.
+    pub fn unsubscribe(&self, sub: &Arc<Subscription>) -> bool {
+        let queue = sub.queue.as_deref();
+        match self
+            .sublist
+            .remove_counted(sub.subject(), queue, &SubRef(sub.clone()))
+        {
+            Ok(count) => {
+                self.interest_changed(sub.subject(), queue, count, false);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Registers a listener for interest changes from now on.
+    pub fn add_interest_listener(&self, listener: InterestListener) {
+        let mut listeners = self.listeners.write().unwrap_or_else(|e| e.into_inner());
+        listeners.push(listener);
+        self.listening.store(listeners.len(), Ordering::Release);
+    }
+
+    /// Tells the listeners of a change: a plain subject's first arrival or last
+    /// departure, or any change of a queue group's weight.
+    fn interest_changed(&self, subject: &[u8], queue: Option<&[u8]>, count: usize, added: bool) {
+        if self.listening.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let first_or_last = if added { count == 1 } else { count == 0 };
+        if queue.is_none() && !first_or_last {
+            return;
+        }
+        let change = InterestChange {
+            account: &self.name,
+            subject,
+            queue,
+            count,
+        };
+        let listeners = self.listeners.read().unwrap_or_else(|e| e.into_inner());
+        for listener in listeners.iter() {
+            listener(&change);
         }
     }
 

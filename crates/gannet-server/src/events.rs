@@ -1,9 +1,9 @@
 //! Server events in the system account (nats-server's `events.go`): client
 //! CONNECT and DISCONNECT advisories, per-account connection counts (CONNS),
 //! failed logins (AUTH.ERR), periodic STATSZ and SHUTDOWN — with the subjects and
-//! JSON of the reference (shared/spec/system-account.md §3). Events are published
-//! through [`Server::publish_internal`] into the system account only, so no
-//! application account ever sees them.
+//! JSON of the reference. Events are queued for the internal loop, which
+//! publishes them into the system account only, so no application account
+//! ever sees them, and no client's task does the fan-out.
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -255,7 +255,7 @@ impl Server {
             return;
         };
         match serde_json::to_vec(body) {
-            Ok(json) => self.publish_internal(&system, subject, &json),
+            Ok(json) => self.internal().send(&system, subject, json),
             Err(e) => tracing::error!("Could not encode the event for {subject}: {e}"),
         }
     }

@@ -5,11 +5,13 @@
 pub mod accounts;
 pub mod client;
 pub mod events;
+pub(crate) mod fanout;
 pub mod files;
 mod heap;
 pub mod idle_spin;
 pub mod imports;
 pub mod info;
+pub mod internal;
 mod listener;
 pub mod monitor;
 pub mod server;

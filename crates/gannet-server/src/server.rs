@@ -16,9 +16,11 @@ use tokio::task::JoinHandle;
 use crate::accounts::{Account, DEFAULT_SYSTEM_ACCOUNT, GLOBAL_ACCOUNT};
 use crate::client::{ClientShared, ClientSnapshot};
 use crate::info::{ServerInfo, COMPAT_VERSION, PROTO_VERSION};
+use crate::internal::Internal;
 use crate::listener;
 use crate::monitor::{self, HttpStats};
 use crate::stats::ServerStats;
+use crate::subscription::Subscription;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,11 @@ pub struct Server {
     config_digest: String,
     /// The TLS configuration for client connections (replaced on reload).
     tls: std::sync::RwLock<Option<Arc<rustls::ServerConfig>>>,
+    /// The queue into the internal loop (internal subscriptions, the server's
+    /// own messages).
+    internal: Internal,
+    /// Every internal subscription, for monitoring.
+    internal_subs: Mutex<Vec<Arc<Subscription>>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -93,6 +100,8 @@ pub struct RunningServer {
     accept: JoinHandle<()>,
     /// Other listeners (monitoring).
     tasks: Vec<JoinHandle<()>>,
+    /// The internal loop (a thread of the blocking pool).
+    internal_loop: std::sync::Mutex<Option<JoinHandle<()>>>,
     /// Set by the first shutdown; later calls do nothing.
     stopped: std::sync::atomic::AtomicBool,
 }
@@ -175,6 +184,8 @@ impl Server {
             server_name: name.clone(),
             version: COMPAT_VERSION,
             proto: PROTO_VERSION,
+            git_commit: crate::info::GIT_COMMIT,
+            go: crate::info::GO_VERSION,
             host: opts.host.clone(),
             port: client_addr.port(),
             headers: !opts.no_header_support,
@@ -190,6 +201,8 @@ impl Server {
             ldm: false,
             connect_info: false,
             remote_account: None,
+            api_lvl: crate::info::JS_API_LEVEL,
+            xkey: crate::info::new_xkey(),
         };
         let config_digest = opts
             .config_file
@@ -227,6 +240,7 @@ impl Server {
             )
         };
         let (shutdown, _) = watch::channel(false);
+        let (internal, internal_input) = Internal::new();
         let now = SystemTime::now();
         let server = Arc::new(Server {
             opts: std::sync::RwLock::new(Arc::new(opts)),
@@ -250,7 +264,13 @@ impl Server {
             config_digest,
             http_port: std::sync::atomic::AtomicI32::new(0),
             tls: std::sync::RwLock::new(tls),
+            internal,
+            internal_subs: Mutex::new(Vec::new()),
         });
+        let weak = Arc::downgrade(&server);
+        let internal_loop =
+            tokio::task::spawn_blocking(move || crate::internal::run(weak, internal_input));
+        server.subscribe_system_services();
 
         let mut tasks = Vec::new();
         let opts = server.options();
@@ -288,8 +308,63 @@ impl Server {
             http_addr,
             accept,
             tasks,
+            internal_loop: std::sync::Mutex::new(Some(internal_loop)),
             stopped: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Subscribes the system services (when there is a system account) and
+    /// every account's imports of them, each internal client with its own id
+    /// as the reference numbers them: the system's, then the system
+    /// account's, `$G`'s and the configured accounts'.
+    fn subscribe_system_services(&self) {
+        let Some(system) = self.system.clone() else {
+            return;
+        };
+        let system_cid = self.next_client_id();
+        crate::sysreq::subscribe_services(self, &system, system_cid);
+        let opts = self.options();
+        let mut names = vec![system.name.clone(), GLOBAL_ACCOUNT.to_string()];
+        names.extend(opts.accounts.iter().map(|a| a.name.clone()));
+        let mut done = std::collections::HashSet::new();
+        for name in names {
+            if done.insert(name.clone()) {
+                if let Some(account) = self.find_account(&name) {
+                    self.account_imports(&account);
+                }
+            }
+        }
+    }
+
+    /// Subscribes the system services `account` imports.
+    fn account_imports(&self, account: &Arc<Account>) {
+        let Some(system) = &self.system else {
+            return;
+        };
+        let cid = self.next_client_id();
+        let is_system = Arc::ptr_eq(system, account);
+        crate::sysreq::subscribe_account_imports(self, account, cid, is_system);
+    }
+
+    /// The queue into the internal loop.
+    pub fn internal(&self) -> &Internal {
+        &self.internal
+    }
+
+    /// Remembers an internal subscription, for monitoring.
+    pub(crate) fn register_internal(&self, sub: Arc<Subscription>) {
+        self.internal_subs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sub);
+    }
+
+    /// Every internal subscription.
+    pub fn internal_subscriptions(&self) -> Vec<Arc<Subscription>> {
+        self.internal_subs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn options(&self) -> Arc<Options> {
@@ -399,12 +474,22 @@ impl Server {
             return a.clone();
         }
         let cache = !self.options().disable_sublist_cache;
-        self.accounts
+        let mut created = None;
+        let account = self
+            .accounts
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .entry(name.to_string())
-            .or_insert_with(|| Arc::new(Account::new(name, cache)))
-            .clone()
+            .or_insert_with(|| {
+                let account = Arc::new(Account::new(name, cache));
+                created = Some(account.clone());
+                account
+            })
+            .clone();
+        if let Some(new) = created {
+            self.account_imports(&new);
+        }
+        account
     }
 
     /// The account named `name`, if it exists (never creates one).
@@ -436,32 +521,6 @@ impl Server {
 
     pub(crate) fn next_event_seq(&self) -> u64 {
         crate::events::next_seq(&self.event_seq)
-    }
-
-    /// Publishes a message from the server itself into `account` (events and
-    /// service replies): delivered like a client's publish, each receiver woken.
-    pub fn publish_internal(&self, account: &Account, subject: &str, payload: &[u8]) {
-        use crate::client::publish::{write_message, Delivery, Message};
-        let result = account.sublist.matches(subject.as_bytes());
-        let mut msg = Message::new(subject.as_bytes(), None, None, payload);
-        let seq = self.event_seq.load(Ordering::Relaxed) as usize;
-        let groups = result
-            .queues
-            .iter()
-            .filter(|g| !g.members.is_empty())
-            .map(|g| &g.members[seq % g.members.len()]);
-        for sub in result.plain.iter().chain(groups) {
-            match write_message(sub, &mut msg) {
-                Delivery::Skipped => {}
-                Delivery::SlowConsumer => self.slow_consumer(&sub.client),
-                Delivery::Written { last, .. } => {
-                    sub.client.outbound.wake();
-                    if last {
-                        crate::client::remove_subscription(account, &sub.0);
-                    }
-                }
-            }
-        }
     }
 
     pub fn global_account(&self) -> Arc<Account> {
@@ -558,6 +617,16 @@ impl RunningServer {
         self.accept.abort();
         for task in &self.tasks {
             task.abort();
+        }
+        // The loop publishes what is queued (the SHUTDOWN event) before it stops.
+        self.server.internal.stop();
+        let internal_loop = self
+            .internal_loop
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(handle) = internal_loop {
+            let _ = tokio::time::timeout(Duration::from_secs(2), handle).await;
         }
         self.server.shutdown.send_replace(true);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);

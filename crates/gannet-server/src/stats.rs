@@ -24,6 +24,14 @@ pub struct BatchStats {
 }
 
 impl ServerStats {
+    /// Counts messages the server delivered on its own (events, replies).
+    pub fn add_out(&self, msgs: u64, bytes: u64) {
+        if msgs > 0 {
+            self.out_msgs.fetch_add(msgs, Ordering::Relaxed);
+            self.out_bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
     pub fn add(&self, b: &BatchStats) {
         if b.in_msgs > 0 {
             self.in_msgs.fetch_add(b.in_msgs, Ordering::Relaxed);

@@ -1,17 +1,47 @@
-//! A subscription: what a SUB created, shared between its client and the subject
-//! index (nats-server's `subscription` in `client.go`).
+//! A subscription: interest in a subject by one subscriber, held in its
+//! account's subject index (nats-server's `subscription` in `client.go`). The
+//! subscriber is a client connection or a handler inside the server; routes,
+//! leaf nodes and gateways are the kinds to come. Every kind is delivered to by
+//! the same fan-out (`crate::fanout`).
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use gannet_proto::msg_line::LineStart;
 
+use crate::accounts::Account;
 use crate::client::ClientShared;
+use crate::internal::InternalSubscriber;
 
-/// One SUB of one client.
+/// Who receives what a subscription matches.
+#[derive(Debug, Clone)]
+pub enum Subscriber {
+    /// A client connection: messages go into its outbound queue.
+    Client(Arc<ClientShared>),
+    /// A handler inside the server (`$SYS` services, event listeners): messages
+    /// go to the internal loop, which runs it off the publisher's task.
+    Internal(Arc<InternalSubscriber>),
+}
+
+impl Subscriber {
+    /// The connection id: a client's, or the internal client's the handler
+    /// belongs to (as the reference lists its internal subscriptions).
+    #[inline]
+    pub fn cid(&self) -> u64 {
+        match self {
+            Subscriber::Client(c) => c.cid,
+            Subscriber::Internal(i) => i.cid(),
+        }
+    }
+}
+
+/// One subscription: a client's SUB, or an internal one.
 #[derive(Debug)]
 pub struct Subscription {
-    pub client: Arc<ClientShared>,
+    pub subscriber: Subscriber,
+    /// The account whose subject index holds it: where it is removed from
+    /// when it ends, whoever delivered its last message.
+    account: Weak<Account>,
     /// `HMSG <subject> <sid>`: holds the subject and the sid, and starts every
     /// message line of a literal subscription.
     line_start: LineStart,
@@ -38,19 +68,42 @@ pub enum Admit {
 
 impl Subscription {
     pub fn new(
-        client: Arc<ClientShared>,
+        subscriber: Subscriber,
+        account: &Arc<Account>,
         subject: &[u8],
         queue: Option<&[u8]>,
         sid: &[u8],
     ) -> Subscription {
         Subscription {
-            client,
+            subscriber,
+            account: Arc::downgrade(account),
             line_start: LineStart::new(subject, sid),
             literal: gannet_proto::subject::is_literal(subject),
             queue: queue.map(Into::into),
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
         }
+    }
+
+    /// The client this subscription delivers to, if a client's.
+    #[inline]
+    pub fn client(&self) -> Option<&Arc<ClientShared>> {
+        match &self.subscriber {
+            Subscriber::Client(c) => Some(c),
+            Subscriber::Internal(_) => None,
+        }
+    }
+
+    /// The subscriber's connection id.
+    #[inline]
+    pub fn cid(&self) -> u64 {
+        self.subscriber.cid()
+    }
+
+    /// The account whose index holds this subscription (`None` once the
+    /// account is gone).
+    pub fn account(&self) -> Option<Arc<Account>> {
+        self.account.upgrade()
     }
 
     pub fn subject(&self) -> &[u8] {
@@ -95,6 +148,20 @@ impl Subscription {
 
     pub fn delivered(&self) -> u64 {
         self.delivered.load(Ordering::Relaxed)
+    }
+}
+
+/// Ends a subscription: its subscriber forgets it and its account's index
+/// drops it. The one way out for UNSUB, an auto-unsubscribe limit reached
+/// (wherever the last message came from), and permissions lost on reload.
+pub(crate) fn end(sub: &Arc<Subscription>) {
+    if let Some(client) = sub.client() {
+        if client.forget_subscription(sub.sid()).is_none() {
+            return;
+        }
+    }
+    if let Some(account) = sub.account() {
+        account.unsubscribe(sub);
     }
 }
 

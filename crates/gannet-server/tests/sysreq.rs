@@ -478,7 +478,13 @@ async fn subsz_options_list_one_accounts_subscriptions() {
     keys.push("subscriptions_list");
     assert_data(&v, &s.id, &keys, "subsz");
     let list = v["data"]["subscriptions_list"].as_array().unwrap();
-    assert_eq!(list.len(), 2);
+    // The two clients' and the four system services USERS imports.
+    assert_eq!(list.len(), 6);
+    let imports = list
+        .iter()
+        .filter(|d| d["subject"].as_str().unwrap().starts_with("$SYS.REQ."))
+        .count();
+    assert_eq!(imports, 4);
     assert_keys(&list[0], SUB_DETAIL_KEYS, "subscription");
     assert_eq!(list[0]["account"], "USERS");
     assert_eq!(list[0]["account_tag"], "USERS");

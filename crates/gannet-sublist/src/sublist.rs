@@ -107,18 +107,30 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
         queue: Option<&[u8]>,
         item: T,
     ) -> Result<(), SublistError> {
+        self.insert_counted(subject, queue, item).map(|_| ())
+    }
+
+    /// [`insert`](Self::insert), telling how many entries share exactly this
+    /// `subject` and `queue` now (1 = the first interest in it), or `None`
+    /// when the entry was already stored.
+    pub fn insert_counted(
+        &self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        item: T,
+    ) -> Result<Option<usize>, SublistError> {
         validate(subject, queue)?;
         let added = self
             .trie
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(subject, queue, item);
-        if added {
+        if added.is_some() {
             self.count.fetch_add(1, Ordering::Relaxed);
             self.inserts.fetch_add(1, Ordering::Relaxed);
             self.changed(subject);
         }
-        Ok(())
+        Ok(added)
     }
 
     /// Removes `item` stored under exactly `subject` and `queue`; nodes left
@@ -129,19 +141,28 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
         queue: Option<&[u8]>,
         item: &T,
     ) -> Result<(), SublistError> {
+        self.remove_counted(subject, queue, item).map(|_| ())
+    }
+
+    /// [`remove`](Self::remove), telling how many entries share exactly this
+    /// `subject` and `queue` afterwards (0 = the last interest in it is gone).
+    pub fn remove_counted(
+        &self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        item: &T,
+    ) -> Result<usize, SublistError> {
         validate(subject, queue)?;
-        let removed = self
+        let left = self
             .trie
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(subject, queue, item);
-        if !removed {
-            return Err(SublistError::NotFound);
-        }
+            .remove(subject, queue, item)
+            .ok_or(SublistError::NotFound)?;
         self.count.fetch_sub(1, Ordering::Relaxed);
         self.removes.fetch_add(1, Ordering::Relaxed);
         self.changed(subject);
-        Ok(())
+        Ok(left)
     }
 
     /// Everyone interested in the literal `subject`. A subject with an empty

@@ -69,12 +69,14 @@ impl<T> Node<T> {
 }
 
 impl<T: Eq + Hash> Node<T> {
-    /// Adds `item`; false if it was already there.
-    fn add(&mut self, queue: Option<&[u8]>, item: T) -> bool {
-        match queue {
-            None => self.plain.insert(item),
-            Some(q) => entry_or_default(&mut self.queues, q).insert(item),
-        }
+    /// Adds `item`: how many entries the (pattern, queue) has now, or `None`
+    /// if it was already there.
+    fn add(&mut self, queue: Option<&[u8]>, item: T) -> Option<usize> {
+        let set = match queue {
+            None => &mut self.plain,
+            Some(q) => entry_or_default(&mut self.queues, q),
+        };
+        set.insert(item).then_some(set.len())
     }
 
     fn contains(&self, queue: Option<&[u8]>, item: &T) -> bool {
@@ -97,19 +99,19 @@ impl<T: Eq + Hash> Node<T> {
             }
     }
 
-    /// Removes `item`, dropping its queue group if that leaves it empty.
-    fn take(&mut self, queue: Option<&[u8]>, item: &T) -> bool {
+    /// Removes `item`, dropping its queue group if that leaves it empty: how
+    /// many entries the (pattern, queue) has left, or `None` if it was not there.
+    fn take(&mut self, queue: Option<&[u8]>, item: &T) -> Option<usize> {
         match queue {
-            None => self.plain.remove(item),
+            None => self.plain.remove(item).then_some(self.plain.len()),
             Some(q) => {
-                let Some(set) = self.queues.get_mut(q) else {
-                    return false;
-                };
+                let set = self.queues.get_mut(q)?;
                 let removed = set.remove(item);
-                if set.is_empty() {
+                let left = set.len();
+                if left == 0 {
                     self.queues.remove(q);
                 }
-                removed
+                removed.then_some(left)
             }
         }
     }
@@ -218,8 +220,14 @@ impl<T> Default for Trie<T> {
 }
 
 impl<T: Eq + Hash> Trie<T> {
-    /// Adds `item` under the valid `pattern`; false if it was already there.
-    pub(crate) fn insert(&mut self, pattern: &[u8], queue: Option<&[u8]>, item: T) -> bool {
+    /// Adds `item` under the valid `pattern`: how many entries the (pattern,
+    /// queue) has now, or `None` if it was already there.
+    pub(crate) fn insert(
+        &mut self,
+        pattern: &[u8],
+        queue: Option<&[u8]>,
+        item: T,
+    ) -> Option<usize> {
         let mut level = &mut self.root;
         let mut toks = tokens(pattern).peekable();
         while let Some(token) = toks.next() {
@@ -229,12 +237,17 @@ impl<T: Eq + Hash> Trie<T> {
             }
             level = node.next.get_or_insert_with(Box::default);
         }
-        false
+        None
     }
 
-    /// Removes `item` from the valid `pattern`, pruning nodes left empty;
-    /// false if it was not there.
-    pub(crate) fn remove(&mut self, pattern: &[u8], queue: Option<&[u8]>, item: &T) -> bool {
+    /// Removes `item` from the valid `pattern`, pruning nodes left empty: how
+    /// many entries the (pattern, queue) has left, or `None` if it was not there.
+    pub(crate) fn remove(
+        &mut self,
+        pattern: &[u8],
+        queue: Option<&[u8]>,
+        item: &T,
+    ) -> Option<usize> {
         // Pass 1 (shared borrow): check the item is there and find the
         // shallowest node on the path that holds nothing but this one item's
         // chain; that whole branch can go in one cut.
@@ -243,15 +256,11 @@ impl<T: Eq + Hash> Trie<T> {
             let mut level = &self.root;
             let mut toks = tokens(pattern).enumerate().peekable();
             loop {
-                let Some((depth, token)) = toks.next() else {
-                    return false;
-                };
-                let Some(node) = level.child(token) else {
-                    return false;
-                };
+                let (depth, token) = toks.next()?;
+                let node = level.child(token)?;
                 if toks.peek().is_none() {
                     if !node.contains(queue, item) {
-                        return false;
+                        return None;
                     }
                     if !node.empty_without_one(queue) {
                         prune_from = None;
@@ -260,9 +269,7 @@ impl<T: Eq + Hash> Trie<T> {
                     }
                     break;
                 }
-                let Some(next) = node.next.as_deref() else {
-                    return false;
-                };
+                let next = node.next.as_deref()?;
                 if node.has_subs() || next.child_count() != 1 {
                     prune_from = None;
                 } else if prune_from.is_none() {
@@ -273,10 +280,9 @@ impl<T: Eq + Hash> Trie<T> {
         }
         // Pass 2 (exclusive borrow): cut the branch, or take the item out.
         match prune_from {
-            Some(depth) => self.cut(pattern, depth),
-            None => self
-                .node_mut(pattern)
-                .is_some_and(|node| node.take(queue, item)),
+            // The item was the node's only entry: none are left.
+            Some(depth) => self.cut(pattern, depth).then_some(0),
+            None => self.node_mut(pattern)?.take(queue, item),
         }
     }
 

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use gannet_auth::{Credentials, Permissions, PublishCache};
 
 use super::connect::ConnectOptions;
-use super::connection::{remove_subscription, Connection, AUTH_VIOLATION};
+use super::connection::{Connection, AUTH_VIOLATION};
 use super::CloseReason;
-use crate::subscription::Subscription;
+use crate::internal::Origin;
+use crate::subscription::{self, Subscription};
 
 impl Connection {
     /// Checks the credentials of CONNECT (and the TLS certificate) and installs
@@ -60,6 +61,17 @@ impl Connection {
             .user
             .clone_from(&user);
         self.user = user;
+        self.refresh_origin();
+    }
+
+    /// Remakes what this client's messages say of their publisher.
+    pub(super) fn refresh_origin(&mut self) {
+        self.origin = Some(Arc::new(Origin {
+            account: self.account.clone(),
+            user: self.user.clone(),
+            perms: self.perms.clone(),
+            client: Some(self.shared.clone()),
+        }));
     }
 
     /// After a reload: checks this client against the new authorization. A client
@@ -88,7 +100,7 @@ impl Connection {
         let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().values().cloned().collect();
         for sub in subs {
             if !perms.can_subscribe(sub.subject(), sub.queue.as_deref()) {
-                remove_subscription(&self.account, &sub);
+                subscription::end(&sub);
                 let subject = String::from_utf8_lossy(sub.subject());
                 let sid = String::from_utf8_lossy(sub.sid());
                 let text = match &sub.queue {

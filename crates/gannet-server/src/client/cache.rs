@@ -66,8 +66,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::accounts::Account;
     use crate::client::ClientShared;
-    use crate::subscription::Subscription;
+    use crate::subscription::{Subscriber, Subscription};
 
     /// What the cache stands in for: the shared index asked every time.
     fn uncached(sublist: &Sublist<SubRef>, subject: &[u8]) -> Option<Vec<usize>> {
@@ -109,6 +110,7 @@ mod tests {
             let sublist: Sublist<SubRef> = Sublist::new(true);
             let addr: SocketAddr = ([127, 0, 0, 1], 4222).into();
             let client = Arc::new(ClientShared::new(1, addr, 1 << 20));
+            let account = Arc::new(Account::new("A", true));
             let mut cache = MatchCache::default();
             for (n, step) in steps.iter().enumerate() {
                 match step {
@@ -121,7 +123,8 @@ mod tests {
                     Step::Subscribe(subject) => {
                         let sid = n.to_string();
                         let sub = Subscription::new(
-                            Arc::clone(&client),
+                            Subscriber::Client(Arc::clone(&client)),
+                            &account,
                             subject.as_bytes(),
                             None,
                             sid.as_bytes(),

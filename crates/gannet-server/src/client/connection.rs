@@ -8,7 +8,6 @@ use std::time::{Duration, SystemTime};
 
 use bytes::{Buf, BytesMut};
 use gannet_proto::{encode, subject, ClientOp, Limits, ParseError, Parser};
-use rustc_hash::FxHashMap;
 use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
@@ -20,10 +19,12 @@ use super::connect::ConnectOptions;
 use super::idle::{IdleTimer, IDLE_RELEASE};
 use super::{ClientShared, CloseReason};
 use crate::accounts::Account;
+use crate::fanout::Fanout;
 use crate::info::ServerInfo;
+use crate::internal::Origin;
 use crate::server::Server;
 use crate::stats::BatchStats;
-use crate::subscription::{SubRef, Subscription};
+use crate::subscription::{self, Subscriber, Subscription};
 
 /// First size of a connection's reads; it doubles each time a read fills the
 /// buffer (busy publishers get big batches) and halves when reads stay small (idle
@@ -172,12 +173,12 @@ pub(super) struct Connection {
     sent_connect_info: bool,
     parser: Parser,
     pub(super) cache: MatchCache,
-    /// Clients given data during this read batch; woken at its end.
-    pub(super) touched: FxHashMap<u64, Arc<ClientShared>>,
-    /// Receivers whose queues this batch filled past the stall mark.
-    pub(super) stalled: Vec<Arc<ClientShared>>,
+    /// This client as the publisher of its messages (account and identity).
+    pub(super) origin: Option<Arc<Origin>>,
+    /// Where this batch's messages went; its touched writers are woken at the
+    /// batch's end.
+    pub(super) fanout: Fanout,
     pub(super) batch: BatchStats,
-    pub(super) rng: u64,
     max_subscriptions: usize,
     pings_out: u32,
     first_ping_sent: bool,
@@ -200,7 +201,8 @@ impl Connection {
         };
         Connection {
             account: server.global_account(),
-            rng: shared.cid.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            fanout: Fanout::new(shared.cid),
+            origin: None,
             shared,
             prefix,
             opts: ConnectOptions::default(),
@@ -217,8 +219,6 @@ impl Connection {
             sent_connect_info: false,
             parser: Parser::new(limits),
             cache: MatchCache::default(),
-            touched: FxHashMap::default(),
-            stalled: Vec::new(),
             batch: BatchStats::default(),
             max_subscriptions: opts.max_subscriptions,
             pings_out: 0,
@@ -340,6 +340,8 @@ impl Connection {
             }
         };
         buf.advance(consumed);
+        self.batch.out_msgs = std::mem::take(&mut self.fanout.out_msgs);
+        self.batch.out_bytes = std::mem::take(&mut self.fanout.out_bytes);
         self.server.stats().add(&self.batch);
         self.account
             .add_received(self.batch.in_msgs, self.batch.in_bytes);
@@ -479,6 +481,7 @@ impl Connection {
                 .account
                 .clone_from(&self.account.name);
             self.account.client_joined();
+            self.refresh_origin();
             let facts = self.shared.event_facts(&self.account.name);
             self.server.client_connect_event(&self.account, &facts);
         }
@@ -519,16 +522,17 @@ impl Connection {
                 self.send_err("maximum subscriptions exceeded");
                 return;
             }
-            let sub = Arc::new(Subscription::new(self.shared.clone(), subj, queue, sid));
+            let sub = Arc::new(Subscription::new(
+                Subscriber::Client(self.shared.clone()),
+                &self.account,
+                subj,
+                queue,
+                sid,
+            ));
             subs.insert(sid.into(), sub.clone());
             sub
         };
-        if self
-            .account
-            .sublist
-            .insert(subj, queue, SubRef(sub))
-            .is_err()
-        {
+        if self.account.subscribe(&sub).is_err() {
             self.shared.subs_lock().remove(sid);
             self.send_err("Invalid Subject");
             return;
@@ -544,7 +548,7 @@ impl Connection {
                 _ => true,
             };
             if remove_now {
-                remove_subscription(&self.account, &sub);
+                subscription::end(&sub);
             }
         }
         self.ok();
@@ -578,11 +582,9 @@ impl Connection {
         let subs: Vec<Arc<Subscription>> =
             self.shared.subs_lock().drain().map(|(_, s)| s).collect();
         for sub in subs {
-            let _ = self.account.sublist.remove(
-                sub.subject(),
-                sub.queue.as_deref(),
-                &SubRef(sub.clone()),
-            );
+            if let Some(account) = sub.account() {
+                account.unsubscribe(&sub);
+            }
         }
     }
 
@@ -616,10 +618,7 @@ impl Connection {
         p.put(data);
         out.commit(&mut p, data.len());
         drop(p);
-        let shared = &self.shared;
-        self.touched
-            .entry(shared.cid)
-            .or_insert_with(|| shared.clone());
+        self.fanout.touch(&self.shared);
     }
 
     pub(super) fn send_err(&mut self, text: &str) {
@@ -636,7 +635,7 @@ impl Connection {
 
     /// Waits (briefly) for receivers this batch filled up, before reading more.
     async fn stall(&mut self) {
-        for client in std::mem::take(&mut self.stalled) {
+        for client in self.fanout.take_stalled() {
             if client.cid != self.shared.cid {
                 client.outbound.wait_drained().await;
             }
@@ -645,18 +644,6 @@ impl Connection {
 
     /// Wakes the writers of every client given data in this batch.
     fn flush(&mut self) {
-        for (_, client) in self.touched.drain() {
-            client.outbound.wake();
-        }
-    }
-}
-
-/// Removes a subscription from its client and from the index.
-pub(crate) fn remove_subscription(account: &Account, sub: &Arc<Subscription>) {
-    let removed = sub.client.subs_lock().remove(sub.sid());
-    if removed.is_some() {
-        let _ = account
-            .sublist
-            .remove(sub.subject(), sub.queue.as_deref(), &SubRef(sub.clone()));
+        self.fanout.wake_all();
     }
 }

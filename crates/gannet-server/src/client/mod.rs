@@ -19,7 +19,6 @@ use std::time::{Instant, SystemTime};
 
 use gannet_auth::Permissions;
 
-pub(crate) use connection::remove_subscription;
 pub use connection::{serve, Setup};
 pub(crate) use idle::IDLE_RELEASE;
 use outbound::Outbound;
@@ -341,6 +340,11 @@ impl ClientShared {
                 bytes: out_bytes,
             },
         }
+    }
+
+    /// Forgets the subscription `sid` (it is ending); `None` if it already had.
+    pub(crate) fn forget_subscription(&self, sid: &[u8]) -> Option<Arc<Subscription>> {
+        self.subs_lock().remove(sid)
     }
 
     /// How many subscriptions the client has.

@@ -96,9 +96,33 @@ pub struct Subsz {
     pub subscriptions_list: Option<Vec<SubDetail>>,
 }
 
-/// The statistics of the global account's index.
+/// The statistics of every account's index added up, as the reference
+/// reports the whole server (system subscriptions included).
 pub fn sublist_stats(server: &Server) -> SublistStats {
-    account_sublist_stats(&server.global_account())
+    let mut total = SublistStats {
+        num_subscriptions: 0,
+        num_cache: 0,
+        num_inserts: 0,
+        num_removes: 0,
+        num_matches: 0,
+        cache_hit_rate: 0.0,
+        max_fanout: 0,
+        avg_fanout: 0.0,
+    };
+    let mut hits = 0.0;
+    for account in server.accounts() {
+        let s = account_sublist_stats(&account);
+        total.num_subscriptions += s.num_subscriptions;
+        total.num_cache += s.num_cache;
+        total.num_inserts += s.num_inserts;
+        total.num_removes += s.num_removes;
+        total.num_matches += s.num_matches;
+        hits += s.cache_hit_rate * s.num_matches as f64;
+    }
+    if total.num_matches > 0 {
+        total.cache_hit_rate = hits / total.num_matches as f64;
+    }
+    total
 }
 
 /// The statistics of one account's index.
@@ -155,6 +179,30 @@ pub fn subsz(server: &Server, opts: &SubszOptions) -> Subsz {
                     cid: snap.cid,
                 });
             }
+        }
+        for sub in server.internal_subscriptions() {
+            let Some(account) = sub.account().map(|a| a.name.clone()) else {
+                continue;
+            };
+            let subject = String::from_utf8_lossy(sub.subject()).into_owned();
+            if opts.account.as_ref().is_some_and(|a| *a != account)
+                || opts
+                    .test
+                    .as_deref()
+                    .is_some_and(|t| !pattern_matches(subject.as_bytes(), t.as_bytes()))
+            {
+                continue;
+            }
+            list.push(SubDetail {
+                account: Some(account.clone()),
+                account_tag: Some(account),
+                subject,
+                qgroup: None,
+                sid: String::from_utf8_lossy(sub.sid()).into_owned(),
+                msgs: sub.delivered(),
+                max: 0,
+                cid: sub.cid(),
+            });
         }
     }
     let total = list.len();

@@ -16,7 +16,7 @@ use crate::server::Server;
 
 /// The services every account imports from the system account: (the subject
 /// the account uses, the system subject it maps to with `<acc>` in it, share).
-const IMPORTS: &[(&str, &str, bool)] = &[
+pub(super) const IMPORTS: &[(&str, &str, bool)] = &[
     (
         "$SYS.REQ.ACCOUNT.PING.CONNZ",
         "$SYS.REQ.ACCOUNT.<acc>.CONNZ",

@@ -2,18 +2,21 @@
 //! `initEventTracking` handlers and `zReq`): `$SYS.REQ.SERVER.PING[.<EP>]`,
 //! `$SYS.REQ.SERVER.<id>.<EP>`, `$SYS.REQ.ACCOUNT.<acc>.<EP>` and
 //! `$SYS.REQ.USER.INFO`, with the access rules, options, filters and reply
-//! envelopes of shared/spec/system-account.md §1, §2 and §4.
+//! envelopes of the reference (docs/SYSTEM-ACCOUNT.md).
 //!
-//! Gannet answers these in the publisher's task, without internal
-//! subscriptions: [`handle`] is called from `Connection::publish` for a request
-//! whose subject starts with `$SYS.REQ.`. It says whether a service owns the
-//! subject (so no 503 no-responders is sent); the reply itself goes through
-//! [`Server::publish_internal`] into the requester's account. The bodies come
-//! from the same `monitor` functions that serve HTTP. Nothing a client sends can
-//! panic here: bad options are answered with the error envelope.
+//! The services are internal subscriptions ([`subscribe_services`]) on the
+//! subjects the reference subscribes, so interest and subscription counts are
+//! the reference's: in the system account, and the four services every other
+//! account imports. The internal loop runs [`serve`] for each request, off
+//! the requester's task; the reply goes into the requester's account through
+//! the server's send queue. The bodies come from the same `monitor` functions
+//! that serve HTTP. Nothing a client sends can panic here: bad options are
+//! answered with the error envelope.
 mod account_req;
 pub(crate) use account_req::account_info;
 mod server_req;
+mod services;
+pub(crate) use services::{subscribe_account_imports, subscribe_services};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -23,6 +26,7 @@ use gannet_auth::Permissions;
 
 use crate::accounts::Account;
 use crate::events::ServerObject;
+use crate::internal::InternalMsg;
 use crate::server::Server;
 
 /// The prefix of every service subject.
@@ -31,7 +35,7 @@ pub const REQ_PREFIX: &str = "$SYS.REQ.";
 /// Who sent a request: services answer for this identity, never the server's.
 #[derive(Debug, Clone, Copy)]
 pub struct Requester<'a> {
-    pub account: &'a Account,
+    pub account: &'a std::sync::Arc<Account>,
     pub user: Option<&'a str>,
     pub perms: Option<&'a Permissions>,
 }
@@ -47,10 +51,34 @@ pub(crate) enum Outcome {
     Reply(Vec<u8>),
 }
 
+/// Runs the service a request reached: the identity is the publisher's (its
+/// user and permissions), in the account of the subscription that matched.
+/// A request to a subject the server subscribes but does not serve gets an
+/// error reply rather than silence.
+pub(crate) fn serve(server: &Server, msg: InternalMsg) {
+    let (Some(subject), Some(reply), Some(account)) =
+        (msg.subject_str(), msg.reply_str(), msg.sub.account())
+    else {
+        return;
+    };
+    let origin = msg.origin.as_deref();
+    let requester = Requester {
+        account: &account,
+        user: origin.and_then(|o| o.user.as_deref()),
+        perms: origin.and_then(|o| o.perms.as_deref()),
+    };
+    if !handle(server, &requester, subject, reply, &msg.payload) {
+        let ep = subject.rsplit('.').next().unwrap_or(subject);
+        let text = format!("{ep} is not supported by this server");
+        if let Outcome::Reply(body) = error_reply(server, 501, &text) {
+            server.internal().send(&account, reply, body);
+        }
+    }
+}
+
 /// Answers `subject` if it is a service this requester may use. Returns true
-/// when a service owns the subject (answered or deliberately silent), so the
-/// caller must not send the no-responders status.
-pub fn handle(
+/// when a service owns the subject (answered or deliberately silent).
+fn handle(
     server: &Server,
     requester: &Requester<'_>,
     subject: &str,
@@ -60,15 +88,9 @@ pub fn handle(
     let Some(rest) = subject.strip_prefix(REQ_PREFIX) else {
         return false;
     };
-    if rest
-        .split('.')
-        .any(|t| t.is_empty() || t == "*" || t == ">")
-    {
-        return false;
-    }
     let is_system = server
         .system_account()
-        .is_some_and(|s| std::ptr::eq(s.as_ref(), requester.account));
+        .is_some_and(|s| std::sync::Arc::ptr_eq(&s, requester.account));
     let outcome = if is_system {
         system_request(server, requester, rest, payload)
     } else {
@@ -78,7 +100,7 @@ pub fn handle(
         Outcome::Unknown => false,
         Outcome::Silent => true,
         Outcome::Reply(body) => {
-            server.publish_internal(requester.account, reply, &body);
+            server.internal().send(requester.account, reply, body);
             true
         }
     }

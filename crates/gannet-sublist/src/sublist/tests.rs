@@ -559,3 +559,30 @@ fn stats_count_changes_lookups_and_cache_hits() {
     assert_eq!((st.inserts, st.removes, st.matches), (2, 1, 2));
     assert!((st.cache_hit_rate - 0.5).abs() < 1e-9, "{st:?}");
 }
+
+#[test]
+fn counted_changes_tell_first_and_last_interest() {
+    for s in both_modes() {
+        assert_eq!(s.insert_counted(b"a.b", None, 1), Ok(Some(1)));
+        assert_eq!(s.insert_counted(b"a.b", None, 2), Ok(Some(2)));
+        assert_eq!(s.insert_counted(b"a.b", None, 2), Ok(None), "duplicate");
+        // Queue groups count apart from plain entries and from each other.
+        assert_eq!(s.insert_counted(b"a.b", Some(b"q"), 3), Ok(Some(1)));
+        assert_eq!(s.insert_counted(b"a.b", Some(b"q"), 4), Ok(Some(2)));
+        assert_eq!(s.insert_counted(b"a.b", Some(b"r"), 5), Ok(Some(1)));
+        assert_eq!(s.insert_counted(b"a.*", None, 6), Ok(Some(1)));
+
+        assert_eq!(s.remove_counted(b"a.b", Some(b"q"), &3), Ok(1));
+        assert_eq!(s.remove_counted(b"a.b", Some(b"q"), &4), Ok(0));
+        assert_eq!(
+            s.remove_counted(b"a.b", Some(b"q"), &4),
+            Err(SublistError::NotFound)
+        );
+        assert_eq!(s.remove_counted(b"a.b", None, &1), Ok(1));
+        assert_eq!(s.remove_counted(b"a.b", None, &2), Ok(0));
+        assert_eq!(s.remove_counted(b"a.b", Some(b"r"), &5), Ok(0));
+        // The last entry of a whole branch is pruned with it.
+        assert_eq!(s.remove_counted(b"a.*", None, &6), Ok(0));
+        assert!(s.is_empty());
+    }
+}

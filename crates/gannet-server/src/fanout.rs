@@ -1,0 +1,390 @@
+//! The one path of a message to its subscribers, whatever they are
+//! (nats-server's `processMsgResults`, `deliverMsg` and `processServiceImport`):
+//! every plain subscription and one member of each queue group gets it, a
+//! client's copy goes into its outbound queue, an internal subscription's to
+//! the internal loop, and accounts that import the subject get it too.
+//!
+//! A [`Fanout`] is the delivery state of one publisher: a client's connection
+//! task, or the internal loop for the server's own messages. It remembers the
+//! clients it gave data to, so their writers are woken once per batch
+//! ([`Fanout::wake_all`]), and the receivers whose queues it filled, so a fast
+//! publisher can wait for them. This is the hot path: no lock but each
+//! receiver's short outbound lock, no allocation for small payloads, and one
+//! shared copy of a large payload for the whole fan-out.
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use gannet_proto::msg_line::LineEnd;
+use gannet_sublist::MatchResult;
+use rustc_hash::FxHashMap;
+
+use crate::accounts::Account;
+use crate::client::outbound::COPY_THRESHOLD;
+use crate::client::ClientShared;
+use crate::imports::{self, AccountRoutes};
+use crate::internal::Origin;
+use crate::server::Server;
+use crate::subscription::{self, Admit, SubRef, Subscriber};
+
+/// One message on its way to subscribers.
+pub(crate) struct Message<'a> {
+    pub(crate) subject: &'a [u8],
+    pub(crate) reply: Option<&'a [u8]>,
+    pub(crate) headers: Option<&'a [u8]>,
+    pub(crate) payload: &'a [u8],
+    /// Who published it, for internal handlers and service imports (`None`
+    /// for the server's own messages).
+    pub(crate) origin: Option<&'a Arc<Origin>>,
+    /// The payload as shared bytes, made on first need for a large payload.
+    shared: Option<Bytes>,
+    /// The sizes that end its control line, the same for every receiver, made
+    /// on first need: for the `MSG` form and for the `HMSG` form.
+    line_ends: [Option<LineEnd>; 2],
+}
+
+impl<'a> Message<'a> {
+    pub(crate) fn new(
+        subject: &'a [u8],
+        reply: Option<&'a [u8]>,
+        headers: Option<&'a [u8]>,
+        payload: &'a [u8],
+    ) -> Message<'a> {
+        Message {
+            subject,
+            reply,
+            headers,
+            payload,
+            origin: None,
+            shared: None,
+            line_ends: [None; 2],
+        }
+    }
+
+    /// The same message from `origin`.
+    pub(crate) fn with_origin(mut self, origin: Option<&'a Arc<Origin>>) -> Message<'a> {
+        self.origin = origin;
+        self
+    }
+
+    /// Writes the control line for `sub`: `MSG` or, with `headers`, `HMSG`. The
+    /// sizes are formatted once per message and a literal subscription's start
+    /// is ready made, so a fan-out pays for a few copies per receiver.
+    #[inline]
+    fn write_line(&mut self, tail: &mut BytesMut, sub: &SubRef, headers: Option<&[u8]>) {
+        match sub.line_start() {
+            Some(start) => {
+                // A literal subscription only matches its own subject.
+                debug_assert_eq!(start.subject(), self.subject);
+                tail.put_slice(if headers.is_some() {
+                    start.hmsg()
+                } else {
+                    start.msg()
+                });
+            }
+            None => {
+                tail.put_slice(if headers.is_some() { b"HMSG " } else { b"MSG " });
+                tail.put_slice(self.subject);
+                tail.put_u8(b' ');
+                tail.put_slice(sub.sid());
+            }
+        }
+        if let Some(reply) = self.reply {
+            tail.put_u8(b' ');
+            tail.put_slice(reply);
+        }
+        let payload_len = self.payload.len();
+        let end =
+            self.line_ends[usize::from(headers.is_some())].get_or_insert_with(|| match headers {
+                None => LineEnd::msg(payload_len),
+                Some(h) => LineEnd::hmsg(h.len(), h.len() + payload_len),
+            });
+        tail.put_slice(end.as_bytes());
+    }
+}
+
+/// What writing a message into one client's queue came to.
+pub(crate) enum Delivery {
+    /// Not for this subscriber (permissions, ended subscription, closing client).
+    Skipped,
+    /// The subscriber just became a slow consumer and is being cut.
+    SlowConsumer,
+    /// Queued: `bytes` of payload; `last` = the subscription has had its last
+    /// message; `stall` = the queue is full enough that the publisher should wait.
+    Written { bytes: u64, last: bool, stall: bool },
+}
+
+/// Writes one message into the outbound queue of `client`, the subscriber of
+/// `sub` (without waking its writer: the publisher does that once per batch).
+#[inline]
+pub(crate) fn write_message(
+    client: &ClientShared,
+    sub: &SubRef,
+    msg: &mut Message<'_>,
+) -> Delivery {
+    if !client.admit_delivery(msg.subject, sub.queue.as_deref(), msg.reply) {
+        return Delivery::Skipped;
+    }
+    let admit = sub.admit();
+    if admit == Admit::Expired {
+        return Delivery::Skipped;
+    }
+    let headers = match msg.headers {
+        Some(h) if client.supports_headers() => Some(h),
+        _ => None,
+    };
+    let payload_len = msg.payload.len();
+    let out = &client.outbound;
+    let mut pending = out.lock();
+    if pending.is_closed() {
+        return Delivery::Skipped;
+    }
+    // Room for the whole message, so the appends below never reallocate: the
+    // MSG line (verb, spaces, two sizes, CRLF) is at most 48 bytes besides its
+    // subject, sid and reply.
+    let copied = if payload_len <= COPY_THRESHOLD {
+        payload_len
+    } else {
+        0
+    };
+    let room = 48
+        + msg.subject.len()
+        + sub.sid().len()
+        + msg.reply.map_or(0, <[u8]>::len)
+        + headers.map_or(0, <[u8]>::len)
+        + copied
+        + 2;
+    let tail = pending.tail(room);
+    let start = tail.len();
+    msg.write_line(tail, sub, headers);
+    let mut added = tail.len() - start;
+    if let Some(h) = headers {
+        pending.put(h);
+        added += h.len();
+    }
+    if payload_len <= COPY_THRESHOLD {
+        pending.put(msg.payload);
+    } else {
+        let shared = msg
+            .shared
+            .get_or_insert_with(|| Bytes::copy_from_slice(msg.payload))
+            .clone();
+        pending.push_shared(shared);
+    }
+    pending.put(b"\r\n");
+    added += payload_len + 2;
+    let bytes = (payload_len + headers.map_or(0, <[u8]>::len)) as u64;
+    pending.out_msgs += 1;
+    pending.out_bytes += bytes;
+    if !out.commit(&mut pending, added) {
+        return Delivery::SlowConsumer;
+    }
+    Delivery::Written {
+        bytes,
+        last: admit == Admit::DeliverLast,
+        stall: out.should_stall(&pending),
+    }
+}
+
+/// The delivery state of one publisher.
+pub(crate) struct Fanout {
+    /// Clients given data since the last [`Fanout::wake_all`].
+    touched: FxHashMap<u64, Arc<ClientShared>>,
+    /// Receivers whose queues were filled past the stall mark.
+    stalled: Vec<Arc<ClientShared>>,
+    /// Messages and bytes delivered since the counters were last taken.
+    pub(crate) out_msgs: u64,
+    pub(crate) out_bytes: u64,
+    /// State of the cheap random numbers that spread queue group deliveries.
+    rng: u64,
+}
+
+impl Fanout {
+    /// A publisher's delivery state; `seed` spreads its queue group choices.
+    pub(crate) fn new(seed: u64) -> Fanout {
+        Fanout {
+            touched: FxHashMap::default(),
+            stalled: Vec::new(),
+            out_msgs: 0,
+            out_bytes: 0,
+            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
+    }
+
+    /// Publishes a message in `account` as the server itself: its subscribers
+    /// and its importers get it. Returns whether anyone did.
+    pub(crate) fn publish(
+        &mut self,
+        server: &Server,
+        account: &Arc<Account>,
+        msg: &mut Message<'_>,
+    ) -> bool {
+        let result = account.sublist.matches(msg.subject);
+        let mut delivered = false;
+        if let Some(routes) = account.routes() {
+            delivered |= self.cross_accounts(server, account, routes, msg);
+        }
+        if !result.is_empty() {
+            self.fan_out(server, &result, msg, None);
+            delivered = true;
+        }
+        delivered
+    }
+
+    /// Delivers to every plain subscription of `result` and one member of each
+    /// queue group, except to the client `skip` (a publisher with echo off).
+    pub(crate) fn fan_out(
+        &mut self,
+        server: &Server,
+        result: &MatchResult<SubRef>,
+        msg: &mut Message<'_>,
+        skip: Option<u64>,
+    ) {
+        for sub in &result.plain {
+            if skip == Some(sub.cid()) {
+                continue;
+            }
+            self.deliver(server, sub, msg);
+        }
+        for group in &result.queues {
+            let members = &group.members;
+            if members.is_empty() {
+                continue;
+            }
+            let start = (self.next_random() % members.len() as u64) as usize;
+            for i in 0..members.len() {
+                let sub = &members[(start + i) % members.len()];
+                if skip == Some(sub.cid()) {
+                    continue;
+                }
+                if self.deliver(server, sub, msg) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Delivers a message of `account` into the accounts that import it:
+    /// streams to their importers, requests to imported services (with a reply
+    /// subject made up in the service's account), and service replies back to
+    /// the requester's account. Returns true when a request went to a service.
+    pub(crate) fn cross_accounts(
+        &mut self,
+        server: &Server,
+        account: &Arc<Account>,
+        routes: &AccountRoutes,
+        msg: &Message<'_>,
+    ) -> bool {
+        let (subject, reply, headers, payload) = (msg.subject, msg.reply, msg.headers, msg.payload);
+        if let Some(back) = routes.take_reply(subject) {
+            let mut answer =
+                Message::new(&back.reply, None, headers, payload).with_origin(msg.origin);
+            self.publish_in(server, &back.requester, &mut answer);
+        }
+        for route in &routes.streams_out {
+            if imports::matches(&route.subject, subject) {
+                let local = imports::stream_subject(route, subject);
+                let mut copy =
+                    Message::new(&local, reply, headers, payload).with_origin(msg.origin);
+                self.publish_in(server, &route.importer, &mut copy);
+            }
+        }
+        let mut requested = false;
+        for route in &routes.services_in {
+            if !imports::matches(&route.local, subject) {
+                continue;
+            }
+            let remote: Vec<u8> = if route.local == route.remote {
+                subject.to_vec()
+            } else {
+                route.remote.as_bytes().to_vec()
+            };
+            let made_up = reply.and_then(|r| {
+                route
+                    .exporter
+                    .routes()
+                    .map(|exporter| exporter.map_reply(account.clone(), r))
+            });
+            let headers = crate::internal::request_info_headers(account, msg, headers);
+            let mut request = Message::new(
+                &remote,
+                made_up.as_deref().map(str::as_bytes),
+                headers.as_deref(),
+                payload,
+            )
+            .with_origin(msg.origin);
+            self.publish_in(server, &route.exporter, &mut request);
+            requested = true;
+        }
+        requested
+    }
+
+    /// Delivers a message within another account's subject space (its
+    /// subscribers only: a message crosses one import at most).
+    fn publish_in(&mut self, server: &Server, account: &Account, msg: &mut Message<'_>) {
+        let result = account.sublist.matches(msg.subject);
+        self.fan_out(server, &result, msg, None);
+    }
+
+    /// Delivers one message to one subscription. Returns false when it was
+    /// not delivered (subscription ended, client closing or too slow).
+    #[inline]
+    pub(crate) fn deliver(&mut self, server: &Server, sub: &SubRef, msg: &mut Message<'_>) -> bool {
+        let client = match &sub.subscriber {
+            Subscriber::Client(client) => client,
+            Subscriber::Internal(internal) => {
+                return server.internal().deliver(internal, sub, msg);
+            }
+        };
+        match write_message(client, sub, msg) {
+            Delivery::Skipped => false,
+            Delivery::SlowConsumer => {
+                server.slow_consumer(client);
+                false
+            }
+            Delivery::Written { bytes, last, stall } => {
+                if stall && !self.stalled.iter().any(|c| c.cid == client.cid) {
+                    self.stalled.push(client.clone());
+                }
+                self.out_msgs += 1;
+                self.out_bytes += bytes;
+                self.touch(client);
+                if last {
+                    subscription::end(&sub.0);
+                }
+                true
+            }
+        }
+    }
+
+    /// Notes that `client` was given data, so its writer is woken.
+    #[inline]
+    pub(crate) fn touch(&mut self, client: &Arc<ClientShared>) {
+        self.touched
+            .entry(client.cid)
+            .or_insert_with(|| client.clone());
+    }
+
+    /// Wakes the writers of every client given data since the last call.
+    pub(crate) fn wake_all(&mut self) {
+        for (_, client) in self.touched.drain() {
+            client.outbound.wake();
+        }
+    }
+
+    /// The receivers filled past the stall mark since the last call.
+    pub(crate) fn take_stalled(&mut self) -> Vec<Arc<ClientShared>> {
+        std::mem::take(&mut self.stalled)
+    }
+
+    /// A cheap pseudo-random number, to spread queue group deliveries.
+    #[inline]
+    fn next_random(&mut self) -> u64 {
+        // xorshift64: good enough to spread load, not for anything secret.
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        x
+    }
+}

@@ -1,0 +1,270 @@
+//! Subscribers inside the server and the loop that serves them (nats-server's
+//! internal clients, `sysSubscribe`, `internalReceiveLoop` and
+//! `internalSendLoop`).
+//!
+//! An internal subscription sits in an account's subject index like a client's
+//! and is found by the same fan-out. Delivering to it copies the message into
+//! an [`InternalMsg`] and queues it; one thread of the blocking pool, the
+//! internal loop, takes the queue in order and runs each handler. So a handler
+//! that takes long (a CONNZ over many thousands of connections) never holds up
+//! the publisher's task, nor the runtime worker other clients share with it.
+//! The server's own messages (events, service replies) are queued the same way
+//! ([`Internal::send`]) and published from the loop through the one fan-out.
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Weak};
+
+use gannet_auth::Permissions;
+
+use crate::accounts::Account;
+use crate::client::ClientShared;
+use crate::fanout::{Fanout, Message};
+use crate::server::Server;
+use crate::subscription::{SubRef, Subscriber, Subscription};
+
+/// Most messages waiting for the internal loop; past this, new ones are
+/// dropped (and counted) rather than letting a flood of requests grow memory.
+pub const QUEUE_MAX: usize = 65_536;
+
+/// What an internal subscription runs for each message it gets.
+pub type Handler = Arc<dyn Fn(&Server, InternalMsg) + Send + Sync>;
+
+/// The subscriber of an internal subscription: the internal client it belongs
+/// to (its connection id, as monitoring lists it) and its handler.
+pub struct InternalSubscriber {
+    cid: u64,
+    handler: Handler,
+}
+
+impl std::fmt::Debug for InternalSubscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InternalSubscriber")
+            .field("cid", &self.cid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InternalSubscriber {
+    pub fn new(cid: u64, handler: Handler) -> InternalSubscriber {
+        InternalSubscriber { cid, handler }
+    }
+
+    pub fn cid(&self) -> u64 {
+        self.cid
+    }
+}
+
+/// Who published a message: what internal handlers answer for (the identity
+/// of `$SYS.REQ.USER.INFO`) and what a service import tells the service.
+#[derive(Debug)]
+pub struct Origin {
+    pub account: Arc<Account>,
+    pub user: Option<String>,
+    pub perms: Option<Arc<Permissions>>,
+    /// The publishing client, when a client published.
+    pub client: Option<Arc<ClientShared>>,
+}
+
+/// A message delivered to an internal subscription, owned by the loop.
+#[derive(Debug)]
+pub struct InternalMsg {
+    /// The subscription that matched (its account is where it lives).
+    pub sub: Arc<Subscription>,
+    pub subject: Vec<u8>,
+    pub reply: Option<Vec<u8>>,
+    pub headers: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    pub origin: Option<Arc<Origin>>,
+}
+
+impl InternalMsg {
+    /// The subject as text (`$SYS` subjects are ASCII; anything else is not
+    /// a subject a handler serves).
+    pub fn subject_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.subject).ok()
+    }
+
+    pub fn reply_str(&self) -> Option<&str> {
+        self.reply
+            .as_deref()
+            .and_then(|r| std::str::from_utf8(r).ok())
+    }
+}
+
+/// A message the server publishes itself.
+#[derive(Debug)]
+struct Outgoing {
+    account: Arc<Account>,
+    subject: String,
+    payload: Vec<u8>,
+}
+
+/// The internal loop's work, in order.
+enum Work {
+    Deliver(Arc<InternalSubscriber>, InternalMsg),
+    Publish(Outgoing),
+    Stop,
+}
+
+/// The server's side of the internal loop: the queue into it and the ids of
+/// its internal clients.
+pub struct Internal {
+    queue: SyncSender<Work>,
+    /// Messages dropped because the queue was full.
+    dropped: AtomicU64,
+}
+
+impl std::fmt::Debug for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Internal").finish_non_exhaustive()
+    }
+}
+
+/// The receiving end, handed to [`run`] once the server exists.
+pub struct LoopInput(Receiver<Work>);
+
+impl Internal {
+    pub fn new() -> (Internal, LoopInput) {
+        let (queue, input) = mpsc::sync_channel(QUEUE_MAX);
+        (
+            Internal {
+                queue,
+                dropped: AtomicU64::new(0),
+            },
+            LoopInput(input),
+        )
+    }
+
+    fn enqueue(&self, work: Work) -> bool {
+        match self.queue.try_send(work) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                if self
+                    .dropped
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(1000)
+                {
+                    tracing::warn!("Internal message queue is full, dropping messages");
+                }
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Queues a copy of `msg` for the handler of `sub`. Returns whether it was
+    /// queued (a delivery, for no-responders and queue groups).
+    pub(crate) fn deliver(
+        &self,
+        subscriber: &Arc<InternalSubscriber>,
+        sub: &SubRef,
+        msg: &Message<'_>,
+    ) -> bool {
+        let copy = InternalMsg {
+            sub: sub.0.clone(),
+            subject: msg.subject.to_vec(),
+            reply: msg.reply.map(<[u8]>::to_vec),
+            headers: msg.headers.map(<[u8]>::to_vec),
+            payload: msg.payload.to_vec(),
+            origin: msg.origin.cloned(),
+        };
+        self.enqueue(Work::Deliver(subscriber.clone(), copy))
+    }
+
+    /// Publishes `payload` on `subject` in `account` as the server, from the
+    /// internal loop (events and service replies).
+    pub fn send(&self, account: &Arc<Account>, subject: &str, payload: Vec<u8>) {
+        self.enqueue(Work::Publish(Outgoing {
+            account: account.clone(),
+            subject: subject.to_string(),
+            payload,
+        }));
+    }
+
+    /// Asks the loop to finish what is queued and stop.
+    pub(crate) fn stop(&self) {
+        // Blocking: the stop must not be lost to a full queue.
+        let _ = self.queue.send(Work::Stop);
+    }
+}
+
+/// Subscribes `handler` to `subject` in `account`, as internal client `cid`.
+pub fn subscribe(
+    account: &Arc<Account>,
+    cid: u64,
+    subject: &str,
+    sid: u64,
+    handler: Handler,
+) -> Option<Arc<Subscription>> {
+    let subscriber = Subscriber::Internal(Arc::new(InternalSubscriber::new(cid, handler)));
+    let sub = Arc::new(Subscription::new(
+        subscriber,
+        account,
+        subject.as_bytes(),
+        None,
+        sid.to_string().as_bytes(),
+    ));
+    match account.subscribe(&sub) {
+        Ok(()) => Some(sub),
+        Err(e) => {
+            tracing::error!("Internal subscription to {subject} failed: {e}");
+            None
+        }
+    }
+}
+
+/// The internal loop: runs handlers and publishes the server's messages, in
+/// the order they were queued, until stopped or the server is gone.
+pub(crate) fn run(server: Weak<Server>, LoopInput(input): LoopInput) {
+    let mut fanout = Fanout::new(0x5EED);
+    while let Ok(work) = input.recv() {
+        let Some(server) = server.upgrade() else {
+            break;
+        };
+        match work {
+            Work::Stop => break,
+            Work::Deliver(subscriber, msg) => {
+                let handler = subscriber.handler.clone();
+                let subject = String::from_utf8_lossy(&msg.subject).into_owned();
+                // A handler's bug must not end every other service.
+                if std::panic::catch_unwind(AssertUnwindSafe(|| handler(&server, msg))).is_err() {
+                    tracing::error!("Internal handler for {subject} failed");
+                }
+            }
+            Work::Publish(out) => {
+                let mut msg = Message::new(out.subject.as_bytes(), None, None, &out.payload);
+                fanout.publish(&server, &out.account, &mut msg);
+                server.stats().add_out(fanout.out_msgs, fanout.out_bytes);
+                fanout.out_msgs = 0;
+                fanout.out_bytes = 0;
+            }
+        }
+        fanout.wake_all();
+    }
+}
+
+/// The headers of a request crossing a service import: the request's own,
+/// plus `Nats-Request-Info` naming the requester's account and round trip,
+/// as the reference adds them.
+pub(crate) fn request_info_headers(
+    requester: &Account,
+    msg: &Message<'_>,
+    headers: Option<&[u8]>,
+) -> Option<Vec<u8>> {
+    let rtt = msg
+        .origin
+        .and_then(|o| o.client.as_ref())
+        .map_or(0, |c| c.activity.rtt_ns.load(Ordering::Relaxed));
+    let info = serde_json::json!({ "acc": requester.name, "rtt": rtt });
+    let line = format!("Nats-Request-Info: {info}\r\n");
+    const EMPTY: &[u8] = b"NATS/1.0\r\n\r\n";
+    let base = headers.unwrap_or(EMPTY);
+    // Headers end with an empty line: the new one goes before it.
+    let body = base.strip_suffix(b"\r\n").unwrap_or(base);
+    let mut out = Vec::with_capacity(base.len() + line.len());
+    out.extend_from_slice(body);
+    out.extend_from_slice(line.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    Some(out)
+}
