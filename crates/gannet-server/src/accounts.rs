@@ -7,13 +7,13 @@
 //! [`Account::unsubscribe`], which tell the account's interest listeners
 //! (routes, to come) when a subject gains its first or loses its last
 //! subscriber, and when a queue group's weight changes.
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use gannet_sublist::{Sublist, SublistError};
 
 use crate::events::DataStats;
-use crate::imports::AccountRoutes;
+use crate::imports::{AccountRoutes, ReplyMap};
 use crate::subscription::{SubRef, Subscription};
 
 /// A change of interest in one subject of an account: what a route turns into
@@ -50,8 +50,13 @@ pub struct Account {
     out_msgs: AtomicU64,
     out_bytes: AtomicU64,
     slow_consumers: AtomicU64,
-    /// Traffic to and from other accounts (exports and imports), set once at start.
-    routes: OnceLock<AccountRoutes>,
+    /// Traffic to and from other accounts (exports and imports), replaced on
+    /// reload; `has_routes` tells the publish path without a lock that there
+    /// are none.
+    routes: RwLock<Option<Arc<AccountRoutes>>>,
+    has_routes: AtomicBool,
+    /// Where replies to requests this account's services got go back to.
+    pub(crate) replies: ReplyMap,
     /// Who hears of first and last interest (`listening` = how many, so that
     /// subscribing costs no lock while nobody listens).
     listeners: RwLock<Vec<InterestListener>>,
@@ -59,15 +64,24 @@ pub struct Account {
 }
 
 impl Account {
-    /// Installs this account's cross-account routes (once).
+    /// Installs this account's cross-account routes, replacing any before.
     pub(crate) fn set_routes(&self, routes: AccountRoutes) {
-        let _ = self.routes.set(routes);
+        let routes = (!routes.is_empty()).then(|| Arc::new(routes));
+        let mut slot = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        self.has_routes.store(routes.is_some(), Ordering::Release);
+        *slot = routes;
     }
 
     /// The cross-account routes, when there are any.
     #[inline]
-    pub fn routes(&self) -> Option<&AccountRoutes> {
-        self.routes.get().filter(|r| !r.is_empty())
+    pub fn routes(&self) -> Option<Arc<AccountRoutes>> {
+        if !self.has_routes.load(Ordering::Acquire) {
+            return None;
+        }
+        self.routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// A new account; `cache` turns the subject index's match cache on.
@@ -81,7 +95,9 @@ impl Account {
             out_msgs: AtomicU64::new(0),
             out_bytes: AtomicU64::new(0),
             slow_consumers: AtomicU64::new(0),
-            routes: OnceLock::new(),
+            routes: RwLock::new(None),
+            has_routes: AtomicBool::new(false),
+            replies: ReplyMap::default(),
             listeners: RwLock::new(Vec::new()),
             listening: AtomicUsize::new(0),
         }

@@ -221,7 +221,7 @@ impl Fanout {
         let result = account.sublist.matches(msg.subject);
         let mut delivered = false;
         if let Some(routes) = account.routes() {
-            delivered |= self.cross_accounts(server, account, routes, msg);
+            delivered |= self.cross_accounts(server, account, &routes, msg);
         }
         if !result.is_empty() {
             self.fan_out(server, &result, msg, None);
@@ -275,7 +275,11 @@ impl Fanout {
         msg: &Message<'_>,
     ) -> bool {
         let (subject, reply, headers, payload) = (msg.subject, msg.reply, msg.headers, msg.payload);
-        if let Some(back) = routes.take_reply(subject) {
+        if let Some(back) = routes
+            .serves
+            .then(|| account.replies.take_reply(subject))
+            .flatten()
+        {
             let mut answer =
                 Message::new(&back.reply, None, headers, payload).with_origin(msg.origin);
             self.publish_in(server, &back.requester, &mut answer);
@@ -298,12 +302,7 @@ impl Fanout {
             } else {
                 route.remote.as_bytes().to_vec()
             };
-            let made_up = reply.and_then(|r| {
-                route
-                    .exporter
-                    .routes()
-                    .map(|exporter| exporter.map_reply(account.clone(), r))
-            });
+            let made_up = reply.map(|r| route.exporter.replies.map_reply(account.clone(), r));
             let headers = crate::internal::request_info_headers(account, msg, headers);
             let mut request = Message::new(
                 &remote,

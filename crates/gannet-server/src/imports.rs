@@ -1,8 +1,10 @@
 //! Traffic between accounts (nats-server's stream and service imports in
 //! `accounts.go`): which messages published in one account are also delivered in
 //! another, under which subject, and how a service's reply finds its way back to
-//! the requester's account. Built once from the `accounts { }` exports and
-//! imports; the publish path asks [`AccountRoutes`] only when an account has any.
+//! the requester's account. Built from the `accounts { }` exports and imports at
+//! start and again on every reload; the publish path asks [`AccountRoutes`] only
+//! when an account has any. The reply subjects made up for requests in flight
+//! ([`ReplyMap`]) belong to the account, so they outlive a reload.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -55,8 +57,6 @@ pub struct AccountRoutes {
     /// The account exports a service that some account imports: replies to
     /// made-up reply subjects must be routed back.
     pub serves: bool,
-    /// Reply subjects of requests this account's services received.
-    replies: Mutex<HashMap<Vec<u8>, PendingReply>>,
 }
 
 impl AccountRoutes {
@@ -64,7 +64,16 @@ impl AccountRoutes {
     pub fn is_empty(&self) -> bool {
         self.streams_out.is_empty() && self.services_in.is_empty() && !self.serves
     }
+}
 
+/// Reply subjects of requests an account's services received, and where each
+/// leads back to.
+#[derive(Debug, Default)]
+pub struct ReplyMap {
+    replies: Mutex<HashMap<Vec<u8>, PendingReply>>,
+}
+
+impl ReplyMap {
     /// Makes up a reply subject for a request crossing into this account.
     pub fn map_reply(&self, requester: Arc<Account>, reply: &[u8]) -> String {
         const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -197,7 +206,7 @@ mod tests {
 
     #[test]
     fn reply_mappings_are_used_once() {
-        let routes = AccountRoutes::default();
+        let routes = ReplyMap::default();
         let requester = Arc::new(Account::new("B", true));
         let made = routes.map_reply(requester, b"_INBOX.abc");
         assert!(made.starts_with("_R_."));

@@ -295,9 +295,7 @@ impl Server {
             "Listening for client connections on {}",
             host_port(&opts.host, client_addr.port())
         );
-        for (name, routes) in crate::imports::build(&opts.accounts, |n| server.account(Some(n))) {
-            server.account(Some(&name)).set_routes(routes);
-        }
+        server.install_accounts(None, &opts);
         let accept = tokio::spawn(listener::accept_loop(server.clone(), listener));
         tasks.push(tokio::spawn(crate::events::statsz_loop(server.clone())));
         tasks.push(tokio::spawn(crate::events::conns_loop(server.clone())));
@@ -334,6 +332,55 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Puts the configured accounts in force: creates the new ones (with
+    /// their imports of the system services), rebuilds every account's
+    /// imports and exports, and forgets the accounts `old` had and `new` has
+    /// not. Their clients fail re-authorization (their users are gone) and
+    /// are closed; everyone else's connections stay.
+    fn install_accounts(&self, old: Option<&Options>, new: &Options) {
+        for account in &new.accounts {
+            self.account(Some(&account.name));
+        }
+        let mut routes = crate::imports::build(&new.accounts, |n| self.account(Some(n)));
+        for account in self.accounts() {
+            account.set_routes(routes.remove(&account.name).unwrap_or_default());
+        }
+        let Some(old) = old else {
+            return;
+        };
+        let system = self.system.as_ref().map(|s| s.name.as_str());
+        for gone in &old.accounts {
+            let name = gone.name.as_str();
+            if new.accounts.iter().any(|a| a.name == name)
+                || name == GLOBAL_ACCOUNT
+                || Some(name) == system
+            {
+                continue;
+            }
+            let removed = self
+                .accounts
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(name);
+            if let Some(account) = removed {
+                self.forget_internal(&account);
+                tracing::info!("Account {name} removed by the reload");
+            }
+        }
+    }
+
+    /// Ends the internal subscriptions in `account`.
+    fn forget_internal(&self, account: &Arc<Account>) {
+        let mut subs = self.internal_subs.lock().unwrap_or_else(|e| e.into_inner());
+        subs.retain(|sub| {
+            let here = sub.account().is_some_and(|a| Arc::ptr_eq(&a, account));
+            if here {
+                account.unsubscribe(sub);
+            }
+            !here
+        });
     }
 
     /// Subscribes the system services `account` imports.
@@ -381,10 +428,11 @@ impl Server {
         self.reloads.subscribe()
     }
 
-    /// Puts a newly loaded configuration in force: authorization (users,
-    /// permissions, certificate clients) and TLS files. Connected clients are
-    /// checked again against it; nothing changes when it is refused. Returns the
-    /// settings that changed but need a restart to take effect.
+    /// Puts a newly loaded configuration in force: accounts with their imports
+    /// and exports, authorization (users, permissions, certificate clients) and
+    /// TLS files. Connected clients are checked again against it; nothing
+    /// changes when it is refused. Returns the settings that changed but need a
+    /// restart to take effect.
     pub fn reload(&self, new: Options) -> Result<Vec<String>, String> {
         let auth = Authenticator::new(&new).map_err(|e| e.join("; "))?;
         let tls = match &new.tls {
@@ -402,7 +450,19 @@ impl Server {
         if old.http_port != new.http_port || old.http_host != new.http_host {
             restart_needed.push("monitoring listener".to_string());
         }
+        let old_system = old
+            .system_account
+            .as_deref()
+            .unwrap_or(DEFAULT_SYSTEM_ACCOUNT);
+        let new_system = new
+            .system_account
+            .as_deref()
+            .unwrap_or(DEFAULT_SYSTEM_ACCOUNT);
+        if old_system != new_system || old.no_system_account != new.no_system_account {
+            restart_needed.push("system account".to_string());
+        }
         crate::idle_spin::set_limit(new.idle_spin);
+        self.install_accounts(Some(&old), &new);
         *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
         *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
         *self.opts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);

@@ -10,6 +10,7 @@ use gannet_auth::{Credentials, Permissions, PublishCache};
 use super::connect::ConnectOptions;
 use super::connection::{Connection, AUTH_VIOLATION};
 use super::CloseReason;
+use crate::accounts::GLOBAL_ACCOUNT;
 use crate::internal::Origin;
 use crate::subscription::{self, Subscription};
 
@@ -38,6 +39,15 @@ impl Connection {
             authenticator.authenticate(&creds)
         };
         let identity = result.map_err(|f| f.reason)?;
+        let account = identity.account.as_deref().unwrap_or(GLOBAL_ACCOUNT);
+        if self.joined && account != self.account.name {
+            // A reload moved the user to another account: the client must
+            // connect again to join it.
+            return Err(format!(
+                "user moved from account {} to {account}",
+                self.account.name
+            ));
+        }
         if !self.joined {
             // A client joins its account once; a reload does not move it.
             let account = self.server.account(identity.account.as_deref());

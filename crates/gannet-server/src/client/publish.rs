@@ -51,7 +51,7 @@ impl Connection {
                 if let Some(routes) = self.account.routes() {
                     answered =
                         self.fanout
-                            .cross_accounts(&self.server, &self.account, routes, &msg);
+                            .cross_accounts(&self.server, &self.account, &routes, &msg);
                 }
                 let result = &cached.result;
                 if result.plain.is_empty() && result.queues.is_empty() {
