@@ -104,6 +104,8 @@ struct Outgoing {
 enum Work {
     Deliver(Arc<InternalSubscriber>, InternalMsg),
     Publish(Outgoing),
+    /// Tells the sender that all work queued before it is done.
+    Barrier(tokio::sync::oneshot::Sender<()>),
     Stop,
 }
 
@@ -182,6 +184,14 @@ impl Internal {
         }));
     }
 
+    /// Waits (at most `limit`) until everything queued so far is done.
+    pub async fn flush(&self, limit: std::time::Duration) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.enqueue(Work::Barrier(done)) {
+            let _ = tokio::time::timeout(limit, wait).await;
+        }
+    }
+
     /// Asks the loop to finish what is queued and stop.
     pub(crate) fn stop(&self) {
         // Blocking: the stop must not be lost to a full queue.
@@ -224,6 +234,10 @@ pub(crate) fn run(server: Weak<Server>, LoopInput(input): LoopInput) {
         };
         match work {
             Work::Stop => break,
+            Work::Barrier(done) => {
+                fanout.wake_all();
+                let _ = done.send(());
+            }
             Work::Deliver(subscriber, msg) => {
                 let handler = subscriber.handler.clone();
                 let subject = String::from_utf8_lossy(&msg.subject).into_owned();

@@ -27,7 +27,7 @@ pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
         match listener.accept().await {
             Ok((stream, addr)) => {
                 backoff = Duration::from_millis(10);
-                tokio::spawn(start_connection(server.clone(), stream, addr));
+                server.spawn(start_connection(server.clone(), stream, addr));
             }
             Err(e) => {
                 tracing::error!("Temporary accept error: {e}, sleeping {backoff:?}");

@@ -25,7 +25,6 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 pub use varz::{varz as collect_varz, Varz};
 
@@ -51,32 +50,41 @@ impl HttpStats {
     }
 }
 
-/// Binds the monitoring listener and serves it in a task.
-pub async fn start(
-    server: Arc<Server>,
-    bind: &str,
-) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+/// Binds the monitoring listener and serves it in one of the server's tasks;
+/// each HTTP connection is one too. On shutdown a connection finishes the
+/// request in flight, then closes.
+pub async fn start(server: Arc<Server>, bind: &str) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
-    let task = tokio::spawn(async move {
+    let accept_server = server.clone();
+    server.spawn_background(async move {
+        let server = accept_server;
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             };
-            let server = server.clone();
-            tokio::spawn(async move {
+            let stop = server.shutdown_signal();
+            let conn_server = server.clone();
+            server.spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
-                    let server = server.clone();
+                    let server = conn_server.clone();
                     async move { Ok::<_, Infallible>(route(&server, req)) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    () = crate::server::until_shutdown(stop) => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
             });
         }
     });
-    Ok((addr, task))
+    Ok(addr)
 }
 
 fn route(server: &Server, req: Request<Incoming>) -> Response<Full<Bytes>> {

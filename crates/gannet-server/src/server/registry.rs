@@ -1,0 +1,213 @@
+//! What the server keeps track of: its clients (and the last closed ones,
+//! for `/connz?state=closed`), its accounts (created, rebuilt on reload and
+//! forgotten), and its internal subscriptions.
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use gannet_config::Options;
+
+use super::Server;
+use crate::accounts::{Account, GLOBAL_ACCOUNT};
+use crate::client::{ClientShared, ClientSnapshot};
+use crate::subscription::Subscription;
+
+impl Server {
+    /// Puts the configured accounts in force: creates the new ones (with
+    /// their imports of the system services), rebuilds every account's
+    /// imports and exports, and forgets the accounts `old` had and `new` has
+    /// not. Their clients fail re-authorization (their users are gone) and
+    /// are closed; everyone else's connections stay.
+    pub(super) fn install_accounts(&self, old: Option<&Options>, new: &Options) {
+        for account in &new.accounts {
+            self.account(Some(&account.name));
+        }
+        let mut routes = crate::imports::build(&new.accounts, |n| self.account(Some(n)));
+        for account in self.accounts() {
+            account.set_routes(routes.remove(&account.name).unwrap_or_default());
+        }
+        let Some(old) = old else {
+            return;
+        };
+        let system = self.system.as_ref().map(|s| s.name.as_str());
+        for gone in &old.accounts {
+            let name = gone.name.as_str();
+            if new.accounts.iter().any(|a| a.name == name)
+                || name == GLOBAL_ACCOUNT
+                || Some(name) == system
+            {
+                continue;
+            }
+            let removed = self
+                .accounts
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(name);
+            if let Some(account) = removed {
+                self.forget_internal(&account);
+                tracing::info!("Account {name} removed by the reload");
+            }
+        }
+    }
+
+    /// Ends the internal subscriptions in `account`.
+    pub(super) fn forget_internal(&self, account: &Arc<Account>) {
+        let mut subs = self.internal_subs.lock().unwrap_or_else(|e| e.into_inner());
+        subs.retain(|sub| {
+            let here = sub.account().is_some_and(|a| Arc::ptr_eq(&a, account));
+            if here {
+                account.unsubscribe(sub);
+            }
+            !here
+        });
+    }
+
+    /// Subscribes the system services `account` imports.
+    pub(super) fn account_imports(&self, account: &Arc<Account>) {
+        let Some(system) = &self.system else {
+            return;
+        };
+        let cid = self.next_client_id();
+        let is_system = Arc::ptr_eq(system, account);
+        crate::sysreq::subscribe_account_imports(self, account, cid, is_system);
+    }
+
+    /// Remembers an internal subscription, for monitoring.
+    pub(crate) fn register_internal(&self, sub: Arc<Subscription>) {
+        self.internal_subs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sub);
+    }
+
+    /// Every internal subscription.
+    pub fn internal_subscriptions(&self) -> Vec<Arc<Subscription>> {
+        self.internal_subs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The account named `name`; `None` = the global account. Accounts are
+    /// created on first use (for example after a reload added one).
+    pub fn account(&self, name: Option<&str>) -> Arc<Account> {
+        let Some(name) = name else {
+            return self.global.clone();
+        };
+        if let Some(a) = self.accounts_lock().get(name) {
+            return a.clone();
+        }
+        let cache = !self.options().disable_sublist_cache;
+        let mut created = None;
+        let account = self
+            .accounts
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                let account = Arc::new(Account::new(name, cache));
+                created = Some(account.clone());
+                account
+            })
+            .clone();
+        if let Some(new) = created {
+            self.account_imports(&new);
+        }
+        account
+    }
+
+    /// The account named `name`, if it exists (never creates one).
+    pub fn find_account(&self, name: &str) -> Option<Arc<Account>> {
+        self.accounts_lock().get(name).cloned()
+    }
+
+    /// Every account.
+    pub fn accounts(&self) -> Vec<Arc<Account>> {
+        self.accounts_lock().values().cloned().collect()
+    }
+
+    /// Accounts with at least one client.
+    pub fn active_accounts(&self) -> usize {
+        self.accounts_lock()
+            .values()
+            .filter(|a| a.num_clients() > 0)
+            .count()
+    }
+
+    pub(super) fn accounts_lock(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Account>>> {
+        self.accounts.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The system account, unless there is none.
+    pub fn system_account(&self) -> Option<Arc<Account>> {
+        self.system.clone()
+    }
+
+    pub fn global_account(&self) -> Arc<Account> {
+        self.global.clone()
+    }
+
+    pub(crate) fn next_client_id(&self) -> u64 {
+        self.next_cid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Adds a client; returns how many are connected now.
+    pub(crate) fn register(&self, client: Arc<ClientShared>) -> usize {
+        self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
+        let mut clients = self.clients_lock();
+        clients.insert(client.cid, client);
+        clients.len()
+    }
+
+    pub(crate) fn unregister(&self, cid: u64) {
+        self.clients_lock().remove(&cid);
+    }
+
+    /// Remembers a closed connection, forgetting the oldest past `max_closed_clients`.
+    pub(crate) fn record_closed(&self, snapshot: ClientSnapshot) {
+        let max = self.options().max_closed_clients;
+        if max == 0 {
+            return;
+        }
+        let mut closed = self.closed.lock().unwrap_or_else(|e| e.into_inner());
+        while closed.len() >= max {
+            closed.pop_front();
+        }
+        closed.push_back(snapshot);
+    }
+
+    /// The remembered closed connections, oldest first.
+    pub fn closed_clients(&self) -> Vec<ClientSnapshot> {
+        self.closed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The connected clients.
+    pub fn clients(&self) -> Vec<Arc<ClientShared>> {
+        self.clients_lock().values().cloned().collect()
+    }
+
+    pub fn num_clients(&self) -> usize {
+        self.clients_lock().len()
+    }
+
+    /// Subscriptions in every account.
+    pub fn num_subscriptions(&self) -> usize {
+        self.accounts_lock()
+            .values()
+            .map(|a| a.sublist.count())
+            .sum()
+    }
+
+    pub(super) fn clients_lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<ClientShared>>> {
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,290 @@
+//! Start-up: binding the client and monitoring listeners, building the
+//! server's state, and starting its tasks (the accept loop, the internal loop,
+//! the event loops), then the system services' internal subscriptions.
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use gannet_auth::Authenticator;
+use gannet_config::Options;
+use rand::{Rng, SeedableRng};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
+
+use super::Server;
+use crate::accounts::{Account, DEFAULT_SYSTEM_ACCOUNT, GLOBAL_ACCOUNT};
+use crate::info::{ServerInfo, COMPAT_VERSION, PROTO_VERSION};
+use crate::internal::Internal;
+use crate::listener;
+use crate::monitor::{self, HttpStats};
+use crate::stats::ServerStats;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Error listening on port: {addr}, \"{source}\"")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("{0}")]
+    Auth(String),
+    #[error("Error listening on monitoring port: {addr}, \"{source}\"")]
+    Monitor {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A started server: its addresses, and the handle to stop it.
+pub struct RunningServer {
+    pub server: Arc<Server>,
+    /// Where clients connect.
+    pub client_addr: SocketAddr,
+    /// Where the monitoring HTTP listener is, if enabled.
+    pub http_addr: Option<SocketAddr>,
+    /// Stops the client accept loop (first thing on shutdown, and in lame
+    /// duck mode).
+    pub(super) accept: tokio::task::AbortHandle,
+    /// The internal loop (a thread of the blocking pool), stopped last.
+    pub(super) internal_loop: Mutex<Option<JoinHandle<()>>>,
+    /// Set by the first shutdown; later calls do nothing.
+    pub(super) stopped: std::sync::atomic::AtomicBool,
+}
+
+/// A new server id: 56 characters of base32, starting with `N` like the reference's.
+fn new_server_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let mut id = String::with_capacity(56);
+    id.push('N');
+    for _ in 1..56 {
+        id.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+    }
+    id
+}
+
+/// A nonce for nkey clients to sign: random bytes in URL-safe base64.
+pub(super) fn new_nonce() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    (0..22)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The port to bind: `-1` asks the system for any free port, `0` means the default.
+fn bind_port(port: i32, default: u16) -> u16 {
+    match port {
+        p if p < 0 => 0,
+        0 => default,
+        p => u16::try_from(p).unwrap_or(default),
+    }
+}
+
+/// `host:port` in the form bind and URLs want (IPv6 in brackets).
+pub fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+impl Server {
+    /// Binds the listeners and starts serving. Returns once clients can connect.
+    pub async fn start(opts: Options) -> Result<RunningServer, StartError> {
+        let auth = Authenticator::new(&opts).map_err(|e| StartError::Auth(e.join("; ")))?;
+        crate::idle_spin::set_limit(opts.idle_spin);
+        if auth.has_plaintext_passwords() {
+            tracing::warn!("Plaintext passwords detected, use nkeys or bcrypt");
+        }
+        let tls = match &opts.tls {
+            Some(t) => Some(crate::tls::server_config(t)?),
+            None => None,
+        };
+        let tls_required = opts.tls.is_some()
+            && !opts.allow_non_tls
+            && !opts.tls.as_ref().is_some_and(|t| t.allow_legacy_clients);
+        let tls_verify = opts
+            .tls
+            .as_ref()
+            .is_some_and(crate::tls::requires_client_certs);
+        let tls_available = opts.tls.is_some() && !tls_required;
+        let bind = host_port(&opts.host, bind_port(opts.port, 4222));
+        let listener = TcpListener::bind(&bind)
+            .await
+            .map_err(|source| StartError::Listen {
+                addr: bind.clone(),
+                source,
+            })?;
+        let client_addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: bind.clone(),
+            source,
+        })?;
+
+        let id = new_server_id();
+        let name = opts.server_name.clone().unwrap_or_else(|| id.clone());
+        let info = ServerInfo {
+            server_id: id.clone(),
+            server_name: name.clone(),
+            version: COMPAT_VERSION,
+            proto: PROTO_VERSION,
+            git_commit: crate::info::GIT_COMMIT,
+            go: crate::info::GO_VERSION,
+            host: opts.host.clone(),
+            port: client_addr.port(),
+            headers: !opts.no_header_support,
+            auth_required: auth.info_auth_required(),
+            tls_required,
+            tls_verify,
+            tls_available,
+            max_payload: opts.max_payload,
+            client_id: 0,
+            client_ip: String::new(),
+            nonce: None,
+            connect_urls: Vec::new(),
+            ldm: false,
+            connect_info: false,
+            remote_account: None,
+            api_lvl: crate::info::JS_API_LEVEL,
+            xkey: crate::info::new_xkey(),
+        };
+        let config_digest = opts
+            .config_file
+            .as_deref()
+            .and_then(|p| std::fs::read(p).ok())
+            .map(|bytes| {
+                use sha2::Digest;
+                let hex: String = sha2::Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("sha256:{hex}")
+            })
+            .unwrap_or_default();
+        let server_opts_cache_off = opts.disable_sublist_cache;
+        let cache = !server_opts_cache_off;
+        let global = Arc::new(Account::new(GLOBAL_ACCOUNT, cache));
+        let mut accounts: HashMap<String, Arc<Account>> = HashMap::new();
+        accounts.insert(GLOBAL_ACCOUNT.to_string(), global.clone());
+        for a in &opts.accounts {
+            accounts.insert(a.name.clone(), Arc::new(Account::new(&a.name, cache)));
+        }
+        let system = if opts.no_system_account {
+            None
+        } else {
+            let name = opts
+                .system_account
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SYSTEM_ACCOUNT.to_string());
+            Some(
+                accounts
+                    .entry(name.clone())
+                    .or_insert_with(|| Arc::new(Account::new(&name, cache)))
+                    .clone(),
+            )
+        };
+        let (shutdown, _) = watch::channel(false);
+        let (internal, internal_input) = Internal::new();
+        let now = SystemTime::now();
+        let server = Arc::new(Server {
+            opts: std::sync::RwLock::new(Arc::new(opts)),
+            auth: std::sync::RwLock::new(Arc::new(auth)),
+            reloads: watch::channel(0).0,
+            id,
+            name,
+            info,
+            global: global.clone(),
+            accounts: std::sync::RwLock::new(accounts),
+            system,
+            event_seq: AtomicU64::new(0),
+            stats: ServerStats::default(),
+            clients: Mutex::new(HashMap::new()),
+            closed: Mutex::new(VecDeque::new()),
+            next_cid: AtomicU64::new(1),
+            shutdown,
+            start: now,
+            config_load_time: now,
+            http_stats: HttpStats::default(),
+            config_digest,
+            http_port: std::sync::atomic::AtomicI32::new(0),
+            tls: std::sync::RwLock::new(tls),
+            internal,
+            internal_subs: Mutex::new(Vec::new()),
+            tasks: TaskTracker::new(),
+        });
+        let weak = Arc::downgrade(&server);
+        let internal_loop =
+            tokio::task::spawn_blocking(move || crate::internal::run(weak, internal_input));
+        server.subscribe_system_services();
+
+        let opts = server.options();
+        let http_addr = match opts.http_port {
+            Some(port) => {
+                let host = opts.http_host.clone().unwrap_or_else(|| opts.host.clone());
+                let bind = host_port(&host, bind_port(port, 8222));
+                let addr = monitor::start(server.clone(), &bind)
+                    .await
+                    .map_err(|source| StartError::Monitor { addr: bind, source })?;
+                server
+                    .http_port
+                    .store(i32::from(addr.port()), Ordering::Relaxed);
+                tracing::info!("Starting http monitor on {}", host_port(&host, addr.port()));
+                Some(addr)
+            }
+            None => None,
+        };
+
+        tracing::info!(
+            "Listening for client connections on {}",
+            host_port(&opts.host, client_addr.port())
+        );
+        server.install_accounts(None, &opts);
+        let accept = server
+            .spawn(listener::accept_loop(server.clone(), listener))
+            .abort_handle();
+        server.spawn_background(crate::events::statsz_loop(server.clone()));
+        server.spawn_background(crate::events::conns_loop(server.clone()));
+        server.spawn_background(crate::heap::trim_loop());
+        Ok(RunningServer {
+            server,
+            client_addr,
+            http_addr,
+            accept,
+            internal_loop: Mutex::new(Some(internal_loop)),
+            stopped: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Subscribes the system services (when there is a system account) and
+    /// every account's imports of them, each internal client with its own id
+    /// as the reference numbers them: the system's, then the system
+    /// account's, `$G`'s and the configured accounts'.
+    pub(super) fn subscribe_system_services(&self) {
+        let Some(system) = self.system.clone() else {
+            return;
+        };
+        let system_cid = self.next_client_id();
+        crate::sysreq::subscribe_services(self, &system, system_cid);
+        let opts = self.options();
+        let mut names = vec![system.name.clone(), GLOBAL_ACCOUNT.to_string()];
+        names.extend(opts.accounts.iter().map(|a| a.name.clone()));
+        let mut done = std::collections::HashSet::new();
+        for name in names {
+            if done.insert(name.clone()) {
+                if let Some(account) = self.find_account(&name) {
+                    self.account_imports(&account);
+                }
+            }
+        }
+    }
+}
