@@ -240,7 +240,7 @@ impl Fanout {
         skip: Option<u64>,
     ) {
         for sub in &result.plain {
-            if skip == Some(sub.cid()) {
+            if skip.is_some_and(|own| sub.cid() == own) {
                 continue;
             }
             self.deliver(server, sub, msg);
@@ -253,7 +253,7 @@ impl Fanout {
             let start = (self.next_random() % members.len() as u64) as usize;
             for i in 0..members.len() {
                 let sub = &members[(start + i) % members.len()];
-                if skip == Some(sub.cid()) {
+                if skip.is_some_and(|own| sub.cid() == own) {
                     continue;
                 }
                 if self.deliver(server, sub, msg) {

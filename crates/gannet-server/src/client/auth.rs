@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use gannet_auth::{Credentials, Permissions, PublishCache};
+use rustls_pki_types::CertificateDer;
 
 use super::connect::ConnectOptions;
 use super::connection::{Connection, AUTH_VIOLATION};
@@ -13,6 +14,24 @@ use super::CloseReason;
 use crate::accounts::GLOBAL_ACCOUNT;
 use crate::internal::Origin;
 use crate::subscription::{self, Subscription};
+
+/// Who a client is and what it may do: what CONNECT and the TLS handshake
+/// proved, the permissions that follow, and the publisher identity its
+/// messages carry to internal handlers and service imports.
+#[derive(Default)]
+pub(super) struct Identity {
+    /// The connection runs over TLS.
+    pub(super) tls: bool,
+    /// The client's verified certificate chain, leaf first.
+    pub(super) peer_certs: Vec<CertificateDer<'static>>,
+    /// The authorized user, for logs and events.
+    pub(super) user: Option<String>,
+    /// What this client may do (`None` = anything).
+    pub(super) perms: Option<Arc<Permissions>>,
+    pub(super) pub_cache: PublishCache,
+    /// This client as the publisher of its messages.
+    pub(super) origin: Option<Arc<Origin>>,
+}
 
 impl Connection {
     /// Checks the credentials of CONNECT (and the TLS certificate) and installs
@@ -26,7 +45,7 @@ impl Connection {
             nkey: opts.nkey.as_deref(),
             sig: opts.sig.as_deref(),
             nonce,
-            peer_certs: self.tls.then_some(&self.peer_certs[..]),
+            peer_certs: self.identity.tls.then_some(&self.identity.peer_certs[..]),
         };
         let authenticator = self.server.authenticator();
         // bcrypt takes milliseconds by design: keep other clients on this worker
@@ -62,24 +81,24 @@ impl Connection {
 
     fn install_identity(&mut self, user: Option<String>, perms: Option<Arc<Permissions>>) {
         self.shared.set_delivery_perms(perms.clone());
-        self.perms = perms;
-        self.pub_cache = PublishCache::default();
+        self.identity.perms = perms;
+        self.identity.pub_cache = PublishCache::default();
         self.shared
             .meta
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .user
             .clone_from(&user);
-        self.user = user;
+        self.identity.user = user;
         self.refresh_origin();
     }
 
     /// Remakes what this client's messages say of their publisher.
     pub(super) fn refresh_origin(&mut self) {
-        self.origin = Some(Arc::new(Origin {
+        self.identity.origin = Some(Arc::new(Origin {
             account: self.account.clone(),
-            user: self.user.clone(),
-            perms: self.perms.clone(),
+            user: self.identity.user.clone(),
+            perms: self.identity.perms.clone(),
             client: Some(self.shared.clone()),
         }));
     }
@@ -104,7 +123,7 @@ impl Connection {
             self.send_err(AUTH_VIOLATION);
             return Err(CloseReason::AuthenticationViolation);
         }
-        let Some(perms) = self.perms.clone() else {
+        let Some(perms) = self.identity.perms.clone() else {
             return Ok(());
         };
         let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().values().cloned().collect();
@@ -131,7 +150,7 @@ impl Connection {
     /// Reports a refused publish or subscribe: `-ERR` to the client (which stays
     /// connected) and a log line naming the user.
     pub(super) fn permission_violation(&mut self, text: &str) {
-        let user = self.user.as_deref().unwrap_or("");
+        let user = self.identity.user.as_deref().unwrap_or("");
         tracing::error!("{} - \"{user}\" - {text}", self.prefix);
         self.send_err(text);
     }

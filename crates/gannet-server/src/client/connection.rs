@@ -12,8 +12,7 @@ use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
-use gannet_auth::{Permissions, PublishCache};
-
+use super::auth::Identity;
 use super::cache::MatchCache;
 use super::connect::ConnectOptions;
 use super::idle::{IdleTimer, IDLE_RELEASE};
@@ -21,7 +20,6 @@ use super::{ClientShared, CloseReason};
 use crate::accounts::Account;
 use crate::fanout::Fanout;
 use crate::info::ServerInfo;
-use crate::internal::Origin;
 use crate::server::Server;
 use crate::stats::BatchStats;
 use crate::subscription::{self, Subscriber, Subscription};
@@ -101,8 +99,8 @@ where
         CloseReason::MaxConnectionsExceeded
     } else {
         let mut conn = Connection::new(server.clone(), shared.clone(), prefix.clone(), info);
-        conn.tls = tls;
-        conn.peer_certs = peer_certs;
+        conn.identity.tls = tls;
+        conn.identity.peer_certs = peer_certs;
         let reason = conn.run(reader).await;
         // Taken before the subscriptions go, so `/connz?state=closed` lists them.
         closed = Some(shared.snapshot());
@@ -154,27 +152,18 @@ pub(super) struct Connection {
     pub(super) prefix: String,
     pub(super) opts: ConnectOptions,
     pub(super) info: ServerInfo,
-    /// The connection runs over TLS.
-    pub(super) tls: bool,
-    /// The client's verified certificate chain, leaf first.
-    pub(super) peer_certs: Vec<CertificateDer<'static>>,
+    /// Who the client is and what it may do.
+    pub(super) identity: Identity,
     pub(super) connected: bool,
     /// Authentication is required and has not happened yet.
-    pub(super) awaiting_auth: bool,
-    /// What this client may do (`None` = anything).
-    pub(super) perms: Option<Arc<Permissions>>,
-    pub(super) pub_cache: PublishCache,
-    /// The authorized user, for logs.
-    pub(super) user: Option<String>,
+    awaiting_auth: bool,
     /// The client has joined its account (counted in CONNS, owed a DISCONNECT).
     pub(super) joined: bool,
     /// The user name of a failed login, for its DISCONNECT event.
-    pub(super) failed_user: Option<String>,
+    failed_user: Option<String>,
     sent_connect_info: bool,
     parser: Parser,
     pub(super) cache: MatchCache,
-    /// This client as the publisher of its messages (account and identity).
-    pub(super) origin: Option<Arc<Origin>>,
     /// Where this batch's messages went; its touched writers are woken at the
     /// batch's end.
     pub(super) fanout: Fanout,
@@ -202,18 +191,13 @@ impl Connection {
         Connection {
             account: server.global_account(),
             fanout: Fanout::new(shared.cid),
-            origin: None,
             shared,
             prefix,
             opts: ConnectOptions::default(),
             info,
-            tls: false,
-            peer_certs: Vec::new(),
+            identity: Identity::default(),
             connected: false,
             awaiting_auth: server.authenticator().auth_required(),
-            perms: None,
-            pub_cache: PublishCache::default(),
-            user: None,
             joined: false,
             failed_user: None,
             sent_connect_info: false,
@@ -495,7 +479,7 @@ impl Connection {
             self.send_err("Invalid Subject");
             return;
         }
-        if let Some(perms) = &self.perms {
+        if let Some(perms) = &self.identity.perms {
             if !perms.can_subscribe(subj, queue) {
                 let subject = String::from_utf8_lossy(subj);
                 let text = match queue {
@@ -565,7 +549,7 @@ impl Connection {
                 Some(&self.account),
                 &facts,
                 reason,
-                self.user.clone(),
+                self.identity.user.clone(),
             );
         } else if matches!(
             reason,

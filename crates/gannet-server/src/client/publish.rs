@@ -21,8 +21,9 @@ impl Connection {
     ) -> Result<(), CloseReason> {
         self.batch.in_msgs += 1;
         self.batch.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
-        if let Some(perms) = &self.perms {
-            if !self.pub_cache.check(perms, subject) && !self.shared.take_response(subject) {
+        if let Some(perms) = &self.identity.perms {
+            if !self.identity.pub_cache.check(perms, subject) && !self.shared.take_response(subject)
+            {
                 let text = format!(
                     "Permissions Violation for Publish to \"{}\"",
                     String::from_utf8_lossy(subject)
@@ -46,7 +47,7 @@ impl Connection {
                 }
                 self.ok();
                 let mut msg = Message::new(subject, reply, headers, payload)
-                    .with_origin(self.origin.as_ref());
+                    .with_origin(self.identity.origin.as_ref());
                 let mut answered = false;
                 if let Some(routes) = self.account.routes() {
                     answered =
