@@ -10,7 +10,7 @@
 #          ~/.cache/gannet-refs/bin/nats-server pubsub16
 #
 # SERVER_x is a server binary, optionally with leading arguments, as ONE word.
-# Each server gets a config of one of two styles (shared/spec/bosh.md):
+# Each server gets a config of one of two styles (docs/BOSH.md):
 #   fork      examples/bosh/gannet.conf's: certificate_clients, TLS verify,
 #             identities by certificate CN (the style of a server whose
 #             --version starts with "gannet")
@@ -44,8 +44,9 @@
 #   -p MODE       CPU pinning, split or none [PIN, default split]
 #   --order O     abba or abab [ORDER, default abba]
 # Environment:
-#   COMPARE       compare.sh [default: ../shared/tools/refs/compare.sh from the
-#                 repository root]
+#   COMPARE       compare.sh, the side-by-side benchmark of the reference
+#                 tooling, not part of this repository [default: compare.sh
+#                 found on PATH]
 #   STYLE_A, STYLE_B   fork or upstream, to override the choice above (Gannet
 #                 also runs the upstream style)
 #   KEEP=1        keep the folder of certificates and configs
@@ -57,7 +58,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
-COMPARE=${COMPARE:-$REPO/../shared/tools/refs/compare.sh}
+COMPARE=${COMPARE:-$(command -v compare.sh || true)}
 MAKE_CERTS=$REPO/examples/bosh/make-certs.sh
 DEFAULT_SCENARIOS=(pub16 pubsub16 fanout16 pubsub1k req16)
 SUBJECT=hm.agent.heartbeat.bench
@@ -87,7 +88,7 @@ for s in "${SCEN[@]}"; do
   [ "$s" != idle1000 ] || { echo "idle1000 is not supported: its subjects are not permitted" >&2; exit 2; }
 done
 
-[ -x "$COMPARE" ] || { echo "no compare.sh at $COMPARE (set COMPARE)" >&2; exit 2; }
+[[ -n $COMPARE && -x $COMPARE ]] || { echo "no compare.sh${COMPARE:+ at $COMPARE} (set COMPARE or put it on PATH)" >&2; exit 2; }
 command -v openssl >/dev/null || { echo "openssl is needed" >&2; exit 2; }
 read -r -a CMD_A <<<"$SERVER_A"
 read -r -a CMD_B <<<"$SERVER_B"
@@ -171,7 +172,7 @@ tls {
 $COMMON_SETTINGS
 EOF
 
-# shared/spec/bosh.md section 4: one user per certificate subject.
+# docs/BOSH.md §4: one user per certificate subject.
 dn() { printf 'C=US, O=Cloud Foundry, CN=%s' "$1"; }
 cat >"$WORK/upstream.conf" <<EOF
 # Today's BOSH setup on nats-server (verify_and_map, a user per certificate

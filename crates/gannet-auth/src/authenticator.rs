@@ -529,7 +529,7 @@ impl Authenticator {
         Ok(entry.identity())
     }
 
-    /// The user a certificate stands for (bosh.md §4 order).
+    /// The user a certificate stands for (docs/BOSH.md §4 order).
     fn map_certificate(&self, cert: &CertIdentity) -> Option<&Arc<UserEntry>> {
         let by_name = cert
             .emails

@@ -1,4 +1,4 @@
-//! BOSH's `certificate_clients` (the cloudfoundry gnatsd fork, bosh.md §2):
+//! BOSH's `certificate_clients` (the cloudfoundry gnatsd fork, docs/BOSH.md §2):
 //! with `tls.enable_cert_authorization`, a client is who the common name of
 //! its leaf certificate says, `<client_id>.<client_name>` split at the first
 //! `.`, and gets the permissions listed for `client_name` with every

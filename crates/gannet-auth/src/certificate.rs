@@ -3,7 +3,7 @@
 //! the RFC 2253 string nats-server compares user names with), and its common
 //! names. Also parses user names that are written as DNs, for
 //! `verify_and_map` (nats-server's `checkClientTLSCertSubject` in `auth.go`
-//! and its `internal/ldap` DN matching; bosh.md §4).
+//! and its `internal/ldap` DN matching; docs/BOSH.md §4).
 //!
 //! Certificates are parsed with `x509-parser`, which does not enforce the
 //! X.520 upper bounds: BOSH's 66-character bootstrap CNs and 3-letter

@@ -3,7 +3,7 @@
 //! `setPermissions`, `pubAllowed`, `canSubscribe` and the delivery-time deny
 //! filter in `client.go`).
 //!
-//! Semantics (protocol.md §7, bosh.md §2):
+//! Semantics (docs/PROTOCOL.md §7, docs/BOSH.md §2):
 //! - An absent allow list allows everything. An empty one does too, except
 //!   when `empty_denies` (BOSH certificate clients, where an absent list also
 //!   allows nothing) or, for publish, when `allow_responses` is set.

@@ -1,5 +1,5 @@
 //! `gannet sub --bosh` watching BOSH traffic on a BOSH-configured server
-//! (shared/spec/bosh.md), every party identified by its client certificate:
+//! (docs/BOSH.md), every party identified by its client certificate:
 //! the health monitor reads heartbeats and alerts, an agent reads the
 //! director's requests, the director reads the agents' replies.
 //!
@@ -11,7 +11,7 @@ mod common;
 use common::*;
 use gannet_test::certs::{bosh_subject, tls_block, CertFiles, Pki};
 
-/// The agent id of bosh-transcript.txt.
+/// The agent id of the BOSH examples (docs/BOSH.md §1).
 const A: &str = "0e2a7f3c-1111-4b8e-9d2a-5f5e5e5e5e5e";
 const B: &str = "9b1c2d3e-2222-4c5d-8e9f-0a1b2c3d4e5f";
 
@@ -52,7 +52,7 @@ impl Identities {
     }
 }
 
-/// bosh.md §2: the seed's `certificate_clients`, as the gnatsd fork ran it.
+/// docs/BOSH.md §2: the seed's `certificate_clients`, as the gnatsd fork ran it.
 fn fork_config(ids: &Identities) -> String {
     let tls = tls_block(
         &ids.pki.server,
@@ -83,7 +83,7 @@ authorization {{
     )
 }
 
-/// bosh.md §4: today's setup, one user per certificate subject.
+/// docs/BOSH.md §4: today's setup, one user per certificate subject.
 fn upstream_config(ids: &Identities) -> String {
     let tls = tls_block(&ids.pki.server, ids.pki.ca_str(), "verify_and_map: true");
     let director = bosh_subject("default.director.bosh-internal");

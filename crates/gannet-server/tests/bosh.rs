@@ -1,14 +1,14 @@
-//! BOSH over Gannet (shared/spec/bosh.md): the director, the health monitor and
+//! BOSH over Gannet (docs/BOSH.md): the director, the health monitor and
 //! the agents, each identified by its client certificate, with the permissions
 //! BOSH gives them, in the two setups BOSH has used:
 //!
-//! * `fork_*`: the seed's `certificate_clients` config (bosh.md §2), as the
+//! * `fork_*`: the seed's `certificate_clients` config (docs/BOSH.md §2), as the
 //!   cloudfoundry/gnatsd fork ran it. No reference binary implements it, so these
 //!   tests follow the rules read from the fork's source and skip themselves when
 //!   `$GANNET_TEST_SERVER` names another server.
 //! * `upstream_*`: today's `verify_and_map` with one user per certificate subject
 //!   in an included `auth.json`, reloaded with `--signal reload=<pid file>`
-//!   (bosh.md §4). These run against nats-server 2.15:
+//!   (docs/BOSH.md §4). These run against nats-server 2.15:
 //!   `GANNET_TEST_SERVER=/path/to/nats-server cargo test -p gannet-server --test bosh`.
 //!
 //! The last test runs `examples/bosh/make-certs.sh` and serves `examples/bosh/gannet.conf`.
@@ -28,7 +28,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 const QUIET: &str = r#"{"verbose":false,"pedantic":false}"#;
 const AUTH_VIOLATION: &[u8] = b"-ERR 'Authorization Violation'\r\n";
 
-/// Agent ids as in bosh-transcript.txt; `NEW_AGENT` joins in the reload tests.
+/// Agent ids as in docs/BOSH.md §1; `NEW_AGENT` joins in the reload tests.
 const A: &str = "0e2a7f3c-1111-4b8e-9d2a-5f5e5e5e5e5e";
 const B: &str = "9b1c2d3e-2222-4c5d-8e9f-0a1b2c3d4e5f";
 const NEW_AGENT: &str = "5d6e7f80-3333-4a1b-8c2d-3e4f5a6b7c8d";
@@ -74,7 +74,7 @@ impl Identities {
     }
 }
 
-/// bosh.md §2, written multi-line.
+/// docs/BOSH.md §2, written multi-line.
 fn fork_config(ids: &Identities) -> String {
     let tls = tls_block(
         &ids.pki.server,
@@ -117,7 +117,7 @@ max_payload: 1048576
     )
 }
 
-/// bosh.md §4: the inline users are replaced wholesale by the included file.
+/// docs/BOSH.md §4: the inline users are replaced wholesale by the included file.
 fn upstream_config(ids: &Identities) -> String {
     let tls = tls_block(
         &ids.pki.server,
@@ -515,7 +515,7 @@ async fn request_flow(b: &Bosh) {
 
 // ---------------------------------------------------------------- fork: certificate_clients
 
-// Fork behaviour (bosh.md §2): no reference binary can run these.
+// Fork behaviour (docs/BOSH.md §2): no reference binary can run these.
 #[test]
 fn fork_director_may_command_agents_and_alert_but_not_fake_heartbeats() {
     if skip_on_reference("fork_director") {

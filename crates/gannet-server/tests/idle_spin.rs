@@ -1,7 +1,8 @@
-//! `idle_spin`: while a client keeps exchanging messages with the server, the
-//! server's worker spins between them instead of going to sleep; when the
-//! traffic stops, so does the spinning. Sleeps are counted as the server's
-//! voluntary context switches, spinning as its CPU time, both from /proc.
+//! `idle_spin`: off by default; when set, while a client keeps exchanging
+//! messages with the server, the server's worker spins between them instead of
+//! going to sleep, and when the traffic stops, so does the spinning. Sleeps are
+//! counted as the server's voluntary context switches, spinning as its CPU
+//! time, both from /proc.
 use std::process::Command;
 use std::time::Duration;
 
@@ -40,36 +41,50 @@ fn cpu_ticks(pid: u32) -> u64 {
     fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
 }
 
-/// PING/PONG round trips, `PAUSE` apart.
-fn exchange(c: &mut RawClient, round_trips: u32) {
+/// PING/PONG round trips, `pause` apart.
+fn exchange(c: &mut RawClient, round_trips: u32, pause: Duration) {
     for _ in 0..round_trips {
-        std::thread::sleep(PAUSE);
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
         c.send(b"PING\r\n");
         c.expect(b"PONG\r\n");
     }
 }
 
-/// Sleeps of server `s` per PING/PONG round trip of client `c`.
-fn sleeps_per_round_trip(s: &ServerProcess, c: &mut RawClient) -> f64 {
+/// Sleeps of server `s` per PING/PONG round trip of client `c`, `pause` apart.
+fn sleeps_per_round_trip(s: &ServerProcess, c: &mut RawClient, pause: Duration) -> f64 {
     // Warm up: the spin window widens over the first short idle spells.
-    exchange(c, 20);
+    exchange(c, 20, pause);
     let before = voluntary_switches(s.pid());
-    exchange(c, ROUND_TRIPS);
+    exchange(c, ROUND_TRIPS, pause);
     let sleeps = voluntary_switches(s.pid()) - before;
     f64::from(u32::try_from(sleeps).unwrap_or(u32::MAX)) / f64::from(ROUND_TRIPS)
 }
 
-/// Sleeps per round trip of a server started with `--idle_spin spin`.
-fn sleeps_with_flag(spin: &str) -> f64 {
-    let s = ServerProcess::start(BIN, &["--idle_spin", spin]);
+/// Sleeps per round trip, `pause` apart, of a server started with `args`.
+fn sleeps_with_args(args: &[&str], pause: Duration) -> f64 {
+    let s = ServerProcess::start(BIN, args);
     let mut c = RawClient::connect_with(&s.addr(), QUIET);
-    sleeps_per_round_trip(&s, &mut c)
+    sleeps_per_round_trip(&s, &mut c, pause)
+}
+
+/// Rewrites the config file of `s` to `config` and reloads it.
+fn reload(s: &ServerProcess, config: &str) {
+    std::fs::write(s.config_path(), config).expect("rewrite config");
+    let hup = Command::new("kill")
+        .args(["-HUP", &s.pid().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(hup.success());
+    let log = s.wait_log("Reloaded server configuration");
+    assert!(log.contains("Reloaded server configuration"), "{log}");
 }
 
 #[test]
 fn a_busy_exchange_keeps_the_worker_awake() {
-    let off = sleeps_with_flag("0");
-    let on = sleeps_with_flag("10ms");
+    let off = sleeps_with_args(&["--idle_spin", "0"], PAUSE);
+    let on = sleeps_with_args(&["--idle_spin", "10ms"], PAUSE);
     assert!(
         off >= 0.5,
         "without spinning the server sleeps between messages: {off}"
@@ -80,28 +95,57 @@ fn a_busy_exchange_keeps_the_worker_awake() {
     );
 }
 
+/// Back-to-back round trips, the traffic the old default (100 µs) spun for:
+/// by default the server sleeps between them, as it does with `0`.
+#[test]
+fn the_default_does_not_spin() {
+    let default = sleeps_with_args(&[], Duration::ZERO);
+    let on = sleeps_with_args(&["--idle_spin", "10ms"], Duration::ZERO);
+    assert!(
+        default >= 0.5,
+        "by default the server sleeps between messages: {default} sleeps per round trip"
+    );
+    assert!(
+        on < default / 4.0,
+        "the exchange is one spinning would cover: {on} sleeps per round trip with \
+         spinning, {default} by default"
+    );
+}
+
 #[test]
 fn a_reload_changes_the_spin_limit() {
     let s = ServerProcess::start_with_config(BIN, Some("idle_spin: \"10ms\"\n"), &[]);
     let mut c = RawClient::connect_with(&s.addr(), QUIET);
-    let on = sleeps_per_round_trip(&s, &mut c);
+    let on = sleeps_per_round_trip(&s, &mut c, PAUSE);
     assert!(
         on < 0.25,
         "spinning from the config file: {on} sleeps per round trip"
     );
 
-    std::fs::write(s.config_path(), "idle_spin: \"0s\"\n").expect("rewrite config");
-    let hup = Command::new("kill")
-        .args(["-HUP", &s.pid().to_string()])
-        .status()
-        .expect("kill -HUP");
-    assert!(hup.success());
-    let log = s.wait_log("Reloaded server configuration");
-    assert!(log.contains("Reloaded server configuration"), "{log}");
-    let off = sleeps_per_round_trip(&s, &mut c);
+    reload(&s, "idle_spin: \"0s\"\n");
+    let off = sleeps_per_round_trip(&s, &mut c, PAUSE);
     assert!(
         off >= 0.5,
         "no spinning after the reload: {off} sleeps per round trip"
+    );
+}
+
+/// Spinning switched on by a reload covers connections made before it.
+#[test]
+fn a_reload_turns_spinning_on_from_the_default() {
+    let s = ServerProcess::start_with_config(BIN, Some("debug: false\n"), &[]);
+    let mut c = RawClient::connect_with(&s.addr(), QUIET);
+    let off = sleeps_per_round_trip(&s, &mut c, PAUSE);
+    assert!(
+        off >= 0.5,
+        "no spinning by default: {off} sleeps per round trip"
+    );
+
+    reload(&s, "debug: false\nidle_spin: \"10ms\"\n");
+    let on = sleeps_per_round_trip(&s, &mut c, PAUSE);
+    assert!(
+        on < 0.25,
+        "spinning after the reload: {on} sleeps per round trip"
     );
 }
 
@@ -109,7 +153,7 @@ fn a_reload_changes_the_spin_limit() {
 fn spinning_stops_when_the_traffic_does() {
     let s = ServerProcess::start(BIN, &["--idle_spin", "10ms"]);
     let mut c = RawClient::connect_with(&s.addr(), QUIET);
-    exchange(&mut c, ROUND_TRIPS);
+    exchange(&mut c, ROUND_TRIPS, PAUSE);
     let before = cpu_ticks(s.pid());
     std::thread::sleep(Duration::from_secs(1));
     let ticks = cpu_ticks(s.pid()) - before;

@@ -2,7 +2,7 @@
 //! sorting, paging, subscriptions, closed connections, 400s), `/subsz`, the
 //! endpoints for features Gannet lacks (`/routez`, `/gatewayz`, `/leafz`, `/jsz`),
 //! `/accountz`, `/accstatz` and `/metrics`, checked against the reference's
-//! captured bodies in `shared/spec/examples/http-*.json`.
+//! captured bodies (docs/SYSTEM-ACCOUNT.md §5).
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -429,7 +429,7 @@ fn endpoints_for_absent_features_have_the_reference_shapes() {
     let v = get_json(&s, "/leafz");
     assert_eq!(keys(&v), ["server_id", "now", "leafnodes", "leafs"]);
     let v = get_json(&s, "/jsz");
-    // The key order of shared/spec/examples/http-jsz.json (JetStream off).
+    // The key order of the reference's /jsz (JetStream off).
     assert_eq!(
         keys(&v),
         [
@@ -663,7 +663,7 @@ fn varz_has_every_field_of_the_reference() {
         &["-m", "-1"],
     );
     let v = get_json(&s, "/varz");
-    // Every key of shared/spec/examples/http-varz.json. The build facts
+    // Every key of the reference's /varz. The build facts
     // (`git_commit`, `go`) name Gannet's commit and Rust toolchain; the commit
     // is left out when Gannet was not built from a git checkout.
     let mut want = vec![

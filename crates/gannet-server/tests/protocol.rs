@@ -1,5 +1,5 @@
 //! The client protocol over raw TCP, case by case as the reference behaves
-//! (shared/spec/examples/protocol-transcript.txt): framing, every op, verbose and
+//! (docs/PROTOCOL.md): framing, every op, verbose and
 //! pedantic replies, and the errors that close or keep a connection.
 use std::time::Duration;
 

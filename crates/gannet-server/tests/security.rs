@@ -4,8 +4,8 @@
 //! timeout, certificates with `verify_and_map`), permissions (allow/deny,
 //! queue entries, wildcard overlap, `allow_responses`) and the security flags.
 //!
-//! Behaviour is that of nats-server 2.15 (shared/spec/protocol.md §2, §6, §7,
-//! config.md §2, bosh.md §4). Every test here is upstream behaviour, so the whole
+//! Behaviour is that of nats-server 2.15 (docs/PROTOCOL.md §2, §6, §7,
+//! README.md §Security, docs/BOSH.md §4). Every test here is upstream behaviour, so the whole
 //! file runs against the reference:
 //! `GANNET_TEST_SERVER=/path/to/nats-server cargo test -p gannet-server --test security`.
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! The `$SYS.REQ` request/reply services with the seed config (`a` in USERS,
 //! `admin` in SYS): every reply's fields are checked by name, type and nesting
 //! against the bodies captured from nats-server 2.15
-//! (shared/spec/examples/req-*.json, key lists embedded here), along with the
+//! (key lists embedded here; docs/SYSTEM-ACCOUNT.md §4), along with the
 //! server filters, the 400 error envelope, the four services other accounts
 //! import (scoped to the caller's account), and the 503 no-responders status
 //! for everything else.

@@ -3,7 +3,7 @@
 //! DISCONNECT), and a wrong password (AUTH.ERR); user `a` watching `>` sees its
 //! own traffic and never a `$SYS` subject. Event bodies are checked field by field
 //! against the shapes captured from nats-server 2.15
-//! (shared/spec/examples/event-*.json).
+//! (docs/SYSTEM-ACCOUNT.md §3).
 use std::time::Duration;
 
 use futures::StreamExt;

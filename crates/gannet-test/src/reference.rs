@@ -1,9 +1,9 @@
 //! Facts from nats-server 2.15 that several test files check against: the
-//! system-account walkthrough config the spec's examples were captured with, and
-//! the field names of shared JSON objects (shared/spec/examples/*.json).
+//! system-account walkthrough config the reference's bodies were captured with,
+//! and the field names of shared JSON objects (docs/SYSTEM-ACCOUNT.md §2).
 
 /// Two accounts and a system account: user `a`/`a` in `USERS`, `admin`/`changeit`
-/// in `SYS` (shared/spec/system-account.md).
+/// in `SYS` (docs/SYSTEM-ACCOUNT.md).
 pub const SEED_CONFIG: &str = r#"
 server_name: gannet-ref
 accounts {

@@ -793,7 +793,7 @@ fn account(name: &str, users: Vec<User>, nkeys: Vec<NkeyUser>) -> AccountConfig 
     }
 }
 
-/// The system-account.md config: USERS and SYS, one user each.
+/// The config of docs/SYSTEM-ACCOUNT.md: USERS and SYS, one user each.
 fn accounts_opts() -> Options {
     Options {
         accounts: vec![

@@ -1,4 +1,4 @@
-//! `sub --bosh`: BOSH's NATS traffic (shared/spec/bosh.md §5) decoded into
+//! `sub --bosh`: BOSH's NATS traffic (docs/BOSH.md §5) decoded into
 //! one `key=value` line per message: director requests to agents, the agents'
 //! replies, heartbeats, alerts and shutdowns to the health monitor, and the
 //! director's alerts. [`describe`] returns `None` for anything it cannot
