@@ -75,8 +75,10 @@ impl Subscriber {
 
 /// One scenario: a running server, its publisher and its subscribers.
 struct FanOut {
-    /// Runs the server; dropping it stops the server.
-    _runtime: tokio::runtime::Runtime,
+    /// The server, shut down when the bench is done.
+    running: Option<gannet_server::RunningServer>,
+    /// Runs the server.
+    runtime: tokio::runtime::Runtime,
     publisher: TcpStream,
     subscribers: Vec<Subscriber>,
     stop: Arc<AtomicBool>,
@@ -100,8 +102,6 @@ impl FanOut {
             .block_on(Server::start(opts))
             .expect("server starts");
         let addr = running.client_addr;
-        // The server runs until the runtime is dropped.
-        std::mem::forget(running);
         let stop = Arc::new(AtomicBool::new(false));
         let subs = (0..subscribers)
             .map(|_| Subscriber::start(addr, stop.clone()))
@@ -114,7 +114,8 @@ impl FanOut {
         let batch = one.repeat(BATCH);
         let msg_len = format!("MSG {SUBJECT} 1 {payload}\r\n").len() + payload + 2;
         FanOut {
-            _runtime: runtime,
+            running: Some(running),
+            runtime,
             publisher,
             subscribers: subs,
             stop,
@@ -150,6 +151,9 @@ impl Drop for FanOut {
             if let Some(thread) = sub.thread.take() {
                 let _ = thread.join();
             }
+        }
+        if let Some(running) = self.running.take() {
+            self.runtime.block_on(running.shutdown());
         }
     }
 }
