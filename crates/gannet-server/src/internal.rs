@@ -163,6 +163,9 @@ impl Internal {
         sub: &SubRef,
         msg: &Message<'_>,
     ) -> bool {
+        // Counted like a client's deliveries (SUBSZ `msgs`); internal
+        // subscriptions have no limit.
+        let _ = sub.admit();
         let copy = InternalMsg {
             sub: sub.0.clone(),
             subject: msg.subject.to_vec(),
