@@ -15,6 +15,9 @@ const ROUND_TRIPS: u32 = 300;
 /// does not spin always goes to sleep, even when it shares its CPU with the
 /// client; shorter than the spin limits used here.
 const PAUSE: Duration = Duration::from_millis(1);
+/// A pause within which a spinning server keeps polling: the old default
+/// (100 µs) spun through gaps of up to 200 µs.
+const SHORT_PAUSE: Duration = Duration::from_micros(50);
 
 /// The voluntary context switches of every thread of process `pid`.
 fn voluntary_switches(pid: u32) -> u64 {
@@ -29,6 +32,18 @@ fn voluntary_switches(pid: u32) -> u64 {
                 .and_then(|n| n.trim().parse::<u64>().ok())
         })
         .sum()
+}
+
+/// The run time of every thread of process `pid` (to the nanosecond, where
+/// `cpu_ticks` counts in hundredths of a second).
+fn run_time(pid: u32) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("task list");
+    let nanos = tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split(' ').next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 /// User plus system CPU time of process `pid`, in clock ticks.
@@ -95,20 +110,32 @@ fn a_busy_exchange_keeps_the_worker_awake() {
     );
 }
 
-/// Back-to-back round trips, the traffic the old default (100 µs) spun for:
-/// by default the server sleeps between them, as it does with `0`.
+/// Server CPU time per round trip, `pause` apart, of a server started with `args`.
+fn cpu_per_round_trip(args: &[&str], pause: Duration) -> Duration {
+    let s = ServerProcess::start(BIN, args);
+    let mut c = RawClient::connect_with(&s.addr(), QUIET);
+    exchange(&mut c, 20, pause);
+    let before = run_time(s.pid());
+    exchange(&mut c, ROUND_TRIPS, pause);
+    (run_time(s.pid()) - before) / ROUND_TRIPS
+}
+
+/// Round trips close together, which a spinning server spends most of each gap
+/// polling through (here 130–150 µs of CPU per round trip with the old default,
+/// 100 µs, and about 210 µs with 10 ms): by default the server does not spin,
+/// and pays for the messages alone (45–60 µs).
 #[test]
 fn the_default_does_not_spin() {
-    let default = sleeps_with_args(&[], Duration::ZERO);
-    let on = sleeps_with_args(&["--idle_spin", "10ms"], Duration::ZERO);
+    let default = cpu_per_round_trip(&[], SHORT_PAUSE);
+    let on = cpu_per_round_trip(&["--idle_spin", "10ms"], SHORT_PAUSE);
     assert!(
-        default >= 0.5,
-        "by default the server sleeps between messages: {default} sleeps per round trip"
+        default < on / 2,
+        "by default the server should not spin between messages: {default:?} of CPU \
+         per round trip, {on:?} with spinning"
     );
     assert!(
-        on < default / 4.0,
-        "the exchange is one spinning would cover: {on} sleeps per round trip with \
-         spinning, {default} by default"
+        sleeps_with_args(&[], PAUSE) >= 0.5,
+        "by default the server sleeps between messages"
     );
 }
 

@@ -488,7 +488,7 @@ fn missing_file_is_an_error() {
 
 #[test]
 fn idle_spin_takes_a_duration_up_to_ten_milliseconds() {
-    assert_eq!(opts("").idle_spin, Duration::from_micros(100));
+    assert_eq!(opts("").idle_spin, Duration::ZERO, "off by default");
     assert_eq!(
         opts("idle_spin: 250us").idle_spin,
         Duration::from_micros(250)
