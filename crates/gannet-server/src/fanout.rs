@@ -22,7 +22,7 @@ use crate::accounts::Account;
 use crate::client::outbound::COPY_THRESHOLD;
 use crate::client::ClientShared;
 use crate::imports::{self, AccountRoutes};
-use crate::internal::Origin;
+use crate::internal::OriginRef;
 use crate::server::Server;
 use crate::subscription::{self, Admit, SubRef, Subscriber};
 
@@ -34,7 +34,7 @@ pub(crate) struct Message<'a> {
     pub(crate) payload: &'a [u8],
     /// Who published it, for internal handlers and service imports (`None`
     /// for the server's own messages).
-    pub(crate) origin: Option<&'a Arc<Origin>>,
+    pub(crate) origin: Option<OriginRef<'a>>,
     /// The payload as shared bytes, made on first need for a large payload.
     shared: Option<Bytes>,
     /// The sizes that end its control line, the same for every receiver, made
@@ -61,7 +61,7 @@ impl<'a> Message<'a> {
     }
 
     /// The same message from `origin`.
-    pub(crate) fn with_origin(mut self, origin: Option<&'a Arc<Origin>>) -> Message<'a> {
+    pub(crate) fn with_origin(mut self, origin: Option<OriginRef<'a>>) -> Message<'a> {
         self.origin = origin;
         self
     }

@@ -11,8 +11,8 @@
 //! The server's own messages (events, service replies) are queued the same way
 //! ([`Internal::send`]) and published from the loop through the one fan-out.
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Weak};
 
 use gannet_auth::Permissions;
@@ -57,13 +57,34 @@ impl InternalSubscriber {
 
 /// Who published a message: what internal handlers answer for (the identity
 /// of `$SYS.REQ.USER.INFO`) and what a service import tells the service.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Origin {
     pub account: Arc<Account>,
     pub user: Option<String>,
     pub perms: Option<Arc<Permissions>>,
     /// The publishing client, when a client published.
     pub client: Option<Arc<ClientShared>>,
+}
+
+/// An [`Origin`] borrowed from the publisher for the time of one publish:
+/// made owned only when the message reaches an internal handler.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OriginRef<'a> {
+    pub(crate) account: &'a Arc<Account>,
+    pub(crate) user: Option<&'a str>,
+    pub(crate) perms: Option<&'a Arc<Permissions>>,
+    pub(crate) client: Option<&'a Arc<ClientShared>>,
+}
+
+impl OriginRef<'_> {
+    fn to_origin(self) -> Origin {
+        Origin {
+            account: self.account.clone(),
+            user: self.user.map(str::to_string),
+            perms: self.perms.cloned(),
+            client: self.client.cloned(),
+        }
+    }
 }
 
 /// A message delivered to an internal subscription, owned by the loop.
@@ -75,7 +96,7 @@ pub struct InternalMsg {
     pub reply: Option<Vec<u8>>,
     pub headers: Option<Vec<u8>>,
     pub payload: Vec<u8>,
-    pub origin: Option<Arc<Origin>>,
+    pub origin: Option<Origin>,
 }
 
 impl InternalMsg {
@@ -109,10 +130,13 @@ enum Work {
     Stop,
 }
 
-/// The server's side of the internal loop: the queue into it and the ids of
-/// its internal clients.
+/// The server's side of the internal loop: the queue into it. The channel
+/// allocates as it fills (a bounded one would reserve room for all of
+/// [`QUEUE_MAX`] up front); `depth` keeps it bounded.
 pub struct Internal {
-    queue: SyncSender<Work>,
+    queue: Sender<Work>,
+    /// Work queued and not yet taken by the loop.
+    depth: Arc<AtomicUsize>,
     /// Messages dropped because the queue was full.
     dropped: AtomicU64,
 }
@@ -124,35 +148,42 @@ impl std::fmt::Debug for Internal {
 }
 
 /// The receiving end, handed to [`run`] once the server exists.
-pub struct LoopInput(Receiver<Work>);
+pub struct LoopInput {
+    input: Receiver<Work>,
+    depth: Arc<AtomicUsize>,
+}
 
 impl Internal {
     pub fn new() -> (Internal, LoopInput) {
-        let (queue, input) = mpsc::sync_channel(QUEUE_MAX);
+        let (queue, input) = mpsc::channel();
+        let depth = Arc::new(AtomicUsize::new(0));
         (
             Internal {
                 queue,
+                depth: depth.clone(),
                 dropped: AtomicU64::new(0),
             },
-            LoopInput(input),
+            LoopInput { input, depth },
         )
     }
 
     fn enqueue(&self, work: Work) -> bool {
-        match self.queue.try_send(work) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
-                if self
-                    .dropped
-                    .fetch_add(1, Ordering::Relaxed)
-                    .is_multiple_of(1000)
-                {
-                    tracing::warn!("Internal message queue is full, dropping messages");
-                }
-                false
+        if self.depth.fetch_add(1, Ordering::AcqRel) >= QUEUE_MAX {
+            self.depth.fetch_sub(1, Ordering::AcqRel);
+            if self
+                .dropped
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(1000)
+            {
+                tracing::warn!("Internal message queue is full, dropping messages");
             }
-            Err(TrySendError::Disconnected(_)) => false,
+            return false;
         }
+        if self.queue.send(work).is_err() {
+            self.depth.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
     }
 
     /// Queues a copy of `msg` for the handler of `sub`. Returns whether it was
@@ -172,7 +203,7 @@ impl Internal {
             reply: msg.reply.map(<[u8]>::to_vec),
             headers: msg.headers.map(<[u8]>::to_vec),
             payload: msg.payload.to_vec(),
-            origin: msg.origin.cloned(),
+            origin: msg.origin.map(OriginRef::to_origin),
         };
         self.enqueue(Work::Deliver(subscriber.clone(), copy))
     }
@@ -197,8 +228,11 @@ impl Internal {
 
     /// Asks the loop to finish what is queued and stop.
     pub(crate) fn stop(&self) {
-        // Blocking: the stop must not be lost to a full queue.
-        let _ = self.queue.send(Work::Stop);
+        // Past the bound: the stop must not be lost to a full queue.
+        self.depth.fetch_add(1, Ordering::AcqRel);
+        if self.queue.send(Work::Stop).is_err() {
+            self.depth.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -229,9 +263,10 @@ pub fn subscribe(
 
 /// The internal loop: runs handlers and publishes the server's messages, in
 /// the order they were queued, until stopped or the server is gone.
-pub(crate) fn run(server: Weak<Server>, LoopInput(input): LoopInput) {
+pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
     let mut fanout = Fanout::new(0x5EED);
     while let Ok(work) = input.recv() {
+        depth.fetch_sub(1, Ordering::AcqRel);
         let Some(server) = server.upgrade() else {
             break;
         };
@@ -271,7 +306,7 @@ pub(crate) fn request_info_headers(
 ) -> Option<Vec<u8>> {
     let rtt = msg
         .origin
-        .and_then(|o| o.client.as_ref())
+        .and_then(|o| o.client)
         .map_or(0, |c| c.activity.rtt_ns.load(Ordering::Relaxed));
     let info = serde_json::json!({ "acc": requester.name, "rtt": rtt });
     let line = format!("Nats-Request-Info: {info}\r\n");

@@ -12,7 +12,6 @@ use super::connect::ConnectOptions;
 use super::connection::{Connection, AUTH_VIOLATION};
 use super::CloseReason;
 use crate::accounts::GLOBAL_ACCOUNT;
-use crate::internal::Origin;
 use crate::subscription::{self, Subscription};
 
 /// Who a client is and what it may do: what CONNECT and the TLS handshake
@@ -29,8 +28,6 @@ pub(super) struct Identity {
     /// What this client may do (`None` = anything).
     pub(super) perms: Option<Arc<Permissions>>,
     pub(super) pub_cache: PublishCache,
-    /// This client as the publisher of its messages.
-    pub(super) origin: Option<Arc<Origin>>,
 }
 
 impl Connection {
@@ -90,17 +87,6 @@ impl Connection {
             .user
             .clone_from(&user);
         self.identity.user = user;
-        self.refresh_origin();
-    }
-
-    /// Remakes what this client's messages say of their publisher.
-    pub(super) fn refresh_origin(&mut self) {
-        self.identity.origin = Some(Arc::new(Origin {
-            account: self.account.clone(),
-            user: self.identity.user.clone(),
-            perms: self.identity.perms.clone(),
-            client: Some(self.shared.clone()),
-        }));
     }
 
     /// After a reload: checks this client against the new authorization. A client

@@ -465,7 +465,6 @@ impl Connection {
                 .account
                 .clone_from(&self.account.name);
             self.account.client_joined();
-            self.refresh_origin();
             let facts = self.shared.event_facts(&self.account.name);
             self.server.client_connect_event(&self.account, &facts);
         }

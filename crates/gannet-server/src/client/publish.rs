@@ -6,6 +6,7 @@ use super::cache::MatchCache;
 use super::connection::Connection;
 use super::CloseReason;
 use crate::fanout::Message;
+use crate::internal::OriginRef;
 
 /// The status line and header the reference sends when a request has no responders.
 const NO_RESPONDERS_HEAD: &[u8] = b"NATS/1.0 503\r\nNats-Subject: ";
@@ -46,8 +47,13 @@ impl Connection {
                     self.send_err("Invalid Publish Subject");
                 }
                 self.ok();
-                let mut msg = Message::new(subject, reply, headers, payload)
-                    .with_origin(self.identity.origin.as_ref());
+                let mut msg =
+                    Message::new(subject, reply, headers, payload).with_origin(Some(OriginRef {
+                        account: &self.account,
+                        user: self.identity.user.as_deref(),
+                        perms: self.identity.perms.as_ref(),
+                        client: Some(&self.shared),
+                    }));
                 let mut answered = false;
                 if let Some(routes) = self.account.routes() {
                     answered =

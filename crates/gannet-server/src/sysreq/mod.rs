@@ -61,7 +61,7 @@ pub(crate) fn serve(server: &Server, msg: InternalMsg) {
     else {
         return;
     };
-    let origin = msg.origin.as_deref();
+    let origin = msg.origin.as_ref();
     let requester = Requester {
         account: &account,
         user: origin.and_then(|o| o.user.as_deref()),
