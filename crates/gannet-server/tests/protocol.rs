@@ -416,3 +416,25 @@ fn every_split_of_a_pipeline_gives_the_same_replies() {
         c.expect(want);
     }
 }
+
+#[test]
+fn reserved_reply_subjects_are_refused_and_the_client_stays() {
+    // The reference keeps `_R_.` (service import replies), `$JS.ACK.`
+    // (JetStream acknowledgements) and `_GR_.` (gateway replies) for itself:
+    // a client may not publish with one as its reply subject, whatever its
+    // permissions. The message goes nowhere; other replies are fine.
+    let s = server();
+    let mut c = RawClient::connect_with(&s.addr(), QUIET);
+    c.send(b"SUB foo 1\r\n");
+    for reply in ["_R_.abc", "$JS.ACK.x", "_GR_.x.y"] {
+        c.send(format!("PUB foo {reply} 1\r\nx\r\n").as_bytes());
+        c.expect_before_pong(
+            format!("-ERR 'Permissions Violation for Publish with Reply of \"{reply}\"'\r\n")
+                .as_bytes(),
+        );
+    }
+    for reply in ["$GNR.a.b", "_R_", "_R_X.y", "$JS.ACK", "_INBOX.x"] {
+        c.send(format!("PUB foo {reply} 1\r\nx\r\n").as_bytes());
+        c.expect_before_pong(format!("MSG foo 1 {reply} 1\r\nx\r\n").as_bytes());
+    }
+}

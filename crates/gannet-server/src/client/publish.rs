@@ -8,6 +8,17 @@ use super::CloseReason;
 use crate::fanout::Message;
 use crate::internal::OriginRef;
 
+/// Reply subject prefixes the server keeps for itself, as the reference does:
+/// service import replies, JetStream acknowledgements, gateway replies.
+const RESERVED_REPLY_PREFIXES: [&[u8]; 3] = [b"_R_.", b"$JS.ACK.", b"_GR_."];
+
+/// Whether a client may not use `reply` as a reply subject.
+#[inline]
+fn is_reserved_reply(reply: &[u8]) -> bool {
+    matches!(reply.first(), Some(b'_' | b'$'))
+        && RESERVED_REPLY_PREFIXES.iter().any(|p| reply.starts_with(p))
+}
+
 /// The status line and header the reference sends when a request has no responders.
 const NO_RESPONDERS_HEAD: &[u8] = b"NATS/1.0 503\r\nNats-Subject: ";
 
@@ -32,6 +43,14 @@ impl Connection {
                 self.permission_violation(&text);
                 return Ok(());
             }
+        }
+        if let Some(reply) = reply.filter(|r| is_reserved_reply(r)) {
+            let text = format!(
+                "Permissions Violation for Publish with Reply of \"{}\"",
+                String::from_utf8_lossy(reply)
+            );
+            self.permission_violation(&text);
+            return Ok(());
         }
 
         // The cache is taken out while delivering so that `self` stays free to use.
