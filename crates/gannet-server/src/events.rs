@@ -366,15 +366,13 @@ impl Server {
         self.publish_event(&format!("$SYS.SERVER.{}.SHUTDOWN", self.id()), &body);
     }
 
-    /// STATSZ, when somebody listens for it.
+    /// STATSZ. The server listens for other servers' STATSZ itself, so it
+    /// always goes out, as the reference's does.
     pub(crate) fn statsz_event(&self) {
-        let Some(system) = self.system_account() else {
-            return;
-        };
-        let subject = format!("$SYS.SERVER.{}.STATSZ", self.id());
-        if system.sublist.matches(subject.as_bytes()).is_empty() {
+        if self.system_account().is_none() {
             return;
         }
+        let subject = format!("$SYS.SERVER.{}.STATSZ", self.id());
         let event = self.statsz_message();
         self.publish_event(&subject, &event);
     }

@@ -297,17 +297,17 @@ impl Fanout {
             if !imports::matches(&route.local, subject) {
                 continue;
             }
-            let remote: Vec<u8> = if route.local == route.remote {
-                subject.to_vec()
+            let remote = if route.local == route.remote {
+                subject
             } else {
-                route.remote.as_bytes().to_vec()
+                route.remote.as_bytes()
             };
             let made_up = reply.map(|r| route.exporter.replies.map_reply(account.clone(), r));
             let headers = crate::internal::request_info_headers(account, msg, headers);
             let mut request = Message::new(
-                &remote,
+                remote,
                 made_up.as_deref().map(str::as_bytes),
-                headers.as_deref(),
+                Some(&headers),
                 payload,
             )
             .with_origin(msg.origin);
@@ -330,9 +330,7 @@ impl Fanout {
     pub(crate) fn deliver(&mut self, server: &Server, sub: &SubRef, msg: &mut Message<'_>) -> bool {
         let client = match &sub.subscriber {
             Subscriber::Client(client) => client,
-            Subscriber::Internal(internal) => {
-                return server.internal().deliver(internal, sub, msg);
-            }
+            Subscriber::Internal(_) => return server.internal().deliver(sub, msg),
         };
         match write_message(client, sub, msg) {
             Delivery::Skipped => false,

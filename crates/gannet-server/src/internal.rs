@@ -28,7 +28,7 @@ use crate::subscription::{SubRef, Subscriber, Subscription};
 pub const QUEUE_MAX: usize = 65_536;
 
 /// What an internal subscription runs for each message it gets.
-pub type Handler = Arc<dyn Fn(&Server, InternalMsg) + Send + Sync>;
+pub type Handler = Arc<dyn Fn(&Server, &InternalMsg) + Send + Sync>;
 
 /// The subscriber of an internal subscription: the internal client it belongs
 /// to (its connection id, as monitoring lists it) and its handler.
@@ -123,7 +123,7 @@ struct Outgoing {
 
 /// The internal loop's work, in order.
 enum Work {
-    Deliver(Arc<InternalSubscriber>, InternalMsg),
+    Deliver(InternalMsg),
     Publish(Outgoing),
     /// Tells the sender that all work queued before it is done.
     Barrier(tokio::sync::oneshot::Sender<()>),
@@ -188,12 +188,7 @@ impl Internal {
 
     /// Queues a copy of `msg` for the handler of `sub`. Returns whether it was
     /// queued (a delivery, for no-responders and queue groups).
-    pub(crate) fn deliver(
-        &self,
-        subscriber: &Arc<InternalSubscriber>,
-        sub: &SubRef,
-        msg: &Message<'_>,
-    ) -> bool {
+    pub(crate) fn deliver(&self, sub: &SubRef, msg: &Message<'_>) -> bool {
         // Counted like a client's deliveries (SUBSZ `msgs`); internal
         // subscriptions have no limit.
         let _ = sub.admit();
@@ -205,7 +200,7 @@ impl Internal {
             payload: msg.payload.to_vec(),
             origin: msg.origin.map(OriginRef::to_origin),
         };
-        self.enqueue(Work::Deliver(subscriber.clone(), copy))
+        self.enqueue(Work::Deliver(copy))
     }
 
     /// Publishes `payload` on `subject` in `account` as the server, from the
@@ -276,12 +271,17 @@ pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
                 fanout.wake_all();
                 let _ = done.send(());
             }
-            Work::Deliver(subscriber, msg) => {
-                let handler = subscriber.handler.clone();
-                let subject = String::from_utf8_lossy(&msg.subject).into_owned();
+            Work::Deliver(msg) => {
+                let Subscriber::Internal(subscriber) = &msg.sub.subscriber else {
+                    continue;
+                };
                 // A handler's bug must not end every other service.
-                if std::panic::catch_unwind(AssertUnwindSafe(|| handler(&server, msg))).is_err() {
-                    tracing::error!("Internal handler for {subject} failed");
+                let run = AssertUnwindSafe(|| (subscriber.handler)(&server, &msg));
+                if std::panic::catch_unwind(run).is_err() {
+                    tracing::error!(
+                        "Internal handler for {} failed",
+                        String::from_utf8_lossy(&msg.subject)
+                    );
                 }
             }
             Work::Publish(out) => {
@@ -303,7 +303,7 @@ pub(crate) fn request_info_headers(
     requester: &Account,
     msg: &Message<'_>,
     headers: Option<&[u8]>,
-) -> Option<Vec<u8>> {
+) -> Vec<u8> {
     let rtt = msg
         .origin
         .and_then(|o| o.client)
@@ -318,5 +318,5 @@ pub(crate) fn request_info_headers(
     out.extend_from_slice(body);
     out.extend_from_slice(line.as_bytes());
     out.extend_from_slice(b"\r\n");
-    Some(out)
+    out
 }

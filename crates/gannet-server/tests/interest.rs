@@ -68,7 +68,7 @@ async fn an_internal_subscription_gets_a_clients_message_and_its_reply_reaches_t
     type Seen = Vec<(String, Option<String>)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let record = seen.clone();
-    let handler: internal::Handler = Arc::new(move |server: &Server, msg: InternalMsg| {
+    let handler: internal::Handler = Arc::new(move |server: &Server, msg: &InternalMsg| {
         let user = msg.origin.as_ref().map(|o| o.account.name.clone());
         record
             .lock()

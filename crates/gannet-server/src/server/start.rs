@@ -174,11 +174,9 @@ impl Server {
         let server_opts_cache_off = opts.disable_sublist_cache;
         let cache = !server_opts_cache_off;
         let global = Arc::new(Account::new(GLOBAL_ACCOUNT, cache));
+        // The configured accounts come with `install_accounts`, below.
         let mut accounts: HashMap<String, Arc<Account>> = HashMap::new();
         accounts.insert(GLOBAL_ACCOUNT.to_string(), global.clone());
-        for a in &opts.accounts {
-            accounts.insert(a.name.clone(), Arc::new(Account::new(&a.name, cache)));
-        }
         let system = if opts.no_system_account {
             None
         } else {
@@ -266,25 +264,19 @@ impl Server {
     }
 
     /// Subscribes the system services (when there is a system account) and
-    /// every account's imports of them, each internal client with its own id
-    /// as the reference numbers them: the system's, then the system
-    /// account's, `$G`'s and the configured accounts'.
+    /// the system account's and `$G`'s imports of them, each internal client
+    /// with its own id as the reference numbers them: the system's, then the
+    /// system account's, then `$G`'s. The configured accounts follow as
+    /// `install_accounts` creates them.
     pub(super) fn subscribe_system_services(&self) {
         let Some(system) = self.system.clone() else {
             return;
         };
         let system_cid = self.next_client_id();
         crate::sysreq::subscribe_services(self, &system, system_cid);
-        let opts = self.options();
-        let mut names = vec![system.name.clone(), GLOBAL_ACCOUNT.to_string()];
-        names.extend(opts.accounts.iter().map(|a| a.name.clone()));
-        let mut done = std::collections::HashSet::new();
-        for name in names {
-            if done.insert(name.clone()) {
-                if let Some(account) = self.find_account(&name) {
-                    self.account_imports(&account);
-                }
-            }
+        self.account_imports(&system);
+        if !Arc::ptr_eq(&system, &self.global) {
+            self.account_imports(&self.global);
         }
     }
 }

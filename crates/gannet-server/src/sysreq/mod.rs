@@ -55,7 +55,7 @@ pub(crate) enum Outcome {
 /// user and permissions), in the account of the subscription that matched.
 /// A request to a subject the server subscribes but does not serve gets an
 /// error reply rather than silence.
-pub(crate) fn serve(server: &Server, msg: InternalMsg) {
+pub(crate) fn serve(server: &Server, msg: &InternalMsg) {
     let (Some(subject), Some(reply), Some(account)) =
         (msg.subject_str(), msg.reply_str(), msg.sub.account())
     else {

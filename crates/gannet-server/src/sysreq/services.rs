@@ -105,7 +105,7 @@ pub(crate) fn system_subjects(server_id: &str, server_name: &str) -> Vec<String>
 
 /// Runs a request service, or nothing for an event.
 fn handler() -> Handler {
-    Arc::new(|server: &Server, msg: InternalMsg| {
+    Arc::new(|server: &Server, msg: &InternalMsg| {
         if msg.subject.starts_with(super::REQ_PREFIX.as_bytes()) {
             super::serve(server, msg);
         }
