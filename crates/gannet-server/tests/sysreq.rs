@@ -721,3 +721,23 @@ async fn requests_are_still_routed_to_subscribers() {
     .unwrap();
     assert_eq!(seen.subject.as_str(), "$SYS.REQ.SERVER.PING");
 }
+
+#[tokio::test]
+async fn subscribed_but_unserved_subjects_get_an_error_not_silence() {
+    let s = setup().await;
+    // A service subject the server listens on but does not serve, and a
+    // published `*` (literal, so it names no account) on a wildcard one.
+    for (subject, ep) in [
+        (format!("$SYS.REQ.SERVER.{}.KICK", s.id), "KICK"),
+        ("$SYS.REQ.ACCOUNT.*.CONNZ".to_string(), "CONNZ"),
+    ] {
+        let v = request(&s.admin, &subject, "").await;
+        assert_eq!(v["error"]["code"], 501, "{subject}: {v}");
+        assert_eq!(
+            v["error"]["description"],
+            format!("{ep} is not supported by this server"),
+            "{subject}"
+        );
+        assert_server(&v, &s.id);
+    }
+}

@@ -88,6 +88,13 @@ fn handle(
     let Some(rest) = subject.strip_prefix(REQ_PREFIX) else {
         return false;
     };
+    // A published subject is literal: `*` and `>` name no account or server.
+    if rest
+        .split('.')
+        .any(|t| t.is_empty() || t == "*" || t == ">")
+    {
+        return false;
+    }
     let is_system = server
         .system_account()
         .is_some_and(|s| std::sync::Arc::ptr_eq(&s, requester.account));
