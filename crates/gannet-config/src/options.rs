@@ -4,7 +4,8 @@
 //! and validate the result, reporting every error at once; keys of features
 //! Gannet does not have yet come back as warnings. The security blocks have
 //! their own modules: `tls`, `auth` (with `permissions` and `nkey`),
-//! `accounts` (the `accounts { }` block, `system_account`), and
+//! `accounts` (the `accounts { }` block, `system_account`), `cluster` (the
+//! `cluster { }` block and the route URLs the flags share), and
 //! `security_checks` for the rules that span them (the BOSH fork's,
 //! `no_auth_user`, the auth timeout).
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use crate::conf;
 
 pub mod accounts;
 mod auth;
+pub mod cluster;
 mod convert;
 mod keys;
 mod nkey;
@@ -24,6 +26,7 @@ mod tls;
 mod unsupported;
 
 pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
+pub use cluster::{ClusterOptions, ListenUrl, RouteCompression, RouteUrl};
 pub use nkey::is_valid_public_user_key;
 pub use security::{
     Authorization, CertificateClient, NkeyUser, Permissions, ResponsePermission, SubjectPermission,
@@ -188,6 +191,8 @@ pub struct Options {
     pub system_account: Option<String>,
     /// `no_system_account: true`: no system account at all.
     pub no_system_account: bool,
+    /// `cluster { }` (or the cluster flags): `None` = not clustered.
+    pub cluster: Option<ClusterOptions>,
 }
 
 impl Default for Options {
@@ -241,6 +246,7 @@ impl Default for Options {
             accounts: Vec::new(),
             system_account: None,
             no_system_account: false,
+            cluster: None,
         }
     }
 }

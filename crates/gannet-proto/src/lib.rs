@@ -11,6 +11,7 @@ mod error;
 pub mod msg_line;
 mod op;
 mod parser;
+pub mod route;
 pub mod subject;
 
 pub use error::ParseError;

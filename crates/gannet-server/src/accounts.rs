@@ -5,8 +5,10 @@
 //! An account owns its interest: every subscription of every kind enters and
 //! leaves its subject index through [`Account::subscribe`] and
 //! [`Account::unsubscribe`], which tell the account's interest listeners
-//! (routes, to come) when a subject gains its first or loses its last
-//! subscriber, and when a queue group's weight changes.
+//! (the cluster's routes) when a subject gains its first or loses its last
+//! subscriber, and when a queue group's weight changes. What peer servers are
+//! interested in is kept apart, in the remote index ([`Account::remote`]), so
+//! that it is never counted as local interest nor sent back out on a route.
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -41,6 +43,8 @@ pub const DEFAULT_SYSTEM_ACCOUNT: &str = "$SYS";
 pub struct Account {
     pub name: String,
     pub sublist: Sublist<SubRef>,
+    /// The interest of the cluster's other servers (route subscriptions).
+    pub remote: Sublist<SubRef>,
     /// Connected clients.
     clients: AtomicUsize,
     /// Messages and bytes its clients published (added per read batch).
@@ -61,6 +65,10 @@ pub struct Account {
     /// subscribing costs no lock while nobody listens).
     listeners: RwLock<Vec<InterestListener>>,
     listening: AtomicUsize,
+    /// Held, while anyone listens, across each change of the subject index
+    /// and the telling of it, so that listeners hear changes in the order
+    /// they happened (and a full listing is never overtaken by a change).
+    interest_order: std::sync::Mutex<()>,
 }
 
 impl Account {
@@ -89,6 +97,7 @@ impl Account {
         Account {
             name: name.to_string(),
             sublist: Sublist::new(cache),
+            remote: Sublist::new(cache),
             clients: AtomicUsize::new(0),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
@@ -100,12 +109,14 @@ impl Account {
             replies: ReplyMap::default(),
             listeners: RwLock::new(Vec::new()),
             listening: AtomicUsize::new(0),
+            interest_order: std::sync::Mutex::new(()),
         }
     }
 
     /// Adds `sub` to this account's subject index. Adding one that is already
     /// there changes nothing.
     pub fn subscribe(&self, sub: &Arc<Subscription>) -> Result<(), SublistError> {
+        let _order = self.order_interest();
         let queue = sub.queue.as_deref();
         let count = self
             .sublist
@@ -118,6 +129,7 @@ impl Account {
 
     /// Takes `sub` out of this account's subject index; false if it was not there.
     pub fn unsubscribe(&self, sub: &Arc<Subscription>) -> bool {
+        let _order = self.order_interest();
         let queue = sub.queue.as_deref();
         match self
             .sublist
@@ -129,6 +141,52 @@ impl Account {
             }
             Err(_) => false,
         }
+    }
+
+    /// Adds a peer server's subscription to the remote index.
+    pub fn subscribe_remote(&self, sub: &Arc<Subscription>) -> Result<(), SublistError> {
+        self.remote
+            .insert(sub.subject(), sub.queue.as_deref(), SubRef(sub.clone()))
+    }
+
+    /// Takes a peer server's subscription out of the remote index.
+    pub fn unsubscribe_remote(&self, sub: &Arc<Subscription>) -> bool {
+        self.remote
+            .remove(sub.subject(), sub.queue.as_deref(), &SubRef(sub.clone()))
+            .is_ok()
+    }
+
+    /// The peers interested in `subject`, when any peer is interested in
+    /// anything in this account (one load while none is).
+    #[inline]
+    pub fn remote_matches(
+        &self,
+        subject: &[u8],
+    ) -> Option<Arc<gannet_sublist::MatchResult<SubRef>>> {
+        if self.remote.is_empty() {
+            return None;
+        }
+        let result = self.remote.matches(subject);
+        (!result.is_empty()).then_some(result)
+    }
+
+    /// The ordering lock, while anyone listens.
+    fn order_interest(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        (self.listening.load(Ordering::Acquire) > 0).then(|| {
+            self.interest_order
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        })
+    }
+
+    /// Runs `f` on every local interest of the account while no change can come between the listing and what `f`
+    /// does with it.
+    pub(crate) fn with_interest<R>(&self, f: impl FnOnce(Vec<gannet_sublist::Interest>) -> R) -> R {
+        let _order = self
+            .interest_order
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        f(self.sublist.interest())
     }
 
     /// Registers a listener for interest changes from now on.

@@ -2,7 +2,12 @@
 //! (nats-server's `processMsgResults`, `deliverMsg` and `processServiceImport`):
 //! every plain subscription and one member of each queue group gets it, a
 //! client's copy goes into its outbound queue, an internal subscription's to
-//! the internal loop, and accounts that import the subject get it too.
+//! the internal loop, and accounts that import the subject get it too. Peer
+//! servers interested in it (the account's remote index) get one copy per
+//! route, listing the queue groups the peer is to serve; a queue group spread
+//! over the cluster gets each message once, its members weighted evenly
+//! wherever they are. A message that came from a route goes to local
+//! subscribers only.
 //!
 //! A [`Fanout`] is the delivery state of one publisher: a client's connection
 //! task, or the internal loop for the server's own messages. It remembers the
@@ -15,6 +20,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use gannet_proto::msg_line::LineEnd;
+use gannet_proto::route::QueueList;
 use gannet_sublist::MatchResult;
 use rustc_hash::FxHashMap;
 
@@ -23,6 +29,7 @@ use crate::client::outbound::COPY_THRESHOLD;
 use crate::client::ClientShared;
 use crate::imports::{self, AccountRoutes};
 use crate::internal::OriginRef;
+use crate::route::Route;
 use crate::server::Server;
 use crate::subscription::{self, Admit, SubRef, Subscriber};
 
@@ -185,6 +192,77 @@ pub(crate) fn write_message(
     }
 }
 
+/// Writes one message into the outbound queue of `route`, in `account`, with
+/// the queue groups the peer is to serve (names separated by blanks). Returns
+/// false when the route is closing or just overflowed its queue.
+pub(crate) fn write_routed(
+    route: &Route,
+    account: &str,
+    msg: &mut Message<'_>,
+    queues: &[u8],
+) -> bool {
+    let headers = match msg.headers {
+        Some(h) if route.supports_headers() => Some(h),
+        _ => None,
+    };
+    let payload_len = msg.payload.len();
+    let copied = if payload_len <= COPY_THRESHOLD {
+        payload_len
+    } else {
+        0
+    };
+    let room = 64
+        + account.len()
+        + msg.subject.len()
+        + msg.reply.map_or(0, <[u8]>::len)
+        + queues.len()
+        + headers.map_or(0, <[u8]>::len)
+        + copied
+        + 2;
+    let out = &route.outbound;
+    let mut pending = out.lock();
+    if pending.is_closed() {
+        return false;
+    }
+    let tail = pending.tail(room);
+    let start = tail.len();
+    gannet_proto::route::write_msg_line(
+        tail,
+        Some(account.as_bytes()),
+        msg.subject,
+        msg.reply,
+        QueueList::new(queues).iter(),
+        headers.map(<[u8]>::len),
+        payload_len,
+    );
+    let mut added = tail.len() - start;
+    if let Some(h) = headers {
+        pending.put(h);
+        added += h.len();
+    }
+    if payload_len <= COPY_THRESHOLD {
+        pending.put(msg.payload);
+    } else {
+        let shared = msg
+            .shared
+            .get_or_insert_with(|| Bytes::copy_from_slice(msg.payload))
+            .clone();
+        pending.push_shared(shared);
+    }
+    pending.put(b"\r\n");
+    added += payload_len + 2;
+    pending.out_msgs += 1;
+    pending.out_bytes += (payload_len + headers.map_or(0, <[u8]>::len)) as u64;
+    out.commit(&mut pending, added)
+}
+
+/// A copy of the message gathered for one route: the route, and the queue
+/// groups it is to serve.
+struct RouteSend {
+    route: Arc<Route>,
+    queues: Vec<u8>,
+}
+
 /// The delivery state of one publisher.
 pub(crate) struct Fanout {
     /// Clients given data since the last [`Fanout::wake_all`].
@@ -196,6 +274,10 @@ pub(crate) struct Fanout {
     pub(crate) out_bytes: u64,
     /// State of the cheap random numbers that spread queue group deliveries.
     rng: u64,
+    /// The routes the current message goes to.
+    route_sends: Vec<RouteSend>,
+    /// Routes given data since the last [`Fanout::wake_all`].
+    touched_routes: Vec<Arc<Route>>,
 }
 
 impl Fanout {
@@ -207,6 +289,8 @@ impl Fanout {
             out_msgs: 0,
             out_bytes: 0,
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            route_sends: Vec::new(),
+            touched_routes: Vec::new(),
         }
     }
 
@@ -219,15 +303,184 @@ impl Fanout {
         msg: &mut Message<'_>,
     ) -> bool {
         let result = account.sublist.matches(msg.subject);
+        let remote = account.remote_matches(msg.subject);
         let mut delivered = false;
         if let Some(routes) = account.routes() {
             delivered |= self.cross_accounts(server, account, &routes, msg);
         }
-        if !result.is_empty() {
-            self.fan_out(server, &result, msg, None);
+        if !result.is_empty() || remote.is_some() {
+            self.fan_out_cluster(server, account, &result, remote.as_deref(), msg, None);
             delivered = true;
         }
         delivered
+    }
+
+    /// [`Fanout::fan_out`] for a message published on this server, which the
+    /// peers in `remote` (the account's remote interest in its subject) get
+    /// too: one copy per route, naming the queue groups whose chosen member
+    /// is on that peer.
+    pub(crate) fn fan_out_cluster(
+        &mut self,
+        server: &Server,
+        account: &Account,
+        local: &MatchResult<SubRef>,
+        remote: Option<&MatchResult<SubRef>>,
+        msg: &mut Message<'_>,
+        skip: Option<u64>,
+    ) {
+        let Some(remote) = remote else {
+            return self.fan_out(server, local, msg, skip);
+        };
+        for sub in &local.plain {
+            if skip.is_some_and(|own| sub.cid() == own) {
+                continue;
+            }
+            self.deliver(server, sub, msg);
+        }
+        for sub in &remote.plain {
+            if let Subscriber::Route(route) = &sub.subscriber {
+                self.route_send(route, None);
+            }
+        }
+        for group in &local.queues {
+            let far = remote
+                .queues
+                .iter()
+                .find(|g| g.name == group.name)
+                .map_or(&[][..], |g| &g.members[..]);
+            self.serve_queue(server, &group.name, &group.members, far, msg, skip);
+        }
+        for group in &remote.queues {
+            if local.queues.iter().any(|g| g.name == group.name) {
+                continue;
+            }
+            self.serve_queue(server, &group.name, &[], &group.members, msg, skip);
+        }
+        self.send_to_routes(server, &account.name, msg);
+    }
+
+    /// Picks the one member of queue group `name` that gets the message, among
+    /// the local members `near` and the peers' `far` (each weighing its
+    /// member count): delivers to a local one, or notes the group for its route.
+    fn serve_queue(
+        &mut self,
+        server: &Server,
+        name: &[u8],
+        near: &[SubRef],
+        far: &[SubRef],
+        msg: &mut Message<'_>,
+        skip: Option<u64>,
+    ) {
+        let far_weight: u64 = far.iter().map(|s| u64::from(s.weight())).sum();
+        let total = near.len() as u64 + far_weight;
+        if total == 0 {
+            return;
+        }
+        let mut pick = self.next_random() % total;
+        if pick < near.len() as u64 {
+            let start = pick as usize;
+            for i in 0..near.len() {
+                let sub = &near[(start + i) % near.len()];
+                if skip.is_some_and(|own| sub.cid() == own) {
+                    continue;
+                }
+                if self.deliver(server, sub, msg) {
+                    return;
+                }
+            }
+            if far_weight == 0 {
+                return;
+            }
+            pick = self.next_random() % far_weight;
+        } else {
+            pick -= near.len() as u64;
+        }
+        for sub in far {
+            let weight = u64::from(sub.weight());
+            if pick < weight {
+                if let Subscriber::Route(route) = &sub.subscriber {
+                    self.route_send(route, Some(name));
+                }
+                return;
+            }
+            pick -= weight;
+        }
+    }
+
+    /// Notes that the current message goes to `route`, for queue group `queue`
+    /// if given.
+    fn route_send(&mut self, route: &Arc<Route>, queue: Option<&[u8]>) {
+        let send = match self
+            .route_sends
+            .iter_mut()
+            .position(|s| s.route.rid == route.rid)
+        {
+            Some(i) => &mut self.route_sends[i],
+            None => {
+                self.route_sends.push(RouteSend {
+                    route: route.clone(),
+                    queues: Vec::new(),
+                });
+                let last = self.route_sends.len() - 1;
+                &mut self.route_sends[last]
+            }
+        };
+        if let Some(queue) = queue {
+            if !send.queues.is_empty() {
+                send.queues.push(b' ');
+            }
+            send.queues.extend_from_slice(queue);
+        }
+    }
+
+    /// Writes the current message to every route noted for it.
+    fn send_to_routes(&mut self, server: &Server, account: &str, msg: &mut Message<'_>) {
+        let mut sends = std::mem::take(&mut self.route_sends);
+        for send in sends.drain(..) {
+            if write_routed(&send.route, account, msg, &send.queues) {
+                if !self.touched_routes.iter().any(|r| r.rid == send.route.rid) {
+                    self.touched_routes.push(send.route);
+                }
+            } else if send
+                .route
+                .outbound
+                .close_reason()
+                .is_some_and(|r| r.is_slow_consumer())
+            {
+                server.slow_route(&send.route);
+            }
+        }
+        self.route_sends = sends;
+    }
+
+    /// Delivers a message that came from a route: to every local plain
+    /// subscription, and to one local member of each queue group the peer
+    /// named (`queues`). It goes no further: never to another route.
+    pub(crate) fn fan_out_routed(
+        &mut self,
+        server: &Server,
+        local: &MatchResult<SubRef>,
+        msg: &mut Message<'_>,
+        queues: QueueList<'_>,
+    ) {
+        for sub in &local.plain {
+            self.deliver(server, sub, msg);
+        }
+        if queues.is_empty() {
+            return;
+        }
+        for group in &local.queues {
+            if !queues.contains(&group.name) {
+                continue;
+            }
+            let members = &group.members;
+            let start = (self.next_random() % members.len().max(1) as u64) as usize;
+            for i in 0..members.len() {
+                if self.deliver(server, &members[(start + i) % members.len()], msg) {
+                    break;
+                }
+            }
+        }
     }
 
     /// Delivers to every plain subscription of `result` and one member of each
@@ -331,6 +584,9 @@ impl Fanout {
         let client = match &sub.subscriber {
             Subscriber::Client(client) => client,
             Subscriber::Internal(_) => return server.internal().deliver(sub, msg),
+            // Routes are reached through the remote index, one copy per
+            // route (`fan_out_cluster`), never one per subscription.
+            Subscriber::Route(_) => return false,
         };
         match write_message(client, sub, msg) {
             Delivery::Skipped => false,
@@ -365,6 +621,9 @@ impl Fanout {
     pub(crate) fn wake_all(&mut self) {
         for (_, client) in self.touched.drain() {
             client.outbound.wake();
+        }
+        for route in self.touched_routes.drain(..) {
+            route.outbound.wake();
         }
     }
 

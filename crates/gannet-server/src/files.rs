@@ -16,6 +16,8 @@ pub struct Ports {
     pub nats: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub monitoring: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cluster: Vec<String>,
 }
 
 /// Writes `<exe name>_<pid>.ports` in `dir`; returns its path so that it can be

@@ -14,6 +14,7 @@ pub mod info;
 pub mod internal;
 mod listener;
 pub mod monitor;
+pub mod route;
 pub mod server;
 pub mod stats;
 pub mod subscription;

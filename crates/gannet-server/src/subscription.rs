@@ -1,10 +1,11 @@
 //! A subscription: interest in a subject by one subscriber, held in its
 //! account's subject index (nats-server's `subscription` in `client.go`). The
-//! subscriber is a client connection or a handler inside the server; routes,
-//! leaf nodes and gateways are the kinds to come. Every kind is delivered to by
+//! subscriber is a client connection, a handler inside the server, or a route
+//! (interest of a peer server, held in the account's remote index); leaf
+//! nodes and gateways are the kinds to come. Every kind is delivered to by
 //! the same fan-out (`crate::fanout`).
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use gannet_proto::msg_line::LineStart;
@@ -12,6 +13,7 @@ use gannet_proto::msg_line::LineStart;
 use crate::accounts::Account;
 use crate::client::ClientShared;
 use crate::internal::InternalSubscriber;
+use crate::route::Route;
 
 /// Who receives what a subscription matches.
 #[derive(Debug, Clone)]
@@ -21,6 +23,9 @@ pub enum Subscriber {
     /// A handler inside the server (`$SYS` services, event listeners): messages
     /// go to the internal loop, which runs it off the publisher's task.
     Internal(Arc<InternalSubscriber>),
+    /// A peer server of the cluster: messages go out on its route, once per
+    /// route whatever number of its subscriptions match.
+    Route(Arc<Route>),
 }
 
 impl Subscriber {
@@ -31,6 +36,7 @@ impl Subscriber {
         match self {
             Subscriber::Client(c) => c.cid,
             Subscriber::Internal(i) => i.cid(),
+            Subscriber::Route(r) => r.rid,
         }
     }
 }
@@ -53,6 +59,9 @@ pub struct Subscription {
     max: AtomicU64,
     /// Messages delivered so far.
     delivered: AtomicU64,
+    /// How many members of its queue group this subscription stands for: 1,
+    /// or a peer's member count for a route's queue subscription.
+    weight: AtomicU32,
 }
 
 /// What a delivery attempt decided.
@@ -82,6 +91,7 @@ impl Subscription {
             queue: queue.map(Into::into),
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            weight: AtomicU32::new(1),
         }
     }
 
@@ -90,8 +100,18 @@ impl Subscription {
     pub fn client(&self) -> Option<&Arc<ClientShared>> {
         match &self.subscriber {
             Subscriber::Client(c) => Some(c),
-            Subscriber::Internal(_) => None,
+            Subscriber::Internal(_) | Subscriber::Route(_) => None,
         }
+    }
+
+    /// How many queue members this subscription stands for (at least 1).
+    #[inline]
+    pub fn weight(&self) -> u32 {
+        self.weight.load(Ordering::Relaxed).max(1)
+    }
+
+    pub(crate) fn set_weight(&self, weight: u32) {
+        self.weight.store(weight.max(1), Ordering::Relaxed);
     }
 
     /// The subscriber's connection id.
@@ -161,7 +181,11 @@ pub(crate) fn end(sub: &Arc<Subscription>) {
         }
     }
     if let Some(account) = sub.account() {
-        account.unsubscribe(sub);
+        if matches!(sub.subscriber, Subscriber::Route(_)) {
+            account.unsubscribe_remote(sub);
+        } else {
+            account.unsubscribe(sub);
+        }
     }
 }
 

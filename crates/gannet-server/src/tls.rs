@@ -93,3 +93,40 @@ pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, TlsError> {
         })?;
     Ok(Arc::new(config))
 }
+
+/// Builds the rustls configuration for dialing routes: the peer's certificate
+/// must chain to `ca_file` (the system has no other roots for routes) and
+/// name the host dialed; our own certificate goes along for peers that verify.
+pub fn route_client_config(opts: &TlsOptions) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain = load_certs(&opts.cert_file).map_err(|reason| TlsError::Certificate {
+        path: opts.cert_file.clone(),
+        reason,
+    })?;
+    let key = PrivateKeyDer::from_pem_file(&opts.key_file).map_err(|e| TlsError::Key {
+        path: opts.key_file.clone(),
+        reason: e.to_string(),
+    })?;
+    let ca = opts.ca_file.as_ref().ok_or(TlsError::VerifyWithoutCa)?;
+    let mut roots = RootCertStore::empty();
+    let certs = load_certs(ca).map_err(|reason| TlsError::Ca {
+        path: ca.clone(),
+        reason,
+    })?;
+    for cert in certs {
+        roots.add(cert).map_err(|e| TlsError::Ca {
+            path: ca.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Rustls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .map_err(|e| TlsError::Key {
+            path: opts.key_file.clone(),
+            reason: e.to_string(),
+        })?;
+    Ok(Arc::new(config))
+}

@@ -28,3 +28,12 @@ mod trie;
 pub use cache::{CACHE_EVICT_BATCH, CACHE_MAX};
 pub use result::{MatchResult, QueueGroup};
 pub use sublist::{Sublist, SublistError, SublistStats};
+
+/// One stored pattern's interest: its plain subscriptions (`queue` = `None`)
+/// or one queue group on it, and how many entries that is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interest {
+    pub pattern: Vec<u8>,
+    pub queue: Option<Box<[u8]>>,
+    pub count: usize,
+}

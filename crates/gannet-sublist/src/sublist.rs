@@ -133,6 +133,16 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
         Ok(added)
     }
 
+    /// Every stored pattern with its number of plain subscriptions, and each
+    /// queue group on it with its number of members (what a new route is
+    /// told of an account's interest).
+    pub fn interest(&self) -> Vec<crate::Interest> {
+        self.trie
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .interest()
+    }
+
     /// Removes `item` stored under exactly `subject` and `queue`; nodes left
     /// empty are freed. `NotFound` if there is no such entry.
     pub fn remove(

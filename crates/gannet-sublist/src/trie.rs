@@ -358,6 +358,46 @@ impl<T> Trie<T> {
         }
     }
 
+    /// Every pattern that has subscriptions, with how many it has plain and
+    /// per queue group: `(pattern, queue, count)`, in no particular order.
+    pub(crate) fn interest(&self) -> Vec<crate::Interest> {
+        let mut out = Vec::new();
+        let mut work: Vec<(&Level<T>, Vec<u8>)> = vec![(&self.root, Vec::new())];
+        while let Some((level, prefix)) = work.pop() {
+            let children = level
+                .literals
+                .iter()
+                .map(|(token, node)| (&token[..], node))
+                .chain(level.star.as_deref().map(|n| (STAR, n)))
+                .chain(level.full.as_deref().map(|n| (FULL, n)));
+            for (token, node) in children {
+                let mut pattern = prefix.clone();
+                if !pattern.is_empty() {
+                    pattern.push(b'.');
+                }
+                pattern.extend_from_slice(token);
+                if !node.plain.is_empty() {
+                    out.push(crate::Interest {
+                        pattern: pattern.clone(),
+                        queue: None,
+                        count: node.plain.len(),
+                    });
+                }
+                for (queue, members) in &node.queues {
+                    out.push(crate::Interest {
+                        pattern: pattern.clone(),
+                        queue: Some(queue.clone()),
+                        count: members.len(),
+                    });
+                }
+                if let Some(next) = node.next.as_deref() {
+                    work.push((next, pattern));
+                }
+            }
+        }
+        out
+    }
+
     /// Number of nodes in the trie (tests check pruning with it).
     #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {

@@ -73,6 +73,8 @@ pub struct CertSpec {
     key: KeyKind,
     expired: bool,
     server: bool,
+    /// Good for both ends of a connection (route certificates).
+    both: bool,
 }
 
 impl CertSpec {
@@ -89,6 +91,7 @@ impl CertSpec {
             key: KeyKind::Rsa,
             expired: false,
             server: false,
+            both: false,
         }
     }
 
@@ -97,6 +100,16 @@ impl CertSpec {
     pub fn server(subject: &str) -> CertSpec {
         CertSpec {
             server: true,
+            ..CertSpec::client(subject)
+        }
+    }
+
+    /// A certificate for server-to-server links (routes), where each end is
+    /// client and server at once: EKU serverAuth and clientAuth.
+    pub fn peer(subject: &str) -> CertSpec {
+        CertSpec {
+            server: true,
+            both: true,
             ..CertSpec::client(subject)
         }
     }
@@ -224,11 +237,16 @@ impl CertAuthority {
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
         ];
-        params.extended_key_usages = vec![if spec.server {
-            ExtendedKeyUsagePurpose::ServerAuth
+        params.extended_key_usages = if spec.both {
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ]
+        } else if spec.server {
+            vec![ExtendedKeyUsagePurpose::ServerAuth]
         } else {
-            ExtendedKeyUsagePurpose::ClientAuth
-        }];
+            vec![ExtendedKeyUsagePurpose::ClientAuth]
+        };
         if spec.expired {
             params.not_before = rcgen::date_time_ymd(2000, 1, 1);
             params.not_after = rcgen::date_time_ymd(2001, 1, 1);

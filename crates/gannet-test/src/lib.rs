@@ -28,6 +28,8 @@ pub struct ServerProcess {
     binary: String,
     pub port: u16,
     pub http_port: Option<u16>,
+    /// The route port, when the server is clustered.
+    pub cluster_port: Option<u16>,
 }
 
 /// The binary the tests run: `$GANNET_TEST_SERVER` when set, else `default`.
@@ -128,6 +130,7 @@ impl<'a> ServerBuilder<'a> {
             binary,
             port: 0,
             http_port: None,
+            cluster_port: None,
         };
         server.wait_ready();
         server
@@ -178,9 +181,10 @@ impl ServerProcess {
             }
             // The ports file is written once the listeners are bound. No probe
             // connection: it would count against max_connections.
-            if let Some((port, http)) = self.read_ports_file() {
+            if let Some((port, http, cluster)) = self.read_ports_file() {
                 self.port = port;
                 self.http_port = http;
+                self.cluster_port = cluster;
                 return;
             }
             if Instant::now() > deadline {
@@ -190,7 +194,7 @@ impl ServerProcess {
         }
     }
 
-    fn read_ports_file(&self) -> Option<(u16, Option<u16>)> {
+    fn read_ports_file(&self) -> Option<(u16, Option<u16>, Option<u16>)> {
         let entry = std::fs::read_dir(self.dir.path())
             .ok()?
             .filter_map(Result::ok)
@@ -201,7 +205,7 @@ impl ServerProcess {
             let url = json.get(key)?.get(0)?.as_str()?;
             url.rsplit(':').next()?.parse().ok()
         };
-        Some((port_of("nats")?, port_of("monitoring")))
+        Some((port_of("nats")?, port_of("monitoring"), port_of("cluster")))
     }
 
     /// `nats://127.0.0.1:<port>`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::convert::Report;
 use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
-use super::{accounts, auth, tls};
+use super::{accounts, auth, cluster, tls};
 use super::{
     idle_spin_from_nanos, Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE,
     DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX,
@@ -179,7 +179,7 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
                 if host.is_some() {
                     o.http_host = host.and_then(non_empty);
                 }
-                o.http_port = Some(port);
+                o.http_port = monitor_port(port);
             }
         }
         "https" => {
@@ -187,17 +187,17 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
                 if host.is_some() {
                     o.http_host = host.and_then(non_empty);
                 }
-                o.https_port = Some(port);
+                o.https_port = monitor_port(port);
             }
         }
         "http_port" | "monitor_port" => {
             if let Some(p) = r.port(entry) {
-                o.http_port = Some(p);
+                o.http_port = monitor_port(p);
             }
         }
         "https_port" => {
             if let Some(p) = r.port(entry) {
-                o.https_port = Some(p);
+                o.https_port = monitor_port(p);
             }
         }
         "http_base_path" => {
@@ -266,6 +266,7 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         "no_system_account" | "no_system" | "no_sys_acc" => {
             set_bool(&mut o.no_system_account, entry, r)
         }
+        "cluster" => o.cluster = cluster::parse(entry, r),
         _ if is_unsupported(&key) => r.warn(entry, format!("{} is not supported yet", entry.key)),
         _ if entry.used_as_variable => {}
         _ => r.error(entry, format!("unknown field \"{}\"", entry.key)),
@@ -274,6 +275,7 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
 
 /// Checks that involve more than one key.
 pub(crate) fn validate(o: &Options, map: &Map, r: &mut Report) {
+    cluster::validate(o, map, r);
     if o.max_payload > o.max_pending {
         let at = map
             .get_ignore_case("max_payload")
@@ -303,6 +305,12 @@ pub(crate) fn validate(o: &Options, map: &Map, r: &mut Report) {
             );
         }
     }
+}
+
+/// A monitoring port: 0 is no monitoring listener, as in nats-server
+/// (nats-release writes `http: "0.0.0.0:0"` to turn monitoring off).
+fn monitor_port(port: i32) -> Option<i32> {
+    (port != 0).then_some(port)
 }
 
 fn set_bool(field: &mut bool, entry: &Entry, r: &mut Report) {

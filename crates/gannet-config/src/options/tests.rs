@@ -312,6 +312,21 @@ fn monitoring_ports() {
         (Some("127.0.0.1"), Some(8443), None)
     );
     assert_eq!(opts("https_port: 8443").https_port, Some(8443));
+    // Port 0 is no monitoring listener, as in nats-server.
+    for text in [
+        "http: \"0.0.0.0:0\"",
+        "http: 0",
+        "http_port: 0",
+        "monitor_port: 0",
+    ] {
+        assert_eq!(
+            opts(&format!("http_port: 8222\n{text}")).http_port,
+            None,
+            "{text}"
+        );
+    }
+    assert_eq!(opts("https: \"0.0.0.0:0\"").https_port, None);
+    assert_eq!(opts("https_port: 0").https_port, None);
     assert_eq!(opts("http_base_path: /nats").http_base_path, "/nats");
     assert_eq!(
         errors("http: \"abc\"\nhttp_port: \"8222\""),
@@ -388,7 +403,6 @@ fn features_not_built_yet_warn_and_still_load() {
     assert_eq!(
         w,
         [
-            "cluster is not supported yet",
             "leafnodes is not supported yet",
             "gateway is not supported yet",
             "jetstream is not supported yet",
@@ -397,13 +411,23 @@ fn features_not_built_yet_warn_and_still_load() {
             "OCSP is not supported yet",
         ]
     );
-    assert_eq!(loaded.warnings[0].line, 8);
+    assert_eq!(loaded.warnings[0].line, 9);
     assert_eq!(o.system_account.as_deref(), Some("SYS"));
+    assert_eq!(
+        o.cluster.as_ref().and_then(|c| c.name.as_deref()),
+        Some("c1")
+    );
 }
 
 #[test]
-fn security_keys_are_supported() {
-    for key in ["tls", "authorization", "no_auth_user", "allow_non_tls"] {
+fn security_and_cluster_keys_are_supported() {
+    for key in [
+        "tls",
+        "authorization",
+        "no_auth_user",
+        "allow_non_tls",
+        "cluster",
+    ] {
         assert!(!UNSUPPORTED_KEYS.contains(&key), "{key}");
     }
 }

@@ -44,8 +44,29 @@ const NOT_SUPPORTED: &[&str] = &[
     "allow_insecure_cipher_suites",
 ];
 
+/// Where a `tls { }` block sits: keys that only make sense for connections
+/// the server makes itself are treated differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TlsContext {
+    /// The top-level block, for clients.
+    Client,
+    /// `cluster { tls { } }`, for routes (dialed and accepted).
+    Route,
+}
+
 /// Reads the `tls` entry. `None` when it is unusable (errors recorded).
 pub(crate) fn parse(entry: &Entry, r: &mut Report, marks: &mut TlsMarks) -> Option<TlsOptions> {
+    parse_in(entry, r, marks, TlsContext::Client).map(|(tls, _)| tls)
+}
+
+/// [`parse`] for a block in `context`; also returns
+/// `verify_cert_and_check_known_urls`, which only a route block may set.
+pub(crate) fn parse_in(
+    entry: &Entry,
+    r: &mut Report,
+    marks: &mut TlsMarks,
+    context: TlsContext,
+) -> Option<(TlsOptions, bool)> {
     *marks = TlsMarks {
         block: Some(entry.key_pos.clone()),
         ..TlsMarks::default()
@@ -55,6 +76,7 @@ pub(crate) fn parse(entry: &Entry, r: &mut Report, marks: &mut TlsMarks) -> Opti
     let mut cert_file = None;
     let mut key_file = None;
     let mut tls = TlsOptions::new("", "");
+    let mut check_known_urls = false;
     for e in map {
         let key = e.key.to_ascii_lowercase();
         match key.as_str() {
@@ -103,22 +125,25 @@ pub(crate) fn parse(entry: &Entry, r: &mut Report, marks: &mut TlsMarks) -> Opti
             "insecure" => {
                 let mut b = false;
                 set_flag(&mut b, e, r);
-                if b {
+                if b && context == TlsContext::Client {
                     r.warn(
                         e,
                         "tls.insecure is ignored: it only affects connections this server makes",
                     );
+                } else if b {
+                    r.warn(e, "tls.insecure is not supported yet");
                 }
             }
             "verify_cert_and_check_known_urls" => {
                 let mut b = false;
                 set_flag(&mut b, e, r);
-                if b {
+                if b && context == TlsContext::Client {
                     r.error(
                         e,
                         "verify_cert_and_check_known_urls not supported in this context",
                     );
                 }
+                check_known_urls = b;
             }
             k if NOT_SUPPORTED.contains(&k) => {
                 r.warn(e, format!("tls.{} is not supported yet", e.key));
@@ -139,7 +164,7 @@ pub(crate) fn parse(entry: &Entry, r: &mut Report, marks: &mut TlsMarks) -> Opti
         (_, None) => r.error(entry, "missing 'key_file' in TLS configuration"),
     }
     marks.clean = r.errors.len() == errors_before;
-    marks.clean.then_some(tls)
+    marks.clean.then_some((tls, check_known_urls))
 }
 
 fn file(e: &Entry, r: &mut Report) -> Option<PathBuf> {

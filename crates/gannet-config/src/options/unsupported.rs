@@ -26,8 +26,7 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "trusted",
     "trusted_keys",
     "default_sentinel",
-    // Clustering and other listeners.
-    "cluster",
+    // Other listeners.
     "gateway",
     "leaf",
     "leafnodes",

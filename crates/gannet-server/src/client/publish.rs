@@ -1,7 +1,8 @@
 //! A client's PUB and HPUB (nats-server's `processInboundClientMsg`): the
 //! publish permission, the subject lookup in the client's own match cache, the
-//! no-responders status, and the hand-over to the fan-out (`crate::fanout`),
-//! which delivers to every kind of subscriber.
+//! no-responders status (only when no peer server is interested either),
+//! and the hand-over to the fan-out (`crate::fanout`), which delivers to
+//! every kind of subscriber and to the routes of interested peers.
 use super::cache::MatchCache;
 use super::connection::Connection;
 use super::CloseReason;
@@ -80,7 +81,8 @@ impl Connection {
                             .cross_accounts(&self.server, &self.account, &routes, &msg);
                 }
                 let result = &cached.result;
-                if result.plain.is_empty() && result.queues.is_empty() {
+                let remote = self.account.remote_matches(subject);
+                if result.is_empty() && remote.is_none() {
                     if let Some(reply) = reply.filter(|_| !answered) {
                         if self.opts.no_responders {
                             self.no_responders(&mut cache, subject, reply);
@@ -88,7 +90,14 @@ impl Connection {
                     }
                 } else {
                     let skip = (!self.opts.echo).then_some(self.shared.cid);
-                    self.fanout.fan_out(&self.server, result, &mut msg, skip);
+                    self.fanout.fan_out_cluster(
+                        &self.server,
+                        &self.account,
+                        result,
+                        remote.as_deref(),
+                        &mut msg,
+                        skip,
+                    );
                 }
             }
         }

@@ -1,12 +1,14 @@
 //! `/routez`, `/gatewayz` and `/leafz` (nats-server's `Routez`, `Gatewayz`,
-//! `Leafz`). Gannet has no routes, gateways or leafnodes yet, so these report
-//! the reference's shapes for a server without any.
+//! `Leafz`). Routes are listed as the reference lists them; Gannet has no
+//! gateways or leaf nodes yet, so those report the shapes for a server
+//! without any.
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::varz::timestamp;
+use super::connz::go_duration;
+use super::varz::{timestamp, uptime};
 use crate::server::Server;
 
 /// The `/routez` document.
@@ -16,7 +18,33 @@ pub struct Routez {
     pub server_name: String,
     pub now: String,
     pub num_routes: usize,
-    pub routes: Vec<serde_json::Value>,
+    pub routes: Vec<RouteInfo>,
+}
+
+/// One route of `/routez`.
+#[derive(Debug, Serialize)]
+pub struct RouteInfo {
+    pub rid: u64,
+    pub remote_id: String,
+    pub remote_name: String,
+    pub did_solicit: bool,
+    pub is_configured: bool,
+    pub ip: String,
+    pub port: u16,
+    pub start: String,
+    pub last_activity: String,
+    pub rtt: String,
+    pub uptime: String,
+    pub idle: String,
+    pub pending_size: usize,
+    pub in_msgs: u64,
+    pub out_msgs: u64,
+    pub in_bytes: u64,
+    pub out_bytes: u64,
+    pub subscriptions: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions_list: Option<Vec<String>>,
+    pub compression: &'static str,
 }
 
 /// The `/gatewayz` document.
@@ -37,13 +65,56 @@ pub struct Leafz {
     pub leafs: Vec<serde_json::Value>,
 }
 
-pub fn routez(server: &Server) -> Routez {
+/// `/routez`; `subs` lists each route's subscriptions too (`?subs=1`).
+pub fn routez(server: &Server, subs: bool) -> Routez {
+    let now = SystemTime::now();
+    let routes: Vec<RouteInfo> = server
+        .cluster()
+        .map(|c| c.snapshots())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            let last = if r.last_activity_ns == 0 {
+                r.start
+            } else {
+                SystemTime::UNIX_EPOCH + Duration::from_nanos(r.last_activity_ns)
+            };
+            let since = |t: SystemTime| now.duration_since(t).unwrap_or_default().as_secs();
+            RouteInfo {
+                rid: r.rid,
+                remote_id: r.peer.id,
+                remote_name: r.peer.name,
+                did_solicit: r.did_solicit,
+                is_configured: r.configured,
+                ip: r.addr.ip().to_string(),
+                port: r.addr.port(),
+                start: timestamp(r.start),
+                last_activity: timestamp(last),
+                rtt: go_duration(Duration::from_nanos(r.rtt_ns)),
+                uptime: uptime(since(r.start)),
+                idle: uptime(since(last)),
+                pending_size: r.pending_bytes,
+                in_msgs: r.in_msgs,
+                out_msgs: r.out_msgs,
+                in_bytes: r.in_bytes,
+                out_bytes: r.out_bytes,
+                subscriptions: r.subscriptions.len(),
+                subscriptions_list: subs.then(|| {
+                    r.subscriptions
+                        .iter()
+                        .map(|(_, subject, _, _)| subject.clone())
+                        .collect()
+                }),
+                compression: "off",
+            }
+        })
+        .collect();
     Routez {
         server_id: server.id().to_string(),
         server_name: server.name().to_string(),
-        now: timestamp(SystemTime::now()),
-        num_routes: 0,
-        routes: Vec::new(),
+        now: timestamp(now),
+        num_routes: routes.len(),
+        routes,
     }
 }
 

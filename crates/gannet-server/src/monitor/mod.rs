@@ -112,7 +112,8 @@ fn route(server: &Server, req: Request<Incoming>) -> Response<Full<Bytes>> {
         },
         "/routez" => {
             stats.count("/routez");
-            json(&cluster::routez(server))
+            let subs = matches!(q.get("subs"), "1" | "true" | "detail");
+            json(&cluster::routez(server, subs))
         }
         "/gatewayz" => {
             stats.count("/gatewayz");

@@ -23,6 +23,7 @@ use gannet_config::Options;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
+pub(crate) use start::new_cluster_name;
 use start::new_nonce;
 pub use start::{host_port, RunningServer, StartError};
 
@@ -75,6 +76,8 @@ pub struct Server {
     /// Every task the server started that ends with it: connections, HTTP
     /// connections, background loops. Shutdown waits for them.
     tasks: TaskTracker,
+    /// The cluster this server routes to, when `cluster { }` is configured.
+    cluster: Option<Arc<crate::route::Cluster>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -130,7 +133,26 @@ impl Server {
         if auth.needs_nonce() {
             info.nonce = Some(new_nonce());
         }
+        if let Some(cluster) = &self.cluster {
+            info.connect_urls = cluster.client_urls();
+        }
         info
+    }
+
+    /// The cluster, when this server is part of one.
+    pub fn cluster(&self) -> Option<Arc<crate::route::Cluster>> {
+        self.cluster.clone()
+    }
+
+    /// Counts and logs a route cut for exceeding `max_pending`.
+    pub(crate) fn slow_route(&self, route: &crate::route::Route) {
+        self.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            "{} - rid:{} - Slow Consumer Detected: MaxPending of {} Exceeded",
+            route.addr,
+            route.rid,
+            self.options().max_pending
+        );
     }
 
     /// The TLS configuration clients handshake with, if TLS is on.

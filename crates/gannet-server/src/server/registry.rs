@@ -111,9 +111,28 @@ impl Server {
             })
             .clone();
         if let Some(new) = created {
+            self.watch_interest(&new);
             self.account_imports(&new);
         }
         account
+    }
+
+    /// The account called `name`, if there is one (never creates it).
+    pub(crate) fn lookup_account(&self, name: &str) -> Option<Arc<Account>> {
+        self.accounts_lock().get(name).cloned()
+    }
+
+    /// When clustered, sends the account's changes of interest to the routes.
+    pub(super) fn watch_interest(&self, account: &Arc<Account>) {
+        let Some(cluster) = &self.cluster else {
+            return;
+        };
+        let cluster = Arc::downgrade(cluster);
+        account.add_interest_listener(Arc::new(move |change| {
+            if let Some(cluster) = cluster.upgrade() {
+                cluster.interest_changed(change);
+            }
+        }));
     }
 
     /// The account named `name`, if it exists (never creates one).

@@ -36,6 +36,12 @@ pub enum StartError {
     Tls(#[from] crate::tls::TlsError),
     #[error("{0}")]
     Auth(String),
+    #[error("Error listening on router port: {addr}, \"{source}\"")]
+    Cluster {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("Error listening on monitoring port: {addr}, \"{source}\"")]
     Monitor {
         addr: String,
@@ -72,6 +78,102 @@ fn new_server_id() -> String {
     id
 }
 
+/// A generated cluster name, for a cluster block without `name` (22
+/// characters, as the reference's generated names).
+pub(crate) fn new_cluster_name() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    (0..22)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The client URLs this server advertises to clients of the cluster:
+/// `client_advertise`, or the listen host, or, for a host that is any
+/// address, every address of the machine's interfaces that is not loopback.
+fn own_client_urls(opts: &Options, port: u16) -> Vec<String> {
+    if let Some(advertise) = &opts.client_advertise {
+        return vec![if advertise.contains(':') && !advertise.ends_with(']') {
+            advertise.clone()
+        } else {
+            host_port(advertise, port)
+        }];
+    }
+    let any = match opts.host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_unspecified(),
+        Err(_) => opts.host.is_empty(),
+    };
+    if !any {
+        return vec![host_port(&opts.host, port)];
+    }
+    let mut urls = Vec::new();
+    if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
+        for ifaddr in addrs {
+            let Some(addr) = ifaddr.address else { continue };
+            let ip: std::net::IpAddr = if let Some(v4) = addr.as_sockaddr_in() {
+                std::net::IpAddr::V4(v4.ip())
+            } else if let Some(v6) = addr.as_sockaddr_in6() {
+                std::net::IpAddr::V6(v6.ip())
+            } else {
+                continue;
+            };
+            let link_local = match ip {
+                std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+                std::net::IpAddr::V4(v4) => v4.is_link_local(),
+            };
+            if ip.is_loopback() || link_local {
+                continue;
+            }
+            let url = host_port(&ip.to_string(), port);
+            if !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+    }
+    if urls.is_empty() {
+        urls.push(host_port("127.0.0.1", port));
+    }
+    urls
+}
+
+/// Binds the route listener and builds the cluster state, when clustered.
+async fn start_cluster(
+    opts: &Options,
+    client_port: u16,
+) -> Result<Option<(Arc<crate::route::Cluster>, TcpListener)>, StartError> {
+    let Some(cluster_opts) = opts.cluster.as_ref().filter(|c| c.is_enabled()) else {
+        return Ok(None);
+    };
+    let (tls_client, tls_server) = match &cluster_opts.tls {
+        Some(t) => (
+            Some(crate::tls::route_client_config(t)?),
+            Some(crate::tls::server_config(t)?),
+        ),
+        None => (None, None),
+    };
+    let bind = host_port(&cluster_opts.host, bind_port(cluster_opts.port, 6222));
+    let listener = TcpListener::bind(&bind)
+        .await
+        .map_err(|source| StartError::Cluster {
+            addr: bind.clone(),
+            source,
+        })?;
+    let listen = listener
+        .local_addr()
+        .map_err(|source| StartError::Cluster {
+            addr: bind.clone(),
+            source,
+        })?;
+    let cluster = crate::route::Cluster::new(
+        cluster_opts,
+        listen,
+        own_client_urls(opts, client_port),
+        tls_client,
+        tls_server,
+    );
+    Ok(Some((Arc::new(cluster), listener)))
+}
+
 /// A nonce for nkey clients to sign: random bytes in URL-safe base64.
 pub(super) fn new_nonce() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -88,6 +190,13 @@ fn bind_port(port: i32, default: u16) -> u16 {
         0 => default,
         p => u16::try_from(p).unwrap_or(default),
     }
+}
+
+/// The host the route listener is bound to, for its log line.
+fn cluster_listen_host(opts: &Options) -> String {
+    opts.cluster
+        .as_ref()
+        .map_or_else(String::new, |c| c.host.clone())
 }
 
 /// `host:port` in the form bind and URLs want (IPv6 in brackets).
@@ -191,6 +300,11 @@ impl Server {
                     .clone(),
             )
         };
+        let cluster = start_cluster(&opts, client_addr.port()).await?;
+        let (cluster, route_listener) = match cluster {
+            Some((c, l)) => (Some(c), Some(l)),
+            None => (None, None),
+        };
         let (shutdown, _) = watch::channel(false);
         let (internal, internal_input) = Internal::new();
         let now = SystemTime::now();
@@ -219,7 +333,11 @@ impl Server {
             internal,
             internal_subs: Mutex::new(Vec::new()),
             tasks: TaskTracker::new(),
+            cluster,
         });
+        for account in server.accounts() {
+            server.watch_interest(&account);
+        }
         let weak = Arc::downgrade(&server);
         let internal_loop =
             tokio::task::spawn_blocking(move || crate::internal::run(weak, internal_input));
@@ -250,6 +368,18 @@ impl Server {
         let accept = server
             .spawn(listener::accept_loop(server.clone(), listener))
             .abort_handle();
+        if let (Some(cluster), Some(listener)) = (server.cluster(), route_listener) {
+            tracing::info!("Cluster name is {}", cluster.name());
+            if cluster.is_name_dynamic() {
+                tracing::warn!("Cluster name was dynamically generated, consider setting one");
+            }
+            tracing::info!(
+                "Listening for route connections on {}",
+                host_port(&cluster_listen_host(&opts), cluster.listen.port())
+            );
+            server.spawn_background(crate::route::accept_loop(server.clone(), listener));
+            crate::route::start_dialing(&server);
+        }
         server.spawn_background(crate::events::statsz_loop(server.clone()));
         server.spawn_background(crate::events::conns_loop(server.clone()));
         server.spawn_background(crate::heap::trim_loop());

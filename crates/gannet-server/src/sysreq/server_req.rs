@@ -157,7 +157,7 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
             },
             Err(outcome) => outcome,
         },
-        "ROUTEZ" => data_reply(server, cluster::routez(server)),
+        "ROUTEZ" => data_reply(server, cluster::routez(server, false)),
         "GATEWAYZ" => data_reply(server, cluster::gatewayz(server)),
         "LEAFZ" => data_reply(server, cluster::leafz(server)),
         "JSZ" => data_reply(server, jsz::jsz(server)),

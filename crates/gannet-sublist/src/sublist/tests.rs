@@ -586,3 +586,35 @@ fn counted_changes_tell_first_and_last_interest() {
         assert!(s.is_empty());
     }
 }
+
+#[test]
+fn interest_lists_every_pattern_and_queue_with_counts() {
+    let s = Sublist::new(true);
+    s.insert(b"foo", None, 1).unwrap();
+    s.insert(b"foo", None, 2).unwrap();
+    s.insert(b"foo.*", Some(b"q"), 3).unwrap();
+    s.insert(b"foo.*", Some(b"q"), 4).unwrap();
+    s.insert(b"foo.*", Some(b"r"), 5).unwrap();
+    s.insert(b">", None, 6).unwrap();
+    s.insert(b"a.b.c", None, 7).unwrap();
+    s.remove(b"a.b.c", None, &7).unwrap();
+    let mut got: Vec<(String, Option<String>, usize)> = s
+        .interest()
+        .into_iter()
+        .map(|i| {
+            (
+                String::from_utf8(i.pattern).unwrap(),
+                i.queue.map(|q| String::from_utf8(q.into()).unwrap()),
+                i.count,
+            )
+        })
+        .collect();
+    got.sort();
+    let want = vec![
+        (">".to_string(), None, 1),
+        ("foo".to_string(), None, 2),
+        ("foo.*".to_string(), Some("q".to_string()), 2),
+        ("foo.*".to_string(), Some("r".to_string()), 1),
+    ];
+    assert_eq!(got, want);
+}

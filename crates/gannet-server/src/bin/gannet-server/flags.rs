@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use gannet_config::conf::parse_go_duration;
-use gannet_config::options::{idle_spin_from_nanos, TlsOptions};
+use gannet_config::options::{
+    idle_spin_from_nanos, ClusterOptions, ListenUrl, RouteUrl, TlsOptions, DEFAULT_HOST,
+};
 use gannet_config::Options;
 
 /// Gannet: a NATS-compatible message server.
@@ -29,10 +31,10 @@ pub struct Flags {
     /// File to store the process id
     #[arg(short = 'P', long = "pid", value_name = "FILE")]
     pub pid: Option<PathBuf>,
-    /// Use port for HTTP monitoring
+    /// Use port for HTTP monitoring (0 turns monitoring off)
     #[arg(short = 'm', long = "http_port", value_name = "PORT")]
     pub http_port: Option<i32>,
-    /// Use port for HTTPS monitoring
+    /// Use port for HTTPS monitoring (0 turns it off)
     #[arg(long = "https_port", value_name = "PORT")]
     pub https_port: Option<i32>,
     /// Configuration file
@@ -112,24 +114,29 @@ pub struct Flags {
     /// Client certificate CA
     #[arg(long = "tlscacert", value_name = "FILE")]
     pub tlscacert: Option<PathBuf>,
-    /// Route solicitations (not supported yet)
-    #[arg(long = "routes", value_name = "URLS")]
-    pub routes: Option<String>,
-    /// Cluster URL for solicited routes (not supported yet)
-    #[arg(long = "cluster", visible_aliases = ["cluster_listen"], value_name = "URL")]
-    pub cluster: Option<String>,
-    /// Cluster name (not supported yet)
-    #[arg(long = "cluster_name", value_name = "NAME")]
+    /// Routes to actively solicit a connection, comma separated
+    /// (nats-route://[user:pass@]host:port); replaces the file's routes
+    #[arg(long = "routes", value_name = "URLS", value_parser = parse_routes)]
+    pub routes: Option<RouteList>,
+    /// Cluster URL from which members can solicit routes
+    /// (nats://[user:pass@]host:port, port -1 for a random one; "" turns clustering off)
+    #[arg(long = "cluster", visible_aliases = ["cluster_listen"], value_name = "URL",
+          value_parser = parse_cluster_listen)]
+    pub cluster: Option<ClusterListen>,
+    /// Cluster name (default: generated at start)
+    #[arg(long = "cluster_name", value_name = "NAME", value_parser = parse_cluster_name)]
     pub cluster_name: Option<String>,
-    /// Do not advertise known cluster information (not supported yet)
-    #[arg(long = "no_advertise")]
-    pub no_advertise: bool,
-    /// Cluster URL to advertise (not supported yet)
-    #[arg(long = "cluster_advertise", value_name = "URL")]
+    /// Do not advertise known cluster information to clients
+    /// (--no_advertise=false overrides the file's no_advertise: true)
+    #[arg(long = "no_advertise", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub no_advertise: Option<bool>,
+    /// Cluster URL to advertise to other servers
+    #[arg(long = "cluster_advertise", value_name = "HOST:PORT")]
     pub cluster_advertise: Option<String>,
-    /// Route connect retries (not supported yet)
+    /// For implicit routes, number of connect retries
     #[arg(long = "connect_retries", value_name = "N")]
-    pub connect_retries: Option<String>,
+    pub connect_retries: Option<i64>,
     /// Profiling HTTP port (not supported)
     #[arg(long = "profile", value_name = "PORT")]
     pub profile: Option<String>,
@@ -192,6 +199,57 @@ const LONG_NAMES: &[&str] = &[
     "help",
 ];
 
+/// The value of `--routes`: the URLs it lists (none for `--routes ""`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteList(pub Vec<RouteUrl>);
+
+/// The value of `--cluster` / `--cluster_listen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterListen {
+    /// `--cluster ""`: no route listener (nats-server sets the cluster port to 0).
+    Off,
+    /// Listen here; the URL's user and password (or none) become the
+    /// cluster authorization.
+    Listen(ListenUrl),
+}
+
+/// `--routes`: comma separated route URLs, each checked as the config
+/// file's `routes` are (nats-server does not check them and crashes later).
+fn parse_routes(text: &str) -> Result<RouteList, String> {
+    if text.trim().is_empty() {
+        return Ok(RouteList(Vec::new()));
+    }
+    text.split(',')
+        .map(RouteUrl::parse)
+        .collect::<Result<_, _>>()
+        .map(RouteList)
+}
+
+/// `--cluster`: nats-server's `overrideCluster` checks.
+fn parse_cluster_listen(text: &str) -> Result<ClusterListen, String> {
+    if text.is_empty() {
+        return Ok(ClusterListen::Off);
+    }
+    ListenUrl::parse(text).map(ClusterListen::Listen)
+}
+
+/// `--cluster_name`: no spaces, as nats-server checks when it starts.
+fn parse_cluster_name(text: &str) -> Result<String, String> {
+    if text.contains(' ') {
+        return Err("cluster name cannot contain spaces".to_string());
+    }
+    Ok(text.to_string())
+}
+
+/// A Go boolean flag value (`strconv.ParseBool`).
+fn parse_go_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("parse error: {text:?} is not a boolean")),
+    }
+}
+
 /// `--idle_spin`: a Go duration, in the range the config file accepts.
 fn parse_idle_spin(text: &str) -> Result<Duration, String> {
     idle_spin_from_nanos(parse_go_duration(text).map_err(|e| e.to_string())?)
@@ -238,7 +296,6 @@ fn bool_switch(arg: &str) -> Option<String> {
         "--jetstream",
         "--tls",
         "--tlsverify",
-        "--no_advertise",
         "-D",
         "-V",
         "-s",
@@ -270,11 +327,12 @@ impl Flags {
         if let Some(p) = &self.pid {
             opts.pid_file = Some(p.clone());
         }
+        // Port 0 is no listener, as in nats-server (and over the file's port).
         if let Some(p) = self.http_port {
-            opts.http_port = Some(p);
+            opts.http_port = (p != 0).then_some(p);
         }
         if let Some(p) = self.https_port {
-            opts.https_port = Some(p);
+            opts.https_port = (p != 0).then_some(p);
         }
         if let Some(a) = &self.client_advertise {
             opts.client_advertise = Some(a.clone());
@@ -301,6 +359,7 @@ impl Flags {
             opts.idle_spin = spin;
         }
         let mut warnings = self.apply_security(opts);
+        warnings.extend(self.apply_cluster(opts));
         let mut unsupported = |given: bool, flag: &str| {
             if given {
                 warnings.push(format!("the {flag} flag is not supported yet; ignored"));
@@ -312,18 +371,70 @@ impl Flags {
         unsupported(self.max_traced_msg_len.is_some(), "--max_traced_msg_len");
         unsupported(self.jetstream, "--jetstream");
         unsupported(self.store_dir.is_some(), "--store_dir");
-        unsupported(self.routes.is_some(), "--routes");
-        unsupported(self.cluster.is_some(), "--cluster");
-        unsupported(self.cluster_name.is_some(), "--cluster_name");
-        unsupported(self.no_advertise, "--no_advertise");
-        unsupported(self.cluster_advertise.is_some(), "--cluster_advertise");
-        unsupported(self.connect_retries.is_some(), "--connect_retries");
         unsupported(self.profile.is_some(), "--profile");
         warnings
     }
 }
 
 impl Flags {
+    /// The cluster flags over the file's `cluster { }`. nats-server parses
+    /// its flags again after the file, so each flag given replaces the
+    /// file's value: `--cluster` the host, port and authorization (cleared
+    /// when the URL has no user), `--routes` the whole route list. Any
+    /// cluster flag creates the cluster when the file has none; it listens
+    /// only with a port (`--cluster`), as in nats-server. Routes without a
+    /// listening cluster are nats-server's error; here a warning, and they
+    /// are not dialed.
+    fn apply_cluster(&self, opts: &mut Options) -> Vec<String> {
+        let given = self.cluster.is_some()
+            || self.routes.is_some()
+            || self.cluster_name.is_some()
+            || self.no_advertise.is_some()
+            || self.cluster_advertise.is_some()
+            || self.connect_retries.is_some();
+        if !given {
+            return Vec::new();
+        }
+        let c = opts.cluster.get_or_insert_with(ClusterOptions::default);
+        if let Some(name) = &self.cluster_name {
+            c.name = (!name.is_empty()).then(|| name.clone());
+        }
+        if let Some(advertise) = &self.cluster_advertise {
+            c.advertise = (!advertise.is_empty()).then(|| advertise.clone());
+        }
+        if let Some(b) = self.no_advertise {
+            c.no_advertise = b;
+        }
+        if let Some(n) = self.connect_retries {
+            c.connect_retries = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        }
+        match &self.cluster {
+            Some(ClusterListen::Off) => c.port = 0,
+            Some(ClusterListen::Listen(url)) => {
+                c.host = if url.host.is_empty() {
+                    DEFAULT_HOST.to_string()
+                } else {
+                    url.host.clone()
+                };
+                c.port = url.port;
+                c.user.clone_from(&url.user);
+                c.password.clone_from(&url.password);
+            }
+            None => {}
+        }
+        if let Some(RouteList(routes)) = &self.routes {
+            c.routes.clone_from(routes);
+        }
+        if !c.routes.is_empty() && self.routes.is_some() && !c.is_enabled() {
+            return vec![
+                "solicited routes require cluster capabilities, e.g. --cluster; \
+                 the --routes are not dialed"
+                    .to_string(),
+            ];
+        }
+        Vec::new()
+    }
+
     /// `--user/--pass/--auth` and `--tls*` over the file's `authorization` and `tls`.
     fn apply_security(&self, opts: &mut Options) -> Vec<String> {
         let mut warnings = Vec::new();
@@ -438,11 +549,179 @@ mod tests {
             port: 4567,
             ..Options::default()
         };
-        let warnings = parse(&["--port", "-1", "--routes", "x", "-m", "8222"]).apply(&mut o);
+        let warnings = parse(&["--port", "-1", "--profile", "6060", "-m", "8222"]).apply(&mut o);
         assert_eq!(o.port, -1);
         assert_eq!(o.http_port, Some(8222));
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("--routes"));
+        assert!(warnings[0].contains("--profile"));
+        // Port 0 turns monitoring off, over the file's port too.
+        parse(&["-m", "0", "--https_port", "0"]).apply(&mut o);
+        assert_eq!((o.http_port, o.https_port), (None, None));
+    }
+
+    fn try_parse(args: &[&str]) -> Result<Flags, String> {
+        let argv = std::iter::once("gannet-server")
+            .chain(args.iter().copied())
+            .map(String::from);
+        Flags::try_parse_from(normalize_args(argv)).map_err(|e| e.to_string())
+    }
+
+    fn file_cluster() -> ClusterOptions {
+        let text = "cluster {\n  name: file, host: 10.0.0.5, port: 4248, no_advertise: true\n  \
+                    advertise: \"a:1\", connect_retries: 2\n  \
+                    authorization { user: fu, password: fp }\n  \
+                    routes: [nats://fu:fp@10.0.0.6:4248]\n}";
+        let loaded = gannet_config::load_str(text, std::path::Path::new("t.conf")).unwrap();
+        loaded.options.cluster.unwrap()
+    }
+
+    #[test]
+    fn cluster_flags_create_the_cluster() {
+        let mut o = Options::default();
+        let w = parse(&[
+            "--cluster",
+            "nats://ru:rp@127.0.0.1:-1",
+            "--routes",
+            "nats-route://ru:rp@127.0.0.1:4249, nats://127.0.0.1:4250",
+            "--cluster_name",
+            "east",
+            "--no_advertise",
+            "--cluster_advertise",
+            "10.1.1.1:4248",
+            "--connect_retries",
+            "5",
+        ])
+        .apply(&mut o);
+        assert!(w.is_empty(), "{w:?}");
+        let c = o.cluster.unwrap();
+        assert!(c.is_enabled());
+        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", -1));
+        assert_eq!(
+            (c.user.as_deref(), c.password.as_deref()),
+            (Some("ru"), Some("rp"))
+        );
+        let routes: Vec<(&str, u16)> = c.routes.iter().map(|r| (r.host.as_str(), r.port)).collect();
+        assert_eq!(routes, [("127.0.0.1", 4249), ("127.0.0.1", 4250)]);
+        assert_eq!(c.routes[0].user.as_deref(), Some("ru"));
+        assert_eq!(c.name.as_deref(), Some("east"));
+        assert!(c.no_advertise);
+        assert_eq!(c.advertise.as_deref(), Some("10.1.1.1:4248"));
+        assert_eq!(c.connect_retries, 5);
+        let mut o = Options::default();
+        parse(&["-cluster_listen", "nats://:4248"]).apply(&mut o);
+        let c = o.cluster.unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("0.0.0.0", 4248));
+        // A flag other than --cluster creates a cluster that does not listen.
+        let mut o = Options::default();
+        parse(&["--cluster_name", "east"]).apply(&mut o);
+        assert!(!o.cluster.unwrap().is_enabled());
+        let mut o = Options::default();
+        assert!(parse(&["-D"]).apply(&mut o).is_empty());
+        assert_eq!(o.cluster, None);
+    }
+
+    #[test]
+    fn cluster_flags_override_the_file() {
+        let mut o = Options {
+            cluster: Some(file_cluster()),
+            ..Options::default()
+        };
+        let w = parse(&[
+            "--cluster",
+            "nats://127.0.0.1:5248",
+            "--routes",
+            "nats://127.0.0.1:5249",
+            "--cluster_name",
+            "flag",
+            "-no_advertise=false",
+            "--cluster_advertise",
+            "b:2",
+            "--connect_retries=-1",
+        ])
+        .apply(&mut o);
+        assert!(w.is_empty(), "{w:?}");
+        let c = o.cluster.unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 5248));
+        // A --cluster URL without a user clears the file's authorization.
+        assert_eq!((c.user, c.password), (None, None));
+        assert_eq!(c.routes.len(), 1);
+        assert_eq!(c.routes[0].port, 5249);
+        assert_eq!(c.name.as_deref(), Some("flag"));
+        assert!(!c.no_advertise);
+        assert_eq!(c.advertise.as_deref(), Some("b:2"));
+        assert_eq!(c.connect_retries, 0);
+        // Flags not given leave the file alone.
+        let mut o = Options {
+            cluster: Some(file_cluster()),
+            ..Options::default()
+        };
+        parse(&["--no_advertise=true"]).apply(&mut o);
+        assert_eq!(o.cluster, Some(file_cluster()));
+    }
+
+    #[test]
+    fn empty_cluster_and_routes_flags_turn_them_off() {
+        let mut o = Options {
+            cluster: Some(file_cluster()),
+            ..Options::default()
+        };
+        parse(&["--cluster=", "--routes="]).apply(&mut o);
+        let c = o.cluster.unwrap();
+        assert!(!c.is_enabled());
+        assert!(c.routes.is_empty());
+        assert_eq!(
+            c.user.as_deref(),
+            Some("fu"),
+            "kept, as nats-server keeps it"
+        );
+    }
+
+    #[test]
+    fn routes_need_a_listening_cluster() {
+        let mut o = Options::default();
+        let w = parse(&["--routes", "nats://127.0.0.1:4249"]).apply(&mut o);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].starts_with("solicited routes require cluster capabilities, e.g. --cluster"));
+        let mut o = Options {
+            cluster: Some(file_cluster()),
+            ..Options::default()
+        };
+        assert!(parse(&["--routes", "nats://127.0.0.1:4249"])
+            .apply(&mut o)
+            .is_empty());
+    }
+
+    #[test]
+    fn bad_cluster_flag_values_are_refused() {
+        for (args, want) in [
+            (
+                &["--cluster", "nats://u@127.0.0.1:-1"][..],
+                "expected cluster password to be set",
+            ),
+            (
+                &["--cluster", "nats://127.0.0.1"],
+                "address 127.0.0.1: missing port in address",
+            ),
+            (
+                &["--cluster", "127.0.0.1:5000"],
+                "first path segment in URL cannot contain colon",
+            ),
+            (
+                &["--routes", "nats://127.0.0.1:4249,nats://%zz"],
+                "error parsing route url [\"nats://%zz\"]",
+            ),
+            (
+                &["--cluster_name", "a b"],
+                "cluster name cannot contain spaces",
+            ),
+            (&["--connect_retries", "x"], "invalid digit"),
+            (&["--no_advertise=maybe"], "is not a boolean"),
+        ] {
+            match try_parse(args) {
+                Ok(f) => panic!("{args:?} parsed: {f:?}"),
+                Err(e) => assert!(e.contains(want), "{args:?}: {e}"),
+            }
+        }
     }
 
     #[test]
@@ -479,5 +758,9 @@ mod tests {
     fn bool_flags_accept_go_values() {
         assert!(!parse(&["--debug=false"]).debug);
         assert!(parse(&["-D=true"]).debug);
+        assert_eq!(parse(&["--no_advertise"]).no_advertise, Some(true));
+        assert_eq!(parse(&["-no_advertise=T"]).no_advertise, Some(true));
+        assert_eq!(parse(&["--no_advertise=0"]).no_advertise, Some(false));
+        assert_eq!(parse(&[]).no_advertise, None);
     }
 }

@@ -215,6 +215,17 @@ async fn run(opts: Options, flags: &Flags, digest: Option<String>) -> anyhow::Re
                     .http_addr
                     .map(|a| vec![format!("http://{}", host_port(&url_host, a.port()))])
                     .unwrap_or_default(),
+                cluster: running
+                    .server
+                    .cluster()
+                    .map(|c| {
+                        let host = match c.listen.ip() {
+                            ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+                            ip => ip.to_string(),
+                        };
+                        vec![format!("nats://{}", host_port(&host, c.listen.port()))]
+                    })
+                    .unwrap_or_default(),
             };
             Some(
                 files::write_ports_file(dir, &ports)

@@ -1,0 +1,311 @@
+//! The cluster a server belongs to: its name (configured, or generated and
+//! then adopted from the first named peer), its routes by peer server id
+//! with duplicate resolution, gossip of new peers to the others, local
+//! interest sent to every route, and the client URLs of the whole cluster
+//! that clients are told in INFO (nats-server's `addRoute`,
+//! `forwardNewRouteInfoToKnownServers` and `addConnectURLsAndSendINFOToClients`).
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use bytes::BytesMut;
+use gannet_config::options::ClusterOptions;
+use tokio::sync::watch;
+
+use super::info::RouteInfo;
+use super::{Peer, Route};
+use crate::accounts::InterestChange;
+
+/// A route as `/routez` reports it.
+#[derive(Debug, Clone)]
+pub struct RouteSnapshot {
+    pub rid: u64,
+    pub peer: Peer,
+    pub addr: SocketAddr,
+    pub did_solicit: bool,
+    pub configured: bool,
+    pub start: SystemTime,
+    pub last_activity_ns: u64,
+    pub rtt_ns: u64,
+    pub pending_bytes: usize,
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+    pub subscriptions: Vec<(String, String, Option<String>, u32)>,
+}
+
+/// The cluster state of a server.
+#[derive(Debug)]
+pub struct Cluster {
+    name: RwLock<String>,
+    /// The name was generated, not configured: the first named peer's wins.
+    dynamic_name: std::sync::atomic::AtomicBool,
+    /// The registered route to each peer server, by its server id.
+    routes: Mutex<HashMap<String, Arc<Route>>>,
+    /// Bumped whenever a route is registered or removed.
+    changes: watch::Sender<u64>,
+    /// Where the route listener is bound.
+    pub listen: SocketAddr,
+    /// Host and port peers are told to dial (the advertised ones, if any).
+    advertise_host: String,
+    advertise_port: u16,
+    /// Our own client URLs, as clients are told them.
+    own_client_urls: Vec<String>,
+    no_advertise: bool,
+    /// Route URLs being dialed because gossip named them.
+    dialing: Mutex<HashSet<String>>,
+    /// Client TLS for dialed routes, server TLS for accepted ones.
+    pub(crate) tls_client: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) tls_server: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Cluster {
+    pub(crate) fn new(
+        opts: &ClusterOptions,
+        listen: SocketAddr,
+        own_client_urls: Vec<String>,
+        tls_client: Option<Arc<rustls::ClientConfig>>,
+        tls_server: Option<Arc<rustls::ServerConfig>>,
+    ) -> Cluster {
+        let (name, dynamic) = match &opts.name {
+            Some(name) => (name.clone(), false),
+            None => (super::super::server::new_cluster_name(), true),
+        };
+        let (advertise_host, advertise_port) =
+            match opts.advertise.as_deref().and_then(split_host_port) {
+                Some((host, port)) => (host, port),
+                None => (opts.host.clone(), listen.port()),
+            };
+        Cluster {
+            name: RwLock::new(name),
+            dynamic_name: std::sync::atomic::AtomicBool::new(dynamic),
+            routes: Mutex::new(HashMap::new()),
+            changes: watch::channel(0).0,
+            listen,
+            advertise_host,
+            advertise_port,
+            own_client_urls,
+            no_advertise: opts.no_advertise,
+            dialing: Mutex::new(HashSet::new()),
+            tls_client,
+            tls_server,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        self.name.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn is_name_dynamic(&self) -> bool {
+        self.dynamic_name.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Takes the name of a peer's cluster when ours was generated and theirs
+    /// was not.
+    pub(crate) fn adopt_name(&self, name: &str) {
+        if name.is_empty() || !self.is_name_dynamic() {
+            return;
+        }
+        *self.name.write().unwrap_or_else(|e| e.into_inner()) = name.to_string();
+        self.dynamic_name
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!("Cluster name updated to {name}");
+    }
+
+    /// The INFO this server sends on its routes.
+    pub(crate) fn info(&self, server: &crate::server::Server) -> RouteInfo {
+        let opts = server.options();
+        let auth_required = opts.cluster.as_ref().is_some_and(|c| c.user.is_some());
+        RouteInfo {
+            server_id: server.id().to_string(),
+            server_name: server.name().to_string(),
+            version: crate::info::COMPAT_VERSION.to_string(),
+            proto: 3,
+            go: crate::info::GO_VERSION.to_string(),
+            host: self.advertise_host.clone(),
+            port: self.advertise_port,
+            headers: !opts.no_header_support,
+            auth_required,
+            tls_required: self.tls_server.is_some(),
+            tls_verify: self.tls_server.is_some(),
+            max_payload: opts.max_payload,
+            cluster: self.name(),
+            cluster_dynamic: self.is_name_dynamic(),
+            connect_urls: if self.no_advertise {
+                Vec::new()
+            } else {
+                self.own_client_urls.clone()
+            },
+            ..RouteInfo::default()
+        }
+    }
+
+    fn routes_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Route>>> {
+        self.routes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers `route` as the route to its peer. When there already is one,
+    /// the new connection is the duplicate and the one registered is returned.
+    pub(crate) fn register(&self, route: &Arc<Route>, peer_id: &str) -> Result<(), Arc<Route>> {
+        let mut routes = self.routes_lock();
+        if let Some(existing) = routes.get(peer_id) {
+            return Err(existing.clone());
+        }
+        routes.insert(peer_id.to_string(), route.clone());
+        drop(routes);
+        self.changes.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
+    /// Forgets `route` if it is the registered route to its peer; returns
+    /// whether it was.
+    pub(crate) fn remove(&self, route: &Route, peer_id: &str) -> bool {
+        let mut routes = self.routes_lock();
+        let registered = routes.get(peer_id).is_some_and(|r| r.rid == route.rid);
+        if registered {
+            routes.remove(peer_id);
+        }
+        drop(routes);
+        if registered {
+            self.changes.send_modify(|n| *n += 1);
+        }
+        registered
+    }
+
+    /// Every registered route.
+    pub fn routes(&self) -> Vec<Arc<Route>> {
+        let mut all: Vec<_> = self.routes_lock().values().cloned().collect();
+        all.sort_by_key(|r| r.rid);
+        all
+    }
+
+    pub fn num_routes(&self) -> usize {
+        self.routes_lock().len()
+    }
+
+    /// The registered route to server `id`.
+    pub fn route_to(&self, id: &str) -> Option<Arc<Route>> {
+        self.routes_lock().get(id).cloned()
+    }
+
+    /// Changes whenever a route comes or goes.
+    pub(crate) fn watch(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Sends a change of local interest to every route.
+    pub(crate) fn interest_changed(&self, change: &InterestChange<'_>) {
+        let routes = self.routes();
+        if routes.is_empty() {
+            return;
+        }
+        let mut line = BytesMut::with_capacity(16 + change.account.len() + change.subject.len());
+        super::write_interest(
+            &mut line,
+            change.account,
+            change.subject,
+            change.queue,
+            change.count,
+        );
+        for route in routes {
+            route.send_line(&line);
+        }
+    }
+
+    /// Tells every route but `newcomer`'s about the newcomer, so that they
+    /// dial it (gossip).
+    pub(crate) fn gossip(&self, newcomer: &Route, peer: &Peer, server: &crate::server::Server) {
+        let info = RouteInfo {
+            server_id: peer.id.clone(),
+            server_name: peer.name.clone(),
+            version: crate::info::COMPAT_VERSION.to_string(),
+            proto: 3,
+            headers: peer.headers,
+            max_payload: server.options().max_payload,
+            ip: peer.route_url.clone(),
+            cluster: self.name(),
+            connect_urls: peer.connect_urls.clone(),
+            ..RouteInfo::default()
+        };
+        let mut line = BytesMut::new();
+        gannet_proto::encode::write_info(&mut line, &info.to_json());
+        for route in self.routes() {
+            if route.rid != newcomer.rid {
+                route.send_line(&line);
+            }
+        }
+    }
+
+    /// Starts dialing `url` unless it is already being dialed; returns false
+    /// when it is.
+    pub(crate) fn start_implicit(&self, url: &str) -> bool {
+        self.dialing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(url.to_string())
+    }
+
+    pub(crate) fn end_implicit(&self, url: &str) {
+        self.dialing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(url);
+    }
+
+    /// The client URLs of the whole cluster (ours first), as INFO's
+    /// `connect_urls` lists them; empty with `no_advertise`.
+    pub fn client_urls(&self) -> Vec<String> {
+        if self.no_advertise {
+            return Vec::new();
+        }
+        let mut urls = self.own_client_urls.clone();
+        for route in self.routes() {
+            for url in route.peer().connect_urls {
+                if !urls.contains(&url) {
+                    urls.push(url);
+                }
+            }
+        }
+        urls
+    }
+
+    /// What `/routez` reports of every route.
+    pub fn snapshots(&self) -> Vec<RouteSnapshot> {
+        use std::sync::atomic::Ordering;
+        self.routes()
+            .into_iter()
+            .map(|r| {
+                let (pending_bytes, out_msgs, out_bytes) = {
+                    let p = r.outbound.lock();
+                    (p.bytes(), p.out_msgs, p.out_bytes)
+                };
+                RouteSnapshot {
+                    rid: r.rid,
+                    peer: r.peer(),
+                    addr: r.addr,
+                    did_solicit: r.did_solicit,
+                    configured: r.configured,
+                    start: r.start,
+                    last_activity_ns: r.last_activity_ns.load(Ordering::Relaxed),
+                    rtt_ns: r.rtt_ns.load(Ordering::Relaxed),
+                    pending_bytes,
+                    in_msgs: r.in_msgs.load(Ordering::Relaxed),
+                    in_bytes: r.in_bytes.load(Ordering::Relaxed),
+                    out_msgs,
+                    out_bytes,
+                    subscriptions: r.subscriptions(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// `host:port` (IPv6 hosts in brackets) split in two.
+pub(crate) fn split_host_port(s: &str) -> Option<(String, u16)> {
+    let (host, port) = s.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some((host.to_string(), port))
+}

@@ -1,0 +1,637 @@
+//! One route connection (nats-server's `createRoute`, `processRouteInfo`,
+//! `processRemoteSub` and `processInboundRoutedMsg`): the handshake (the
+//! dialer sends CONNECT and INFO, the acceptor INFO; the acceptor checks the
+//! route credentials and the cluster name), registration as the route to the
+//! peer (or closing as a duplicate), our interest sent in full, then the
+//! peer's `RS+`/`RS-` kept in the accounts' remote indexes, its messages
+//! delivered to local subscribers, gossip acted on, and PINGs both ways.
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use gannet_config::options::RouteUrl;
+use gannet_proto::encode;
+use gannet_proto::route::{RouteOp, RouteParseError, RouteParser};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::time::Instant;
+
+use super::info::{RouteConnect, RouteInfo};
+use super::{Peer, Route};
+use crate::accounts::Account;
+use crate::client::CloseReason;
+use crate::fanout::{Fanout, Message};
+use crate::server::Server;
+use crate::subscription::{Subscriber, Subscription};
+
+/// The longest pause between route PINGs (nats-server caps it the same way).
+const ROUTE_PING_MAX: Duration = Duration::from_secs(30);
+/// The first PING goes out this soon, to measure the round trip.
+const FIRST_PING: Duration = Duration::from_secs(1);
+const READ_BUF: usize = 64 * 1024;
+
+/// Which end of the connection this server is.
+#[derive(Debug, Clone)]
+pub(crate) enum Side {
+    Accepted,
+    Solicited { url: RouteUrl, configured: bool },
+}
+
+/// How a route connection ended, for the dialer to decide what comes next.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// The peer's server id, once its INFO came.
+    pub(crate) peer_id: Option<String>,
+    /// The connection was registered as the route to the peer.
+    pub(crate) registered: bool,
+    /// Closed because another route to the same peer was registered first.
+    pub(crate) duplicate: bool,
+    /// The URL leads back to this server.
+    pub(crate) to_self: bool,
+}
+
+/// Runs one route connection until it closes.
+pub(crate) async fn serve<R, W>(
+    server: Arc<Server>,
+    reader: R,
+    writer: W,
+    addr: SocketAddr,
+    side: Side,
+) -> Outcome
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let Some(cluster) = server.cluster() else {
+        return Outcome::default();
+    };
+    let opts = server.options();
+    let cluster_opts = opts.cluster.clone().unwrap_or_default();
+    let rid = server.next_client_id();
+    let (did_solicit, configured) = match &side {
+        Side::Accepted => (false, false),
+        Side::Solicited { configured, .. } => (true, *configured),
+    };
+    let route = Arc::new(Route::new(
+        rid,
+        addr,
+        did_solicit,
+        configured,
+        opts.max_pending,
+    ));
+    let prefix = format!("{addr} - rid:{rid}");
+    let write_deadline = cluster_opts.write_deadline.unwrap_or(opts.write_deadline);
+    let writer_route = route.clone();
+    let writer_task = tokio::spawn(async move {
+        writer_route
+            .outbound
+            .run_writer(writer, write_deadline)
+            .await
+    });
+
+    let info = cluster.info(&server);
+    let mut first = BytesMut::new();
+    if let Side::Solicited { url, .. } = &side {
+        let connect = RouteConnect {
+            echo: true,
+            user: url.user.clone(),
+            pass: url.password.clone(),
+            tls_required: cluster.tls_client.is_some(),
+            headers: info.headers,
+            name: server.id().to_string(),
+            cluster: info.cluster.clone(),
+            cluster_dynamic: info.cluster_dynamic,
+            ..RouteConnect::default()
+        };
+        first.extend_from_slice(b"CONNECT ");
+        first.extend_from_slice(&connect.to_json());
+        first.extend_from_slice(b"\r\n");
+    }
+    encode::write_info(&mut first, &info.to_json());
+    route.send_line(&first);
+
+    let mut conn = RouteConnection {
+        fanout: Fanout::new(rid),
+        connected: did_solicit,
+        outcome: Outcome::default(),
+        pings_out: 0,
+        rtt_ping: None,
+        prefix,
+        side,
+        route: route.clone(),
+        server: server.clone(),
+    };
+    let reason = conn.run(reader, &cluster_opts).await;
+    conn.fanout.wake_all();
+    conn.forget_interest();
+    route.outbound.close(reason);
+    let _ = tokio::time::timeout(write_deadline + Duration::from_secs(1), writer_task).await;
+    let outcome = std::mem::take(&mut conn.outcome);
+    if outcome.registered {
+        if let Some(id) = &outcome.peer_id {
+            if cluster.remove(&route, id) {
+                tracing::info!("{} - Route connection closed: {reason}", conn.prefix);
+                super::tell_clients(&server);
+            }
+        }
+    } else {
+        tracing::debug!("{} - Route connection closed: {reason}", conn.prefix);
+    }
+    outcome
+}
+
+/// The read side of one route.
+struct RouteConnection {
+    server: Arc<Server>,
+    route: Arc<Route>,
+    side: Side,
+    prefix: String,
+    /// CONNECT was accepted (always true for the dialer).
+    connected: bool,
+    outcome: Outcome,
+    fanout: Fanout,
+    pings_out: u32,
+    rtt_ping: Option<Instant>,
+}
+
+impl RouteConnection {
+    async fn run<R: AsyncRead + Unpin>(
+        &mut self,
+        mut reader: R,
+        cluster_opts: &gannet_config::options::ClusterOptions,
+    ) -> CloseReason {
+        let opts = self.server.options();
+        let ping_interval = cluster_opts
+            .ping_interval
+            .unwrap_or(opts.ping_interval)
+            .min(ROUTE_PING_MAX);
+        let ping_timer = tokio::time::sleep(FIRST_PING.min(ping_interval));
+        tokio::pin!(ping_timer);
+        let auth_timer = tokio::time::sleep(cluster_opts.auth_timeout);
+        tokio::pin!(auth_timer);
+        let mut closed = self.route.outbound.subscribe_close();
+        let mut shutdown = self.server.shutdown_signal();
+        let mut parser = RouteParser::new(opts.max_control_line.max(4096), opts.max_payload);
+        let mut buf = BytesMut::with_capacity(READ_BUF);
+        loop {
+            if buf.capacity() - buf.len() < READ_BUF / 4 {
+                buf.reserve(READ_BUF);
+            }
+            tokio::select! {
+                biased;
+                _ = closed.changed() => {
+                    return closed.borrow().unwrap_or(CloseReason::ClientClosed);
+                }
+                _ = shutdown.changed() => return CloseReason::ServerShutdown,
+                _ = &mut auth_timer, if !self.outcome.registered => {
+                    tracing::error!("{} - Route handshake timeout", self.prefix);
+                    self.send_err("Authentication Timeout");
+                    return CloseReason::AuthenticationTimeout;
+                }
+                read = reader.read_buf(&mut buf) => {
+                    match read {
+                        Ok(0) => return CloseReason::ClientClosed,
+                        Ok(_) => {}
+                        Err(_) => return CloseReason::ReadError,
+                    }
+                    self.route.last_activity_ns.store(super::now_nanos(), Ordering::Relaxed);
+                    let outcome = self.process(&mut parser, &mut buf);
+                    self.fanout.wake_all();
+                    let stats = crate::stats::BatchStats {
+                        out_msgs: std::mem::take(&mut self.fanout.out_msgs),
+                        out_bytes: std::mem::take(&mut self.fanout.out_bytes),
+                        ..Default::default()
+                    };
+                    self.server.stats().add(&stats);
+                    if let Err(reason) = outcome {
+                        return reason;
+                    }
+                }
+                _ = &mut ping_timer => {
+                    ping_timer.as_mut().reset(Instant::now() + ping_interval);
+                    if self.pings_out >= opts.ping_max.max(1) {
+                        tracing::debug!("{} - Stale Route Connection - Closing", self.prefix);
+                        return CloseReason::StaleConnection;
+                    }
+                    self.pings_out += 1;
+                    if self.rtt_ping.is_none() && self.route.rtt_ns.load(Ordering::Relaxed) == 0 {
+                        self.rtt_ping = Some(Instant::now());
+                    }
+                    self.route.send_line(encode::PING);
+                }
+            }
+        }
+    }
+
+    fn process(&mut self, parser: &mut RouteParser, buf: &mut BytesMut) -> Result<(), CloseReason> {
+        let mut consumed = 0;
+        let result = loop {
+            match parser.parse(&buf[consumed..]) {
+                Ok(Some((op, n))) => {
+                    consumed += n;
+                    if let Err(reason) = self.handle(op) {
+                        break Err(reason);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(self.parse_failed(&e)),
+            }
+        };
+        buf.advance(consumed);
+        result
+    }
+
+    fn parse_failed(&mut self, e: &RouteParseError) -> CloseReason {
+        tracing::error!("{} - Route parser ERROR: {e}", self.prefix);
+        match e {
+            RouteParseError::MaxPayload => {
+                self.send_err("Maximum Payload Violation");
+                CloseReason::MaxPayloadExceeded
+            }
+            RouteParseError::MaxControlLine => {
+                self.send_err("maximum control line exceeded");
+                CloseReason::MaxControlLineExceeded
+            }
+            _ => {
+                self.send_err("Unknown Protocol Operation");
+                CloseReason::ParseError
+            }
+        }
+    }
+
+    fn send_err(&self, text: &str) {
+        let mut line = BytesMut::new();
+        encode::write_err(&mut line, text);
+        self.route.send_line(&line);
+    }
+
+    fn handle(&mut self, op: RouteOp<'_>) -> Result<(), CloseReason> {
+        if !self.connected && !matches!(op, RouteOp::Connect { .. }) {
+            self.send_err("Authorization Violation");
+            return Err(CloseReason::AuthenticationViolation);
+        }
+        match op {
+            RouteOp::Connect { json } => self.connect(json),
+            RouteOp::Info { json } => self.info(json),
+            RouteOp::Ping => {
+                self.route.send_line(encode::PONG);
+                Ok(())
+            }
+            RouteOp::Pong => {
+                self.pings_out = 0;
+                if let Some(sent) = self.rtt_ping.take() {
+                    let rtt = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    self.route.rtt_ns.store(rtt.max(1), Ordering::Relaxed);
+                }
+                Ok(())
+            }
+            RouteOp::Ok => Ok(()),
+            RouteOp::Err { text } => {
+                tracing::error!(
+                    "{} - Remote Error '{}'",
+                    self.prefix,
+                    String::from_utf8_lossy(text)
+                );
+                Ok(())
+            }
+            RouteOp::Sub {
+                account,
+                subject,
+                queue,
+                ..
+            } => {
+                self.require_registered()?;
+                self.remote_sub(account, subject, queue);
+                Ok(())
+            }
+            RouteOp::Unsub {
+                account,
+                subject,
+                queue,
+                ..
+            } => {
+                self.require_registered()?;
+                self.remote_unsub(account, subject, queue);
+                Ok(())
+            }
+            RouteOp::Msg {
+                account,
+                subject,
+                reply,
+                queues,
+                headers,
+                payload,
+                ..
+            } => {
+                self.require_registered()?;
+                let size = payload.len() + headers.map_or(0, <[u8]>::len);
+                super::count_in(&self.route, size);
+                let Some(account) = self.account(account) else {
+                    return Ok(());
+                };
+                let local = account.sublist.matches(subject);
+                if local.is_empty() {
+                    return Ok(());
+                }
+                let mut msg = Message::new(subject, reply, headers, payload);
+                self.fanout
+                    .fan_out_routed(&self.server, &local, &mut msg, queues);
+                Ok(())
+            }
+        }
+    }
+
+    /// Interest and messages only count once the peer is known.
+    fn require_registered(&self) -> Result<(), CloseReason> {
+        if self.outcome.registered {
+            Ok(())
+        } else {
+            tracing::error!("{} - Route protocol before INFO", self.prefix);
+            Err(CloseReason::ProtocolViolation)
+        }
+    }
+
+    /// The account a line names (`None`, with a debug log, if there is no such
+    /// account here).
+    fn account(&self, name: Option<&[u8]>) -> Option<Arc<Account>> {
+        let name = std::str::from_utf8(name?).ok()?;
+        let account = self.server.lookup_account(name);
+        if account.is_none() {
+            tracing::debug!("{} - Unknown account {name:?} on route", self.prefix);
+        }
+        account
+    }
+
+    /// The acceptor's check of the dialer's CONNECT: route credentials and
+    /// cluster name.
+    fn connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        if matches!(self.side, Side::Solicited { .. }) || self.connected {
+            return Ok(());
+        }
+        let Ok(connect) = serde_json::from_slice::<RouteConnect>(json) else {
+            self.send_err("Invalid CONNECT");
+            return Err(CloseReason::ProtocolViolation);
+        };
+        let opts = self.server.options();
+        let cluster_opts = opts.cluster.clone().unwrap_or_default();
+        if let Some(user) = &cluster_opts.user {
+            let user_ok = connect.user.as_deref() == Some(user.as_str());
+            let pass_ok = connect.pass.as_deref() == cluster_opts.password.as_deref();
+            if !(user_ok && pass_ok) {
+                tracing::error!(
+                    "{} - authentication error - User \"{}\"",
+                    self.prefix,
+                    connect.user.as_deref().unwrap_or_default()
+                );
+                self.send_err("Authorization Violation");
+                return Err(CloseReason::AuthenticationViolation);
+            }
+        }
+        let Some(cluster) = self.server.cluster() else {
+            return Err(CloseReason::ServerShutdown);
+        };
+        let ours = cluster.name();
+        if connect.cluster != ours {
+            if cluster.is_name_dynamic() && !connect.cluster_dynamic {
+                cluster.adopt_name(&connect.cluster);
+            } else if !connect.cluster_dynamic {
+                let text = format!(
+                    "Rejecting connection, cluster name \"{}\" does not match \"{ours}\"",
+                    connect.cluster
+                );
+                tracing::error!("{} - {text}", self.prefix);
+                self.send_err(&text);
+                return Err(CloseReason::ProtocolViolation);
+            }
+        }
+        self.connected = true;
+        Ok(())
+    }
+
+    fn info(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        let Ok(info) = serde_json::from_slice::<RouteInfo>(json) else {
+            tracing::error!("{} - Invalid route INFO", self.prefix);
+            return Err(CloseReason::ProtocolViolation);
+        };
+        if info.gateway_cmd != 0 || !info.gateway.is_empty() {
+            // Gateway news riding on the route: this server has no gateways.
+            return Ok(());
+        }
+        let Some(cluster) = self.server.cluster() else {
+            return Err(CloseReason::ServerShutdown);
+        };
+        if self.outcome.registered {
+            return self.later_info(&cluster, info);
+        }
+        if info.server_id == self.server.id() {
+            if let Side::Solicited { url, .. } = &self.side {
+                tracing::debug!("Detected route to self, ignoring {:?}", mask(url));
+            }
+            self.outcome.to_self = true;
+            return Err(CloseReason::ClientClosed);
+        }
+        let ours = cluster.name();
+        if info.cluster != ours {
+            if cluster.is_name_dynamic() && !info.cluster_dynamic {
+                cluster.adopt_name(&info.cluster);
+            } else if !info.cluster_dynamic {
+                tracing::error!(
+                    "{} - Cluster Name Conflict: remote {:?}, local {ours:?}",
+                    self.prefix,
+                    info.cluster
+                );
+                return Err(CloseReason::ProtocolViolation);
+            }
+        }
+        if !info.route_account.is_empty() || info.route_pool_idx > 0 {
+            // A pooled peer's extra connection: this server keeps one.
+            tracing::debug!("{} - Extra pooled route connection, closing", self.prefix);
+            self.outcome.duplicate = true;
+            return Err(CloseReason::ClientClosed);
+        }
+        let peer = Peer {
+            route_url: route_url(&info, self.route.addr),
+            id: info.server_id.clone(),
+            name: info.server_name.clone(),
+            cluster: info.cluster.clone(),
+            connect_urls: info.connect_urls.clone(),
+            headers: info.headers,
+            lame_duck: info.ldm,
+        };
+        self.outcome.peer_id = Some(peer.id.clone());
+        self.route.set_peer(peer.clone());
+        if let Err(existing) = cluster.register(&self.route, &peer.id) {
+            tracing::debug!(
+                "{} - Duplicate Route to {} (rid:{} kept)",
+                self.prefix,
+                peer.id,
+                existing.rid
+            );
+            self.outcome.duplicate = true;
+            return Err(CloseReason::ClientClosed);
+        }
+        self.outcome.registered = true;
+        tracing::info!(
+            "{} - Route connection created (peer {:?})",
+            self.prefix,
+            peer.name
+        );
+        self.send_all_interest();
+        self.rtt_ping = Some(Instant::now());
+        self.pings_out += 1;
+        self.route.send_line(encode::PING);
+        cluster.gossip(&self.route, &peer, &self.server);
+        super::tell_clients(&self.server);
+        Ok(())
+    }
+
+    /// An INFO on an established route: news of the peer itself (its client
+    /// URLs, lame duck mode), or gossip of another server to dial.
+    fn later_info(&mut self, cluster: &super::Cluster, info: RouteInfo) -> Result<(), CloseReason> {
+        let peer_id = self.outcome.peer_id.clone().unwrap_or_default();
+        if info.server_id == peer_id {
+            self.route.update_peer(|p| {
+                p.connect_urls = info.connect_urls.clone();
+                p.lame_duck = info.ldm;
+            });
+            super::tell_clients(&self.server);
+            return Ok(());
+        }
+        if info.server_id.is_empty()
+            || info.server_id == self.server.id()
+            || cluster.route_to(&info.server_id).is_some()
+        {
+            return Ok(());
+        }
+        let url = if info.ip.is_empty() {
+            format!(
+                "nats-route://{}/",
+                crate::server::host_port(&info.host, info.port)
+            )
+        } else {
+            info.ip.clone()
+        };
+        super::dial::dial_implicit(&self.server, &url);
+        Ok(())
+    }
+
+    /// Sends the peer every local interest, account by account, each while
+    /// that account's interest cannot change (so later changes follow it).
+    fn send_all_interest(&self) {
+        for account in self.server.accounts() {
+            let name = account.name.clone();
+            account.with_interest(|interest| {
+                let mut lines = BytesMut::new();
+                for i in interest {
+                    super::write_interest(
+                        &mut lines,
+                        &name,
+                        &i.pattern,
+                        i.queue.as_deref(),
+                        i.count,
+                    );
+                }
+                if !lines.is_empty() {
+                    self.route.send_line(&lines);
+                }
+            });
+        }
+    }
+
+    fn remote_sub(&mut self, account: Option<&[u8]>, subject: &[u8], queue: Option<(&[u8], u32)>) {
+        let Some(account) = self.account(account) else {
+            return;
+        };
+        let key = (
+            account.name.clone(),
+            Box::<[u8]>::from(subject),
+            queue.map(|(q, _)| Box::<[u8]>::from(q)),
+        );
+        let mut subs = self.route.subs_lock();
+        if let Some(existing) = subs.get(&key) {
+            if let Some((_, weight)) = queue {
+                existing.set_weight(weight);
+            }
+            return;
+        }
+        let sub = Arc::new(Subscription::new(
+            Subscriber::Route(self.route.clone()),
+            &account,
+            subject,
+            queue.map(|(q, _)| q),
+            b"",
+        ));
+        if let Some((_, weight)) = queue {
+            sub.set_weight(weight);
+        }
+        match account.subscribe_remote(&sub) {
+            Ok(()) => {
+                subs.insert(key, sub);
+            }
+            Err(e) => tracing::debug!(
+                "{} - Ignoring RS+ {:?}: {e}",
+                self.prefix,
+                String::from_utf8_lossy(subject)
+            ),
+        }
+    }
+
+    fn remote_unsub(&mut self, account: Option<&[u8]>, subject: &[u8], queue: Option<&[u8]>) {
+        let Some(account) = self.account(account) else {
+            return;
+        };
+        let key = (
+            account.name.clone(),
+            Box::<[u8]>::from(subject),
+            queue.map(Box::<[u8]>::from),
+        );
+        let removed = self.route.subs_lock().remove(&key);
+        if let Some(sub) = removed {
+            account.unsubscribe_remote(&sub);
+        }
+    }
+
+    /// Takes every subscription of the peer out of the accounts.
+    fn forget_interest(&mut self) {
+        let subs: HashMap<_, _> = std::mem::take(&mut *self.route.subs_lock());
+        for (_, sub) in subs {
+            if let Some(account) = sub.account() {
+                account.unsubscribe_remote(&sub);
+            }
+        }
+    }
+}
+
+/// The URL peers dial to reach the server an INFO describes: its `ip` if
+/// given, else its host and port, with the connection's address standing in
+/// for a host that is any address.
+fn route_url(info: &RouteInfo, addr: SocketAddr) -> String {
+    if !info.ip.is_empty() {
+        return info.ip.clone();
+    }
+    let host = match info.host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => addr.ip().to_string(),
+        _ if info.host.is_empty() => addr.ip().to_string(),
+        _ => info.host.clone(),
+    };
+    format!(
+        "nats-route://{}/",
+        crate::server::host_port(&host, info.port)
+    )
+}
+
+/// A route URL fit for logs: its password hidden.
+pub(crate) fn mask(url: &RouteUrl) -> String {
+    match &url.user {
+        Some(user) => format!(
+            "nats-route://{user}:xxxxx@{}",
+            crate::server::host_port(&url.host, url.port)
+        ),
+        None => format!(
+            "nats-route://{}",
+            crate::server::host_port(&url.host, url.port)
+        ),
+    }
+}

@@ -1,0 +1,252 @@
+//! Making route connections (nats-server's `routeAcceptLoop`,
+//! `solicitRoutes` and `connectToRoute`): the route listener; configured
+//! routes, dialed until the server stops (waiting while the peer is
+//! reached by another connection); and routes learned from gossip, dialed
+//! with `connect_retries` more tries. With route TLS, both ends handshake
+//! first, before any INFO.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gannet_config::options::RouteUrl;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::connection::{self, Outcome, Side};
+use crate::server::Server;
+
+/// Pause between tries of a route (nats-server's `DEFAULT_ROUTE_RECONNECT`).
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+/// How long a dial may take.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
+/// Pause after a peer refused us (credentials, cluster name), so that a
+/// misconfigured pair does not spin.
+const REFUSED_DELAY: Duration = Duration::from_secs(2);
+
+/// Accepts route connections until the server stops.
+pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, addr)) => {
+                let server2 = server.clone();
+                server.spawn(async move {
+                    run(server2, stream, addr, Side::Accepted).await;
+                });
+            }
+            Err(e) => {
+                tracing::error!("Temporary route accept error: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Starts dialing every configured route.
+pub(crate) fn start_dialing(server: &Arc<Server>) {
+    let Some(cluster_opts) = server.options().cluster.clone().filter(|c| c.is_enabled()) else {
+        return;
+    };
+    for url in cluster_opts.routes {
+        let server2 = server.clone();
+        server.spawn_background(async move { dial_configured(server2, url).await });
+    }
+}
+
+/// Dials a route learned from gossip, unless it is being dialed already.
+pub(crate) fn dial_implicit(server: &Arc<Server>, url: &str) {
+    let Some(cluster) = server.cluster() else {
+        return;
+    };
+    let Some(mut parsed) = parse_route_url(url) else {
+        tracing::debug!("Ignoring gossiped route URL {url:?}");
+        return;
+    };
+    // Gossip carries no credentials: the cluster's own are what its peers take.
+    if let Some(c) = server.options().cluster.as_ref() {
+        parsed.user.clone_from(&c.user);
+        parsed.password.clone_from(&c.password);
+    }
+    if !cluster.start_implicit(url) {
+        return;
+    }
+    let retries = server
+        .options()
+        .cluster
+        .as_ref()
+        .map_or(0, |c| c.connect_retries);
+    let server2 = server.clone();
+    let url = url.to_string();
+    server.spawn_background(async move {
+        let mut tries = 0u32;
+        loop {
+            let outcome = dial(&server2, &parsed, false).await;
+            let done = match outcome {
+                Some(o) => o.registered || o.duplicate || o.to_self,
+                None => false,
+            };
+            if done || tries >= retries {
+                break;
+            }
+            tries += 1;
+            tracing::debug!("Error trying to connect to route (attempt {tries})");
+            tokio::time::sleep(jitter(RECONNECT_DELAY)).await;
+        }
+        if let Some(cluster) = server2.cluster() {
+            cluster.end_implicit(&url);
+        }
+    });
+}
+
+/// Dials a configured route for as long as the server runs.
+async fn dial_configured(server: Arc<Server>, url: RouteUrl) {
+    let mut peer_id: Option<String> = None;
+    let mut attempts = 0u64;
+    loop {
+        // While the peer is reached by another connection, wait for it to go.
+        if let (Some(id), Some(cluster)) = (&peer_id, server.cluster()) {
+            let mut changes = cluster.watch();
+            while cluster.route_to(id).is_some() {
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
+        match dial(&server, &url, true).await {
+            Some(outcome) => {
+                if outcome.to_self {
+                    // Our own URL in the list (as generated configs often have).
+                    return;
+                }
+                attempts = 0;
+                let refused = outcome.peer_id.is_none();
+                if outcome.peer_id.is_some() {
+                    peer_id = outcome.peer_id;
+                }
+                if refused {
+                    tokio::time::sleep(jitter(REFUSED_DELAY)).await;
+                    continue;
+                }
+            }
+            None => {
+                attempts += 1;
+                if attempts == 1 || attempts.is_multiple_of(60) {
+                    tracing::error!(
+                        "Error trying to connect to route {} (attempt {attempts})",
+                        connection::mask(&url)
+                    );
+                }
+            }
+        }
+        tokio::time::sleep(jitter(RECONNECT_DELAY)).await;
+    }
+}
+
+/// One connection to `url`, run until it closes. `None` when it could not
+/// be made.
+async fn dial(server: &Arc<Server>, url: &RouteUrl, configured: bool) -> Option<Outcome> {
+    let cluster = server.cluster()?;
+    let target = crate::server::host_port(&url.host, url.port);
+    let stream = match tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&target)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            tracing::debug!("Error connecting to route {target}: {e}");
+            return None;
+        }
+        Err(_) => return None,
+    };
+    let addr = stream.peer_addr().ok()?;
+    let _ = stream.set_nodelay(true);
+    let side = Side::Solicited {
+        url: url.clone(),
+        configured,
+    };
+    let Some(tls) = cluster.tls_client.clone() else {
+        let (reader, writer) = stream.into_split();
+        return Some(connection::serve(server.clone(), reader, writer, addr, side).await);
+    };
+    let name = match url.host.parse::<std::net::IpAddr>() {
+        Ok(ip) => rustls_pki_types::ServerName::IpAddress(ip.into()),
+        Err(_) => rustls_pki_types::ServerName::try_from(url.host.clone()).ok()?,
+    };
+    let timeout = tls_timeout(server);
+    let connector = tokio_rustls::TlsConnector::from(tls);
+    match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+        Ok(Ok(tls)) => Some(split_and_serve(server, tls, addr, side).await),
+        Ok(Err(e)) => {
+            tracing::error!("{addr} - TLS route handshake error: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::error!("{addr} - TLS route handshake timeout");
+            None
+        }
+    }
+}
+
+async fn split_and_serve<S>(
+    server: &Arc<Server>,
+    stream: S,
+    addr: SocketAddr,
+    side: Side,
+) -> Outcome
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    connection::serve(server.clone(), reader, writer, addr, side).await
+}
+
+/// An accepted connection: the TLS handshake first when routes use TLS.
+async fn run(server: Arc<Server>, stream: TcpStream, addr: SocketAddr, side: Side) {
+    let _ = stream.set_nodelay(true);
+    let Some(cluster) = server.cluster() else {
+        return;
+    };
+    let Some(tls) = cluster.tls_server.clone() else {
+        let (reader, writer) = stream.into_split();
+        connection::serve(server, reader, writer, addr, side).await;
+        return;
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(tls_timeout(&server), acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            split_and_serve(&server, tls, addr, side).await;
+        }
+        Ok(Err(e)) => tracing::error!("{addr} - TLS route handshake error: {e}"),
+        Err(_) => tracing::error!("{addr} - TLS route handshake timeout"),
+    }
+}
+
+fn tls_timeout(server: &Server) -> Duration {
+    server
+        .options()
+        .cluster
+        .as_ref()
+        .and_then(|c| c.tls.as_ref())
+        .map_or(Duration::from_secs(2), |t| t.timeout)
+}
+
+/// `delay` give or take a fifth, so that servers dialing each other drift apart.
+fn jitter(delay: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let spread = u64::try_from(delay.as_millis() / 5).unwrap_or(0);
+    let offset = random % (spread * 2 + 1);
+    delay - Duration::from_millis(spread) + Duration::from_millis(offset)
+}
+
+/// A gossiped `nats-route://host:port/` URL.
+fn parse_route_url(url: &str) -> Option<RouteUrl> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = super::cluster::split_host_port(rest)?;
+    Some(RouteUrl {
+        url: url.to_string(),
+        host,
+        port,
+        user: None,
+        password: None,
+    })
+}

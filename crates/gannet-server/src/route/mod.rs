@@ -1,0 +1,207 @@
+//! Routes: the connections between the servers of one cluster (nats-server's
+//! `route.go`), spoken in nats-server's own route protocol so that Gannet and
+//! nats-server nodes form one full mesh.
+//!
+//! - `cluster`: the cluster a server belongs to: its name, its routes by
+//!   peer, gossip of new peers, the client URLs of the whole cluster;
+//! - `connection`: one route connection: the handshake, the peer's interest
+//!   (`RS+`/`RS-`) and messages (`RMSG`/`HMSG`), keep-alive;
+//! - `dial`: the route listener, and the dialing of configured routes
+//!   (forever) and of routes learned from gossip;
+//! - `info`: the INFO and CONNECT JSON of routes.
+//!
+//! What a peer is interested in lives in each account's remote index
+//! (`Account::remote`), as subscriptions whose subscriber is the [`Route`];
+//! the fan-out (`crate::fanout`) sends a message once per route with the
+//! queue groups that route is to serve, and never passes a message that came
+//! from a route on to another route. Local interest goes out to every route
+//! through the accounts' interest listeners ([`Cluster::interest_changed`]).
+mod cluster;
+mod connection;
+mod dial;
+pub mod info;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use bytes::BytesMut;
+
+pub use cluster::{Cluster, RouteSnapshot};
+pub(crate) use dial::{accept_loop, start_dialing};
+
+use crate::client::outbound::Outbound;
+use crate::subscription::Subscription;
+
+/// The key of one interest of a peer: account, subject, queue group.
+type InterestKey = (String, Box<[u8]>, Option<Box<[u8]>>);
+
+/// What the peer told about itself in its INFO.
+#[derive(Debug, Clone, Default)]
+pub struct Peer {
+    pub id: String,
+    pub name: String,
+    pub cluster: String,
+    /// Where the peer accepts routes (`nats-route://host:port/`), for gossip.
+    pub route_url: String,
+    /// The peer's client URLs.
+    pub connect_urls: Vec<String>,
+    pub headers: bool,
+    pub lame_duck: bool,
+}
+
+/// One route connection, as other tasks reach it: its outbound queue, its
+/// peer, and the peer's subscriptions in our accounts.
+#[derive(Debug)]
+pub struct Route {
+    /// The connection id (from the same counter as clients', as the reference).
+    pub rid: u64,
+    pub outbound: Outbound,
+    pub addr: SocketAddr,
+    /// This server dialed the connection.
+    pub did_solicit: bool,
+    /// The dialed URL was configured (`routes`), not learned from gossip.
+    pub configured: bool,
+    pub start: SystemTime,
+    peer: Mutex<Peer>,
+    /// The peer's interest, by account, subject and queue.
+    subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
+    /// Messages and bytes received from the peer.
+    pub in_msgs: AtomicU64,
+    pub in_bytes: AtomicU64,
+    /// Nanoseconds since the Unix epoch of the last traffic in.
+    pub last_activity_ns: AtomicU64,
+    /// Round trip of the first PING, in nanoseconds.
+    pub rtt_ns: AtomicU64,
+}
+
+impl Route {
+    pub(crate) fn new(
+        rid: u64,
+        addr: SocketAddr,
+        did_solicit: bool,
+        configured: bool,
+        max_pending: usize,
+    ) -> Route {
+        Route {
+            rid,
+            outbound: Outbound::new(max_pending),
+            addr,
+            did_solicit,
+            configured,
+            start: SystemTime::now(),
+            peer: Mutex::new(Peer::default()),
+            subs: Mutex::new(HashMap::new()),
+            in_msgs: AtomicU64::new(0),
+            in_bytes: AtomicU64::new(0),
+            last_activity_ns: AtomicU64::new(0),
+            rtt_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// What the peer said of itself (empty until its INFO came).
+    pub fn peer(&self) -> Peer {
+        self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_peer(&self, peer: Peer) {
+        *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = peer;
+    }
+
+    pub(crate) fn update_peer(&self, change: impl FnOnce(&mut Peer)) {
+        change(&mut self.peer.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Whether the peer reads headers (`HMSG`).
+    pub fn supports_headers(&self) -> bool {
+        self.peer.lock().unwrap_or_else(|e| e.into_inner()).headers
+    }
+
+    fn subs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<InterestKey, Arc<Subscription>>> {
+        self.subs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The peer's subscriptions, for monitoring: (account, subject, queue, weight).
+    pub fn subscriptions(&self) -> Vec<(String, String, Option<String>, u32)> {
+        let mut all: Vec<_> = self
+            .subs_lock()
+            .iter()
+            .map(|((account, subject, queue), sub)| {
+                (
+                    account.clone(),
+                    String::from_utf8_lossy(subject).into_owned(),
+                    queue
+                        .as_deref()
+                        .map(|q| String::from_utf8_lossy(q).into_owned()),
+                    sub.weight(),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    pub fn subscription_count(&self) -> usize {
+        self.subs_lock().len()
+    }
+
+    /// Queues one protocol line (interest, PING, INFO) and wakes the writer.
+    pub(crate) fn send_line(&self, line: &[u8]) {
+        self.outbound.send_now(line);
+    }
+}
+
+/// Appends the `RS+`/`RS-` line for `count` local subscriptions on
+/// (`subject`, `queue`) in `account`.
+pub(crate) fn write_interest(
+    out: &mut BytesMut,
+    account: &str,
+    subject: &[u8],
+    queue: Option<&[u8]>,
+    count: usize,
+) {
+    use gannet_proto::route::{write_sub, write_unsub};
+    let account = Some(account.as_bytes());
+    if count == 0 {
+        write_unsub(out, account, subject, queue);
+    } else {
+        let weight = u32::try_from(count).unwrap_or(u32::MAX);
+        write_sub(out, account, subject, queue.map(|q| (q, weight)));
+    }
+}
+
+/// Nanoseconds since the Unix epoch, now.
+pub(crate) fn now_nanos() -> u64 {
+    crate::client::unix_nanos(SystemTime::now())
+}
+
+/// Counts one message received from a route.
+pub(crate) fn count_in(route: &Route, bytes: usize) {
+    route.in_msgs.fetch_add(1, Ordering::Relaxed);
+    route.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+}
+
+/// Tells every client the cluster's client URLs now (an async INFO with
+/// `connect_urls`), unless the cluster is not advertised.
+pub(crate) fn tell_clients(server: &crate::server::Server) {
+    let Some(cluster) = server.cluster() else {
+        return;
+    };
+    if server
+        .options()
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.no_advertise)
+    {
+        return;
+    }
+    let mut info = server.info().clone();
+    info.connect_urls = cluster.client_urls();
+    let mut line = BytesMut::new();
+    gannet_proto::encode::write_info(&mut line, &info.to_json());
+    for client in server.clients() {
+        client.outbound.send_now(&line);
+    }
+}

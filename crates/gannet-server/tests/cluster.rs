@@ -1,0 +1,563 @@
+//! Clusters over routes: Gannet nodes in a full mesh from one seed, queue
+//! groups served once per message across the cluster, interest that follows
+//! subscribers, mixed clusters with nats-server 2.15 (when this machine has
+//! it) in both seeding directions, route credentials, cluster names, route
+//! TLS, `$SYS` requests answered by every node, `connect_urls`, and a node
+//! killed and restarted.
+//!
+//! Every node listens on ports the system picks (`-1`), and every wait is
+//! bounded.
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use gannet_test::certs::{CertAuthority, CertSpec};
+use gannet_test::ServerProcess;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+
+/// How long a cluster may take to mesh or to carry interest across.
+const MESH_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A cluster node: a server process and its cluster settings.
+struct Node {
+    process: ServerProcess,
+}
+
+impl Node {
+    /// Starts `binary` clustered as `name` in cluster `cluster`, dialing
+    /// `routes` (route ports), with `extra` added to its cluster block.
+    fn start(binary: &str, name: &str, cluster: &str, routes: &[u16], extra: &str) -> Node {
+        Self::start_on(binary, name, cluster, -1, routes, extra, "")
+    }
+
+    fn start_on(
+        binary: &str,
+        name: &str,
+        cluster: &str,
+        cluster_port: i32,
+        routes: &[u16],
+        cluster_extra: &str,
+        top_extra: &str,
+    ) -> Node {
+        let routes: Vec<String> = routes
+            .iter()
+            .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
+            .collect();
+        let config = format!(
+            "server_name: {name}\nhttp: \"127.0.0.1:-1\"\n{top_extra}\ncluster {{\n  name: {cluster}\n  listen: \"127.0.0.1:{cluster_port}\"\n  routes: [{}]\n  {cluster_extra}\n}}\n",
+            routes.join(", ")
+        );
+        let process = ServerProcess::builder(binary).config(&config).start();
+        Node { process }
+    }
+
+    fn cluster_port(&self) -> u16 {
+        self.process
+            .cluster_port
+            .expect("the ports file names the cluster port")
+    }
+
+    fn url(&self) -> String {
+        self.process.url()
+    }
+
+    async fn client(&self) -> async_nats::Client {
+        async_nats::connect(self.url()).await.expect("connect")
+    }
+
+    /// `/routez` as JSON.
+    fn routez(&self) -> serde_json::Value {
+        let (status, body) = self.process.http_get("/routez?subs=1");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("routez JSON")
+    }
+
+    /// The servers this node has routes to (nats-server pools several
+    /// connections to a peer that pools too: they count once).
+    fn peers(&self) -> usize {
+        let routez = self.routez();
+        let mut ids: Vec<&str> = routez["routes"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|r| r["remote_id"].as_str()).collect())
+            .unwrap_or_default();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+}
+
+/// Waits until every node has a route to each other node.
+fn wait_mesh(nodes: &[&Node]) {
+    let want = nodes.len() - 1;
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    loop {
+        let counts: Vec<usize> = nodes.iter().map(|n| n.peers()).collect();
+        if counts.iter().all(|c| *c == want) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = nodes.iter().map(|n| n.process.log()).collect();
+            panic!(
+                "no full mesh: routes {counts:?}\n{}",
+                logs.join("\n-----\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Publishes on `subject` from `from` until `sub` gets one (interest has
+/// crossed the route), then drains what else arrived.
+async fn await_flow(from: &async_nats::Client, subject: &str, sub: &mut async_nats::Subscriber) {
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    loop {
+        from.publish(subject.to_string(), "probe".into())
+            .await
+            .unwrap();
+        from.flush().await.unwrap();
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "interest in {subject} never crossed"
+        );
+    }
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), sub.next()).await {}
+}
+
+/// Collects what `sub` gets until nothing comes for `quiet`.
+async fn drain(sub: &mut async_nats::Subscriber, quiet: Duration) -> Vec<async_nats::Message> {
+    let mut got = Vec::new();
+    while let Ok(Some(msg)) = tokio::time::timeout(quiet, sub.next()).await {
+        got.push(msg);
+    }
+    got
+}
+
+/// Counts of each payload received.
+fn counts(msgs: &[async_nats::Message]) -> HashMap<String, usize> {
+    let mut map = HashMap::new();
+    for m in msgs {
+        *map.entry(String::from_utf8_lossy(&m.payload).into_owned())
+            .or_default() += 1;
+    }
+    map
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_seeded_with_one_route_form_a_full_mesh_and_deliver_once() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    let c = Node::start(BIN, "C", "C1", &[a.cluster_port()], "");
+    // B and C know only A: they must learn of each other by gossip.
+    wait_mesh(&[&a, &b, &c]);
+
+    let (ca, cb, cc) = (a.client().await, b.client().await, c.client().await);
+    let mut on_c = cc.subscribe("mesh.>").await.unwrap();
+    let mut on_a = ca.subscribe("mesh.*").await.unwrap();
+    cc.flush().await.unwrap();
+    ca.flush().await.unwrap();
+    await_flow(&cb, "mesh.ready", &mut on_c).await;
+    await_flow(&cb, "mesh.ready", &mut on_a).await;
+    drain(&mut on_c, Duration::from_millis(200)).await;
+
+    // B to C has no path but the direct route B learned by gossip (routed
+    // messages never take a second hop).
+    for i in 0..200 {
+        cb.publish(format!("mesh.n{}", i % 3), format!("m{i}").into())
+            .await
+            .unwrap();
+    }
+    cb.flush().await.unwrap();
+    let got_c = drain(&mut on_c, Duration::from_millis(500)).await;
+    let got_a = drain(&mut on_a, Duration::from_millis(500)).await;
+    for (who, got) in [("C", &got_c), ("A", &got_a)] {
+        let seen = counts(got);
+        assert_eq!(seen.len(), 200, "{who} missed messages");
+        assert!(seen.values().all(|n| *n == 1), "{who} got duplicates");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_group_spread_over_the_cluster_gets_each_message_once() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    let c = Node::start(BIN, "C", "C1", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b, &c]);
+    let (ca, cb, cc) = (a.client().await, b.client().await, c.client().await);
+    // Two members on A, one on B, one on C; and a plain subscriber on C.
+    let mut members = [
+        ca.queue_subscribe("work", "q".into()).await.unwrap(),
+        ca.queue_subscribe("work", "q".into()).await.unwrap(),
+        cb.queue_subscribe("work", "q".into()).await.unwrap(),
+        cc.queue_subscribe("work", "q".into()).await.unwrap(),
+    ];
+    let mut plain = cc.subscribe("work").await.unwrap();
+    for client in [&ca, &cb, &cc] {
+        client.flush().await.unwrap();
+    }
+    // Wait until A knows the weights of B's and C's members: the plain
+    // subscriber on C then sees probes; queue members get some of them too.
+    await_flow(&ca, "work", &mut plain).await;
+    for m in members.iter_mut() {
+        drain(m, Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    const N: usize = 400;
+    for i in 0..N {
+        ca.publish("work", format!("w{i}").into()).await.unwrap();
+    }
+    ca.flush().await.unwrap();
+    let mut all = Vec::new();
+    let mut per_member = Vec::new();
+    for m in members.iter_mut() {
+        let got = drain(m, Duration::from_millis(500)).await;
+        per_member.push(got.len());
+        all.extend(got);
+    }
+    let seen = counts(&all);
+    assert_eq!(
+        seen.len(),
+        N,
+        "some messages reached no member: {per_member:?}"
+    );
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "a message reached two members"
+    );
+    // Each member, local or remote, gets a share (no local preference).
+    assert!(
+        per_member.iter().all(|n| *n > N / 16),
+        "uneven spread {per_member:?}"
+    );
+    assert_eq!(drain(&mut plain, Duration::from_millis(300)).await.len(), N);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interest_follows_subscribers_and_requests_cross_the_route() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b]);
+    let (ca, cb) = (a.client().await, b.client().await);
+
+    // A service on B answers requests made on A.
+    let mut service = cb.subscribe("svc.echo").await.unwrap();
+    cb.flush().await.unwrap();
+    let responder = cb.clone();
+    let serving = tokio::spawn(async move {
+        while let Some(msg) = service.next().await {
+            if let Some(reply) = msg.reply {
+                let mut answer = b"echo:".to_vec();
+                answer.extend_from_slice(&msg.payload);
+                responder.publish(reply, answer.into()).await.unwrap();
+            }
+        }
+    });
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    let answer = loop {
+        match tokio::time::timeout(
+            Duration::from_millis(500),
+            ca.request("svc.echo", "hi".into()),
+        )
+        .await
+        {
+            Ok(Ok(answer)) => break answer,
+            _ => assert!(Instant::now() < deadline, "no answer across the route"),
+        }
+    };
+    assert_eq!(&answer.payload[..], b"echo:hi");
+
+    // Headers cross too.
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("X-Trace", "t1");
+    let mut hsub = cb.subscribe("hdr.x").await.unwrap();
+    cb.flush().await.unwrap();
+    await_flow(&ca, "hdr.x", &mut hsub).await;
+    ca.publish_with_headers("hdr.x", headers, "with headers".into())
+        .await
+        .unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(5), hsub.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        msg.headers
+            .as_ref()
+            .and_then(|h| h.get("X-Trace"))
+            .map(|v| v.as_str()),
+        Some("t1")
+    );
+
+    // Once the service is gone, A answers requests with no responders.
+    serving.abort();
+    drop(cb);
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    loop {
+        let asked = ca.request("svc.echo", "again".into());
+        match tokio::time::timeout(Duration::from_millis(500), asked).await {
+            Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => break,
+            _ => {
+                assert!(Instant::now() < deadline, "interest never left A");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Accounts with users, the system account among them.
+const ACCOUNTS: &str = "accounts {\n  SYS { users = [ { user: sys, password: sys } ] }\n  APP { users = [ { user: app, password: app } ] }\n}\nsystem_account: SYS";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_account_requests_are_answered_by_every_node() {
+    let a = Node::start_on(BIN, "A", "C1", -1, &[], "", ACCOUNTS);
+    let b = Node::start_on(BIN, "B", "C1", -1, &[a.cluster_port()], "", ACCOUNTS);
+    let c = Node::start_on(BIN, "C", "C1", -1, &[a.cluster_port()], "", ACCOUNTS);
+    wait_mesh(&[&a, &b, &c]);
+    let sys = async_nats::ConnectOptions::with_user_and_password("sys".into(), "sys".into())
+        .connect(b.url())
+        .await
+        .unwrap();
+    let inbox = sys.new_inbox();
+    let mut replies = sys.subscribe(inbox.clone()).await.unwrap();
+    sys.flush().await.unwrap();
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    let mut last = Vec::new();
+    while Instant::now() < deadline {
+        sys.publish_with_reply("$SYS.REQ.SERVER.PING", inbox.clone(), "".into())
+            .await
+            .unwrap();
+        sys.flush().await.unwrap();
+        let got = drain(&mut replies, Duration::from_millis(500)).await;
+        let mut names: Vec<String> = got
+            .iter()
+            .filter_map(|m| serde_json::from_slice::<serde_json::Value>(&m.payload).ok())
+            .filter_map(|v| v["server"]["name"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        last = names;
+        if last == ["A", "B", "C"] {
+            break;
+        }
+    }
+    assert_eq!(last, ["A", "B", "C"], "one STATSZ from each server");
+
+    // Events of every node reach a system subscriber on any node: a client
+    // connecting to C is announced to the subscriber on B.
+    let mut connects = sys.subscribe("$SYS.ACCOUNT.APP.CONNECT").await.unwrap();
+    sys.flush().await.unwrap();
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    let event = loop {
+        let app = async_nats::ConnectOptions::with_user_and_password("app".into(), "app".into())
+            .connect(c.url())
+            .await
+            .unwrap();
+        app.flush().await.unwrap();
+        match tokio::time::timeout(Duration::from_millis(500), connects.next()).await {
+            Ok(Some(event)) => break event,
+            _ => assert!(Instant::now() < deadline, "no CONNECT event from C on B"),
+        }
+    };
+    let event: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
+    assert_eq!(event["server"]["name"], "C");
+}
+
+/// The reference server, or `None` (with a note) when this machine lacks it.
+fn reference() -> Option<String> {
+    let found = gannet_test::reference_server_binary();
+    if found.is_none() {
+        eprintln!("nats-server 2.15 not installed (scripts/install-reference.sh): skipped");
+    }
+    found
+}
+
+/// Traffic both ways between every pair of `nodes`, a queue group spread
+/// over all of them served once per message, and a request answered across.
+async fn check_traffic(nodes: &[&Node]) {
+    let clients = futures::future::join_all(nodes.iter().map(|n| n.client())).await;
+    // Each node subscribes to its own subject; every node publishes to all.
+    let mut subs = Vec::new();
+    for (i, c) in clients.iter().enumerate() {
+        subs.push(c.subscribe(format!("to.{i}")).await.unwrap());
+        c.flush().await.unwrap();
+    }
+    for (i, sub) in subs.iter_mut().enumerate() {
+        for from in &clients {
+            await_flow(from, &format!("to.{i}"), sub).await;
+        }
+    }
+    for (i, sub) in subs.iter_mut().enumerate() {
+        for (j, from) in clients.iter().enumerate() {
+            for k in 0..20 {
+                from.publish(format!("to.{i}"), format!("{j}-{k}").into())
+                    .await
+                    .unwrap();
+            }
+            from.flush().await.unwrap();
+        }
+        let seen = counts(&drain(sub, Duration::from_millis(400)).await);
+        assert_eq!(seen.len(), 20 * clients.len(), "node {i} missed messages");
+        assert!(seen.values().all(|n| *n == 1), "node {i} got duplicates");
+    }
+
+    // One member of group "g" on every node; messages from the first node.
+    let mut members = Vec::new();
+    for c in &clients {
+        members.push(c.queue_subscribe("grp", "g".into()).await.unwrap());
+        c.flush().await.unwrap();
+    }
+    let mut watcher = clients[0].subscribe("grp").await.unwrap();
+    for c in &clients {
+        await_flow(c, "grp", &mut watcher).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for m in members.iter_mut() {
+        drain(m, Duration::from_millis(50)).await;
+    }
+    const N: usize = 300;
+    for k in 0..N {
+        clients[0]
+            .publish("grp", format!("g{k}").into())
+            .await
+            .unwrap();
+    }
+    clients[0].flush().await.unwrap();
+    let mut all = Vec::new();
+    let mut shares = Vec::new();
+    for m in members.iter_mut() {
+        let got = drain(m, Duration::from_millis(400)).await;
+        shares.push(got.len());
+        all.extend(got);
+    }
+    let seen = counts(&all);
+    assert_eq!(seen.len(), N, "queue messages lost: shares {shares:?}");
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "a queue message went to two members"
+    );
+    assert!(
+        shares.iter().all(|n| *n > 0),
+        "a member got nothing: {shares:?}"
+    );
+
+    // A request from the last node, answered by a service on the first.
+    let mut service = clients[0].subscribe("svc.mixed").await.unwrap();
+    clients[0].flush().await.unwrap();
+    let responder = clients[0].clone();
+    let serving = tokio::spawn(async move {
+        while let Some(msg) = service.next().await {
+            if let Some(reply) = msg.reply {
+                responder.publish(reply, msg.payload).await.unwrap();
+            }
+        }
+    });
+    let asker = clients.last().unwrap();
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    loop {
+        let asked = asker.request("svc.mixed", "ping".into());
+        if let Ok(Ok(answer)) = tokio::time::timeout(Duration::from_millis(500), asked).await {
+            assert_eq!(&answer.payload[..], b"ping");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no answer across the cluster");
+    }
+    serving.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gannet_joins_a_pooled_reference_cluster() {
+    let Some(reference) = reference() else { return };
+    // Two nats-server nodes with their default pooling, then Gannet seeded
+    // with the first: the second learns of Gannet by gossip and dials it.
+    let r1 = Node::start(&reference, "R1", "C1", &[], "");
+    let r2 = Node::start(&reference, "R2", "C1", &[r1.cluster_port()], "");
+    wait_mesh(&[&r1, &r2]);
+    let g = Node::start(BIN, "G", "C1", &[r1.cluster_port()], "");
+    wait_mesh(&[&r1, &r2, &g]);
+    check_traffic(&[&g, &r1, &r2]).await;
+    check_traffic(&[&r2, &g]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_nodes_join_a_gannet_seed_without_pooling() {
+    let Some(reference) = reference() else { return };
+    let no_pool = "pool_size: -1\n  compression: off";
+    let g1 = Node::start(BIN, "G1", "C1", &[], no_pool);
+    let r = Node::start(&reference, "R", "C1", &[g1.cluster_port()], no_pool);
+    let g2 = Node::start(BIN, "G2", "C1", &[g1.cluster_port()], no_pool);
+    wait_mesh(&[&g1, &r, &g2]);
+    // nats-server keeps a single connection to each peer with pooling off.
+    assert_eq!(r.routez()["num_routes"], 2);
+    check_traffic(&[&r, &g1, &g2]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_credentials_and_cluster_names_are_checked() {
+    let auth = "authorization { user: ru, password: rp }";
+    let a = Node::start(BIN, "A", "C1", &[], auth);
+    let port = a.cluster_port();
+    // The right credentials, from the route URL.
+    let with = |user: &str| {
+        format!(
+            "server_name: {user}X\nhttp: \"127.0.0.1:-1\"\ncluster {{ name: C1, listen: \"127.0.0.1:-1\", routes: [\"nats-route://{user}@127.0.0.1:{port}\"] }}"
+        )
+    };
+    let good = ServerProcess::builder(BIN).config(&with("ru:rp")).start();
+    let good = Node { process: good };
+    wait_mesh(&[&a, &good]);
+    // Wrong password: refused with the reference's texts, and not retried
+    // in a tight loop.
+    let bad = ServerProcess::builder(BIN).config(&with("ru:nope")).start();
+    let needle = "authentication error - User \"ru\"";
+    assert!(a.process.wait_log(needle).contains(needle));
+    assert!(bad
+        .wait_log("Authorization Violation")
+        .contains("Authorization Violation"));
+    // Another cluster's name.
+    let other = format!(
+        "server_name: O\ncluster {{ name: C9, listen: \"127.0.0.1:-1\", routes: [\"nats-route://ru:rp@127.0.0.1:{port}\"] }}"
+    );
+    let _other = ServerProcess::builder(BIN).config(&other).start();
+    let needle = "Rejecting connection, cluster name \"C9\" does not match \"C1\"";
+    assert!(a.process.wait_log(needle).contains(needle));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(a.peers(), 1, "only the good peer is routed");
+    let refusals = a.process.log().matches("authentication error").count();
+    assert!(refusals <= 4, "{refusals} refusals in 3 s: no throttling");
+    drop(bad);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_over_mutual_tls_with_the_reference() {
+    let Some(reference) = reference() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let ca = CertAuthority::new("Route CA");
+    std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+    let peer = ca
+        .issue(&CertSpec::peer("CN=route").ip("127.0.0.1").dns("localhost"))
+        .write(dir.path(), "route");
+    let stranger_ca = CertAuthority::new("Other CA");
+    let stranger = stranger_ca
+        .issue(&CertSpec::peer("CN=stranger").ip("127.0.0.1"))
+        .write(dir.path(), "stranger");
+    let tls = |files: &gannet_test::certs::CertFiles| {
+        format!(
+            "pool_size: -1\n  tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", verify: true, timeout: 2 }}",
+            files.cert.display(),
+            files.key.display(),
+            dir.path().join("ca.pem").display()
+        )
+    };
+    let g = Node::start(BIN, "G", "C1", &[], &tls(&peer));
+    let r = Node::start(&reference, "R", "C1", &[g.cluster_port()], &tls(&peer));
+    let g2 = Node::start(BIN, "G2", "C1", &[r.cluster_port()], &tls(&peer));
+    wait_mesh(&[&g, &r, &g2]);
+    check_traffic(&[&g2, &r, &g]).await;
+    // A peer whose certificate another CA signed is refused.
+    let s = Node::start(BIN, "S", "C1", &[g.cluster_port()], &tls(&stranger));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(g.peers(), 2);
+    assert_eq!(s.peers(), 0);
+}
