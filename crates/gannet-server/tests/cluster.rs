@@ -561,3 +561,150 @@ async fn routes_over_mutual_tls_with_the_reference() {
     assert_eq!(g.peers(), 2);
     assert_eq!(s.peers(), 0);
 }
+
+/// A peer server played by hand over a raw socket: it handshakes as a
+/// route (no pooling, no compression), then does only what the test says.
+struct RawPeer {
+    stream: std::net::TcpStream,
+}
+
+impl RawPeer {
+    fn connect(cluster_port: u16, cluster: &str) -> RawPeer {
+        use std::io::Write;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", cluster_port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let id = "NRAWPEER000000000000000000000000000000000000000000000001";
+        let hello = format!(
+            "CONNECT {{\"echo\":true,\"verbose\":false,\"pedantic\":false,\"tls_required\":false,\"headers\":true,\"name\":\"{id}\",\"cluster\":\"{cluster}\"}}\r\nINFO {{\"server_id\":\"{id}\",\"server_name\":\"RAW\",\"version\":\"2.15.0\",\"proto\":3,\"host\":\"127.0.0.1\",\"port\":1,\"headers\":true,\"max_payload\":1048576,\"cluster\":\"{cluster}\"}}\r\n"
+        );
+        stream.write_all(hello.as_bytes()).unwrap();
+        RawPeer { stream }
+    }
+
+    fn send(&mut self, line: &str) {
+        use std::io::Write;
+        self.stream.write_all(line.as_bytes()).unwrap();
+    }
+
+    /// Reads until `needle` has been seen `times` times; returns how many
+    /// times it was seen and all that was read.
+    fn read_until(&mut self, needle: &str, times: usize, within: Duration) -> (usize, String) {
+        use std::io::Read;
+        let needle = needle.as_bytes();
+        let deadline = Instant::now() + within;
+        let mut text = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let (mut seen, mut scanned) = (0, 0);
+        while seen < times && Instant::now() < deadline {
+            let n = match self.stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            text.extend_from_slice(&buf[..n]);
+            // Count only in what is new (and a needle's length before it).
+            while let Some(at) = text[scanned..]
+                .windows(needle.len())
+                .position(|w| w == needle)
+            {
+                seen += 1;
+                scanned += at + needle.len();
+            }
+            scanned = scanned.max(text.len().saturating_sub(needle.len()));
+        }
+        (seen, String::from_utf8_lossy(&text).into_owned())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_route_is_kept_and_catches_up_without_stalling_clients() {
+    let a = Node::start(BIN, "A", "C1", &[], "write_deadline: \"200ms\"");
+    let mut peer = RawPeer::connect(a.cluster_port(), "C1");
+    let (pings, _) = peer.read_until("\r\nPING\r\n", 1, Duration::from_secs(5));
+    assert_eq!(pings, 1, "interest then PING after the handshake");
+    peer.send("PONG\r\nRS+ $G slow.>\r\n");
+    let client = a.client().await;
+    let mut local = client.subscribe("fast.echo").await.unwrap();
+    client.flush().await.unwrap();
+    // Wait for the peer's interest to register, then flood it while it
+    // reads nothing: 32 MB, far beyond what the sockets buffer.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let payload = bytes::Bytes::from(vec![b'x'; 64 * 1024]);
+    const N: usize = 512;
+    for _ in 0..N {
+        client.publish("slow.data", payload.clone()).await.unwrap();
+    }
+    client.flush().await.unwrap();
+    // The route misses its write deadline, but local traffic flows on.
+    let log = a.process.wait_log("WriteDeadline");
+    assert!(
+        log.contains("Slow Consumer Detected: WriteDeadline"),
+        "{log}"
+    );
+    let started = Instant::now();
+    for i in 0..20 {
+        client
+            .publish("fast.echo", format!("{i}").into())
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(2), local.next())
+            .await
+            .expect("a local subscriber was stalled by the slow route")
+            .unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The peer reads again and gets every message, once.
+    let (got, _) = peer.read_until("RMSG $G slow.data", N, Duration::from_secs(30));
+    assert_eq!(got, N);
+    assert_eq!(a.peers(), 1, "the slow route stayed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_permissions_limit_what_comes_in_and_goes_out() {
+    let perms = "permissions { import: [\"in.>\"], export: [\"out.>\"] }";
+    let a = Node::start(BIN, "A", "C1", &[], perms);
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b]);
+    let (ca, cb) = (a.client().await, b.client().await);
+
+    // Into A: only what A imports.
+    let mut in_ok = ca.subscribe("in.x").await.unwrap();
+    let mut in_no = ca.subscribe("other.x").await.unwrap();
+    ca.flush().await.unwrap();
+    await_flow(&cb, "in.x", &mut in_ok).await;
+    cb.publish("other.x", "blocked".into()).await.unwrap();
+    cb.publish("in.x", "allowed".into()).await.unwrap();
+    cb.flush().await.unwrap();
+    let got = drain(&mut in_ok, Duration::from_millis(300)).await;
+    assert_eq!(got.len(), 1);
+    assert!(drain(&mut in_no, Duration::from_millis(300))
+        .await
+        .is_empty());
+
+    // Out of A: only what A exports.
+    let mut out_ok = cb.subscribe("out.x").await.unwrap();
+    let mut out_no = cb.subscribe("secret.x").await.unwrap();
+    cb.flush().await.unwrap();
+    await_flow(&ca, "out.x", &mut out_ok).await;
+    ca.publish("secret.x", "blocked".into()).await.unwrap();
+    ca.publish("out.x", "allowed".into()).await.unwrap();
+    ca.flush().await.unwrap();
+    assert_eq!(
+        drain(&mut out_ok, Duration::from_millis(300)).await.len(),
+        1
+    );
+    assert!(drain(&mut out_no, Duration::from_millis(300))
+        .await
+        .is_empty());
+    // B sees only A's importable interest (plus the system services).
+    let listed = b.routez()["routes"][0]["subscriptions_list"].clone();
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(listed.contains(&"in.x"), "{listed:?}");
+    assert!(!listed.contains(&"other.x"), "{listed:?}");
+}

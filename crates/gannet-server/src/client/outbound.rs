@@ -130,9 +130,20 @@ impl Pending {
     }
 }
 
+/// What a write that misses its deadline does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlinePolicy {
+    /// The connection closes as a slow consumer.
+    Close,
+    /// The miss is counted and logged, and writing goes on.
+    Retry,
+}
+
 /// The outbound side of a client, shared by every task that delivers to it.
 #[derive(Debug)]
 pub struct Outbound {
+    /// Writes that missed the deadline and were retried.
+    pub deadline_misses: std::sync::atomic::AtomicU64,
     pending: Mutex<Pending>,
     wake: Notify,
     /// Told after each write, for stalled publishers.
@@ -152,6 +163,7 @@ impl Outbound {
     pub fn new(max_pending: usize) -> Outbound {
         let (close_tx, _) = watch::channel(None);
         Outbound {
+            deadline_misses: std::sync::atomic::AtomicU64::new(0),
             pending: Mutex::new(Pending::default()),
             wake: Notify::new(),
             drained: Notify::new(),
@@ -307,7 +319,23 @@ impl Outbound {
     /// Drains the queue to `writer` until the client closes. Each write must finish
     /// within `write_deadline`, else the client is a slow consumer. Returns why the
     /// writing stopped.
-    pub async fn run_writer<W>(&self, mut writer: W, write_deadline: Duration) -> CloseReason
+    pub async fn run_writer<W>(&self, writer: W, write_deadline: Duration) -> CloseReason
+    where
+        W: AsyncWrite + Unpin,
+    {
+        self.run_writer_with(writer, write_deadline, DeadlinePolicy::Close)
+            .await
+    }
+
+    /// [`Outbound::run_writer`] with a choice of what a missed write deadline
+    /// does: close the connection (clients), or note it and keep writing
+    /// (routes, as the reference's default `write_timeout` policy for them).
+    pub async fn run_writer_with<W>(
+        &self,
+        mut writer: W,
+        write_deadline: Duration,
+        policy: DeadlinePolicy,
+    ) -> CloseReason
     where
         W: AsyncWrite + Unpin,
     {
@@ -356,6 +384,16 @@ impl Outbound {
                     batch.clear();
                     self.close(CloseReason::WriteError);
                     return CloseReason::WriteError;
+                }
+                Err(_) if policy == DeadlinePolicy::Retry => {
+                    // What was written left the batch; the rest goes next.
+                    let left: usize = batch.iter().map(Bytes::len).sum();
+                    self.written(total - left, None);
+                    self.deadline_misses
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(
+                        "Slow Consumer Detected: WriteDeadline of {write_deadline:?} exceeded, retrying"
+                    );
                 }
                 Err(_) => {
                     batch.clear();

@@ -59,6 +59,10 @@ pub struct Cluster {
     /// Client TLS for dialed routes, server TLS for accepted ones.
     pub(crate) tls_client: Option<Arc<rustls::ClientConfig>>,
     pub(crate) tls_server: Option<Arc<rustls::ServerConfig>>,
+    /// `permissions { import, export }`, compiled: import as a publish
+    /// permission (what peers may send us), export as a subscribe permission
+    /// (what peers may have from us).
+    perms: Option<gannet_auth::Permissions>,
 }
 
 impl Cluster {
@@ -68,7 +72,17 @@ impl Cluster {
         own_client_urls: Vec<String>,
         tls_client: Option<Arc<rustls::ClientConfig>>,
         tls_server: Option<Arc<rustls::ServerConfig>>,
-    ) -> Cluster {
+    ) -> Result<Cluster, String> {
+        let perms = if opts.import.is_some() || opts.export.is_some() {
+            let config = gannet_config::options::Permissions {
+                publish: opts.import.clone(),
+                subscribe: opts.export.clone(),
+                allow_responses: None,
+            };
+            Some(gannet_auth::Permissions::compile(&config, None, false)?)
+        } else {
+            None
+        };
         let (name, dynamic) = match &opts.name {
             Some(name) => (name.clone(), false),
             None => (super::super::server::new_cluster_name(), true),
@@ -78,7 +92,8 @@ impl Cluster {
                 Some((host, port)) => (host, port),
                 None => (opts.host.clone(), listen.port()),
             };
-        Cluster {
+        Ok(Cluster {
+            perms,
             name: RwLock::new(name),
             dynamic_name: std::sync::atomic::AtomicBool::new(dynamic),
             routes: Mutex::new(HashMap::new()),
@@ -91,7 +106,22 @@ impl Cluster {
             dialing: Mutex::new(HashSet::new()),
             tls_client,
             tls_server,
-        }
+        })
+    }
+
+    /// Whether peers may send us messages on `subject` (and so whether our
+    /// interest in it is told to them): `permissions { import }`.
+    #[inline]
+    pub(crate) fn may_import(&self, subject: &[u8]) -> bool {
+        self.perms.as_ref().is_none_or(|p| p.can_publish(subject))
+    }
+
+    /// Whether a peer may have our messages on `subject`: `permissions {
+    /// export }`, checked against its `RS+`.
+    pub(crate) fn may_export(&self, subject: &[u8], queue: Option<&[u8]>) -> bool {
+        self.perms
+            .as_ref()
+            .is_none_or(|p| p.can_subscribe(subject, queue))
     }
 
     pub fn name(&self) -> String {
@@ -197,6 +227,9 @@ impl Cluster {
 
     /// Sends a change of local interest to every route.
     pub(crate) fn interest_changed(&self, change: &InterestChange<'_>) {
+        if !self.may_import(change.subject) {
+            return;
+        }
         let routes = self.routes();
         if routes.is_empty() {
             return;

@@ -21,6 +21,7 @@ use tokio::time::Instant;
 use super::info::{RouteConnect, RouteInfo};
 use super::{Peer, Route};
 use crate::accounts::Account;
+use crate::client::outbound::DeadlinePolicy;
 use crate::client::CloseReason;
 use crate::fanout::{Fanout, Message};
 use crate::server::Server;
@@ -31,6 +32,11 @@ const ROUTE_PING_MAX: Duration = Duration::from_secs(30);
 /// The first PING goes out this soon, to measure the round trip.
 const FIRST_PING: Duration = Duration::from_secs(1);
 const READ_BUF: usize = 64 * 1024;
+/// The least a route may have queued before it is cut as a slow consumer.
+/// The reference does not bound a route's queue at all; Gannet bounds it, but
+/// well above a client's default, since cutting a route drops the traffic
+/// of every client behind it.
+const ROUTE_MAX_PENDING: usize = 256 * 1024 * 1024;
 
 /// Which end of the connection this server is.
 #[derive(Debug, Clone)]
@@ -74,20 +80,21 @@ where
         Side::Accepted => (false, false),
         Side::Solicited { configured, .. } => (true, *configured),
     };
-    let route = Arc::new(Route::new(
-        rid,
-        addr,
-        did_solicit,
-        configured,
-        opts.max_pending,
-    ));
+    let max_pending = opts.max_pending.max(ROUTE_MAX_PENDING);
+    let route = Arc::new(Route::new(rid, addr, did_solicit, configured, max_pending));
     let prefix = format!("{addr} - rid:{rid}");
     let write_deadline = cluster_opts.write_deadline.unwrap_or(opts.write_deadline);
+    // A route that misses a write deadline is kept and written on (the
+    // reference's default for routes), unless `write_timeout: close`.
+    let policy = match cluster_opts.write_timeout {
+        gannet_config::WriteTimeoutPolicy::Close => DeadlinePolicy::Close,
+        _ => DeadlinePolicy::Retry,
+    };
     let writer_route = route.clone();
     let writer_task = tokio::spawn(async move {
         writer_route
             .outbound
-            .run_writer(writer, write_deadline)
+            .run_writer_with(writer, write_deadline, policy)
             .await
     });
 
@@ -112,7 +119,9 @@ where
     encode::write_info(&mut first, &info.to_json());
     route.send_line(&first);
 
+    let importing = cluster_opts.import.is_some().then(|| cluster.clone());
     let mut conn = RouteConnection {
+        importing,
         fanout: Fanout::new(rid),
         connected: did_solicit,
         outcome: Outcome::default(),
@@ -154,6 +163,8 @@ struct RouteConnection {
     fanout: Fanout,
     pings_out: u32,
     rtt_ping: Option<Instant>,
+    /// The cluster, when it restricts what peers may send (`import`).
+    importing: Option<Arc<super::Cluster>>,
 }
 
 impl RouteConnection {
@@ -331,6 +342,13 @@ impl RouteConnection {
                 let Some(account) = self.account(account) else {
                     return Ok(());
                 };
+                if !self
+                    .importing
+                    .as_ref()
+                    .is_none_or(|c| c.may_import(subject))
+                {
+                    return Ok(());
+                }
                 let local = account.sublist.matches(subject);
                 if local.is_empty() {
                     return Ok(());
@@ -520,11 +538,17 @@ impl RouteConnection {
     /// Sends the peer every local interest, account by account, each while
     /// that account's interest cannot change (so later changes follow it).
     fn send_all_interest(&self) {
+        let Some(cluster) = self.server.cluster() else {
+            return;
+        };
         for account in self.server.accounts() {
             let name = account.name.clone();
             account.with_interest(|interest| {
                 let mut lines = BytesMut::new();
-                for i in interest {
+                for i in interest
+                    .into_iter()
+                    .filter(|i| cluster.may_import(&i.pattern))
+                {
                     super::write_interest(
                         &mut lines,
                         &name,
@@ -544,6 +568,18 @@ impl RouteConnection {
         let Some(account) = self.account(account) else {
             return;
         };
+        if !self
+            .server
+            .cluster()
+            .is_some_and(|c| c.may_export(subject, queue.map(|(q, _)| q)))
+        {
+            tracing::debug!(
+                "{} - Not exporting {:?} to the route (permissions)",
+                self.prefix,
+                String::from_utf8_lossy(subject)
+            );
+            return;
+        }
         let key = (
             account.name.clone(),
             Box::<[u8]>::from(subject),

@@ -170,7 +170,8 @@ async fn start_cluster(
         own_client_urls(opts, client_port),
         tls_client,
         tls_server,
-    );
+    )
+    .map_err(|e| StartError::Auth(format!("cluster permissions: {e}")))?;
     Ok(Some((Arc::new(cluster), listener)))
 }
 
