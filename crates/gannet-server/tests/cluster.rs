@@ -40,16 +40,32 @@ impl Node {
         cluster_extra: &str,
         top_extra: &str,
     ) -> Node {
-        let routes: Vec<String> = routes
-            .iter()
-            .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
-            .collect();
-        let config = format!(
-            "server_name: {name}\nhttp: \"127.0.0.1:-1\"\n{top_extra}\ncluster {{\n  name: {cluster}\n  listen: \"127.0.0.1:{cluster_port}\"\n  routes: [{}]\n  {cluster_extra}\n}}\n",
-            routes.join(", ")
+        let config = node_config(
+            name,
+            cluster,
+            cluster_port,
+            routes,
+            cluster_extra,
+            top_extra,
         );
         let process = ServerProcess::builder(binary).config(&config).start();
         Node { process }
+    }
+
+    /// Starts `binary` where `old` was (its client and route ports), as a
+    /// node restarted after a crash, or a node replaced by another server.
+    fn restart(binary: &str, old: (u16, u16), name: &str, routes: &[u16], extra: &str) -> Node {
+        let config = node_config(name, "C1", i32::from(old.1), routes, extra, "");
+        let process = ServerProcess::builder(binary)
+            .config(&config)
+            .port(old.0)
+            .start();
+        Node { process }
+    }
+
+    /// The client and route ports, to restart the node where it was.
+    fn ports(&self) -> (u16, u16) {
+        (self.process.port, self.cluster_port())
     }
 
     fn cluster_port(&self) -> u16 {
@@ -85,6 +101,25 @@ impl Node {
         ids.dedup();
         ids.len()
     }
+}
+
+/// A node's config file.
+fn node_config(
+    name: &str,
+    cluster: &str,
+    cluster_port: i32,
+    routes: &[u16],
+    cluster_extra: &str,
+    top_extra: &str,
+) -> String {
+    let routes: Vec<String> = routes
+        .iter()
+        .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
+        .collect();
+    format!(
+        "server_name: {name}\nhttp: \"127.0.0.1:-1\"\n{top_extra}\ncluster {{\n  name: {cluster}\n  listen: \"127.0.0.1:{cluster_port}\"\n  routes: [{}]\n  {cluster_extra}\n}}\n",
+        routes.join(", ")
+    )
 }
 
 /// Waits until every node has a route to each other node.
@@ -707,4 +742,300 @@ async fn route_permissions_limit_what_comes_in_and_goes_out() {
         .collect();
     assert!(listed.contains(&"in.x"), "{listed:?}");
     assert!(!listed.contains(&"other.x"), "{listed:?}");
+}
+
+/// The `connect_urls` of an INFO line.
+fn urls_of(info: &serde_json::Value) -> Vec<String> {
+    let mut urls: Vec<String> = info["connect_urls"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    urls.sort();
+    urls
+}
+
+/// Reads INFO lines from `raw` until one's `connect_urls` are `want`.
+fn await_urls(raw: &mut gannet_test::RawClient, want: &[String]) {
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no INFO with connect_urls {want:?}"
+        );
+        let line = raw.read_line();
+        if let Some(json) = line.strip_prefix("INFO ") {
+            let info: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+            if urls_of(&info) == want {
+                return;
+            }
+        } else if line.starts_with("PING") {
+            raw.send(b"PONG\r\n");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_are_told_the_cluster_as_nodes_come_and_go() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b]);
+    let url = |n: &Node| format!("127.0.0.1:{}", n.process.port);
+    let mut raw = a.process.raw();
+    let mut want = vec![url(&a), url(&b)];
+    want.sort();
+    assert_eq!(urls_of(&raw.info_json()), want, "INFO lists the cluster");
+    raw.send(b"CONNECT {\"protocol\":1,\"verbose\":false}\r\nPING\r\n");
+    let c = Node::start(BIN, "C", "C1", &[b.cluster_port()], "");
+    let mut with_c = vec![url(&a), url(&b), url(&c)];
+    with_c.sort();
+    await_urls(&mut raw, &with_c);
+    drop(c);
+    await_urls(&mut raw, &want);
+
+    // With no_advertise, clients hear nothing of the cluster.
+    let quiet = "no_advertise: true";
+    let d = Node::start(BIN, "D", "C2", &[], quiet);
+    let e = Node::start(BIN, "E", "C2", &[d.cluster_port()], quiet);
+    wait_mesh(&[&d, &e]);
+    assert!(urls_of(&d.process.raw().info_json()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_rejoins_and_a_steady_subscriber_loses_nothing() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    let c = Node::start(BIN, "C", "C1", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b, &c]);
+    let (ca, cb) = (a.client().await, b.client().await);
+    // A client of C only: it learns A and B from INFO, and moves there.
+    let on_c = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(c.url())
+        .await
+        .unwrap();
+    let mut moved = on_c.subscribe("moved").await.unwrap();
+    on_c.flush().await.unwrap();
+    await_flow(&cb, "moved", &mut moved).await;
+
+    let mut steady = ca.subscribe("seq").await.unwrap();
+    ca.flush().await.unwrap();
+    await_flow(&cb, "seq", &mut steady).await;
+    const N: usize = 3000;
+    let publisher = cb.clone();
+    let publishing = tokio::spawn(async move {
+        for i in 0..N {
+            publisher
+                .publish("seq", i.to_string().into())
+                .await
+                .unwrap();
+            if i % 100 == 0 {
+                publisher.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        publisher.flush().await.unwrap();
+    });
+
+    // C dies (SIGKILL) while traffic flows, and comes back on its ports.
+    let ports = c.ports();
+    drop(c);
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    while a.peers() != 1 || b.peers() != 1 {
+        assert!(Instant::now() < deadline, "C's routes never went");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Its client reconnects elsewhere and its subscription comes back.
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    loop {
+        cb.publish("moved", "after".into()).await.unwrap();
+        cb.flush().await.unwrap();
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), moved.next()).await {
+            if &m.payload[..] == b"after" {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "C's client never came back");
+    }
+    let c = Node::restart(BIN, ports, "C", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b, &c]);
+    // Interest on the restarted node reaches it again.
+    let cc = c.client().await;
+    let mut back = cc.subscribe("back").await.unwrap();
+    cc.flush().await.unwrap();
+    await_flow(&ca, "back", &mut back).await;
+
+    publishing.await.unwrap();
+    let got = drain(&mut steady, Duration::from_millis(500)).await;
+    let seq: Vec<usize> = got
+        .iter()
+        .filter_map(|m| std::str::from_utf8(&m.payload).ok()?.parse().ok())
+        .collect();
+    assert_eq!(
+        seq,
+        (0..N).collect::<Vec<_>>(),
+        "lost, duplicated or reordered"
+    );
+}
+
+/// A port free right now on 127.0.0.1 (for configs that must name every
+/// node's route port before the nodes start).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Sends `signal` (`-USR2` = lame duck mode, `-TERM` = stop) to a process.
+fn signal(process: &ServerProcess, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &process.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// What a subscriber got of a numbered stream: sent, received, lost, duplicated.
+fn tally(sent: usize, got: &[usize]) -> (usize, usize, usize, usize) {
+    let mut distinct = got.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    (
+        sent,
+        got.len(),
+        sent - distinct.len(),
+        got.len() - distinct.len(),
+    )
+}
+
+/// The README's migration walkthrough, counted: a three-node nats-server
+/// cluster under steady traffic has each node put in lame duck mode, stopped
+/// and replaced by Gannet on the same ports, one at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_reference_cluster_is_migrated_to_gannet_node_by_node() {
+    let Some(reference) = reference() else { return };
+    let names = ["N1", "N2", "N3"];
+    let route_ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+    let client_ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+    // Every node lists every route, itself included, as generated configs do.
+    let extra = "lame_duck_grace_period: \"1s\"";
+    let start = |binary: &str, i: usize| {
+        let config = node_config(
+            names[i],
+            "C1",
+            i32::from(route_ports[i]),
+            &route_ports,
+            "",
+            extra,
+        );
+        Node {
+            process: ServerProcess::builder(binary)
+                .config(&config)
+                .port(client_ports[i])
+                .start(),
+        }
+    };
+    let mut nodes: Vec<Node> = (0..3).map(|i| start(&reference, i)).collect();
+    wait_mesh(&[&nodes[0], &nodes[1], &nodes[2]]);
+
+    let all: Vec<String> = client_ports
+        .iter()
+        .map(|p| format!("nats://127.0.0.1:{p}"))
+        .collect();
+    let connect = |first: usize| {
+        let mut urls = all.clone();
+        urls.rotate_left(first);
+        async move {
+            async_nats::ConnectOptions::new()
+                .retain_servers_order()
+                .connect(urls)
+                .await
+                .unwrap()
+        }
+    };
+    // The publisher and one subscriber on N1 (replaced last), one
+    // subscriber on N3 (replaced first).
+    let publisher = connect(0).await;
+    let mut near = connect(0).await.subscribe("mig.seq").await.unwrap();
+    let far_client = connect(2).await;
+    let mut far = far_client.subscribe("mig.seq").await.unwrap();
+    far_client.flush().await.unwrap();
+    await_flow(&publisher, "mig.seq", &mut far).await;
+    drain(&mut near, Duration::from_millis(100)).await;
+
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (counter, stopper, p) = (sent.clone(), stop.clone(), publisher.clone());
+    let publishing = tokio::spawn(async move {
+        let mut i = 0usize;
+        while !stopper.load(std::sync::atomic::Ordering::Relaxed) {
+            p.publish("mig.seq", i.to_string().into()).await.unwrap();
+            i += 1;
+            counter.store(i, std::sync::atomic::Ordering::Relaxed);
+            if i % 10 == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        p.flush().await.unwrap();
+        i
+    });
+    let collect = |mut sub: async_nats::Subscriber| {
+        tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(3), sub.next()).await {
+                if let Some(n) = std::str::from_utf8(&m.payload)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                {
+                    seqs.push(n);
+                }
+            }
+            seqs
+        })
+    };
+    let (near, far) = (collect(near), collect(far));
+
+    let mut before_last = 0;
+    for i in [2, 1, 0] {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if i == 0 {
+            before_last = sent.load(std::sync::atomic::Ordering::Relaxed);
+        }
+        signal(&nodes[i].process, "-USR2");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        signal(&nodes[i].process, "-TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while nodes[i].process.is_running() {
+            assert!(Instant::now() < deadline, "{} did not stop", names[i]);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        nodes[i] = start(BIN, i);
+        wait_mesh(&[&nodes[0], &nodes[1], &nodes[2]]);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let total = publishing.await.unwrap();
+    let (near, far) = (near.await.unwrap(), far.await.unwrap());
+    let (near_t, far_t) = (tally(total, &near), tally(total, &far));
+    eprintln!("migration: subscriber, sent, received, lost, duplicated");
+    eprintln!("migration: on N1 (moved last) {near_t:?}");
+    eprintln!("migration: on N3 (moved first) {far_t:?}");
+    assert_eq!(near_t.3, 0, "duplicates on N1's subscriber");
+    assert_eq!(far_t.3, 0, "duplicates on N3's subscriber");
+    // While N3 and N2 were replaced, N1's subscriber lost nothing.
+    let mut near_sorted = near.clone();
+    near_sorted.sort_unstable();
+    near_sorted.dedup();
+    let early = near_sorted.iter().take_while(|n| **n < before_last).count();
+    assert_eq!(
+        early, before_last,
+        "a steady subscriber lost messages while other nodes moved"
+    );
+    // Now an all-Gannet cluster carries traffic.
+    check_traffic(&[&nodes[0], &nodes[1], &nodes[2]]).await;
 }

@@ -70,6 +70,7 @@ pub struct ServerBuilder<'a> {
     config: Option<&'a str>,
     cwd: Option<PathBuf>,
     args: Vec<String>,
+    port: i32,
 }
 
 impl<'a> ServerBuilder<'a> {
@@ -89,6 +90,13 @@ impl<'a> ServerBuilder<'a> {
     /// Runs the server in `cwd`.
     pub fn cwd(mut self, cwd: &Path) -> Self {
         self.cwd = Some(cwd.to_path_buf());
+        self
+    }
+
+    /// Listens for clients on `port` instead of a free one the system picks
+    /// (to restart a server where it was).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = i32::from(port);
         self
     }
 
@@ -114,12 +122,18 @@ impl<'a> ServerBuilder<'a> {
             cmd.current_dir(cwd);
         }
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        cmd.args(["-a", "127.0.0.1", "-p", "-1", "--ports_file_dir"])
-            .arg(dir.path())
-            .args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
+        cmd.args([
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "--ports_file_dir",
+        ])
+        .arg(dir.path())
+        .args(&self.args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
         let binary = self.binary;
         let child = cmd
             .spawn()
@@ -160,6 +174,7 @@ impl ServerProcess {
             config: None,
             cwd: None,
             args: Vec::new(),
+            port: -1,
         }
     }
 

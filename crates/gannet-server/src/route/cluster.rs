@@ -271,6 +271,18 @@ impl Cluster {
         }
     }
 
+    /// Tells every peer that this server is in lame duck mode, so that they
+    /// stop advertising its client URLs.
+    pub(crate) fn announce_lame_duck(&self, server: &crate::server::Server) {
+        let mut info = self.info(server);
+        info.ldm = true;
+        let mut line = BytesMut::new();
+        gannet_proto::encode::write_info(&mut line, &info.to_json());
+        for route in self.routes() {
+            route.send_line(&line);
+        }
+    }
+
     /// Starts dialing `url` unless it is already being dialed; returns false
     /// when it is.
     pub(crate) fn start_implicit(&self, url: &str) -> bool {
@@ -295,8 +307,31 @@ impl Cluster {
         }
         let mut urls = self.own_client_urls.clone();
         for route in self.routes() {
-            for url in route.peer().connect_urls {
+            let peer = route.peer();
+            if peer.lame_duck {
+                continue;
+            }
+            for url in peer.connect_urls {
                 if !urls.contains(&url) {
+                    urls.push(url);
+                }
+            }
+        }
+        urls
+    }
+
+    /// The client URLs of the other servers of the cluster (those not in
+    /// lame duck mode), whatever `no_advertise` says: where this server's
+    /// clients go when it leaves.
+    pub fn other_client_urls(&self) -> Vec<String> {
+        let mut urls: Vec<String> = Vec::new();
+        for route in self.routes() {
+            let peer = route.peer();
+            if peer.lame_duck {
+                continue;
+            }
+            for url in peer.connect_urls {
+                if !urls.contains(&url) && !self.own_client_urls.contains(&url) {
                     urls.push(url);
                 }
             }

@@ -57,11 +57,18 @@ impl RunningServer {
     pub async fn lame_duck(&self) {
         tracing::info!("Entering lame duck mode, stop accepting new clients");
         self.accept.abort();
+        if let Some(cluster) = self.server.cluster() {
+            cluster.announce_lame_duck(&self.server);
+        }
         let clients = self.server.clients();
         if !clients.is_empty() {
             let opts = self.server.options();
             let mut info = self.server.info.clone();
             info.ldm = true;
+            // Where the clients go next: the rest of the cluster.
+            if let Some(cluster) = self.server.cluster() {
+                info.connect_urls = cluster.other_client_urls();
+            }
             let mut line = bytes::BytesMut::new();
             gannet_proto::encode::write_info(&mut line, &info.to_json());
             for client in &clients {
