@@ -832,7 +832,7 @@ async fn a_killed_node_rejoins_and_a_steady_subscriber_loses_nothing() {
                 .publish("seq", i.to_string().into())
                 .await
                 .unwrap();
-            if i % 100 == 0 {
+            if i.is_multiple_of(100) {
                 publisher.flush().await.unwrap();
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
@@ -977,7 +977,7 @@ async fn a_live_reference_cluster_is_migrated_to_gannet_node_by_node() {
             p.publish("mig.seq", i.to_string().into()).await.unwrap();
             i += 1;
             counter.store(i, std::sync::atomic::Ordering::Relaxed);
-            if i % 10 == 0 {
+            if i.is_multiple_of(10) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
