@@ -70,6 +70,8 @@ pub struct ServerObject {
     name: String,
     host: String,
     id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    cluster: String,
     ver: &'static str,
     feature_flags: FeatureFlags,
     jetstream: bool,
@@ -185,8 +187,20 @@ pub(crate) struct StatszBody {
     received: DataStats,
     received_from_clients: DataStats,
     slow_consumers: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    routes: Vec<RouteStat>,
     active_servers: usize,
     gomaxprocs: usize,
+}
+
+/// One route of STATSZ.
+#[derive(Debug, Serialize)]
+struct RouteStat {
+    rid: u64,
+    name: String,
+    sent: DataStats,
+    received: DataStats,
+    pending: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -236,6 +250,7 @@ impl Server {
             name: self.name().to_string(),
             host: self.options().host.clone(),
             id: self.id().to_string(),
+            cluster: self.cluster().map(|c| c.name()).unwrap_or_default(),
             ver: COMPAT_VERSION,
             feature_flags: FeatureFlags {
                 js_ack_fc_v2: false,
@@ -388,6 +403,33 @@ impl Server {
             msgs: varz.in_msgs,
             bytes: varz.in_bytes,
         };
+        let sent_to_clients = DataStats {
+            msgs: varz.out_client_msgs,
+            bytes: varz.out_client_bytes,
+        };
+        let received_from_clients = DataStats {
+            msgs: varz.in_client_msgs,
+            bytes: varz.in_client_bytes,
+        };
+        let routes: Vec<RouteStat> = self
+            .cluster()
+            .map(|c| c.snapshots(false))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| RouteStat {
+                rid: r.rid,
+                name: r.peer.name,
+                sent: DataStats {
+                    msgs: r.out_msgs,
+                    bytes: r.out_bytes,
+                },
+                received: DataStats {
+                    msgs: r.in_msgs,
+                    bytes: r.in_bytes,
+                },
+                pending: r.pending_bytes,
+            })
+            .collect();
         StatszEvent {
             server: self.server_object(),
             statsz: StatszBody {
@@ -400,11 +442,12 @@ impl Server {
                 active_accounts: self.active_accounts(),
                 subscriptions: varz.subscriptions,
                 sent,
-                sent_to_clients: sent,
+                sent_to_clients,
                 received,
-                received_from_clients: received,
+                received_from_clients,
                 slow_consumers: varz.slow_consumers,
-                active_servers: 1,
+                active_servers: 1 + routes.len(),
+                routes,
                 gomaxprocs: varz.cores,
             },
         }

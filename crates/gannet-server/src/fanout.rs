@@ -272,6 +272,9 @@ pub(crate) struct Fanout {
     /// Messages and bytes delivered since the counters were last taken.
     pub(crate) out_msgs: u64,
     pub(crate) out_bytes: u64,
+    /// Copies sent on routes since the counters were last taken.
+    pub(crate) routed_msgs: u64,
+    pub(crate) routed_bytes: u64,
     /// State of the cheap random numbers that spread queue group deliveries.
     rng: u64,
     /// The routes the current message goes to.
@@ -288,6 +291,8 @@ impl Fanout {
             stalled: Vec::new(),
             out_msgs: 0,
             out_bytes: 0,
+            routed_msgs: 0,
+            routed_bytes: 0,
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             route_sends: Vec::new(),
             touched_routes: Vec::new(),
@@ -438,6 +443,9 @@ impl Fanout {
         let mut sends = std::mem::take(&mut self.route_sends);
         for send in sends.drain(..) {
             if write_routed(&send.route, account, msg, &send.queues) {
+                self.routed_msgs += 1;
+                self.routed_bytes +=
+                    (msg.payload.len() + msg.headers.map_or(0, <[u8]>::len)) as u64;
                 if !self.touched_routes.iter().any(|r| r.rid == send.route.rid) {
                     self.touched_routes.push(send.route);
                 }

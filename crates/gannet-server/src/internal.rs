@@ -288,6 +288,11 @@ pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
                 let mut msg = Message::new(out.subject.as_bytes(), None, None, &out.payload);
                 fanout.publish(&server, &out.account, &mut msg);
                 server.stats().add_out(fanout.out_msgs, fanout.out_bytes);
+                server
+                    .stats()
+                    .add_routed(fanout.routed_msgs, fanout.routed_bytes);
+                fanout.routed_msgs = 0;
+                fanout.routed_bytes = 0;
                 fanout.out_msgs = 0;
                 fanout.out_bytes = 0;
             }

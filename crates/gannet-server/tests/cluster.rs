@@ -360,15 +360,19 @@ async fn system_account_requests_are_answered_by_every_node() {
     sys.flush().await.unwrap();
     let deadline = Instant::now() + MESH_TIMEOUT;
     let mut last = Vec::new();
+    let mut statsz: Vec<serde_json::Value> = Vec::new();
     while Instant::now() < deadline {
         sys.publish_with_reply("$SYS.REQ.SERVER.PING", inbox.clone(), "".into())
             .await
             .unwrap();
         sys.flush().await.unwrap();
         let got = drain(&mut replies, Duration::from_millis(500)).await;
-        let mut names: Vec<String> = got
+        statsz = got
             .iter()
             .filter_map(|m| serde_json::from_slice::<serde_json::Value>(&m.payload).ok())
+            .collect();
+        let mut names: Vec<String> = statsz
+            .iter()
             .filter_map(|v| v["server"]["name"].as_str().map(str::to_string))
             .collect();
         names.sort();
@@ -378,6 +382,29 @@ async fn system_account_requests_are_answered_by_every_node() {
         }
     }
     assert_eq!(last, ["A", "B", "C"], "one STATSZ from each server");
+    for reply in &statsz {
+        assert_eq!(reply["server"]["cluster"], "C1");
+        assert_eq!(reply["statsz"]["active_servers"], 3, "{reply}");
+        let mut peers: Vec<&str> = reply["statsz"]["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        peers.sort_unstable();
+        let me = reply["server"]["name"].as_str().unwrap();
+        let others: Vec<&str> = ["A", "B", "C"].into_iter().filter(|n| *n != me).collect();
+        assert_eq!(peers, others, "{reply}");
+    }
+    let (_, varz) = a.process.http_get("/varz");
+    let varz: serde_json::Value = serde_json::from_str(&varz).unwrap();
+    assert_eq!(varz["cluster"]["name"], "C1");
+    assert_eq!(varz["cluster"]["cluster_port"], a.cluster_port());
+    assert_eq!(varz["routes"], 2);
+    assert!(
+        varz["in_msgs"].as_u64() > varz["in_client_msgs"].as_u64(),
+        "{varz}"
+    );
 
     // Events of every node reach a system subscriber on any node: a client
     // connecting to C is announced to the subscriber on B.

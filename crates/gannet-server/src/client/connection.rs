@@ -325,6 +325,8 @@ impl Connection {
         };
         buf.advance(consumed);
         self.batch.out_msgs = std::mem::take(&mut self.fanout.out_msgs);
+        self.batch.routed_msgs = std::mem::take(&mut self.fanout.routed_msgs);
+        self.batch.routed_bytes = std::mem::take(&mut self.fanout.routed_bytes);
         self.batch.out_bytes = std::mem::take(&mut self.fanout.out_bytes);
         self.server.stats().add(&self.batch);
         self.account

@@ -70,7 +70,7 @@ pub fn routez(server: &Server, subs: bool) -> Routez {
     let now = SystemTime::now();
     let routes: Vec<RouteInfo> = server
         .cluster()
-        .map(|c| c.snapshots())
+        .map(|c| c.snapshots(subs))
         .unwrap_or_default()
         .into_iter()
         .map(|r| {
@@ -98,7 +98,7 @@ pub fn routez(server: &Server, subs: bool) -> Routez {
                 out_msgs: r.out_msgs,
                 in_bytes: r.in_bytes,
                 out_bytes: r.out_bytes,
-                subscriptions: r.subscriptions.len(),
+                subscriptions: r.num_subs,
                 subscriptions_list: subs.then(|| {
                     r.subscriptions
                         .iter()

@@ -95,6 +95,33 @@ pub struct KindStats {
     pub leafs: u64,
 }
 
+/// VARZ's `cluster` object (empty when not clustered).
+fn cluster_varz(server: &Server, opts: &gannet_config::Options) -> serde_json::Value {
+    let (Some(cluster), Some(c)) = (server.cluster(), opts.cluster.as_ref()) else {
+        return serde_json::json!({});
+    };
+    let mut v = serde_json::Map::new();
+    v.insert("name".into(), cluster.name().into());
+    v.insert("addr".into(), c.host.clone().into());
+    v.insert("cluster_port".into(), cluster.listen.port().into());
+    v.insert("auth_timeout".into(), c.auth_timeout.as_secs_f64().into());
+    let urls: Vec<String> = c
+        .routes
+        .iter()
+        .map(|r| crate::server::host_port(&r.host, r.port))
+        .collect();
+    if !urls.is_empty() {
+        v.insert("urls".into(), urls.into());
+    }
+    if let Some(tls) = &c.tls {
+        v.insert("tls_timeout".into(), tls.timeout.as_secs_f64().into());
+        v.insert("tls_required".into(), true.into());
+        v.insert("tls_verify".into(), tls.verify.into());
+    }
+    v.insert("pool_size".into(), c.pool_size.into());
+    serde_json::Value::Object(v)
+}
+
 /// RFC 3339 with nanoseconds, in UTC.
 pub fn timestamp(t: SystemTime) -> String {
     DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::Nanos, true)
@@ -137,6 +164,7 @@ fn resident_memory() -> u64 {
 pub fn varz(server: &Server) -> Varz {
     let opts = server.options();
     let stats = server.stats();
+    let num_routes = server.cluster().map_or(0, |c| c.num_routes());
     let now = SystemTime::now();
     let up = now
         .duration_since(server.start_time())
@@ -164,7 +192,7 @@ pub fn varz(server: &Server) -> Varz {
         max_control_line: opts.max_control_line,
         max_payload: opts.max_payload,
         max_pending: opts.max_pending,
-        cluster: serde_json::json!({}),
+        cluster: cluster_varz(server, &opts),
         gateway: serde_json::json!({}),
         leaf: serde_json::json!({}),
         mqtt: serde_json::json!({}),
@@ -181,15 +209,19 @@ pub fn varz(server: &Server) -> Varz {
         cpu: 0.0,
         connections: server.num_clients(),
         total_connections: stats.total_connections.load(Ordering::Relaxed),
-        routes: 0,
-        remotes: 0,
+        routes: num_routes,
+        remotes: num_routes,
         leafnodes: 0,
-        in_msgs: stats.in_msgs.load(Ordering::Relaxed),
-        in_bytes: stats.in_bytes.load(Ordering::Relaxed),
+        in_msgs: stats.in_msgs.load(Ordering::Relaxed)
+            + stats.route_in_msgs.load(Ordering::Relaxed),
+        in_bytes: stats.in_bytes.load(Ordering::Relaxed)
+            + stats.route_in_bytes.load(Ordering::Relaxed),
         in_client_msgs: stats.in_msgs.load(Ordering::Relaxed),
         in_client_bytes: stats.in_bytes.load(Ordering::Relaxed),
-        out_msgs: stats.out_msgs.load(Ordering::Relaxed),
-        out_bytes: stats.out_bytes.load(Ordering::Relaxed),
+        out_msgs: stats.out_msgs.load(Ordering::Relaxed)
+            + stats.route_out_msgs.load(Ordering::Relaxed),
+        out_bytes: stats.out_bytes.load(Ordering::Relaxed)
+            + stats.route_out_bytes.load(Ordering::Relaxed),
         out_client_msgs: stats.out_msgs.load(Ordering::Relaxed),
         out_client_bytes: stats.out_bytes.load(Ordering::Relaxed),
         slow_consumers: stats.slow_consumers.load(Ordering::Relaxed),

@@ -33,6 +33,8 @@ pub struct RouteSnapshot {
     pub in_bytes: u64,
     pub out_msgs: u64,
     pub out_bytes: u64,
+    pub num_subs: usize,
+    /// (account, subject, queue, weight) of each, when asked for.
     pub subscriptions: Vec<(String, String, Option<String>, u32)>,
 }
 
@@ -339,8 +341,9 @@ impl Cluster {
         urls
     }
 
-    /// What `/routez` reports of every route.
-    pub fn snapshots(&self) -> Vec<RouteSnapshot> {
+    /// What `/routez` reports of every route; `subs` lists their
+    /// subscriptions too.
+    pub fn snapshots(&self, subs: bool) -> Vec<RouteSnapshot> {
         use std::sync::atomic::Ordering;
         self.routes()
             .into_iter()
@@ -363,7 +366,8 @@ impl Cluster {
                     in_bytes: r.in_bytes.load(Ordering::Relaxed),
                     out_msgs,
                     out_bytes,
-                    subscriptions: r.subscriptions(),
+                    num_subs: r.subscription_count(),
+                    subscriptions: if subs { r.subscriptions() } else { Vec::new() },
                 }
             })
             .collect()

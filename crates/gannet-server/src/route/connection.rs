@@ -121,6 +121,7 @@ where
 
     let importing = cluster_opts.import.is_some().then(|| cluster.clone());
     let mut conn = RouteConnection {
+        batch_in: (0, 0),
         importing,
         fanout: Fanout::new(rid),
         connected: did_solicit,
@@ -163,6 +164,8 @@ struct RouteConnection {
     fanout: Fanout,
     pings_out: u32,
     rtt_ping: Option<Instant>,
+    /// Messages and bytes received in this read batch.
+    batch_in: (u64, u64),
     /// The cluster, when it restricts what peers may send (`import`).
     importing: Option<Arc<super::Cluster>>,
 }
@@ -216,6 +219,8 @@ impl RouteConnection {
                         ..Default::default()
                     };
                     self.server.stats().add(&stats);
+                    let (msgs, bytes) = std::mem::take(&mut self.batch_in);
+                    self.server.stats().add_route_in(msgs, bytes);
                     if let Err(reason) = outcome {
                         return reason;
                     }
@@ -339,6 +344,8 @@ impl RouteConnection {
                 self.require_registered()?;
                 let size = payload.len() + headers.map_or(0, <[u8]>::len);
                 super::count_in(&self.route, size);
+                self.batch_in.0 += 1;
+                self.batch_in.1 += size as u64;
                 let Some(account) = self.account(account) else {
                     return Ok(());
                 };
