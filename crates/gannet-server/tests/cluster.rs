@@ -1066,3 +1066,124 @@ async fn a_live_reference_cluster_is_migrated_to_gannet_node_by_node() {
     // Now an all-Gannet cluster carries traffic.
     check_traffic(&[&nodes[0], &nodes[1], &nodes[2]]).await;
 }
+
+/// Cloud Foundry's nats-release `nats-tls` config (`examples/nats-release.conf`)
+/// with this machine's addresses, ports and certificates put in where the
+/// template puts a deployment's: every node lists every node's route (itself
+/// too), routes use user/password and verified mutual TLS, `pool_size: -1`,
+/// `no_advertise`, `no_sys_acc`, `write_deadline`.
+fn nats_release_config(
+    dir: &std::path::Path,
+    client_port: u16,
+    route_port: u16,
+    all_routes: &[u16],
+) -> String {
+    let template = include_str!("../../../examples/nats-release.conf");
+    let routes: String = all_routes
+        .iter()
+        .map(|p| format!("    nats-route://nats:c0ffee-secret@localhost:{p},\n"))
+        .collect();
+    let start = template.find("  routes: [").unwrap();
+    let end = start + template[start..].find("  ]").unwrap();
+    let mut config = format!(
+        "{}  routes: [\n{routes}{}",
+        &template[..start],
+        &template[end..]
+    );
+    let d = dir.display();
+    for (from, to) in [
+        ("net: \"10.0.0.5\"", "net: \"127.0.0.1\"".to_string()),
+        ("port: 4224", format!("port: {client_port}")),
+        ("http: \"0.0.0.0:0\"", "http: \"127.0.0.1:-1\"".to_string()),
+        ("host: \"10.0.0.5\"", "host: \"127.0.0.1\"".to_string()),
+        ("port: 4225", format!("port: {route_port}")),
+        (
+            "/var/vcap/jobs/nats-tls/config/external_tls/ca.pem",
+            format!("{d}/ca.pem"),
+        ),
+        (
+            "/var/vcap/jobs/nats-tls/config/external_tls/certificate.pem",
+            format!("{d}/server-cert.pem"),
+        ),
+        (
+            "/var/vcap/jobs/nats-tls/config/external_tls/private_key.pem",
+            format!("{d}/server-key.pem"),
+        ),
+        (
+            "/var/vcap/jobs/nats-tls/config/internal_tls/ca.pem",
+            format!("{d}/ca.pem"),
+        ),
+        (
+            "/var/vcap/jobs/nats-tls/config/internal_tls/certificate.pem",
+            format!("{d}/route-cert.pem"),
+        ),
+        (
+            "/var/vcap/jobs/nats-tls/config/internal_tls/private_key.pem",
+            format!("{d}/route-key.pem"),
+        ),
+    ] {
+        assert!(config.contains(from), "the template has {from}");
+        config = config.replace(from, &to);
+    }
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nats_release_config_runs_unchanged_in_a_mixed_cluster() {
+    let Some(reference) = reference() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let ca = CertAuthority::new("nats-release CA");
+    std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+    ca.issue(
+        &CertSpec::peer("CN=nats.service.cf.internal")
+            .dns("localhost")
+            .ip("127.0.0.1"),
+    )
+    .write(dir.path(), "route");
+    ca.issue(&CertSpec::server("CN=nats").ip("127.0.0.1"))
+        .write(dir.path(), "server");
+    let client_cert = ca
+        .issue(&CertSpec::client("CN=director"))
+        .write(dir.path(), "client");
+    let route_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let client_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let binaries = [BIN.to_string(), reference.clone(), BIN.to_string()];
+    let nodes: Vec<Node> = (0..3)
+        .map(|i| {
+            let config =
+                nats_release_config(dir.path(), client_ports[i], route_ports[i], &route_ports);
+            Node {
+                process: ServerProcess::builder(&binaries[i])
+                    .config(&config)
+                    .port(client_ports[i])
+                    .start(),
+            }
+        })
+        .collect();
+    wait_mesh(&[&nodes[0], &nodes[1], &nodes[2]]);
+    // Each Gannet node met its own URL in the list and let it be.
+    for i in [0, 2] {
+        assert_eq!(nodes[i].peers(), 2);
+    }
+    let connect = |port: u16| {
+        async_nats::ConnectOptions::with_user_and_password("nats".into(), "c0ffee-secret".into())
+            .add_root_certificates(dir.path().join("ca.pem"))
+            .add_client_certificate(client_cert.cert.clone(), client_cert.key.clone())
+            .require_tls(true)
+            .connect(format!("tls://127.0.0.1:{port}"))
+    };
+    let mut clients = Vec::new();
+    for port in &client_ports {
+        clients.push(connect(*port).await.unwrap());
+    }
+    // no_advertise: clients are told nothing of the cluster.
+    assert!(clients[0].server_info().connect_urls.is_empty());
+    // Heartbeats from agents on every node reach a subscriber on each node.
+    for (i, receiver) in clients.iter().enumerate() {
+        let mut sub = receiver.subscribe("hm.agent.heartbeat.*").await.unwrap();
+        receiver.flush().await.unwrap();
+        for sender in &clients {
+            await_flow(sender, &format!("hm.agent.heartbeat.n{i}"), &mut sub).await;
+        }
+    }
+}

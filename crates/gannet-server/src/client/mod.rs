@@ -42,6 +42,10 @@ pub enum CloseReason {
     AuthenticationTimeout,
     AuthenticationViolation,
     ServerShutdown,
+    /// A second route to a peer already routed to.
+    DuplicateRoute,
+    /// A route to a server of another cluster.
+    ClusterNameConflict,
 }
 
 impl std::fmt::Display for CloseReason {
@@ -61,6 +65,8 @@ impl std::fmt::Display for CloseReason {
             CloseReason::AuthenticationTimeout => "Authentication Timeout",
             CloseReason::AuthenticationViolation => "Authentication Failure",
             CloseReason::ServerShutdown => "Server Shutdown",
+            CloseReason::DuplicateRoute => "Duplicate Route",
+            CloseReason::ClusterNameConflict => "Cluster Name Conflict",
         })
     }
 }

@@ -134,16 +134,33 @@ impl Cluster {
         self.dynamic_name.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Takes the name of a peer's cluster when ours was generated and theirs
-    /// was not.
-    pub(crate) fn adopt_name(&self, name: &str) {
-        if name.is_empty() || !self.is_name_dynamic() {
-            return;
+    /// Whether a peer of cluster `remote` (`remote_dynamic`: its name was
+    /// generated) may be routed to, as the reference decides: the same name;
+    /// or ours was generated and theirs is configured or sorts higher, in
+    /// which case ours becomes theirs and our other routes are closed (their
+    /// peers come back under the new name). `peer_id` is the peer's server id.
+    pub(crate) fn accept_name(&self, remote: &str, remote_dynamic: bool, peer_id: &str) -> bool {
+        let ours = self.name();
+        if remote.is_empty() || remote == ours {
+            return true;
         }
-        *self.name.write().unwrap_or_else(|e| e.into_inner()) = name.to_string();
-        self.dynamic_name
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        tracing::info!("Cluster name updated to {name}");
+        if !self.is_name_dynamic() || (remote_dynamic && ours.as_str() >= remote) {
+            return false;
+        }
+        *self.name.write().unwrap_or_else(|e| e.into_inner()) = remote.to_string();
+        if !remote_dynamic {
+            self.dynamic_name
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+        tracing::info!("Cluster name updated to {remote}");
+        for (id, route) in self.routes_lock().iter() {
+            if id != peer_id {
+                route
+                    .outbound
+                    .close(crate::client::CloseReason::ClusterNameConflict);
+            }
+        }
+        true
     }
 
     /// The INFO this server sends on its routes.

@@ -232,9 +232,8 @@ impl RouteConnection {
                         return CloseReason::StaleConnection;
                     }
                     self.pings_out += 1;
-                    if self.rtt_ping.is_none() && self.route.rtt_ns.load(Ordering::Relaxed) == 0 {
-                        self.rtt_ping = Some(Instant::now());
-                    }
+                    // Each PING measures the round trip again.
+                    self.rtt_ping.get_or_insert_with(Instant::now);
                     self.route.send_line(encode::PING);
                 }
             }
@@ -418,18 +417,14 @@ impl RouteConnection {
             return Err(CloseReason::ServerShutdown);
         };
         let ours = cluster.name();
-        if connect.cluster != ours {
-            if cluster.is_name_dynamic() && !connect.cluster_dynamic {
-                cluster.adopt_name(&connect.cluster);
-            } else if !connect.cluster_dynamic {
-                let text = format!(
-                    "Rejecting connection, cluster name \"{}\" does not match \"{ours}\"",
-                    connect.cluster
-                );
-                tracing::error!("{} - {text}", self.prefix);
-                self.send_err(&text);
-                return Err(CloseReason::ProtocolViolation);
-            }
+        if !cluster.accept_name(&connect.cluster, connect.cluster_dynamic, &connect.name) {
+            let text = format!(
+                "Rejecting connection, cluster name \"{}\" does not match \"{ours}\"",
+                connect.cluster
+            );
+            tracing::error!("{} - {text}", self.prefix);
+            self.send_err(&text);
+            return Err(CloseReason::ClusterNameConflict);
         }
         self.connected = true;
         Ok(())
@@ -447,34 +442,38 @@ impl RouteConnection {
         let Some(cluster) = self.server.cluster() else {
             return Err(CloseReason::ServerShutdown);
         };
-        if self.outcome.registered {
-            return self.later_info(&cluster, info);
-        }
-        if info.server_id == self.server.id() {
+        if info.server_id == self.server.id() && !self.outcome.registered {
             if let Side::Solicited { url, .. } = &self.side {
                 tracing::debug!("Detected route to self, ignoring {:?}", mask(url));
             }
             self.outcome.to_self = true;
-            return Err(CloseReason::ClientClosed);
+            return Err(CloseReason::DuplicateRoute);
         }
         let ours = cluster.name();
-        if info.cluster != ours {
-            if cluster.is_name_dynamic() && !info.cluster_dynamic {
-                cluster.adopt_name(&info.cluster);
-            } else if !info.cluster_dynamic {
-                tracing::error!(
-                    "{} - Cluster Name Conflict: remote {:?}, local {ours:?}",
-                    self.prefix,
-                    info.cluster
-                );
-                return Err(CloseReason::ProtocolViolation);
-            }
+        if !cluster.accept_name(&info.cluster, info.cluster_dynamic, &info.server_id) {
+            tracing::error!(
+                "{} - Cluster name conflict: remote {:?}, local {ours:?}",
+                self.prefix,
+                info.cluster
+            );
+            return Err(CloseReason::ClusterNameConflict);
+        }
+        if self.outcome.registered {
+            return self.later_info(&cluster, info);
         }
         if !info.route_account.is_empty() || info.route_pool_idx > 0 {
             // A pooled peer's extra connection: this server keeps one.
             tracing::debug!("{} - Extra pooled route connection, closing", self.prefix);
             self.outcome.duplicate = true;
-            return Err(CloseReason::ClientClosed);
+            return Err(CloseReason::DuplicateRoute);
+        }
+        if matches!(self.side, Side::Accepted) && info.server_name == self.server.name() {
+            tracing::error!(
+                "{} - Remote server has a duplicate name: {:?}",
+                self.prefix,
+                info.server_name
+            );
+            return Err(CloseReason::ProtocolViolation);
         }
         let peer = Peer {
             route_url: route_url(&info, self.route.addr),
@@ -495,7 +494,7 @@ impl RouteConnection {
                 existing.rid
             );
             self.outcome.duplicate = true;
-            return Err(CloseReason::ClientClosed);
+            return Err(CloseReason::DuplicateRoute);
         }
         self.outcome.registered = true;
         tracing::info!(

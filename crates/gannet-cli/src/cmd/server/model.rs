@@ -1,6 +1,6 @@
 //! The JSON the system account sends, as far as the `server` views and
 //! `events` read it: the `server` object of every reply and event, STATSZ,
-//! VARZ, CONNZ, and the client advisories. Every field is optional (servers
+//! VARZ, CONNZ, ROUTEZ, and the client advisories. Every field is optional (servers
 //! of other versions send more or fewer), and `null` reads as empty.
 
 use serde::{Deserialize, Deserializer};
@@ -351,6 +351,59 @@ pub struct ConnInfo {
     pub account: String,
     #[serde(deserialize_with = "nullable")]
     pub mqtt_client: String,
+}
+
+/// ROUTEZ (the `/routez` document): one server's routes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Routez {
+    #[serde(deserialize_with = "nullable")]
+    pub server_id: String,
+    #[serde(deserialize_with = "nullable")]
+    pub server_name: String,
+    #[serde(deserialize_with = "nullable")]
+    pub num_routes: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub routes: Vec<RouteInfo>,
+}
+
+/// One route of ROUTEZ. nats-server lists each connection of a route pool
+/// (and of a pinned account, with `account`) as a route of its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RouteInfo {
+    #[serde(deserialize_with = "nullable")]
+    pub rid: u64,
+    #[serde(deserialize_with = "nullable")]
+    pub remote_id: String,
+    #[serde(deserialize_with = "nullable")]
+    pub remote_name: String,
+    #[serde(deserialize_with = "nullable")]
+    pub did_solicit: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub is_configured: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub ip: String,
+    #[serde(deserialize_with = "nullable")]
+    pub port: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub rtt: String,
+    #[serde(deserialize_with = "nullable")]
+    pub uptime: String,
+    #[serde(deserialize_with = "nullable")]
+    pub pending_size: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub in_msgs: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub out_msgs: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub in_bytes: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub out_bytes: i64,
+    #[serde(rename = "subscriptions", deserialize_with = "nullable")]
+    pub num_subs: u64,
+    #[serde(deserialize_with = "nullable")]
+    pub account: String,
 }
 
 /// The client of CONNECT, DISCONNECT and AUTH.ERR advisories.

@@ -1,7 +1,8 @@
 //! `server report connections` and `server report accounts`: CONNZ from every
 //! server (`$SYS.REQ.SERVER.PING.CONNZ`, then page by page from the servers
 //! that have more), as natscli's "Top N Connections" table with its
-//! per-server count, or summed up per account.
+//! per-server count, or summed up per account. `server report routes` lives
+//! in `report_routes`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use crate::table::{Align, Table};
 
 use super::json::Json;
 use super::model::{ApiResponse, ConnInfo, Connz, ServerInfo};
+use super::report_routes::{self, RoutesArgs};
 use super::sys::{self, ServerFilter, Wait};
 use super::view::parse_time;
 
@@ -41,11 +43,14 @@ enum ReportCommand {
     /// Report on connections
     #[command(aliases = ["conn", "connz", "conns"])]
     Connections(ConnectionsArgs),
+    /// Report on route (cluster) connections, and servers that are not meshed
+    #[command(alias = "route")]
+    Routes(RoutesArgs),
 }
 
 /// The server filters natscli's reports take.
 #[derive(Debug, Args)]
-struct FilterFlags {
+pub(super) struct FilterFlags {
     /// Limit the report to a specific NATS server (by name)
     #[arg(long, value_name = "SERVER")]
     host: Option<String>,
@@ -58,7 +63,7 @@ struct FilterFlags {
 }
 
 impl FilterFlags {
-    fn filter(&self) -> ServerFilter {
+    pub(super) fn filter(&self) -> ServerFilter {
         ServerFilter {
             name: self.host.clone(),
             host: None,
@@ -241,6 +246,9 @@ pub async fn run(args: ReportArgs, connector: &Connector) -> anyhow::Result<()> 
             };
             let list = gather_connections(&mut session, connector, &query).await?;
             report_accounts(list, &accounts, args.reverse)
+        }
+        ReportCommand::Routes(routes) => {
+            report_routes::run(&mut session, connector, routes, args.reverse).await
         }
     }
 }

@@ -187,6 +187,12 @@ pub struct ServerFilter {
 }
 
 impl ServerFilter {
+    /// Whether no filter is set (every server answers).
+    pub fn is_empty(&self) -> bool {
+        let unset = |value: &Option<String>| value.as_deref().is_none_or(str::is_empty);
+        unset(&self.name) && unset(&self.host) && unset(&self.cluster) && self.tags.is_empty()
+    }
+
     /// Adds the filter keys to a request body.
     pub fn apply(&self, body: &mut Map<String, Value>) {
         let mut put = |key: &str, value: &Option<String>| {
