@@ -269,6 +269,8 @@ pub(crate) struct Fanout {
     touched: FxHashMap<u64, Arc<ClientShared>>,
     /// Receivers whose queues were filled past the stall mark.
     stalled: Vec<Arc<ClientShared>>,
+    /// Routes whose queues were filled past their stall mark.
+    stalled_routes: Vec<Arc<Route>>,
     /// Messages and bytes delivered since the counters were last taken.
     pub(crate) out_msgs: u64,
     pub(crate) out_bytes: u64,
@@ -289,6 +291,7 @@ impl Fanout {
         Fanout {
             touched: FxHashMap::default(),
             stalled: Vec::new(),
+            stalled_routes: Vec::new(),
             out_msgs: 0,
             out_bytes: 0,
             routed_msgs: 0,
@@ -443,6 +446,12 @@ impl Fanout {
         let mut sends = std::mem::take(&mut self.route_sends);
         for send in sends.drain(..) {
             if write_routed(&send.route, account, msg, &send.queues) {
+                let out = &send.route.outbound;
+                if out.should_stall(&out.lock())
+                    && !self.stalled_routes.iter().any(|r| r.rid == send.route.rid)
+                {
+                    self.stalled_routes.push(send.route.clone());
+                }
                 self.routed_msgs += 1;
                 self.routed_bytes +=
                     (msg.payload.len() + msg.headers.map_or(0, <[u8]>::len)) as u64;
@@ -638,6 +647,11 @@ impl Fanout {
     /// The receivers filled past the stall mark since the last call.
     pub(crate) fn take_stalled(&mut self) -> Vec<Arc<ClientShared>> {
         std::mem::take(&mut self.stalled)
+    }
+
+    /// The routes filled past their stall mark since the last call.
+    pub(crate) fn take_stalled_routes(&mut self) -> Vec<Arc<Route>> {
+        std::mem::take(&mut self.stalled_routes)
     }
 
     /// A cheap pseudo-random number, to spread queue group deliveries.

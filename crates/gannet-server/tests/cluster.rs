@@ -1187,3 +1187,36 @@ async fn the_nats_release_config_runs_unchanged_in_a_mixed_cluster() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_across_a_route_slows_the_publisher_instead_of_cutting_the_subscriber() {
+    // A small max_pending on B: without flow control across the route, the
+    // subscriber's queue overflows at once and it is cut as a slow consumer.
+    let small = "max_pending: 1048576";
+    let a = Node::start_on(BIN, "A", "C1", -1, &[], "", small);
+    let b = Node::start_on(BIN, "B", "C1", -1, &[a.cluster_port()], "", small);
+    wait_mesh(&[&a, &b]);
+    let (ca, cb) = (a.client().await, b.client().await);
+    let mut sub = cb.subscribe("flood").await.unwrap();
+    cb.flush().await.unwrap();
+    await_flow(&ca, "flood", &mut sub).await;
+    const N: usize = 20_000;
+    let payload = bytes::Bytes::from(vec![b'f'; 4096]);
+    let publisher = ca.clone();
+    let publishing = tokio::spawn(async move {
+        for _ in 0..N {
+            publisher.publish("flood", payload.clone()).await.unwrap();
+        }
+        publisher.flush().await.unwrap();
+    });
+    let mut got = 0;
+    while got < N {
+        match tokio::time::timeout(Duration::from_secs(10), sub.next()).await {
+            Ok(Some(_)) => got += 1,
+            _ => break,
+        }
+    }
+    publishing.await.unwrap();
+    assert_eq!(got, N, "the subscriber lost messages:\n{}", b.process.log());
+    assert!(!b.process.log().contains("Slow Consumer"));
+}

@@ -625,6 +625,9 @@ impl Connection {
                 client.outbound.wait_drained().await;
             }
         }
+        for route in self.fanout.take_stalled_routes() {
+            route.outbound.wait_drained().await;
+        }
     }
 
     /// Wakes the writers of every client given data in this batch.

@@ -160,6 +160,14 @@ pub struct Outbound {
 pub type PendingGuard<'a> = MutexGuard<'a, Pending>;
 
 impl Outbound {
+    /// An outbound queue whose publishers are stalled from `stall_at`
+    /// pending bytes (routes: early, to keep their queues short).
+    pub fn with_stall_mark(max_pending: usize, stall_at: usize) -> Outbound {
+        let mut out = Outbound::new(max_pending);
+        out.stall_at = stall_at.min(out.stall_at);
+        out
+    }
+
     pub fn new(max_pending: usize) -> Outbound {
         let (close_tx, _) = watch::channel(None);
         Outbound {

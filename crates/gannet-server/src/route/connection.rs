@@ -224,6 +224,11 @@ impl RouteConnection {
                     if let Err(reason) = outcome {
                         return reason;
                     }
+                    // A receiver falling behind slows this route's reading,
+                    // and so the peer's publishers, instead of being cut.
+                    for client in self.fanout.take_stalled() {
+                        client.outbound.wait_drained().await;
+                    }
                 }
                 _ = &mut ping_timer => {
                     ping_timer.as_mut().reset(Instant::now() + ping_interval);

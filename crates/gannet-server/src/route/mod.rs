@@ -35,6 +35,11 @@ pub(crate) use dial::{accept_loop, start_dialing};
 use crate::client::outbound::Outbound;
 use crate::subscription::Subscription;
 
+/// Pending bytes on a route from which publishers wait for it to drain (a
+/// little at a time, as for clients): enough to keep the link busy, small
+/// enough that a slow peer slows its publishers long before its queue bound.
+const ROUTE_STALL_MARK: usize = 8 * 1024 * 1024;
+
 /// The key of one interest of a peer: account, subject, queue group.
 type InterestKey = (String, Box<[u8]>, Option<Box<[u8]>>);
 
@@ -87,7 +92,7 @@ impl Route {
     ) -> Route {
         Route {
             rid,
-            outbound: Outbound::new(max_pending),
+            outbound: Outbound::with_stall_mark(max_pending, ROUTE_STALL_MARK),
             addr,
             did_solicit,
             configured,
