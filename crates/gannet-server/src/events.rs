@@ -446,7 +446,7 @@ impl Server {
                 received,
                 received_from_clients,
                 slow_consumers: varz.slow_consumers,
-                active_servers: 1 + routes.len(),
+                active_servers: 1 + self.cluster().map_or(0, |c| c.num_peers()),
                 routes,
                 gomaxprocs: varz.cores,
             },

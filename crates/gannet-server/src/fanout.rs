@@ -228,7 +228,7 @@ pub(crate) fn write_routed(
     let start = tail.len();
     gannet_proto::route::write_msg_line(
         tail,
-        Some(account.as_bytes()),
+        route.line_account(account).map(str::as_bytes),
         msg.subject,
         msg.reply,
         QueueList::new(queues).iter(),

@@ -343,7 +343,7 @@ async fn interest_follows_subscribers_and_requests_cross_the_route() {
 }
 
 /// Accounts with users, the system account among them.
-const ACCOUNTS: &str = "accounts {\n  SYS { users = [ { user: sys, password: sys } ] }\n  APP { users = [ { user: app, password: app } ] }\n}\nsystem_account: SYS";
+const ACCOUNTS: &str = "accounts {\n  SYS { users = [ { user: sys, password: sys } ] }\n  APP { users = [ { user: app, password: app } ] }\n}\nsystem_account: SYS\nno_auth_user: app";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn system_account_requests_are_answered_by_every_node() {
@@ -391,7 +391,9 @@ async fn system_account_requests_are_answered_by_every_node() {
             .iter()
             .filter_map(|r| r["name"].as_str())
             .collect();
+        // Pooling peers have several connections each.
         peers.sort_unstable();
+        peers.dedup();
         let me = reply["server"]["name"].as_str().unwrap();
         let others: Vec<&str> = ["A", "B", "C"].into_iter().filter(|n| *n != me).collect();
         assert_eq!(peers, others, "{reply}");
@@ -400,7 +402,9 @@ async fn system_account_requests_are_answered_by_every_node() {
     let varz: serde_json::Value = serde_json::from_str(&varz).unwrap();
     assert_eq!(varz["cluster"]["name"], "C1");
     assert_eq!(varz["cluster"]["cluster_port"], a.cluster_port());
-    assert_eq!(varz["routes"], 2);
+    // A pool of 3 and the pinned system account: 4 connections per peer.
+    assert_eq!(varz["routes"], 8);
+    assert_eq!(varz["remotes"], 2);
     assert!(
         varz["in_msgs"].as_u64() > varz["in_client_msgs"].as_u64(),
         "{varz}"
@@ -528,16 +532,84 @@ async fn check_traffic(nodes: &[&Node]) {
     serving.abort();
 }
 
+/// The names of the servers that answer `$SYS.REQ.SERVER.PING` sent on
+/// `node` by the system user of [`ACCOUNTS`], once every one has.
+async fn ping_names(node: &Node) -> Vec<String> {
+    let sys = async_nats::ConnectOptions::with_user_and_password("sys".into(), "sys".into())
+        .connect(node.url())
+        .await
+        .unwrap();
+    let inbox = sys.new_inbox();
+    let mut replies = sys.subscribe(inbox.clone()).await.unwrap();
+    sys.flush().await.unwrap();
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    let mut names = Vec::new();
+    while Instant::now() < deadline {
+        sys.publish_with_reply("$SYS.REQ.SERVER.PING", inbox.clone(), "".into())
+            .await
+            .unwrap();
+        sys.flush().await.unwrap();
+        names = drain(&mut replies, Duration::from_millis(500))
+            .await
+            .iter()
+            .filter_map(|m| serde_json::from_slice::<serde_json::Value>(&m.payload).ok())
+            .filter_map(|v| v["server"]["name"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names.dedup();
+        if names.len() >= 3 {
+            break;
+        }
+    }
+    names
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gannet_joins_a_pooled_reference_cluster() {
     let Some(reference) = reference() else { return };
     // Two nats-server nodes with their default pooling, then Gannet seeded
     // with the first: the second learns of Gannet by gossip and dials it.
-    let r1 = Node::start(&reference, "R1", "C1", &[], "");
-    let r2 = Node::start(&reference, "R2", "C1", &[r1.cluster_port()], "");
+    let r1 = Node::start_on(&reference, "R1", "C1", -1, &[], "", ACCOUNTS);
+    let r2 = Node::start_on(
+        &reference,
+        "R2",
+        "C1",
+        -1,
+        &[r1.cluster_port()],
+        "",
+        ACCOUNTS,
+    );
     wait_mesh(&[&r1, &r2]);
-    let g = Node::start(BIN, "G", "C1", &[r1.cluster_port()], "");
+    let g = Node::start_on(BIN, "G", "C1", -1, &[r1.cluster_port()], "", ACCOUNTS);
     wait_mesh(&[&r1, &r2, &g]);
+    // Pooled as nats-server pools: 3 connections per peer and one pinned to
+    // the system account, which neither side refuses.
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    while g.routez()["num_routes"] != 8 {
+        assert!(Instant::now() < deadline, "no pools: {}", g.routez());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let routez = g.routez();
+    let pinned = routez["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["account"] == "SYS")
+        .count();
+    assert_eq!(pinned, 2, "{routez}");
+    for r in [&r1, &r2] {
+        let log = r.process.log();
+        assert!(
+            !log.contains("Not possible to have a dedicated route"),
+            "{log}"
+        );
+        assert!(!log.contains("Mismatch route pool size"), "{log}");
+    }
+    // The system account rides the pinned connections (no account names
+    // on its lines): a PING from each node is answered by all three.
+    for node in [&g, &r1, &r2] {
+        assert_eq!(ping_names(node).await, ["G", "R1", "R2"]);
+    }
     check_traffic(&[&g, &r1, &r2]).await;
     check_traffic(&[&r2, &g]).await;
 }
@@ -760,15 +832,21 @@ async fn route_permissions_limit_what_comes_in_and_goes_out() {
         .await
         .is_empty());
     // B sees only A's importable interest (plus the system services).
-    let listed = b.routez()["routes"][0]["subscriptions_list"].clone();
-    let listed: Vec<&str> = listed
+    let routez = b.routez();
+    let listed: Vec<String> = routez["routes"]
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|s| s.as_str())
+        .flat_map(|r| {
+            r["subscriptions_list"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|s| s.as_str().map(str::to_string))
         .collect();
-    assert!(listed.contains(&"in.x"), "{listed:?}");
-    assert!(!listed.contains(&"other.x"), "{listed:?}");
+    assert!(listed.iter().any(|s| s == "in.x"), "{listed:?}");
+    assert!(!listed.iter().any(|s| s == "other.x"), "{listed:?}");
 }
 
 /// The `connect_urls` of an INFO line.

@@ -26,6 +26,8 @@ pub struct Routez {
 pub struct RouteInfo {
     pub rid: u64,
     pub remote_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub remote_name: String,
     pub did_solicit: bool,
     pub is_configured: bool,
@@ -82,6 +84,7 @@ pub fn routez(server: &Server, subs: bool) -> Routez {
             let since = |t: SystemTime| now.duration_since(t).unwrap_or_default().as_secs();
             RouteInfo {
                 rid: r.rid,
+                account: r.account,
                 remote_id: r.peer.id,
                 remote_name: r.peer.name,
                 did_solicit: r.did_solicit,

@@ -210,7 +210,7 @@ pub fn varz(server: &Server) -> Varz {
         connections: server.num_clients(),
         total_connections: stats.total_connections.load(Ordering::Relaxed),
         routes: num_routes,
-        remotes: num_routes,
+        remotes: server.cluster().map_or(0, |c| c.num_peers()),
         leafnodes: 0,
         in_msgs: stats.in_msgs.load(Ordering::Relaxed)
             + stats.route_in_msgs.load(Ordering::Relaxed),

@@ -14,6 +14,7 @@ use gannet_config::options::ClusterOptions;
 use tokio::sync::watch;
 
 use super::info::RouteInfo;
+use super::pool::{PeerLinks, Slot};
 use super::{Peer, Route};
 use crate::accounts::InterestChange;
 
@@ -21,6 +22,8 @@ use crate::accounts::InterestChange;
 #[derive(Debug, Clone)]
 pub struct RouteSnapshot {
     pub rid: u64,
+    /// The account of a pinned connection.
+    pub account: Option<String>,
     pub peer: Peer,
     pub addr: SocketAddr,
     pub did_solicit: bool,
@@ -44,8 +47,13 @@ pub struct Cluster {
     name: RwLock<String>,
     /// The name was generated, not configured: the first named peer's wins.
     dynamic_name: std::sync::atomic::AtomicBool,
-    /// The registered route to each peer server, by its server id.
-    routes: Mutex<HashMap<String, Arc<Route>>>,
+    /// The registered connections to each peer server, by its server id.
+    routes: Mutex<HashMap<String, PeerLinks>>,
+    /// Connections per peer that pools too (0 = no pooling: `pool_size: -1`).
+    pub(crate) pool_size: usize,
+    /// Accounts with their own connection to pooling peers: the system
+    /// account, and `cluster { accounts }`.
+    pub(crate) pinned_accounts: Vec<String>,
     /// Bumped whenever a route is registered or removed.
     changes: watch::Sender<u64>,
     /// Where the route listener is bound.
@@ -70,6 +78,7 @@ pub struct Cluster {
 impl Cluster {
     pub(crate) fn new(
         opts: &ClusterOptions,
+        system_account: Option<&str>,
         listen: SocketAddr,
         own_client_urls: Vec<String>,
         tls_client: Option<Arc<rustls::ClientConfig>>,
@@ -94,7 +103,19 @@ impl Cluster {
                 Some((host, port)) => (host, port),
                 None => (opts.host.clone(), listen.port()),
             };
+        let pool_size = usize::try_from(opts.pool_size).unwrap_or(0);
+        let mut pinned_accounts: Vec<String> = Vec::new();
+        if pool_size > 0 {
+            pinned_accounts.extend(system_account.map(str::to_string));
+            for account in &opts.pinned_accounts {
+                if !pinned_accounts.contains(account) {
+                    pinned_accounts.push(account.clone());
+                }
+            }
+        }
         Ok(Cluster {
+            pool_size,
+            pinned_accounts,
             perms,
             name: RwLock::new(name),
             dynamic_name: std::sync::atomic::AtomicBool::new(dynamic),
@@ -153,11 +174,13 @@ impl Cluster {
                 .store(false, std::sync::atomic::Ordering::Relaxed);
         }
         tracing::info!("Cluster name updated to {remote}");
-        for (id, route) in self.routes_lock().iter() {
+        for (id, links) in self.routes_lock().iter() {
             if id != peer_id {
-                route
-                    .outbound
-                    .close(crate::client::CloseReason::ClusterNameConflict);
+                for route in links.all() {
+                    route
+                        .outbound
+                        .close(crate::client::CloseReason::ClusterNameConflict);
+                }
             }
         }
         true
@@ -187,56 +210,112 @@ impl Cluster {
             } else {
                 self.own_client_urls.clone()
             },
+            route_pool_size: i64::try_from(self.pool_size).unwrap_or(0),
             ..RouteInfo::default()
         }
     }
 
-    fn routes_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Route>>> {
+    fn routes_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PeerLinks>> {
         self.routes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers `route` as the route to its peer. When there already is one,
-    /// the new connection is the duplicate and the one registered is returned.
-    pub(crate) fn register(&self, route: &Arc<Route>, peer_id: &str) -> Result<(), Arc<Route>> {
+    /// Registers `route` as the connection in `slot` to its peer (`no_pool`:
+    /// the pair does not pool). `Ok(true)` when it is the first connection to
+    /// that peer; `Err` with the connection already in the slot.
+    pub(crate) fn register(
+        &self,
+        route: &Arc<Route>,
+        peer_id: &str,
+        slot: &Slot,
+        no_pool: bool,
+    ) -> Result<bool, Arc<Route>> {
         let mut routes = self.routes_lock();
-        if let Some(existing) = routes.get(peer_id) {
-            return Err(existing.clone());
+        let first = !routes.contains_key(peer_id);
+        let links = routes
+            .entry(peer_id.to_string())
+            .or_insert_with(|| PeerLinks::new(self.pool_size, no_pool));
+        let stored = links.put(slot, route);
+        if stored.is_err() && first {
+            routes.remove(peer_id);
         }
-        routes.insert(peer_id.to_string(), route.clone());
         drop(routes);
+        stored?;
         self.changes.send_modify(|n| *n += 1);
-        Ok(())
+        Ok(first)
     }
 
-    /// Forgets `route` if it is the registered route to its peer; returns
-    /// whether it was.
-    pub(crate) fn remove(&self, route: &Route, peer_id: &str) -> bool {
+    /// Forgets `route` if it is registered; returns (whether it was, whether
+    /// the peer has no connection left).
+    pub(crate) fn remove(&self, route: &Route, peer_id: &str) -> (bool, bool) {
         let mut routes = self.routes_lock();
-        let registered = routes.get(peer_id).is_some_and(|r| r.rid == route.rid);
-        if registered {
+        let Some(links) = routes.get_mut(peer_id) else {
+            return (false, false);
+        };
+        let registered = links.take(route);
+        let gone = links.is_empty();
+        if gone {
             routes.remove(peer_id);
         }
         drop(routes);
         if registered {
             self.changes.send_modify(|n| *n += 1);
         }
-        registered
+        (registered, gone)
     }
 
-    /// Every registered route.
+    /// Every registered connection.
     pub fn routes(&self) -> Vec<Arc<Route>> {
-        let mut all: Vec<_> = self.routes_lock().values().cloned().collect();
+        let mut all: Vec<_> = self
+            .routes_lock()
+            .values()
+            .flat_map(|l| l.all().cloned().collect::<Vec<_>>())
+            .collect();
         all.sort_by_key(|r| r.rid);
         all
     }
 
+    /// One connection per peer, to speak to it as a whole.
+    fn peer_routes(&self) -> Vec<Arc<Route>> {
+        self.routes_lock()
+            .values()
+            .filter_map(|l| l.main().cloned())
+            .collect()
+    }
+
+    /// Route connections (a pooling peer has several).
     pub fn num_routes(&self) -> usize {
+        self.routes_lock().values().map(|l| l.all().count()).sum()
+    }
+
+    /// Peer servers with at least one connection.
+    pub fn num_peers(&self) -> usize {
         self.routes_lock().len()
     }
 
-    /// The registered route to server `id`.
+    /// A connection to server `id`, if there is one.
     pub fn route_to(&self, id: &str) -> Option<Arc<Route>> {
-        self.routes_lock().get(id).cloned()
+        self.routes_lock().get(id).and_then(|l| l.main().cloned())
+    }
+
+    /// Changes what is known of peer `peer_id`, on every connection to it.
+    pub(crate) fn update_peer(&self, peer_id: &str, change: impl Fn(&mut Peer)) {
+        if let Some(links) = self.routes_lock().get(peer_id) {
+            for route in links.all() {
+                route.update_peer(&change);
+            }
+        }
+    }
+
+    /// Whether the connection in `slot` to `peer_id` is up.
+    pub(crate) fn has_connection(&self, peer_id: &str, slot: &Slot) -> bool {
+        self.routes_lock().get(peer_id).is_some_and(|l| l.has(slot))
+    }
+
+    /// Whether the connection in `slot` to `peer_id` carries `account`.
+    pub(crate) fn carries(&self, peer_id: &str, slot: &Slot, account: &str) -> bool {
+        self.routes_lock()
+            .get(peer_id)
+            .is_some_and(|l| l.carries(slot, account, &self.pinned_accounts))
     }
 
     /// Changes whenever a route comes or goes.
@@ -249,19 +328,24 @@ impl Cluster {
         if !self.may_import(change.subject) {
             return;
         }
-        let routes = self.routes();
-        if routes.is_empty() {
-            return;
-        }
-        let mut line = BytesMut::with_capacity(16 + change.account.len() + change.subject.len());
-        super::write_interest(
-            &mut line,
-            change.account,
-            change.subject,
-            change.queue,
-            change.count,
-        );
+        let routes: Vec<Arc<Route>> = self
+            .routes_lock()
+            .values()
+            .filter_map(|l| {
+                l.for_account(change.account, &self.pinned_accounts)
+                    .cloned()
+            })
+            .collect();
         for route in routes {
+            let mut line =
+                BytesMut::with_capacity(16 + change.account.len() + change.subject.len());
+            super::write_interest(
+                &mut line,
+                route.line_account(change.account),
+                change.subject,
+                change.queue,
+                change.count,
+            );
             route.send_line(&line);
         }
     }
@@ -283,8 +367,8 @@ impl Cluster {
         };
         let mut line = BytesMut::new();
         gannet_proto::encode::write_info(&mut line, &info.to_json());
-        for route in self.routes() {
-            if route.rid != newcomer.rid {
+        for route in self.peer_routes() {
+            if route.peer().id != newcomer.peer().id {
                 route.send_line(&line);
             }
         }
@@ -297,7 +381,7 @@ impl Cluster {
         info.ldm = true;
         let mut line = BytesMut::new();
         gannet_proto::encode::write_info(&mut line, &info.to_json());
-        for route in self.routes() {
+        for route in self.peer_routes() {
             route.send_line(&line);
         }
     }
@@ -325,7 +409,7 @@ impl Cluster {
             return Vec::new();
         }
         let mut urls = self.own_client_urls.clone();
-        for route in self.routes() {
+        for route in self.peer_routes() {
             let peer = route.peer();
             if peer.lame_duck {
                 continue;
@@ -344,7 +428,7 @@ impl Cluster {
     /// clients go when it leaves.
     pub fn other_client_urls(&self) -> Vec<String> {
         let mut urls: Vec<String> = Vec::new();
-        for route in self.routes() {
+        for route in self.peer_routes() {
             let peer = route.peer();
             if peer.lame_duck {
                 continue;
@@ -370,6 +454,7 @@ impl Cluster {
                     (p.bytes(), p.out_msgs, p.out_bytes)
                 };
                 RouteSnapshot {
+                    account: r.pinned_account().map(str::to_string),
                     rid: r.rid,
                     peer: r.peer(),
                     addr: r.addr,

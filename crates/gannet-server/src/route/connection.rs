@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
 use super::info::{RouteConnect, RouteInfo};
+use super::pool::Slot;
 use super::{Peer, Route};
 use crate::accounts::Account;
 use crate::client::outbound::DeadlinePolicy;
@@ -42,7 +43,13 @@ const ROUTE_MAX_PENDING: usize = 256 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) enum Side {
     Accepted,
-    Solicited { url: RouteUrl, configured: bool },
+    /// Dialed to `url`, as the connection in `slot` (the first one, or an
+    /// extra one of a pool, or one pinned to an account).
+    Solicited {
+        url: RouteUrl,
+        configured: bool,
+        slot: Slot,
+    },
 }
 
 /// How a route connection ended, for the dialer to decide what comes next.
@@ -56,6 +63,9 @@ pub(crate) struct Outcome {
     pub(crate) duplicate: bool,
     /// The URL leads back to this server.
     pub(crate) to_self: bool,
+    /// The peer refused this kind of connection for good (a pinned or
+    /// pooled connection to a server that does not pool).
+    pub(crate) refused_for_good: bool,
 }
 
 /// Runs one route connection until it closes.
@@ -82,6 +92,9 @@ where
     };
     let max_pending = opts.max_pending.max(ROUTE_MAX_PENDING);
     let route = Arc::new(Route::new(rid, addr, did_solicit, configured, max_pending));
+    if let Side::Solicited { slot, .. } = &side {
+        route.set_slot(slot.clone());
+    }
     let prefix = format!("{addr} - rid:{rid}");
     let write_deadline = cluster_opts.write_deadline.unwrap_or(opts.write_deadline);
     // A route that misses a write deadline is kept and written on (the
@@ -98,9 +111,13 @@ where
             .await
     });
 
-    let info = cluster.info(&server);
+    let mut info = cluster.info(&server);
     let mut first = BytesMut::new();
-    if let Side::Solicited { url, .. } = &side {
+    if let Side::Solicited { url, slot, .. } = &side {
+        match slot {
+            Slot::Pool(i) => info.route_pool_idx = i64::try_from(*i).unwrap_or(0),
+            Slot::Pinned(account) => info.route_account.clone_from(account),
+        }
         let connect = RouteConnect {
             echo: true,
             user: url.user.clone(),
@@ -121,6 +138,7 @@ where
 
     let importing = cluster_opts.import.is_some().then(|| cluster.clone());
     let mut conn = RouteConnection {
+        pinned: route.pinned_account().map(str::to_string),
         batch_in: (0, 0),
         importing,
         fanout: Fanout::new(rid),
@@ -141,8 +159,11 @@ where
     let outcome = std::mem::take(&mut conn.outcome);
     if outcome.registered {
         if let Some(id) = &outcome.peer_id {
-            if cluster.remove(&route, id) {
+            let (was, peer_gone) = cluster.remove(&route, id);
+            if was {
                 tracing::info!("{} - Route connection closed: {reason}", conn.prefix);
+            }
+            if peer_gone {
                 super::tell_clients(&server);
             }
         }
@@ -168,6 +189,8 @@ struct RouteConnection {
     batch_in: (u64, u64),
     /// The cluster, when it restricts what peers may send (`import`).
     importing: Option<Arc<super::Cluster>>,
+    /// The account of a pinned connection: its lines name none.
+    pinned: Option<String>,
 }
 
 impl RouteConnection {
@@ -188,6 +211,7 @@ impl RouteConnection {
         let mut closed = self.route.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
         let mut parser = RouteParser::new(opts.max_control_line.max(4096), opts.max_payload);
+        parser.pin_account(self.pinned.is_some());
         let mut buf = BytesMut::with_capacity(READ_BUF);
         loop {
             if buf.capacity() - buf.len() < READ_BUF / 4 {
@@ -254,6 +278,8 @@ impl RouteConnection {
                     if let Err(reason) = self.handle(op) {
                         break Err(reason);
                     }
+                    // An INFO may have made this a pinned connection.
+                    parser.pin_account(self.pinned.is_some());
                 }
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(self.parse_failed(&e)),
@@ -385,7 +411,10 @@ impl RouteConnection {
     /// The account a line names (`None`, with a debug log, if there is no such
     /// account here).
     fn account(&self, name: Option<&[u8]>) -> Option<Arc<Account>> {
-        let name = std::str::from_utf8(name?).ok()?;
+        let name = match name {
+            Some(name) => std::str::from_utf8(name).ok()?,
+            None => self.pinned.as_deref()?,
+        };
         let account = self.server.lookup_account(name);
         if account.is_none() {
             tracing::debug!("{} - Unknown account {name:?} on route", self.prefix);
@@ -466,12 +495,7 @@ impl RouteConnection {
         if self.outcome.registered {
             return self.later_info(&cluster, info);
         }
-        if !info.route_account.is_empty() || info.route_pool_idx > 0 {
-            // A pooled peer's extra connection: this server keeps one.
-            tracing::debug!("{} - Extra pooled route connection, closing", self.prefix);
-            self.outcome.duplicate = true;
-            return Err(CloseReason::DuplicateRoute);
-        }
+        let (slot, no_pool) = self.negotiate_pool(&cluster, &info)?;
         if matches!(self.side, Side::Accepted) && info.server_name == self.server.name() {
             tracing::error!(
                 "{} - Remote server has a duplicate name: {:?}",
@@ -491,29 +515,111 @@ impl RouteConnection {
         };
         self.outcome.peer_id = Some(peer.id.clone());
         self.route.set_peer(peer.clone());
-        if let Err(existing) = cluster.register(&self.route, &peer.id) {
-            tracing::debug!(
-                "{} - Duplicate Route to {} (rid:{} kept)",
-                self.prefix,
-                peer.id,
-                existing.rid
-            );
-            self.outcome.duplicate = true;
-            return Err(CloseReason::DuplicateRoute);
+        self.route.set_slot(slot.clone());
+        if let Slot::Pinned(account) = &slot {
+            self.pinned = Some(account.clone());
         }
+        let first = match cluster.register(&self.route, &peer.id, &slot, no_pool) {
+            Ok(first) => first,
+            Err(existing) => {
+                tracing::debug!(
+                    "{} - Duplicate Route to {} (rid:{} kept)",
+                    self.prefix,
+                    peer.id,
+                    existing.rid
+                );
+                self.outcome.duplicate = true;
+                return Err(CloseReason::DuplicateRoute);
+            }
+        };
         self.outcome.registered = true;
         tracing::info!(
-            "{} - Route connection created (peer {:?})",
+            "{} - Route connection created (peer {:?}{})",
             self.prefix,
-            peer.name
+            peer.name,
+            match &slot {
+                Slot::Pinned(account) => format!(", account {account}"),
+                Slot::Pool(i) if !no_pool => format!(", pool index {i}"),
+                Slot::Pool(_) => String::new(),
+            }
         );
-        self.send_all_interest();
+        self.send_all_interest(&cluster, &peer.id, &slot);
         self.rtt_ping = Some(Instant::now());
         self.pings_out += 1;
         self.route.send_line(encode::PING);
-        cluster.gossip(&self.route, &peer, &self.server);
-        super::tell_clients(&self.server);
+        if first {
+            cluster.gossip(&self.route, &peer, &self.server);
+            super::tell_clients(&self.server);
+        }
+        // The dialer of a pooling peer's first connection dials the rest.
+        if let Side::Solicited {
+            url,
+            configured,
+            slot: Slot::Pool(0),
+        } = &self.side
+        {
+            if !no_pool {
+                super::dial::dial_pool(&self.server, url, *configured, &peer.id);
+            }
+        }
         Ok(())
+    }
+
+    /// Settles which connection this is and whether the pair pools: both
+    /// must pool with the same size, or neither does and one connection
+    /// carries everything (as with an old server, or `pool_size: -1`).
+    fn negotiate_pool(
+        &mut self,
+        cluster: &super::Cluster,
+        info: &RouteInfo,
+    ) -> Result<(Slot, bool), CloseReason> {
+        let ours = cluster.pool_size;
+        let theirs = usize::try_from(info.route_pool_size).unwrap_or(0);
+        let no_pool = ours == 0 || theirs == 0;
+        let refuse = |this: &mut Self, text: String| {
+            tracing::error!("{} - {text}", this.prefix);
+            this.send_err(&text);
+            this.outcome.refused_for_good = true;
+            Err(CloseReason::ProtocolViolation)
+        };
+        let slot = match &self.side {
+            Side::Solicited { slot, .. } => slot.clone(),
+            Side::Accepted if !info.route_account.is_empty() => {
+                Slot::Pinned(info.route_account.clone())
+            }
+            Side::Accepted => Slot::Pool(usize::try_from(info.route_pool_idx).unwrap_or(0)),
+        };
+        if no_pool {
+            if let Slot::Pinned(account) = &slot {
+                return refuse(
+                    self,
+                    format!(
+                        "Not possible to have a dedicated route for account {account:?} between those servers"
+                    ),
+                );
+            }
+            if slot != Slot::Pool(0) {
+                self.outcome.refused_for_good = true;
+                return Err(CloseReason::DuplicateRoute);
+            }
+            return Ok((slot, true));
+        }
+        if ours != theirs {
+            return refuse(
+                self,
+                format!("Mismatch route pool size: {ours} vs {theirs}"),
+            );
+        }
+        match &slot {
+            Slot::Pinned(account) if !cluster.pinned_accounts.contains(account) => {
+                refuse(self, format!("No route for account {account:?}"))
+            }
+            Slot::Pool(i) if *i >= ours => refuse(
+                self,
+                format!("Invalid route pool index: {i} - pool size is {ours}"),
+            ),
+            _ => Ok((slot, false)),
+        }
     }
 
     /// An INFO on an established route: news of the peer itself (its client
@@ -521,8 +627,8 @@ impl RouteConnection {
     fn later_info(&mut self, cluster: &super::Cluster, info: RouteInfo) -> Result<(), CloseReason> {
         let peer_id = self.outcome.peer_id.clone().unwrap_or_default();
         if info.server_id == peer_id {
-            self.route.update_peer(|p| {
-                p.connect_urls = info.connect_urls.clone();
+            cluster.update_peer(&peer_id, |p| {
+                p.connect_urls.clone_from(&info.connect_urls);
                 p.lame_duck = info.ldm;
             });
             super::tell_clients(&self.server);
@@ -548,12 +654,13 @@ impl RouteConnection {
 
     /// Sends the peer every local interest, account by account, each while
     /// that account's interest cannot change (so later changes follow it).
-    fn send_all_interest(&self) {
-        let Some(cluster) = self.server.cluster() else {
-            return;
-        };
+    fn send_all_interest(&self, cluster: &super::Cluster, peer_id: &str, slot: &Slot) {
         for account in self.server.accounts() {
             let name = account.name.clone();
+            if !cluster.carries(peer_id, slot, &name) {
+                continue;
+            }
+            let line_account = self.route.line_account(&name);
             account.with_interest(|interest| {
                 let mut lines = BytesMut::new();
                 for i in interest
@@ -562,7 +669,7 @@ impl RouteConnection {
                 {
                     super::write_interest(
                         &mut lines,
-                        &name,
+                        line_account,
                         &i.pattern,
                         i.queue.as_deref(),
                         i.count,

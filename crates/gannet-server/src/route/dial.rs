@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::connection::{self, Outcome, Side};
+use super::pool::Slot;
 use crate::server::Server;
 
 /// Pause between tries of a route (nats-server's `DEFAULT_ROUTE_RECONNECT`).
@@ -79,7 +80,7 @@ pub(crate) fn dial_implicit(server: &Arc<Server>, url: &str) {
     server.spawn_background(async move {
         let mut tries = 0u32;
         loop {
-            let outcome = dial(&server2, &parsed, false).await;
+            let outcome = dial(&server2, &parsed, false, Slot::Pool(0)).await;
             let done = match outcome {
                 Some(o) => o.registered || o.duplicate || o.to_self,
                 None => false,
@@ -97,21 +98,53 @@ pub(crate) fn dial_implicit(server: &Arc<Server>, url: &str) {
     });
 }
 
+/// Dials the rest of the connections to a pooling peer whose first
+/// connection this server just made: the other pool indexes and one per
+/// pinned account. Each is redialed while the peer is still connected.
+pub(crate) fn dial_pool(server: &Arc<Server>, url: &RouteUrl, configured: bool, peer_id: &str) {
+    let Some(cluster) = server.cluster() else {
+        return;
+    };
+    let slots = (1..cluster.pool_size)
+        .map(Slot::Pool)
+        .chain(cluster.pinned_accounts.iter().cloned().map(Slot::Pinned));
+    for slot in slots {
+        let (server2, url, peer_id) = (server.clone(), url.clone(), peer_id.to_string());
+        server.spawn_background(async move {
+            loop {
+                // Spread the dials a little, as the reference does.
+                tokio::time::sleep(jitter(Duration::from_millis(50))).await;
+                let Some(cluster) = server2.cluster() else {
+                    return;
+                };
+                if cluster.route_to(&peer_id).is_none() || cluster.has_connection(&peer_id, &slot) {
+                    return;
+                }
+                match dial(&server2, &url, configured, slot.clone()).await {
+                    Some(o) if o.refused_for_good || o.duplicate || o.to_self => return,
+                    _ => tokio::time::sleep(jitter(RECONNECT_DELAY)).await,
+                }
+            }
+        });
+    }
+}
+
 /// Dials a configured route for as long as the server runs.
 async fn dial_configured(server: Arc<Server>, url: RouteUrl) {
     let mut peer_id: Option<String> = None;
     let mut attempts = 0u64;
     loop {
-        // While the peer is reached by another connection, wait for it to go.
+        // While the peer's first connection is up (dialed by either side),
+        // wait for it to go.
         if let (Some(id), Some(cluster)) = (&peer_id, server.cluster()) {
             let mut changes = cluster.watch();
-            while cluster.route_to(id).is_some() {
+            while cluster.has_connection(id, &Slot::Pool(0)) {
                 if changes.changed().await.is_err() {
                     return;
                 }
             }
         }
-        match dial(&server, &url, true).await {
+        match dial(&server, &url, true, Slot::Pool(0)).await {
             Some(outcome) => {
                 if outcome.to_self {
                     // Our own URL in the list (as generated configs often have).
@@ -143,7 +176,12 @@ async fn dial_configured(server: Arc<Server>, url: RouteUrl) {
 
 /// One connection to `url`, run until it closes. `None` when it could not
 /// be made.
-async fn dial(server: &Arc<Server>, url: &RouteUrl, configured: bool) -> Option<Outcome> {
+async fn dial(
+    server: &Arc<Server>,
+    url: &RouteUrl,
+    configured: bool,
+    slot: Slot,
+) -> Option<Outcome> {
     let cluster = server.cluster()?;
     let target = crate::server::host_port(&url.host, url.port);
     let stream = match tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&target)).await {
@@ -159,6 +197,7 @@ async fn dial(server: &Arc<Server>, url: &RouteUrl, configured: bool) -> Option<
     let side = Side::Solicited {
         url: url.clone(),
         configured,
+        slot,
     };
     let Some(tls) = cluster.tls_client.clone() else {
         let (reader, writer) = stream.into_split();

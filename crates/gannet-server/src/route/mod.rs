@@ -20,11 +20,12 @@ mod cluster;
 mod connection;
 mod dial;
 pub mod info;
+pub mod pool;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use bytes::BytesMut;
@@ -70,6 +71,8 @@ pub struct Route {
     /// The dialed URL was configured (`routes`), not learned from gossip.
     pub configured: bool,
     pub start: SystemTime,
+    /// Which connection to the peer this is, once known.
+    slot: OnceLock<pool::Slot>,
     peer: Mutex<Peer>,
     /// The peer's interest, by account, subject and queue.
     subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
@@ -97,6 +100,7 @@ impl Route {
             did_solicit,
             configured,
             start: SystemTime::now(),
+            slot: OnceLock::new(),
             peer: Mutex::new(Peer::default()),
             subs: Mutex::new(HashMap::new()),
             in_msgs: AtomicU64::new(0),
@@ -104,6 +108,31 @@ impl Route {
             last_activity_ns: AtomicU64::new(0),
             rtt_ns: AtomicU64::new(0),
         }
+    }
+
+    /// Which connection to the peer this is (the first one until known).
+    pub fn slot(&self) -> pool::Slot {
+        self.slot.get().cloned().unwrap_or(pool::Slot::Pool(0))
+    }
+
+    pub(crate) fn set_slot(&self, slot: pool::Slot) {
+        let _ = self.slot.set(slot);
+    }
+
+    /// The account this connection is dedicated to, if pinned.
+    #[inline]
+    pub fn pinned_account(&self) -> Option<&str> {
+        match self.slot.get() {
+            Some(pool::Slot::Pinned(account)) => Some(account),
+            _ => None,
+        }
+    }
+
+    /// The account name as lines on this connection carry it: none on a
+    /// pinned connection.
+    #[inline]
+    pub(crate) fn line_account<'a>(&self, account: &'a str) -> Option<&'a str> {
+        self.pinned_account().is_none().then_some(account)
     }
 
     /// What the peer said of itself (empty until its INFO came).
@@ -159,16 +188,16 @@ impl Route {
 }
 
 /// Appends the `RS+`/`RS-` line for `count` local subscriptions on
-/// (`subject`, `queue`) in `account`.
+/// (`subject`, `queue`) in `account` (`None` on a pinned connection).
 pub(crate) fn write_interest(
     out: &mut BytesMut,
-    account: &str,
+    account: Option<&str>,
     subject: &[u8],
     queue: Option<&[u8]>,
     count: usize,
 ) {
     use gannet_proto::route::{write_sub, write_unsub};
-    let account = Some(account.as_bytes());
+    let account = account.map(str::as_bytes);
     if count == 0 {
         write_unsub(out, account, subject, queue);
     } else {

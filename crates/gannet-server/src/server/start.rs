@@ -164,8 +164,14 @@ async fn start_cluster(
             addr: bind.clone(),
             source,
         })?;
+    let system_account = (!opts.no_system_account).then(|| {
+        opts.system_account
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SYSTEM_ACCOUNT.to_string())
+    });
     let cluster = crate::route::Cluster::new(
         cluster_opts,
+        system_account.as_deref(),
         listen,
         own_client_urls(opts, client_port),
         tls_client,
