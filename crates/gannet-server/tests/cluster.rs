@@ -1298,3 +1298,73 @@ async fn a_flood_across_a_route_slows_the_publisher_instead_of_cutting_the_subsc
     assert_eq!(got, N, "the subscriber lost messages:\n{}", b.process.log());
     assert!(!b.process.log().contains("Slow Consumer"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_dialing_each_other_keep_one_set_of_connections() {
+    // Both list both (the generated-config way): each dials the other at
+    // once, and the duplicates are closed without a reconnect storm.
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let start = |i: usize| {
+        let config = node_config(["A", "B"][i], "C1", i32::from(ports[i]), &ports, "", "");
+        Node {
+            process: ServerProcess::builder(BIN).config(&config).start(),
+        }
+    };
+    let (a, b) = (start(0), start(1));
+    wait_mesh(&[&a, &b]);
+    std::thread::sleep(Duration::from_secs(2));
+    for node in [&a, &b] {
+        // A pool of 3 and the pinned system account, once.
+        assert_eq!(node.routez()["num_routes"], 4, "{}", node.routez());
+    }
+    check_traffic(&[&a, &b]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_peer_asking_for_compression_falls_back_to_plain_text() {
+    let Some(reference) = reference() else { return };
+    let g = Node::start(BIN, "G", "C1", &[], "");
+    let r = Node::start(
+        &reference,
+        "R",
+        "C1",
+        &[g.cluster_port()],
+        "compression: s2_best",
+    );
+    wait_mesh(&[&g, &r]);
+    let routez = r.routez();
+    for route in routez["routes"].as_array().unwrap() {
+        assert_ne!(route["compression"], "s2_best", "{routez}");
+    }
+    check_traffic(&[&g, &r]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lame_duck_mode_moves_clients_and_peers_stop_advertising_the_node() {
+    let grace = "lame_duck_grace_period: \"1s\"\nlame_duck_duration: \"30s\"";
+    let a = Node::start_on(BIN, "A", "C1", -1, &[], "", grace);
+    let b = Node::start_on(BIN, "B", "C1", -1, &[a.cluster_port()], "", grace);
+    wait_mesh(&[&a, &b]);
+    let url = |n: &Node| format!("127.0.0.1:{}", n.process.port);
+    // A client of B, and a client of A.
+    let mut on_b = b.process.raw();
+    on_b.send(b"CONNECT {\"protocol\":1,\"verbose\":false}\r\nPING\r\n");
+    let mut on_a = a.process.raw();
+    on_a.send(b"CONNECT {\"protocol\":1,\"verbose\":false}\r\nPING\r\n");
+    signal(&a.process, "-USR2");
+    // A's client is told A is leaving, and where else to go.
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    loop {
+        assert!(Instant::now() < deadline, "no lame duck INFO on A");
+        let line = on_a.read_line();
+        if let Some(json) = line.strip_prefix("INFO ") {
+            let info: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+            if info["ldm"] == true {
+                assert_eq!(urls_of(&info), [url(&b)]);
+                break;
+            }
+        }
+    }
+    // B stops advertising A to its own clients.
+    await_urls(&mut on_b, &[url(&b)]);
+}
