@@ -181,6 +181,11 @@ impl Outbound {
         }
     }
 
+    /// Pending bytes past which the connection is a slow consumer.
+    pub fn max_pending(&self) -> usize {
+        self.max_pending
+    }
+
     /// Locks the queue. The caller appends, then calls [`Outbound::commit`] with the
     /// queue length it saw before appending.
     #[inline]

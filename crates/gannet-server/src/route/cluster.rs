@@ -201,7 +201,11 @@ impl Cluster {
             headers: !opts.no_header_support,
             auth_required,
             tls_required: self.tls_server.is_some(),
-            tls_verify: self.tls_server.is_some(),
+            tls_verify: opts
+                .cluster
+                .as_ref()
+                .and_then(|c| c.tls.as_ref())
+                .is_some_and(crate::tls::requires_client_certs),
             max_payload: opts.max_payload,
             cluster: self.name(),
             cluster_dynamic: self.is_name_dynamic(),

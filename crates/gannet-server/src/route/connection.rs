@@ -66,6 +66,8 @@ pub(crate) struct Outcome {
     /// The peer refused this kind of connection for good (a pinned or
     /// pooled connection to a server that does not pool).
     pub(crate) refused_for_good: bool,
+    /// The peer refused us (credentials, cluster name): wait before trying again.
+    pub(crate) refused: bool,
 }
 
 /// Runs one route connection until it closes.
@@ -133,8 +135,12 @@ where
         first.extend_from_slice(&connect.to_json());
         first.extend_from_slice(b"\r\n");
     }
-    encode::write_info(&mut first, &info.to_json());
-    route.send_line(&first);
+    // The acceptor answers only a CONNECT it accepts (`connect`), so that a
+    // refused dialer never takes it for a peer.
+    if did_solicit {
+        encode::write_info(&mut first, &info.to_json());
+        route.send_line(&first);
+    }
 
     let importing = cluster_opts.import.is_some().then(|| cluster.clone());
     let mut conn = RouteConnection {
@@ -256,7 +262,7 @@ impl RouteConnection {
                 }
                 _ = &mut ping_timer => {
                     ping_timer.as_mut().reset(Instant::now() + ping_interval);
-                    if self.pings_out >= opts.ping_max.max(1) {
+                    if self.pings_out >= cluster_opts.ping_max.unwrap_or(opts.ping_max).max(1) {
                         tracing::debug!("{} - Stale Route Connection - Closing", self.prefix);
                         return CloseReason::StaleConnection;
                     }
@@ -335,11 +341,11 @@ impl RouteConnection {
             }
             RouteOp::Ok => Ok(()),
             RouteOp::Err { text } => {
-                tracing::error!(
-                    "{} - Remote Error '{}'",
-                    self.prefix,
-                    String::from_utf8_lossy(text)
-                );
+                let text = String::from_utf8_lossy(text);
+                tracing::error!("{} - Remote Error '{text}'", self.prefix);
+                if text.contains("Authorization Violation") || text.starts_with("Rejecting") {
+                    self.outcome.refused = true;
+                }
                 Ok(())
             }
             RouteOp::Sub {
@@ -461,6 +467,9 @@ impl RouteConnection {
             return Err(CloseReason::ClusterNameConflict);
         }
         self.connected = true;
+        let mut line = BytesMut::new();
+        encode::write_info(&mut line, &cluster.info(&self.server).to_json());
+        self.route.send_line(&line);
         Ok(())
     }
 

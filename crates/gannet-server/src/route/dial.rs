@@ -78,18 +78,23 @@ pub(crate) fn dial_implicit(server: &Arc<Server>, url: &str) {
     let server2 = server.clone();
     let url = url.to_string();
     server.spawn_background(async move {
+        // A route learned from gossip is dialed until it stands; when a
+        // route it made drops, it is redialed `connect_retries` + 1 times
+        // (the reference redials a vanished implicit peer once).
         let mut tries = 0u32;
         loop {
             let outcome = dial(&server2, &parsed, false, Slot::Pool(0)).await;
-            let done = match outcome {
-                Some(o) => o.registered || o.duplicate || o.to_self,
-                None => false,
-            };
-            if done || tries >= retries {
-                break;
+            match outcome {
+                Some(o) if o.duplicate || o.to_self || o.refused_for_good => break,
+                Some(o) if o.registered => tries = 0,
+                _ => {
+                    tries += 1;
+                    tracing::debug!("Error trying to connect to route (attempt {tries})");
+                    if tries > retries {
+                        break;
+                    }
+                }
             }
-            tries += 1;
-            tracing::debug!("Error trying to connect to route (attempt {tries})");
             tokio::time::sleep(jitter(RECONNECT_DELAY)).await;
         }
         if let Some(cluster) = server2.cluster() {
@@ -151,7 +156,7 @@ async fn dial_configured(server: Arc<Server>, url: RouteUrl) {
                     return;
                 }
                 attempts = 0;
-                let refused = outcome.peer_id.is_none();
+                let refused = outcome.refused || outcome.peer_id.is_none();
                 if outcome.peer_id.is_some() {
                     peer_id = outcome.peer_id;
                 }

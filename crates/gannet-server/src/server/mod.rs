@@ -151,7 +151,7 @@ impl Server {
             "{} - rid:{} - Slow Consumer Detected: MaxPending of {} Exceeded",
             route.addr,
             route.rid,
-            self.options().max_pending
+            route.outbound.max_pending()
         );
     }
 

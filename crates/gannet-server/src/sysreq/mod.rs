@@ -176,11 +176,12 @@ impl Filter {
                     have.contains(want)
                 }
         };
-        // Gannet has no cluster, server tags or JetStream domain yet: a
-        // request naming any of them is for other servers.
+        // Gannet has no server tags or JetStream domain yet: a request
+        // naming either is for other servers.
+        let cluster = server.cluster().map(|c| c.name()).unwrap_or_default();
         like(server.name(), &self.server_name)
             && like(&server.options().host, &self.host)
-            && like("", &self.cluster)
+            && like(&cluster, &self.cluster)
             && self.tags.is_empty()
             && self.domain.is_empty()
     }
