@@ -1368,3 +1368,20 @@ async fn lame_duck_mode_moves_clients_and_peers_stop_advertising_the_node() {
     // B stops advertising A to its own clients.
     await_urls(&mut on_b, &[url(&b)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_the_running_cluster_settings_and_says_so() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b]);
+    // B's config now names another cluster: nothing changes until a restart.
+    let path = b.process.config_path();
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("name: C1", "name: C9")).unwrap();
+    signal(&b.process, "-HUP");
+    let needle = "Reloaded: cluster changes take effect after a restart";
+    assert!(b.process.wait_log(needle).contains(needle));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(b.peers(), 1);
+    check_traffic(&[&a, &b]).await;
+}

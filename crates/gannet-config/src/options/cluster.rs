@@ -344,6 +344,14 @@ pub(crate) fn parse(entry: &Entry, r: &mut Report) -> Option<ClusterOptions> {
                 if let Some((t, known)) = tls::parse_in(e, r, &mut marks, TlsContext::Route) {
                     c.tls = Some(t);
                     c.tls_check_known_urls = known;
+                    if known {
+                        r.warn(
+                            e,
+                            "cluster tls verify_cert_and_check_known_urls is not supported yet: \
+                             peers' certificates are verified, but not matched against the route URLs"
+                                .to_string(),
+                        );
+                    }
                 }
             }
             "connect_retries" => {

@@ -23,6 +23,8 @@ const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Pause after a peer refused us (credentials, cluster name), so that a
 /// misconfigured pair does not spin.
 const REFUSED_DELAY: Duration = Duration::from_secs(2);
+/// Longest pause between tries with `connect_backoff`.
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// Accepts route connections until the server stops.
 pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
@@ -95,7 +97,7 @@ pub(crate) fn dial_implicit(server: &Arc<Server>, url: &str) {
                     }
                 }
             }
-            tokio::time::sleep(jitter(RECONNECT_DELAY)).await;
+            tokio::time::sleep(retry_delay(&server2, tries)).await;
         }
         if let Some(cluster) = server2.cluster() {
             cluster.end_implicit(&url);
@@ -131,6 +133,29 @@ pub(crate) fn dial_pool(server: &Arc<Server>, url: &RouteUrl, configured: bool, 
                 }
             }
         });
+    }
+}
+
+/// The pause before the next try after `failures` failed ones in a row:
+/// [`RECONNECT_DELAY`], or with `connect_backoff` doubling up to
+/// [`BACKOFF_MAX`].
+fn retry_delay(server: &Server, failures: u32) -> Duration {
+    let backoff = server
+        .options()
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.connect_backoff);
+    jitter(base_delay(backoff, failures))
+}
+
+/// [`retry_delay`] before the jitter.
+fn base_delay(backoff: bool, failures: u32) -> Duration {
+    if backoff && failures > 1 {
+        RECONNECT_DELAY
+            .saturating_mul(1u32 << (failures - 1).min(5))
+            .min(BACKOFF_MAX)
+    } else {
+        RECONNECT_DELAY
     }
 }
 
@@ -175,7 +200,8 @@ async fn dial_configured(server: Arc<Server>, url: RouteUrl) {
                 }
             }
         }
-        tokio::time::sleep(jitter(RECONNECT_DELAY)).await;
+        let failures = u32::try_from(attempts).unwrap_or(u32::MAX);
+        tokio::time::sleep(retry_delay(&server, failures)).await;
     }
 }
 
@@ -293,4 +319,29 @@ fn parse_route_url(url: &str) -> Option<RouteUrl> {
         user: None,
         password: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redials_back_off_only_when_asked() {
+        assert_eq!(base_delay(false, 10), RECONNECT_DELAY);
+        let steps: Vec<u64> = (1..=8).map(|n| base_delay(true, n).as_secs()).collect();
+        assert_eq!(steps, [1, 2, 4, 8, 16, 30, 30, 30]);
+        for _ in 0..100 {
+            let d = jitter(Duration::from_secs(1));
+            assert!(d >= Duration::from_millis(800) && d <= Duration::from_millis(1200));
+        }
+    }
+
+    #[test]
+    fn gossiped_urls_parse() {
+        let url = parse_route_url("nats-route://127.0.0.1:6222/").unwrap();
+        assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 6222));
+        let url = parse_route_url("nats-route://[::1]:6222/").unwrap();
+        assert_eq!((url.host.as_str(), url.port), ("::1", 6222));
+        assert!(parse_route_url("nats-route://nohost/").is_none());
+    }
 }

@@ -50,6 +50,14 @@ impl Server {
         if old_system != new_system || old.no_system_account != new.no_system_account {
             restart_needed.push("system account".to_string());
         }
+        let mut new = new;
+        if old.cluster != new.cluster {
+            // Routes, their listener, credentials and permissions are set up
+            // at start: the running ones stay as they are, with the
+            // settings they were made with.
+            restart_needed.push("cluster".to_string());
+            new.cluster.clone_from(&old.cluster);
+        }
         crate::idle_spin::set_limit(new.idle_spin);
         self.install_accounts(Some(&old), &new);
         *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
