@@ -409,6 +409,30 @@ async fn system_account_requests_are_answered_by_every_node() {
         varz["in_msgs"].as_u64() > varz["in_client_msgs"].as_u64(),
         "{varz}"
     );
+    // A's subscription count includes its peers' interest, as the reference's does.
+    let subs_of = |n: &Node| {
+        let (_, body) = n.process.http_get("/varz");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["subscriptions"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = subs_of(&a);
+    let on_b = b.client().await;
+    let mut probes = Vec::new();
+    for i in 0..3 {
+        probes.push(on_b.subscribe(format!("counted.{i}")).await.unwrap());
+    }
+    on_b.flush().await.unwrap();
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    while subs_of(&a) != before + 3 {
+        assert!(
+            Instant::now() < deadline,
+            "A counts {} not {}",
+            subs_of(&a),
+            before + 3
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     // Events of every node reach a system subscriber on any node: a client
     // connecting to C is announced to the subscriber on B.

@@ -216,11 +216,12 @@ impl Server {
         self.clients_lock().len()
     }
 
-    /// Subscriptions in every account.
+    /// Subscriptions in every account, the peers' included.
     pub fn num_subscriptions(&self) -> usize {
+        // Peers' interest counts too, as the reference's count includes it.
         self.accounts_lock()
             .values()
-            .map(|a| a.sublist.count())
+            .map(|a| a.sublist.count() + a.remote.count())
             .sum()
     }
 
