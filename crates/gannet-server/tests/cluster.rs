@@ -1409,3 +1409,28 @@ async fn a_reload_keeps_the_running_cluster_settings_and_says_so() {
     assert_eq!(b.peers(), 1);
     check_traffic(&[&a, &b]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooled_reference_nodes_join_a_gannet_seed_with_route_credentials() {
+    let Some(reference) = reference() else { return };
+    // Default pools, route user and password from the route URLs.
+    let auth = "authorization { user: ru, password: rp }";
+    let with = |port: u16| format!("{auth}\n  routes: [\"nats-route://ru:rp@127.0.0.1:{port}\"]");
+    let g1 = Node::start_on(BIN, "G1", "C1", -1, &[], auth, ACCOUNTS);
+    let seed = g1.cluster_port();
+    let r = Node::start_on(&reference, "R", "C1", -1, &[], &with(seed), ACCOUNTS);
+    let g2 = Node::start_on(BIN, "G2", "C1", -1, &[], &with(seed), ACCOUNTS);
+    wait_mesh(&[&g1, &r, &g2]);
+    // Four connections to each peer on every node, R's included.
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    for node in [&g1, &r, &g2] {
+        while node.routez()["num_routes"] != 8 {
+            assert!(Instant::now() < deadline, "no pools: {}", node.routez());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    for node in [&g1, &r, &g2] {
+        assert_eq!(ping_names(node).await, ["G1", "G2", "R"]);
+    }
+    check_traffic(&[&r, &g1, &g2]).await;
+}

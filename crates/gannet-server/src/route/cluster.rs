@@ -356,13 +356,25 @@ impl Cluster {
 
     /// Tells every route but `newcomer`'s about the newcomer, so that they
     /// dial it (gossip).
-    pub(crate) fn gossip(&self, newcomer: &Route, peer: &Peer, server: &crate::server::Server) {
+    ///
+    /// A pooling newcomer's pinned connections are told of too, one INFO
+    /// each with `route_account` (`account`), as the reference expects them:
+    /// that is how its servers learn to dial those.
+    pub(crate) fn gossip(
+        &self,
+        newcomer: &Route,
+        peer: &Peer,
+        account: Option<&str>,
+        server: &crate::server::Server,
+    ) {
         let info = RouteInfo {
+            route_account: account.unwrap_or_default().to_string(),
             server_id: peer.id.clone(),
             server_name: peer.name.clone(),
             version: crate::info::COMPAT_VERSION.to_string(),
             proto: 3,
             headers: peer.headers,
+            auth_required: peer.auth_required,
             max_payload: server.options().max_payload,
             ip: peer.route_url.clone(),
             cluster: self.name(),

@@ -521,6 +521,7 @@ impl RouteConnection {
             connect_urls: info.connect_urls.clone(),
             headers: info.headers,
             lame_duck: info.ldm,
+            auth_required: info.auth_required,
         };
         self.outcome.peer_id = Some(peer.id.clone());
         self.route.set_peer(peer.clone());
@@ -557,8 +558,10 @@ impl RouteConnection {
         self.pings_out += 1;
         self.route.send_line(encode::PING);
         if first {
-            cluster.gossip(&self.route, &peer, &self.server);
+            cluster.gossip(&self.route, &peer, None, &self.server);
             super::tell_clients(&self.server);
+        } else if let Slot::Pinned(account) = &slot {
+            cluster.gossip(&self.route, &peer, Some(account), &self.server);
         }
         // The dialer of a pooling peer's first connection dials the rest.
         if let Side::Solicited {

@@ -56,6 +56,9 @@ pub struct Peer {
     pub connect_urls: Vec<String>,
     pub headers: bool,
     pub lame_duck: bool,
+    /// The peer wants route credentials (gossip passes it on, so that others
+    /// dial it with theirs).
+    pub auth_required: bool,
 }
 
 /// One route connection, as other tasks reach it: its outbound queue, its
