@@ -121,7 +121,7 @@ type Split<'x, 'a> = (Option<&'a [u8]>, &'x [&'a [u8]]);
 pub struct RouteParser {
     max_control_line: usize,
     max_payload: usize,
-    /// The account every line is in, when the connection is pinned to one.
+    /// Lines carry no account (the connection is pinned to one).
     pinned: bool,
     /// How far the current line was searched for its end.
     scanned: usize,
@@ -178,8 +178,8 @@ fn size(arg: &[u8]) -> Option<usize> {
 }
 
 /// Splits `line` into blank-separated arguments: the first `MAX_FIXED_ARGS`
-/// into `out`, returning how many there were and the rest of the line after
-/// them (for long queue lists).
+/// into `out`; returns how many there were (one more than `MAX_FIXED_ARGS`
+/// when there are more).
 fn split_args<'a>(line: &'a [u8], out: &mut [&'a [u8]; MAX_FIXED_ARGS]) -> usize {
     let mut n = 0;
     for arg in line
@@ -400,10 +400,14 @@ impl RouteParser {
         };
         let subject = words.next().ok_or(bad.clone())?;
         // What follows the subject: nothing, a reply, `+ reply queues...` or
-        // `| queues...`.
+        // `| queues...`. A single word is a reply whatever it is (`+` and `|`
+        // mark queue lists only when more words follow), as the reference
+        // decides by the number of arguments.
         let after = trim_start(&rest[offset_in(rest, subject) + subject.len()..]);
+        let one_word = !after.iter().any(|b| *b == b' ' || *b == b'\t');
         let (reply, queues) = match after.first() {
             None => (None, QueueList::default()),
+            Some(_) if one_word => (Some(after), QueueList::default()),
             Some(b'+') if after.get(1).is_none_or(|b| *b == b' ' || *b == b'\t') => {
                 let tail = trim_start(&after[1..]);
                 let cut = tail
@@ -418,12 +422,7 @@ impl RouteParser {
             Some(b'|') if after.get(1).is_none_or(|b| *b == b' ' || *b == b'\t') => {
                 (None, QueueList(trim_start(&after[1..])))
             }
-            Some(_) => {
-                if after.iter().any(|b| *b == b' ' || *b == b'\t') {
-                    return Err(bad);
-                }
-                (Some(after), QueueList::default())
-            }
+            Some(_) => return Err(bad),
         };
         let body = &buf[line_end..line_end + total];
         let (headers, payload) = match header_len {
@@ -635,6 +634,21 @@ mod tests {
         assert_eq!((r, q), (Some(&b"_INBOX.1"[..]), vec![&b"q1"[..], b"q2"]));
         let (_, _, r, q, _, _) = msg_parts(one(b"RMSG $G foo | q1 3\r\nabc\r\n"));
         assert_eq!((r, q), (None, vec![&b"q1"[..]]));
+    }
+
+    #[test]
+    fn a_reply_of_plus_or_bar_is_a_reply() {
+        let (_, _, r, q, _, _) = msg_parts(one(b"RMSG $G foo + 3\r\nabc\r\n"));
+        assert_eq!((r, q), (Some(&b"+"[..]), vec![]));
+        let (_, _, r, q, _, _) = msg_parts(one(b"RMSG $G foo | 3\r\nabc\r\n"));
+        assert_eq!((r, q), (Some(&b"|"[..]), vec![]));
+        let (_, _, r, q, _, _) = msg_parts(one(b"RMSG $G foo + + 3\r\nabc\r\n"));
+        assert_eq!((r, q), (Some(&b"+"[..]), vec![]));
+        let mut out = BytesMut::new();
+        write_msg_line(&mut out, Some(b"$G"), b"foo", Some(b"+"), [], None, 3);
+        out.put_slice(b"abc\r\n");
+        let (_, _, r, _, _, _) = msg_parts(one(&out));
+        assert_eq!(r, Some(&b"+"[..]));
     }
 
     #[test]

@@ -293,6 +293,9 @@ pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
                     .add_routed(fanout.routed_msgs, fanout.routed_bytes);
                 fanout.routed_msgs = 0;
                 fanout.routed_bytes = 0;
+                // The server's own messages never wait for slow receivers.
+                fanout.take_stalled();
+                fanout.take_stalled_routes();
                 fanout.out_msgs = 0;
                 fanout.out_bytes = 0;
             }

@@ -1434,3 +1434,50 @@ async fn pooled_reference_nodes_join_a_gannet_seed_with_route_credentials() {
     }
     check_traffic(&[&r, &g1, &g2]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_replies_and_long_queue_lists_cross_without_breaking_the_route() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
+    wait_mesh(&[&a, &b]);
+    let cb = b.client().await;
+    let mut sub = cb.subscribe("odd").await.unwrap();
+    // Many queue groups with long names on B: one RMSG names them all, a
+    // line longer than a client's control line.
+    let mut groups = Vec::new();
+    for i in 0..120 {
+        groups.push(
+            cb.queue_subscribe("odd", format!("group-with-a-rather-long-name-{i:03}"))
+                .await
+                .unwrap(),
+        );
+    }
+    cb.flush().await.unwrap();
+    let ca = a.client().await;
+    await_flow(&ca, "odd", &mut sub).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for g in groups.iter_mut() {
+        drain(g, Duration::from_millis(1)).await;
+    }
+    // Replies the route protocol uses as markers: a plain reply all the same.
+    let mut raw = a.process.raw();
+    raw.send(b"CONNECT {\"verbose\":false}\r\nPUB odd + 1\r\nx\r\nPUB odd | 1\r\ny\r\nPING\r\n");
+    raw.expect(b"PONG\r\n");
+    let got = drain(&mut sub, Duration::from_millis(500)).await;
+    let replies: Vec<Option<String>> = got
+        .iter()
+        .map(|m| m.reply.as_ref().map(|r| r.to_string()))
+        .collect();
+    assert_eq!(replies, [Some("+".to_string()), Some("|".to_string())]);
+    let mut served = 0;
+    for g in groups.iter_mut() {
+        served += drain(g, Duration::from_millis(5)).await.len();
+    }
+    assert_eq!(served, 2 * 120, "each group got both messages");
+    assert_eq!(a.peers(), 1, "the route stayed up");
+    assert!(
+        !b.process.log().contains("parser ERROR"),
+        "{}",
+        b.process.log()
+    );
+}

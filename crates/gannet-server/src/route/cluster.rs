@@ -194,7 +194,9 @@ impl Cluster {
             server_id: server.id().to_string(),
             server_name: server.name().to_string(),
             version: crate::info::COMPAT_VERSION.to_string(),
-            proto: 3,
+            // 2: accounts on interest and message lines. Not 3, which would
+            // claim distributed message tracing.
+            proto: 2,
             go: crate::info::GO_VERSION.to_string(),
             host: self.advertise_host.clone(),
             port: self.advertise_port,
@@ -372,7 +374,7 @@ impl Cluster {
             server_id: peer.id.clone(),
             server_name: peer.name.clone(),
             version: crate::info::COMPAT_VERSION.to_string(),
-            proto: 3,
+            proto: 2,
             headers: peer.headers,
             auth_required: peer.auth_required,
             max_payload: server.options().max_payload,
@@ -425,6 +427,21 @@ impl Cluster {
             return Vec::new();
         }
         let mut urls = self.own_client_urls.clone();
+        self.add_peer_urls(&mut urls);
+        urls
+    }
+
+    /// The client URLs of the other servers of the cluster, whatever
+    /// `no_advertise` says: where this server's clients go when it leaves.
+    pub fn other_client_urls(&self) -> Vec<String> {
+        let mut urls = Vec::new();
+        self.add_peer_urls(&mut urls);
+        urls.retain(|u| !self.own_client_urls.contains(u));
+        urls
+    }
+
+    /// Appends the client URLs of every peer not in lame duck mode, once each.
+    fn add_peer_urls(&self, urls: &mut Vec<String>) {
         for route in self.peer_routes() {
             let peer = route.peer();
             if peer.lame_duck {
@@ -436,26 +453,6 @@ impl Cluster {
                 }
             }
         }
-        urls
-    }
-
-    /// The client URLs of the other servers of the cluster (those not in
-    /// lame duck mode), whatever `no_advertise` says: where this server's
-    /// clients go when it leaves.
-    pub fn other_client_urls(&self) -> Vec<String> {
-        let mut urls: Vec<String> = Vec::new();
-        for route in self.peer_routes() {
-            let peer = route.peer();
-            if peer.lame_duck {
-                continue;
-            }
-            for url in peer.connect_urls {
-                if !urls.contains(&url) && !self.own_client_urls.contains(&url) {
-                    urls.push(url);
-                }
-            }
-        }
-        urls
     }
 
     /// What `/routez` reports of every route; `subs` lists their

@@ -38,6 +38,10 @@ const READ_BUF: usize = 64 * 1024;
 /// well above a client's default, since cutting a route drops the traffic
 /// of every client behind it.
 const ROUTE_MAX_PENDING: usize = 256 * 1024 * 1024;
+/// How many times a client's control line a route line may be.
+const ROUTE_CONTROL_LINE_FACTOR: usize = 16;
+/// The largest routed message (the protocol's 64 MiB ceiling).
+const ROUTE_MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 
 /// Which end of the connection this server is.
 #[derive(Debug, Clone)]
@@ -216,7 +220,14 @@ impl RouteConnection {
         tokio::pin!(auth_timer);
         let mut closed = self.route.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
-        let mut parser = RouteParser::new(opts.max_control_line.max(4096), opts.max_payload);
+        // Route lines carry accounts, replies and queue lists: the reference
+        // allows them 16 times a client's control line. Payloads are bounded
+        // by the protocol's hard limit, not by this node's max_payload, so a
+        // peer with a larger one does not lose its route.
+        let mut parser = RouteParser::new(
+            opts.max_control_line.max(4096) * ROUTE_CONTROL_LINE_FACTOR,
+            opts.max_payload.max(ROUTE_MAX_PAYLOAD),
+        );
         parser.pin_account(self.pinned.is_some());
         let mut buf = BytesMut::with_capacity(READ_BUF);
         loop {
@@ -267,8 +278,9 @@ impl RouteConnection {
                         return CloseReason::StaleConnection;
                     }
                     self.pings_out += 1;
-                    // Each PING measures the round trip again.
-                    self.rtt_ping.get_or_insert_with(Instant::now);
+                    // Each PING measures the round trip again (from the
+                    // latest one, so a lost PONG does not inflate it).
+                    self.rtt_ping = Some(Instant::now());
                     self.route.send_line(encode::PING);
                 }
             }
@@ -421,7 +433,7 @@ impl RouteConnection {
             Some(name) => std::str::from_utf8(name).ok()?,
             None => self.pinned.as_deref()?,
         };
-        let account = self.server.lookup_account(name);
+        let account = self.server.find_account(name);
         if account.is_none() {
             tracing::debug!("{} - Unknown account {name:?} on route", self.prefix);
         }
@@ -623,9 +635,10 @@ impl RouteConnection {
             );
         }
         match &slot {
-            Slot::Pinned(account) if !cluster.pinned_accounts.contains(account) => {
-                refuse(self, format!("No route for account {account:?}"))
-            }
+            Slot::Pinned(account) if !cluster.pinned_accounts.contains(account) => refuse(
+                self,
+                format!("No route for account {account:?} (pin the same accounts on every node)"),
+            ),
             Slot::Pool(i) if *i >= ours => refuse(
                 self,
                 format!("Invalid route pool index: {i} - pool size is {ours}"),

@@ -128,7 +128,17 @@ pub(crate) fn dial_pool(server: &Arc<Server>, url: &RouteUrl, configured: bool, 
                     return;
                 }
                 match dial(&server2, &url, configured, slot.clone()).await {
-                    Some(o) if o.refused_for_good || o.duplicate || o.to_self => return,
+                    Some(o) if o.refused_for_good || o.to_self => {
+                        if let Slot::Pinned(account) = &slot {
+                            tracing::error!(
+                                "Route for account {account:?} refused by {peer_id}: \
+                                 pin the same accounts on every node"
+                            );
+                        }
+                        return;
+                    }
+                    // A duplicate (both ends dialed this slot at once) goes
+                    // back to the check above: the slot may still be empty.
                     _ => tokio::time::sleep(jitter(RECONNECT_DELAY)).await,
                 }
             }
@@ -232,7 +242,11 @@ async fn dial(
     };
     let Some(tls) = cluster.tls_client.clone() else {
         let (reader, writer) = stream.into_split();
-        return Some(connection::serve(server.clone(), reader, writer, addr, side).await);
+        return tracked(
+            server,
+            connection::serve(server.clone(), reader, writer, addr, side),
+        )
+        .await;
     };
     let name = match url.host.parse::<std::net::IpAddr>() {
         Ok(ip) => rustls_pki_types::ServerName::IpAddress(ip.into()),
@@ -241,7 +255,14 @@ async fn dial(
     let timeout = tls_timeout(server);
     let connector = tokio_rustls::TlsConnector::from(tls);
     match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
-        Ok(Ok(tls)) => Some(split_and_serve(server, tls, addr, side).await),
+        Ok(Ok(tls)) => {
+            let (reader, writer) = tokio::io::split(tls);
+            tracked(
+                server,
+                connection::serve(server.clone(), reader, writer, addr, side),
+            )
+            .await
+        }
         Ok(Err(e)) => {
             tracing::error!("{addr} - TLS route handshake error: {e}");
             None
@@ -251,6 +272,20 @@ async fn dial(
             None
         }
     }
+}
+
+/// Runs a dialed connection as one of the server's tasks, so that it ends
+/// (and cleans up) on its own at shutdown even when the dialer that waits for
+/// it is dropped; `None` if it could not finish.
+async fn tracked<F>(server: &Arc<Server>, connection: F) -> Option<Outcome>
+where
+    F: std::future::Future<Output = Outcome> + Send + 'static,
+{
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    server.spawn(async move {
+        let _ = done.send(connection.await);
+    });
+    outcome.await.ok()
 }
 
 async fn split_and_serve<S>(

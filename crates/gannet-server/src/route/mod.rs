@@ -84,7 +84,7 @@ pub struct Route {
     pub in_bytes: AtomicU64,
     /// Nanoseconds since the Unix epoch of the last traffic in.
     pub last_activity_ns: AtomicU64,
-    /// Round trip of the first PING, in nanoseconds.
+    /// Round trip of the latest answered PING, in nanoseconds.
     pub rtt_ns: AtomicU64,
 }
 

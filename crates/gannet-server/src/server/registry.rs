@@ -106,20 +106,16 @@ impl Server {
             .entry(name.to_string())
             .or_insert_with(|| {
                 let account = Arc::new(Account::new(name, cache));
+                // Listening before anyone can subscribe in it.
+                self.watch_interest(&account);
                 created = Some(account.clone());
                 account
             })
             .clone();
         if let Some(new) = created {
-            self.watch_interest(&new);
             self.account_imports(&new);
         }
         account
-    }
-
-    /// The account called `name`, if there is one (never creates it).
-    pub(crate) fn lookup_account(&self, name: &str) -> Option<Arc<Account>> {
-        self.accounts_lock().get(name).cloned()
     }
 
     /// When clustered, sends the account's changes of interest to the routes.
