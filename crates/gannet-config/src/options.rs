@@ -5,9 +5,9 @@
 //! Gannet does not have yet come back as warnings. The security blocks have
 //! their own modules: `tls`, `auth` (with `permissions` and `nkey`),
 //! `accounts` (the `accounts { }` block, `system_account`), `cluster` (the
-//! `cluster { }` block and the route URLs the flags share), and
-//! `security_checks` for the rules that span them (the BOSH fork's,
-//! `no_auth_user`, the auth timeout).
+//! `cluster { }` block and the route URLs the flags share), `leafnodes` (the
+//! `leafnodes { }` block), and `security_checks` for the rules that span
+//! them (the BOSH fork's, `no_auth_user`, the auth timeout).
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ mod auth;
 pub mod cluster;
 mod convert;
 mod keys;
+pub mod leafnodes;
 mod nkey;
 mod permissions;
 pub mod security;
@@ -27,6 +28,7 @@ mod unsupported;
 
 pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
 pub use cluster::{ClusterOptions, ListenUrl, RouteCompression, RouteUrl};
+pub use leafnodes::{LeafNodeOptions, LeafRemote, LeafUrl, LeafUser};
 pub use nkey::is_valid_public_user_key;
 pub use security::{
     Authorization, CertificateClient, NkeyUser, Permissions, ResponsePermission, SubjectPermission,
@@ -193,6 +195,8 @@ pub struct Options {
     pub no_system_account: bool,
     /// `cluster { }` (or the cluster flags): `None` = not clustered.
     pub cluster: Option<ClusterOptions>,
+    /// `leafnodes { }`: `None` = no leaf node listener and no remotes.
+    pub leafnodes: Option<LeafNodeOptions>,
 }
 
 impl Default for Options {
@@ -247,6 +251,7 @@ impl Default for Options {
             system_account: None,
             no_system_account: false,
             cluster: None,
+            leafnodes: None,
         }
     }
 }

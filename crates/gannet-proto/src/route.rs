@@ -123,6 +123,9 @@ pub struct RouteParser {
     max_payload: usize,
     /// Lines carry no account (the connection is pinned to one).
     pinned: bool,
+    /// A leaf node connection: no account and no origin on `LS±`, and
+    /// `LMSG` has `RMSG`'s shape (one size).
+    leaf_link: bool,
     /// How far the current line was searched for its end.
     scanned: usize,
     /// Where the current message's control line ends, while its payload is
@@ -201,6 +204,7 @@ impl RouteParser {
             max_control_line,
             max_payload,
             pinned: false,
+            leaf_link: false,
             scanned: 0,
             line_end: 0,
         }
@@ -209,6 +213,16 @@ impl RouteParser {
     /// From now on, lines carry no account (the connection is pinned to one).
     pub fn pin_account(&mut self, pinned: bool) {
         self.pinned = pinned;
+    }
+
+    /// A parser for a leaf node connection: bound to one account, so no line
+    /// names one; `LS+ <subject> [<queue> <weight>]`, `LS- <subject>
+    /// [<queue>]`, `LMSG <subject> [reply forms] <size>`, `HMSG` with two sizes.
+    pub fn for_leaf(max_control_line: usize, max_payload: usize) -> RouteParser {
+        let mut parser = RouteParser::new(max_control_line, max_payload);
+        parser.pinned = true;
+        parser.leaf_link = true;
+        parser
     }
 
     /// Reads the operation at the start of `buf`: `Ok(Some((op, n)))` when it
@@ -253,8 +267,10 @@ impl RouteParser {
             Verb::Err => RouteOp::Err {
                 text: trim_quotes(args),
             },
-            Verb::RSub | Verb::LSub => self.sub(args, verb == Verb::LSub)?,
-            Verb::RUnsub | Verb::LUnsub => self.unsub(args, verb == Verb::LUnsub)?,
+            Verb::RSub | Verb::LSub => self.sub(args, verb == Verb::LSub && !self.leaf_link)?,
+            Verb::RUnsub | Verb::LUnsub => {
+                self.unsub(args, verb == Verb::LUnsub && !self.leaf_link)?
+            }
             Verb::RMsg | Verb::HMsg | Verb::LMsg => {
                 return self.msg(buf, args, line_end, verb);
             }
@@ -363,7 +379,7 @@ impl RouteParser {
             Some(last)
         };
         let total = take_last(&mut rest).and_then(size).ok_or(bad.clone())?;
-        let header_len = if verb == Verb::RMsg {
+        let header_len = if verb == Verb::RMsg || (verb == Verb::LMsg && self.leaf_link) {
             None
         } else {
             Some(take_last(&mut rest).and_then(size).ok_or(bad.clone())?)
@@ -388,7 +404,7 @@ impl RouteParser {
         let mut words = rest
             .split(|b| *b == b' ' || *b == b'\t')
             .filter(|a| !a.is_empty());
-        let origin = if verb == Verb::LMsg {
+        let origin = if verb == Verb::LMsg && !self.leaf_link {
             Some(words.next().ok_or(bad.clone())?)
         } else {
             None
@@ -473,6 +489,18 @@ fn trim_quotes(s: &[u8]) -> &[u8] {
     }
 }
 
+/// `LS+ <subject>[ <queue> <weight>]\r\n`, for a leaf node connection.
+pub fn write_leaf_sub(out: &mut BytesMut, subject: &[u8], queue: Option<(&[u8], u32)>) {
+    out.put_slice(b"LS+ ");
+    write_sub_args(out, None, subject, queue);
+}
+
+/// `LS- <subject>[ <queue>]\r\n`, for a leaf node connection.
+pub fn write_leaf_unsub(out: &mut BytesMut, subject: &[u8], queue: Option<&[u8]>) {
+    out.put_slice(b"LS- ");
+    write_unsub_args(out, None, subject, queue);
+}
+
 /// `RS+ <account> <subject>[ <queue> <weight>]\r\n` (no account when pinned).
 pub fn write_sub(
     out: &mut BytesMut,
@@ -481,6 +509,15 @@ pub fn write_sub(
     queue: Option<(&[u8], u32)>,
 ) {
     out.put_slice(b"RS+ ");
+    write_sub_args(out, account, subject, queue);
+}
+
+fn write_sub_args(
+    out: &mut BytesMut,
+    account: Option<&[u8]>,
+    subject: &[u8],
+    queue: Option<(&[u8], u32)>,
+) {
     if let Some(account) = account {
         out.put_slice(account);
         out.put_u8(b' ');
@@ -503,6 +540,15 @@ pub fn write_unsub(
     queue: Option<&[u8]>,
 ) {
     out.put_slice(b"RS- ");
+    write_unsub_args(out, account, subject, queue);
+}
+
+fn write_unsub_args(
+    out: &mut BytesMut,
+    account: Option<&[u8]>,
+    subject: &[u8],
+    queue: Option<&[u8]>,
+) {
     if let Some(account) = account {
         out.put_slice(account);
         out.put_u8(b' ');
@@ -526,11 +572,62 @@ pub fn write_msg_line<'q>(
     headers_len: Option<usize>,
     payload_len: usize,
 ) {
-    out.put_slice(if headers_len.is_some() {
+    let verb: &[u8] = if headers_len.is_some() {
         b"HMSG "
     } else {
         b"RMSG "
-    });
+    };
+    write_msg(
+        out,
+        verb,
+        account,
+        subject,
+        reply,
+        queues,
+        headers_len,
+        payload_len,
+    );
+}
+
+/// The control line of a message on a leaf node connection: `LMSG` (or
+/// `HMSG` with `headers_len`), no account, the reply and queue forms.
+pub fn write_leaf_msg_line<'q>(
+    out: &mut BytesMut,
+    subject: &[u8],
+    reply: Option<&[u8]>,
+    queues: impl IntoIterator<Item = &'q [u8]>,
+    headers_len: Option<usize>,
+    payload_len: usize,
+) {
+    let verb: &[u8] = if headers_len.is_some() {
+        b"HMSG "
+    } else {
+        b"LMSG "
+    };
+    write_msg(
+        out,
+        verb,
+        None,
+        subject,
+        reply,
+        queues,
+        headers_len,
+        payload_len,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_msg<'q>(
+    out: &mut BytesMut,
+    verb: &[u8],
+    account: Option<&[u8]>,
+    subject: &[u8],
+    reply: Option<&[u8]>,
+    queues: impl IntoIterator<Item = &'q [u8]>,
+    headers_len: Option<usize>,
+    payload_len: usize,
+) {
+    out.put_slice(verb);
     if let Some(account) = account {
         out.put_slice(account);
         out.put_u8(b' ');
@@ -634,6 +731,53 @@ mod tests {
         assert_eq!((r, q), (Some(&b"_INBOX.1"[..]), vec![&b"q1"[..], b"q2"]));
         let (_, _, r, q, _, _) = msg_parts(one(b"RMSG $G foo | q1 3\r\nabc\r\n"));
         assert_eq!((r, q), (None, vec![&b"q1"[..]]));
+    }
+
+    #[test]
+    fn leaf_links_carry_no_account_or_origin() {
+        let mut p = RouteParser::for_leaf(4096, 1024);
+        let (op, _) = p.parse(b"LS+ leaf.y ly 1\r\n").unwrap().unwrap();
+        assert_eq!(
+            op,
+            RouteOp::Sub {
+                origin: None,
+                account: None,
+                subject: b"leaf.y",
+                queue: Some((b"ly", 1))
+            }
+        );
+        let mut p = RouteParser::for_leaf(4096, 1024);
+        let (op, _) = p
+            .parse(b"LMSG onb.x + lrep bq 3\r\nL2B\r\n")
+            .unwrap()
+            .unwrap();
+        let (a, s, r, q, h, pl) = msg_parts(op);
+        assert_eq!(
+            (a, s, r, q, h, pl),
+            (
+                None,
+                &b"onb.x"[..],
+                Some(&b"lrep"[..]),
+                vec![&b"bq"[..]],
+                None,
+                &b"L2B"[..]
+            )
+        );
+        let mut p = RouteParser::for_leaf(4096, 1024);
+        let (op, _) = p
+            .parse(b"HMSG leaf.y | ly 12 15\r\nNATS/1.0\r\n\r\nB2L\r\n")
+            .unwrap()
+            .unwrap();
+        let (_, s, r, q, h, pl) = msg_parts(op);
+        assert_eq!(
+            (s, r, q, h.is_some(), pl),
+            (&b"leaf.y"[..], None, vec![&b"ly"[..]], true, &b"B2L"[..])
+        );
+        let mut out = BytesMut::new();
+        write_leaf_sub(&mut out, b"a.b", Some((b"q", 2)));
+        write_leaf_unsub(&mut out, b"a.b", None);
+        write_leaf_msg_line(&mut out, b"a.b", Some(b"r"), [&b"q"[..]], None, 1);
+        assert_eq!(&out[..], b"LS+ a.b q 2\r\nLS- a.b\r\nLMSG a.b + r q 1\r\n");
     }
 
     #[test]

@@ -28,6 +28,23 @@ pub struct InterestChange<'a> {
     /// Subscriptions on exactly this subject (and queue) now: 1 after the
     /// first one came, 0 after the last one left; for a queue group, its weight.
     pub count: usize,
+    /// A subscription came (else one left).
+    pub added: bool,
+    /// The connection id of the subscription's subscriber.
+    pub subscriber: u64,
+}
+
+impl InterestChange<'_> {
+    /// Whether a plain subject just gained its first or lost its last
+    /// subscription, or a queue group's weight changed: what routes are told.
+    pub fn is_first_or_last(&self) -> bool {
+        self.queue.is_some()
+            || if self.added {
+                self.count == 1
+            } else {
+                self.count == 0
+            }
+    }
 }
 
 /// Told of interest changes, synchronously, by the task that made them.
@@ -69,6 +86,9 @@ pub struct Account {
     /// and the telling of it, so that listeners hear changes in the order
     /// they happened (and a full listing is never overtaken by a change).
     interest_order: std::sync::Mutex<()>,
+    /// A listener wants every change, not only first and last (leafs do:
+    /// they must not hear of their own interest).
+    every_change: AtomicBool,
 }
 
 impl Account {
@@ -110,6 +130,7 @@ impl Account {
             listeners: RwLock::new(Vec::new()),
             listening: AtomicUsize::new(0),
             interest_order: std::sync::Mutex::new(()),
+            every_change: AtomicBool::new(false),
         }
     }
 
@@ -122,7 +143,7 @@ impl Account {
             .sublist
             .insert_counted(sub.subject(), queue, SubRef(sub.clone()))?;
         if let Some(count) = count {
-            self.interest_changed(sub.subject(), queue, count, true);
+            self.interest_changed(sub, count, true);
         }
         Ok(())
     }
@@ -136,7 +157,7 @@ impl Account {
             .remove_counted(sub.subject(), queue, &SubRef(sub.clone()))
         {
             Ok(count) => {
-                self.interest_changed(sub.subject(), queue, count, false);
+                self.interest_changed(sub, count, false);
                 true
             }
             Err(_) => false,
@@ -189,6 +210,13 @@ impl Account {
         f(self.sublist.interest())
     }
 
+    /// Registers a listener for every interest change from now on (not only
+    /// a subject's first and last subscription).
+    pub fn add_every_change_listener(&self, listener: InterestListener) {
+        self.every_change.store(true, Ordering::Release);
+        self.add_interest_listener(listener);
+    }
+
     /// Registers a listener for interest changes from now on.
     pub fn add_interest_listener(&self, listener: InterestListener) {
         let mut listeners = self.listeners.write().unwrap_or_else(|e| e.into_inner());
@@ -198,20 +226,21 @@ impl Account {
 
     /// Tells the listeners of a change: a plain subject's first arrival or last
     /// departure, or any change of a queue group's weight.
-    fn interest_changed(&self, subject: &[u8], queue: Option<&[u8]>, count: usize, added: bool) {
+    fn interest_changed(&self, sub: &Subscription, count: usize, added: bool) {
         if self.listening.load(Ordering::Acquire) == 0 {
-            return;
-        }
-        let first_or_last = if added { count == 1 } else { count == 0 };
-        if queue.is_none() && !first_or_last {
             return;
         }
         let change = InterestChange {
             account: &self.name,
-            subject,
-            queue,
+            subject: sub.subject(),
+            queue: sub.queue.as_deref(),
             count,
+            added,
+            subscriber: sub.cid(),
         };
+        if !change.is_first_or_last() && !self.every_change.load(Ordering::Acquire) {
+            return;
+        }
         let listeners = self.listeners.read().unwrap_or_else(|e| e.into_inner());
         for listener in listeners.iter() {
             listener(&change);

@@ -29,6 +29,7 @@ use crate::client::outbound::COPY_THRESHOLD;
 use crate::client::ClientShared;
 use crate::imports::{self, AccountRoutes};
 use crate::internal::OriginRef;
+use crate::leaf::Leaf;
 use crate::route::Route;
 use crate::server::Server;
 use crate::subscription::{self, Admit, SubRef, Subscriber};
@@ -42,6 +43,9 @@ pub(crate) struct Message<'a> {
     /// Who published it, for internal handlers and service imports (`None`
     /// for the server's own messages).
     pub(crate) origin: Option<OriginRef<'a>>,
+    /// The queue groups a leaf named for this message (it served the others
+    /// itself): only these are served here. `None` = every group.
+    only_queues: Option<QueueList<'a>>,
     /// The payload as shared bytes, made on first need for a large payload.
     shared: Option<Bytes>,
     /// The sizes that end its control line, the same for every receiver, made
@@ -62,9 +66,22 @@ impl<'a> Message<'a> {
             headers,
             payload,
             origin: None,
+            only_queues: None,
             shared: None,
             line_ends: [None; 2],
         }
+    }
+
+    /// The same message, for the named queue groups only.
+    pub(crate) fn only_queues(mut self, queues: QueueList<'a>) -> Message<'a> {
+        self.only_queues = Some(queues);
+        self
+    }
+
+    /// Whether queue group `name` is served for this message here.
+    #[inline]
+    fn serves_queue(&self, name: &[u8]) -> bool {
+        self.only_queues.is_none_or(|q| q.contains(name))
     }
 
     /// The same message from `origin`.
@@ -256,6 +273,70 @@ pub(crate) fn write_routed(
     out.commit(&mut pending, added)
 }
 
+/// Writes one message into the outbound queue of `leaf` as `LMSG` (or
+/// `HMSG`), with the queue groups the other side is to serve. Returns false
+/// when the leaf is closing or just overflowed its queue.
+pub(crate) fn write_leaf(leaf: &Leaf, msg: &mut Message<'_>, queues: &[u8]) -> bool {
+    let headers = match msg.headers {
+        Some(h) if leaf.supports_headers() => Some(h),
+        _ => None,
+    };
+    let payload_len = msg.payload.len();
+    let copied = if payload_len <= COPY_THRESHOLD {
+        payload_len
+    } else {
+        0
+    };
+    let room = 64
+        + msg.subject.len()
+        + msg.reply.map_or(0, <[u8]>::len)
+        + queues.len()
+        + headers.map_or(0, <[u8]>::len)
+        + copied
+        + 2;
+    let out = &leaf.outbound;
+    let mut pending = out.lock();
+    if pending.is_closed() {
+        return false;
+    }
+    let tail = pending.tail(room);
+    let start = tail.len();
+    gannet_proto::route::write_leaf_msg_line(
+        tail,
+        msg.subject,
+        msg.reply,
+        QueueList::new(queues).iter(),
+        headers.map(<[u8]>::len),
+        payload_len,
+    );
+    let mut added = tail.len() - start;
+    if let Some(h) = headers {
+        pending.put(h);
+        added += h.len();
+    }
+    if payload_len <= COPY_THRESHOLD {
+        pending.put(msg.payload);
+    } else {
+        let shared = msg
+            .shared
+            .get_or_insert_with(|| Bytes::copy_from_slice(msg.payload))
+            .clone();
+        pending.push_shared(shared);
+    }
+    pending.put(b"\r\n");
+    added += payload_len + 2;
+    pending.out_msgs += 1;
+    pending.out_bytes += (payload_len + headers.map_or(0, <[u8]>::len)) as u64;
+    out.commit(&mut pending, added)
+}
+
+/// A copy of the message gathered for one leaf: the leaf, and the queue
+/// groups it is to serve.
+struct LeafSend {
+    leaf: Arc<Leaf>,
+    queues: Vec<u8>,
+}
+
 /// A copy of the message gathered for one route: the route, and the queue
 /// groups it is to serve.
 struct RouteSend {
@@ -283,6 +364,10 @@ pub(crate) struct Fanout {
     route_sends: Vec<RouteSend>,
     /// Routes given data since the last [`Fanout::wake_all`].
     touched_routes: Vec<Arc<Route>>,
+    /// The leafs the current message goes to.
+    leaf_sends: Vec<LeafSend>,
+    /// Leafs given data since the last [`Fanout::wake_all`].
+    touched_leafs: Vec<Arc<Leaf>>,
 }
 
 impl Fanout {
@@ -299,6 +384,8 @@ impl Fanout {
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             route_sends: Vec::new(),
             touched_routes: Vec::new(),
+            leaf_sends: Vec::new(),
+            touched_leafs: Vec::new(),
         }
     }
 
@@ -351,6 +438,9 @@ impl Fanout {
             }
         }
         for group in &local.queues {
+            if !msg.serves_queue(&group.name) {
+                continue;
+            }
             let far = remote
                 .queues
                 .iter()
@@ -359,12 +449,13 @@ impl Fanout {
             self.serve_queue(server, &group.name, &group.members, far, msg, skip);
         }
         for group in &remote.queues {
-            if local.queues.iter().any(|g| g.name == group.name) {
+            if local.queues.iter().any(|g| g.name == group.name) || !msg.serves_queue(&group.name) {
                 continue;
             }
             self.serve_queue(server, &group.name, &[], &group.members, msg, skip);
         }
         self.send_to_routes(server, &account.name, msg);
+        self.send_to_leafs(msg);
     }
 
     /// Picks the one member of queue group `name` that gets the message, among
@@ -441,6 +532,46 @@ impl Fanout {
         }
     }
 
+    /// Notes that the current message goes to `leaf`, for queue group
+    /// `queue` if given.
+    fn leaf_send(&mut self, leaf: &Arc<Leaf>, queue: Option<&[u8]>) {
+        let i = match self.leaf_sends.iter().position(|s| s.leaf.lid == leaf.lid) {
+            Some(i) => i,
+            None => {
+                self.leaf_sends.push(LeafSend {
+                    leaf: leaf.clone(),
+                    queues: Vec::new(),
+                });
+                self.leaf_sends.len() - 1
+            }
+        };
+        let send = &mut self.leaf_sends[i];
+        if let Some(queue) = queue {
+            if !send.queues.is_empty() {
+                send.queues.push(b' ');
+            }
+            send.queues.extend_from_slice(queue);
+        }
+    }
+
+    /// Writes the current message to every leaf noted for it.
+    fn send_to_leafs(&mut self, msg: &mut Message<'_>) {
+        if self.leaf_sends.is_empty() {
+            return;
+        }
+        let mut sends = std::mem::take(&mut self.leaf_sends);
+        for send in sends.drain(..) {
+            if write_leaf(&send.leaf, msg, &send.queues) {
+                self.out_msgs += 1;
+                self.out_bytes += (msg.payload.len() + msg.headers.map_or(0, <[u8]>::len)) as u64;
+                if !self.touched_leafs.iter().any(|l| l.lid == send.leaf.lid) {
+                    self.touched_leafs.push(send.leaf);
+                }
+            }
+        }
+        self.leaf_sends = sends;
+    }
+
     /// Writes the current message to every route noted for it.
     fn send_to_routes(&mut self, server: &Server, account: &str, msg: &mut Message<'_>) {
         let mut sends = std::mem::take(&mut self.route_sends);
@@ -483,9 +614,6 @@ impl Fanout {
         for sub in &local.plain {
             self.deliver(server, sub, msg);
         }
-        if queues.is_empty() {
-            return;
-        }
         for group in &local.queues {
             if !queues.contains(&group.name) {
                 continue;
@@ -498,6 +626,7 @@ impl Fanout {
                 }
             }
         }
+        self.send_to_leafs(msg);
     }
 
     /// Delivers to every plain subscription of `result` and one member of each
@@ -517,7 +646,7 @@ impl Fanout {
         }
         for group in &result.queues {
             let members = &group.members;
-            if members.is_empty() {
+            if members.is_empty() || !msg.serves_queue(&group.name) {
                 continue;
             }
             let start = (self.next_random() % members.len() as u64) as usize;
@@ -531,6 +660,7 @@ impl Fanout {
                 }
             }
         }
+        self.send_to_leafs(msg);
     }
 
     /// Delivers a message of `account` into the accounts that import it:
@@ -604,6 +734,11 @@ impl Fanout {
             // Routes are reached through the remote index, one copy per
             // route (`fan_out_cluster`), never one per subscription.
             Subscriber::Route(_) => return false,
+            // A leaf gets one copy, naming the queue groups it is to serve.
+            Subscriber::Leaf(leaf) => {
+                self.leaf_send(leaf, sub.queue.as_deref());
+                return true;
+            }
         };
         match write_message(client, sub, msg) {
             Delivery::Skipped => false,
@@ -641,6 +776,9 @@ impl Fanout {
         }
         for route in self.touched_routes.drain(..) {
             route.outbound.wake();
+        }
+        for leaf in self.touched_leafs.drain(..) {
+            leaf.outbound.wake();
         }
     }
 

@@ -18,6 +18,8 @@ pub struct Ports {
     pub monitoring: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cluster: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leafnode: Vec<String>,
 }
 
 /// Writes `<exe name>_<pid>.ports` in `dir`; returns its path so that it can be

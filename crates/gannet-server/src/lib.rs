@@ -12,6 +12,7 @@ pub mod idle_spin;
 pub mod imports;
 pub mod info;
 pub mod internal;
+pub mod leaf;
 mod listener;
 pub mod monitor;
 pub mod route;

@@ -1,8 +1,8 @@
 //! A subscription: interest in a subject by one subscriber, held in its
 //! account's subject index (nats-server's `subscription` in `client.go`). The
-//! subscriber is a client connection, a handler inside the server, or a route
-//! (interest of a peer server, held in the account's remote index); leaf
-//! nodes and gateways are the kinds to come. Every kind is delivered to by
+//! subscriber is a client connection, a handler inside the server, a route
+//! (interest of a peer server, held in the account's remote index), or a leaf
+//! node connection; gateways are the kind to come. Every kind is delivered to by
 //! the same fan-out (`crate::fanout`).
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -13,6 +13,7 @@ use gannet_proto::msg_line::LineStart;
 use crate::accounts::Account;
 use crate::client::ClientShared;
 use crate::internal::InternalSubscriber;
+use crate::leaf::Leaf;
 use crate::route::Route;
 
 /// Who receives what a subscription matches.
@@ -26,6 +27,9 @@ pub enum Subscriber {
     /// A peer server of the cluster: messages go out on its route, once per
     /// route whatever number of its subscriptions match.
     Route(Arc<Route>),
+    /// The other side of a leaf node connection: messages go out on it,
+    /// once per leaf whatever number of its subscriptions match.
+    Leaf(Arc<Leaf>),
 }
 
 impl Subscriber {
@@ -37,6 +41,7 @@ impl Subscriber {
             Subscriber::Client(c) => c.cid,
             Subscriber::Internal(i) => i.cid(),
             Subscriber::Route(r) => r.rid,
+            Subscriber::Leaf(l) => l.lid,
         }
     }
 }
@@ -100,7 +105,7 @@ impl Subscription {
     pub fn client(&self) -> Option<&Arc<ClientShared>> {
         match &self.subscriber {
             Subscriber::Client(c) => Some(c),
-            Subscriber::Internal(_) | Subscriber::Route(_) => None,
+            Subscriber::Internal(_) | Subscriber::Route(_) | Subscriber::Leaf(_) => None,
         }
     }
 

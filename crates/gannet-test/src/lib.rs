@@ -21,6 +21,9 @@ pub mod reference;
 /// How long a server may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The ports a ports file lists: client, monitoring, cluster, leafnode.
+type Ports = (u16, Option<u16>, Option<u16>, Option<u16>);
+
 /// A server process started for one test.
 pub struct ServerProcess {
     child: Child,
@@ -30,6 +33,8 @@ pub struct ServerProcess {
     pub http_port: Option<u16>,
     /// The route port, when the server is clustered.
     pub cluster_port: Option<u16>,
+    /// The leaf node port, when the server accepts leaf nodes.
+    pub leaf_port: Option<u16>,
 }
 
 /// The binary the tests run: `$GANNET_TEST_SERVER` when set, else `default`.
@@ -145,6 +150,7 @@ impl<'a> ServerBuilder<'a> {
             port: 0,
             http_port: None,
             cluster_port: None,
+            leaf_port: None,
         };
         server.wait_ready();
         server
@@ -196,10 +202,11 @@ impl ServerProcess {
             }
             // The ports file is written once the listeners are bound. No probe
             // connection: it would count against max_connections.
-            if let Some((port, http, cluster)) = self.read_ports_file() {
+            if let Some((port, http, cluster, leaf)) = self.read_ports_file() {
                 self.port = port;
                 self.http_port = http;
                 self.cluster_port = cluster;
+                self.leaf_port = leaf;
                 return;
             }
             if Instant::now() > deadline {
@@ -209,7 +216,8 @@ impl ServerProcess {
         }
     }
 
-    fn read_ports_file(&self) -> Option<(u16, Option<u16>, Option<u16>)> {
+    /// (client, monitoring, cluster, leafnode) ports of the ports file.
+    fn read_ports_file(&self) -> Option<Ports> {
         let entry = std::fs::read_dir(self.dir.path())
             .ok()?
             .filter_map(Result::ok)
@@ -220,7 +228,12 @@ impl ServerProcess {
             let url = json.get(key)?.get(0)?.as_str()?;
             url.rsplit(':').next()?.parse().ok()
         };
-        Some((port_of("nats")?, port_of("monitoring"), port_of("cluster")))
+        Some((
+            port_of("nats")?,
+            port_of("monitoring"),
+            port_of("cluster"),
+            port_of("leafnode"),
+        ))
     }
 
     /// `nats://127.0.0.1:<port>`.

@@ -131,7 +131,7 @@ fn apply_default_permissions(auth: &mut Authorization) {
 
 /// nats-server's warning for a timeout over a minute, which usually means
 /// an unquoted `1m` (one million seconds) was meant as a duration.
-fn warn_high_timeout(e: &Entry, t: Option<Duration>, r: &mut Report) {
+pub(super) fn warn_high_timeout(e: &Entry, t: Option<Duration>, r: &mut Report) {
     let Some(t) = t.filter(|t| *t > HIGH_AUTH_TIMEOUT) else {
         return;
     };

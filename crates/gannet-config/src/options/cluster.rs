@@ -20,7 +20,7 @@ use super::tls::{self, TlsContext, TlsMarks};
 use super::{auth, Options, SubjectPermission, WriteTimeoutPolicy, DEFAULT_HOST};
 use crate::conf::{self, format_go_duration, Entry, Kind, Map};
 
-mod url;
+pub(super) mod url;
 
 /// The conventional cluster port. Nothing defaults to it: a cluster without
 /// a port (or with port 0) does not listen, as in nats-server.
@@ -492,7 +492,7 @@ pub(crate) fn validate(o: &Options, map: &Map, r: &mut Report) {
 
 /// A wrong type inside the block: nats-server's panic text, without the
 /// `invalid type for field` the top-level keys get.
-fn wrong_type(e: &Entry, want: &str, r: &mut Report) {
+pub(super) fn wrong_type(e: &Entry, want: &str, r: &mut Report) {
     r.error(
         e,
         format!(
@@ -502,7 +502,7 @@ fn wrong_type(e: &Entry, want: &str, r: &mut Report) {
     );
 }
 
-fn int(e: &Entry, r: &mut Report) -> Option<i64> {
+pub(super) fn int(e: &Entry, r: &mut Report) -> Option<i64> {
     let v = e.value.as_i64();
     if v.is_none() {
         wrong_type(e, "int64", r);
@@ -510,7 +510,7 @@ fn int(e: &Entry, r: &mut Report) -> Option<i64> {
     v
 }
 
-fn string<'e>(e: &'e Entry, r: &mut Report) -> Option<&'e str> {
+pub(super) fn string<'e>(e: &'e Entry, r: &mut Report) -> Option<&'e str> {
     let v = e.value.as_str();
     if v.is_none() {
         wrong_type(e, "string", r);
@@ -518,19 +518,19 @@ fn string<'e>(e: &'e Entry, r: &mut Report) -> Option<&'e str> {
     v
 }
 
-fn set_bool(field: &mut bool, e: &Entry, r: &mut Report) {
+pub(super) fn set_bool(field: &mut bool, e: &Entry, r: &mut Report) {
     match e.value.as_bool() {
         Some(b) => *field = b,
         None => wrong_type(e, "bool", r),
     }
 }
 
-fn non_empty(s: &str) -> Option<String> {
+pub(super) fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
 /// An empty host binds every interface, as nats-server's defaults make it.
-fn host_or_default(host: &str) -> String {
+pub(super) fn host_or_default(host: &str) -> String {
     if host.is_empty() {
         DEFAULT_HOST.to_string()
     } else {
@@ -712,7 +712,7 @@ fn string_array(e: &Entry, r: &mut Report) -> Vec<String> {
 
 /// `compression`: a bool, a mode, or `{ mode, rtt_thresholds }`. The mode
 /// is checked here (nats-server checks it when the server starts).
-fn compression(e: &Entry, r: &mut Report) -> Option<RouteCompression> {
+pub(super) fn compression(e: &Entry, r: &mut Report) -> Option<RouteCompression> {
     let mode = match &e.value.kind {
         Kind::Bool(true) => return Some(RouteCompression::S2("s2_fast".to_string())),
         Kind::Bool(false) => return Some(RouteCompression::Off),

@@ -141,33 +141,45 @@ impl Report {
     /// (`ping_interval`, `write_deadline`): a string is a Go duration; an
     /// integer still means seconds, with a warning to convert it.
     pub fn duration_or_seconds(&mut self, entry: &Entry) -> Option<Duration> {
+        self.duration_or_seconds_as(entry, &entry.key.to_ascii_lowercase())
+    }
+
+    /// [`Report::duration_or_seconds`] with the messages naming `name`
+    /// instead of the key (nats-server names `reconnect` for all its aliases).
+    pub fn duration_or_seconds_as(&mut self, entry: &Entry, name: &str) -> Option<Duration> {
         let nanos = match &entry.value.kind {
             Kind::Integer(secs) => {
-                self.legacy_seconds_warning(entry);
+                self.legacy_seconds_warning(entry, name);
                 secs.checked_mul(1_000_000_000)
             }
             Kind::Float(_) => {
-                self.legacy_seconds_warning(entry);
+                self.legacy_seconds_warning(entry, name);
                 self.wrong_type(entry, "int64");
                 return None;
             }
-            _ => Some(self.duration_string(entry)?),
+            _ => {
+                let text = self.string(entry)?;
+                match conf::parse_go_duration(text) {
+                    Ok(nanos) => Some(nanos),
+                    Err(e) => {
+                        self.error(entry, format!("error parsing {name}: {e}"));
+                        return None;
+                    }
+                }
+            }
         };
         match nanos.and_then(conf::nanos_to_duration) {
             Some(d) => Some(d),
             None => {
-                let name = entry.key.to_ascii_lowercase();
                 self.error(entry, format!("{name} can not be negative"));
                 None
             }
         }
     }
 
-    fn legacy_seconds_warning(&mut self, entry: &Entry) {
-        let message = format!(
-            "invalid use of field \"{k}\": {k} should be converted to a duration",
-            k = entry.key.to_ascii_lowercase()
-        );
+    fn legacy_seconds_warning(&mut self, entry: &Entry, name: &str) {
+        let message =
+            format!("invalid use of field \"{name}\": {name} should be converted to a duration");
         self.warn(entry, message);
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::convert::Report;
 use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
-use super::{accounts, auth, cluster, tls};
+use super::{accounts, auth, cluster, leafnodes, tls};
 use super::{
     idle_spin_from_nanos, Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE,
     DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX,
@@ -267,6 +267,7 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
             set_bool(&mut o.no_system_account, entry, r)
         }
         "cluster" => o.cluster = cluster::parse(entry, r),
+        "leafnodes" | "leaf" => o.leafnodes = leafnodes::parse(entry, r),
         _ if is_unsupported(&key) => r.warn(entry, format!("{} is not supported yet", entry.key)),
         _ if entry.used_as_variable => {}
         _ => r.error(entry, format!("unknown field \"{}\"", entry.key)),
@@ -276,6 +277,7 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
 /// Checks that involve more than one key.
 pub(crate) fn validate(o: &Options, map: &Map, r: &mut Report) {
     cluster::validate(o, map, r);
+    leafnodes::validate(o, map, r);
     if o.max_payload > o.max_pending {
         let at = map
             .get_ignore_case("max_payload")

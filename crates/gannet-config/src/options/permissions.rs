@@ -130,7 +130,7 @@ fn written_empty(value: &Value) -> bool {
 
 /// A single subject or a list of them, each checked. Invalid entries are
 /// reported where they are written and left out.
-fn subjects(value: &Value, allow_queue: bool, r: &mut Report) -> Option<Vec<String>> {
+pub(super) fn subjects(value: &Value, allow_queue: bool, r: &mut Report) -> Option<Vec<String>> {
     let items: Vec<&Value> = match &value.kind {
         Kind::Array(items) => items.iter().collect(),
         Kind::String(_) | Kind::Duration { .. } => vec![value],

@@ -403,7 +403,6 @@ fn features_not_built_yet_warn_and_still_load() {
     assert_eq!(
         w,
         [
-            "leafnodes is not supported yet",
             "gateway is not supported yet",
             "jetstream is not supported yet",
             "websocket is not supported yet",
@@ -411,7 +410,8 @@ fn features_not_built_yet_warn_and_still_load() {
             "OCSP is not supported yet",
         ]
     );
-    assert_eq!(loaded.warnings[0].line, 9);
+    assert_eq!(loaded.warnings[0].line, 10);
+    assert_eq!(o.leafnodes, Some(LeafNodeOptions::default()));
     assert_eq!(o.system_account.as_deref(), Some("SYS"));
     assert_eq!(
         o.cluster.as_ref().and_then(|c| c.name.as_deref()),
@@ -427,6 +427,8 @@ fn security_and_cluster_keys_are_supported() {
         "no_auth_user",
         "allow_non_tls",
         "cluster",
+        "leafnodes",
+        "leaf",
     ] {
         assert!(!UNSUPPORTED_KEYS.contains(&key), "{key}");
     }

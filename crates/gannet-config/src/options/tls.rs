@@ -9,7 +9,8 @@
 //! reports unreadable certificates.
 //!
 //! Differences from nats-server: a block without `cert_file`/`key_file`
-//! (even an empty `tls {}`) is an error, and a negative `timeout` is an error
+//! (even an empty `tls {}`) is an error (except a leaf node remote's, where
+//! the certificate is optional), and a negative `timeout` is an error
 //! instead of a handshake that always times out.
 use std::path::PathBuf;
 use std::time::Duration;
@@ -52,6 +53,12 @@ pub(crate) enum TlsContext {
     Client,
     /// `cluster { tls { } }`, for routes (dialed and accepted).
     Route,
+    /// `leafnodes { tls { } }`, for the leaf node listener (accepted only).
+    Leaf,
+    /// `leafnodes { remotes: [ { tls { } } ] }`, for a hub this server
+    /// dials: the certificate is optional (both files or neither), as a
+    /// client's is.
+    LeafRemote,
 }
 
 /// Reads the `tls` entry. `None` when it is unusable (errors recorded).
@@ -61,6 +68,8 @@ pub(crate) fn parse(entry: &Entry, r: &mut Report, marks: &mut TlsMarks) -> Opti
 
 /// [`parse`] for a block in `context`; also returns
 /// `verify_cert_and_check_known_urls`, which only a route block may set.
+/// In [`TlsContext::LeafRemote`] a block without `cert_file` and `key_file`
+/// gives empty paths (no client certificate).
 pub(crate) fn parse_in(
     entry: &Entry,
     r: &mut Report,
@@ -125,7 +134,7 @@ pub(crate) fn parse_in(
             "insecure" => {
                 let mut b = false;
                 set_flag(&mut b, e, r);
-                if b && context == TlsContext::Client {
+                if b && matches!(context, TlsContext::Client | TlsContext::Leaf) {
                     r.warn(
                         e,
                         "tls.insecure is ignored: it only affects connections this server makes",
@@ -137,7 +146,7 @@ pub(crate) fn parse_in(
             "verify_cert_and_check_known_urls" => {
                 let mut b = false;
                 set_flag(&mut b, e, r);
-                if b && context == TlsContext::Client {
+                if b && context != TlsContext::Route {
                     r.error(
                         e,
                         "verify_cert_and_check_known_urls not supported in this context",
@@ -160,6 +169,7 @@ pub(crate) fn parse_in(
             tls.cert_file = cert;
             tls.key_file = key;
         }
+        (None, None) if context == TlsContext::LeafRemote => {}
         (None, _) => r.error(entry, "missing 'cert_file' in TLS configuration"),
         (_, None) => r.error(entry, "missing 'key_file' in TLS configuration"),
     }

@@ -28,8 +28,6 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "default_sentinel",
     // Other listeners.
     "gateway",
-    "leaf",
-    "leafnodes",
     "websocket",
     "ws",
     "mqtt",
@@ -71,7 +69,8 @@ mod tests {
     #[test]
     fn lookup_ignores_case() {
         assert!(is_unsupported("OCSP"));
-        assert!(is_unsupported("LeafNodes"));
+        assert!(is_unsupported("GateWay"));
+        assert!(!is_unsupported("LeafNodes"));
         assert!(!is_unsupported("port"));
     }
 }

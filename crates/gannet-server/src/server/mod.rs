@@ -78,6 +78,10 @@ pub struct Server {
     tasks: TaskTracker,
     /// The cluster this server routes to, when `cluster { }` is configured.
     cluster: Option<Arc<crate::route::Cluster>>,
+    /// The leaf node connections (either side of them).
+    leafs: Arc<crate::leaf::Leafs>,
+    /// The leaf node listener's port (0 = none).
+    leaf_port: std::sync::atomic::AtomicI32,
 }
 
 impl std::fmt::Debug for Server {
@@ -137,6 +141,16 @@ impl Server {
             info.connect_urls = cluster.client_urls();
         }
         info
+    }
+
+    /// The leaf node connections.
+    pub fn leafs(&self) -> &crate::leaf::Leafs {
+        &self.leafs
+    }
+
+    /// The leaf node listener's port (0 = no listener).
+    pub fn leaf_port(&self) -> u16 {
+        u16::try_from(self.leaf_port.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
     /// The cluster, when this server is part of one.

@@ -118,8 +118,17 @@ impl Server {
         account
     }
 
-    /// When clustered, sends the account's changes of interest to the routes.
+    /// Sends the account's changes of interest to the routes (when
+    /// clustered) and to the leaf connections bound to it (with `leafnodes`).
     pub(super) fn watch_interest(&self, account: &Arc<Account>) {
+        if self.options().leafnodes.is_some() {
+            let leafs = Arc::downgrade(&self.leafs);
+            account.add_every_change_listener(Arc::new(move |change| {
+                if let Some(leafs) = leafs.upgrade() {
+                    leafs.interest_changed(change);
+                }
+            }));
+        }
         let Some(cluster) = &self.cluster else {
             return;
         };

@@ -42,6 +42,12 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("Error listening on leafnode port: {addr}, \"{source}\"")]
+    Leaf {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("Error listening on monitoring port: {addr}, \"{source}\"")]
     Monitor {
         addr: String,
@@ -341,6 +347,8 @@ impl Server {
             internal_subs: Mutex::new(Vec::new()),
             tasks: TaskTracker::new(),
             cluster,
+            leafs: Arc::default(),
+            leaf_port: std::sync::atomic::AtomicI32::new(0),
         });
         for account in server.accounts() {
             server.watch_interest(&account);
@@ -386,6 +394,26 @@ impl Server {
             );
             server.spawn_background(crate::route::accept_loop(server.clone(), listener));
             crate::route::start_dialing(&server);
+        }
+        if let Some(leaf_opts) = opts.leafnodes.as_ref() {
+            if leaf_opts.port != 0 {
+                let bind = host_port(&leaf_opts.host, bind_port(leaf_opts.port, 7422));
+                let listener =
+                    TcpListener::bind(&bind)
+                        .await
+                        .map_err(|source| StartError::Leaf {
+                            addr: bind.clone(),
+                            source,
+                        })?;
+                let port = listener.local_addr().map_or(0, |a| a.port());
+                server.leaf_port.store(i32::from(port), Ordering::Relaxed);
+                tracing::info!(
+                    "Listening for leafnode connections on {}",
+                    host_port(&leaf_opts.host, port)
+                );
+                server.spawn_background(crate::leaf::accept_loop(server.clone(), listener));
+            }
+            crate::leaf::start_remotes(&server);
         }
         server.spawn_background(crate::events::statsz_loop(server.clone()));
         server.spawn_background(crate::events::conns_loop(server.clone()));

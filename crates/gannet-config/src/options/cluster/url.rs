@@ -1,11 +1,12 @@
-//! The part of Go's `net/url.Parse` that route URLs go through, so that a
+//! The part of Go's `net/url.Parse` that route URLs (and leaf node remote
+//! URLs) go through, so that a
 //! URL nats-server refuses is refused here with the same reason, and one it
 //! accepts splits into the same scheme, user, password and host.
 //! Query and fragment are dropped; paths are checked for bad escapes only.
 
 /// A parsed URL: only what routes use.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Url {
+pub(in crate::options) struct Url {
     /// Lower-cased; empty when there is none.
     pub scheme: String,
     /// Percent-decoded.
@@ -18,7 +19,7 @@ pub(super) struct Url {
 }
 
 /// Go's `url.Parse(text)`; the error is Go's `parse "<text>": <reason>`.
-pub(super) fn parse(text: &str) -> Result<Url, String> {
+pub(in crate::options) fn parse(text: &str) -> Result<Url, String> {
     parse_inner(text).map_err(|reason| format!("parse {text:?}: {reason}"))
 }
 
@@ -178,7 +179,7 @@ fn host_byte(b: u8) -> bool {
 
 /// Go's `net.SplitHostPort` of a URL host: `host:port` or `[ipv6]:port`;
 /// the error is Go's `address <host>: <reason>`.
-pub(super) fn split_host_port(hostport: &str) -> Result<(&str, &str), String> {
+pub(in crate::options) fn split_host_port(hostport: &str) -> Result<(&str, &str), String> {
     let fail = |reason: &str| Err(format!("address {hostport}: {reason}"));
     let Some(i) = hostport.rfind(':') else {
         return fail("missing port in address");

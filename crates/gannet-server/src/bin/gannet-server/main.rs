@@ -133,8 +133,27 @@ fn not_yet_honoured(opts: &Options) -> Vec<String> {
         opts.http_base_path != defaults.http_base_path,
         "http_base_path",
     );
-    check(opts.client_advertise.is_some(), "client_advertise");
     check(opts.https_port.is_some(), "https_port");
+    if let Some(leaf) = &opts.leafnodes {
+        check(leaf.tls.is_some(), "leafnodes tls");
+        check(leaf.advertise.is_some(), "leafnodes advertise");
+        for remote in &leaf.remotes {
+            check(remote.tls.is_some(), "leafnodes remote tls");
+            check(remote.credentials.is_some(), "leafnodes remote credentials");
+            check(remote.hub, "leafnodes remote hub");
+            check(
+                !remote.deny_imports.is_empty() || !remote.deny_exports.is_empty(),
+                "leafnodes remote deny_imports/deny_exports",
+            );
+            check(
+                remote
+                    .urls
+                    .iter()
+                    .any(|u| u.starts_with("tls://") || u.starts_with("ws")),
+                "leafnodes remote tls:// and ws:// URLs",
+            );
+        }
+    }
     out
 }
 
@@ -226,6 +245,10 @@ async fn run(opts: Options, flags: &Flags, digest: Option<String>) -> anyhow::Re
                         vec![format!("nats://{}", host_port(&host, c.listen.port()))]
                     })
                     .unwrap_or_default(),
+                leafnode: match running.server.leaf_port() {
+                    0 => Vec::new(),
+                    port => vec![format!("nats://{}", host_port(&url_host, port))],
+                },
             };
             Some(
                 files::write_ports_file(dir, &ports)

@@ -1,0 +1,560 @@
+//! One leaf node connection (nats-server's `createLeafNode`,
+//! `processLeafnodeInfo`, `processLeafNodeConnect`, `processLeafSub` and
+//! `processInboundLeafMsg`).
+//!
+//! The hub sends INFO; the leaf answers CONNECT (its credentials, its name,
+//! `remote_account`, no compression); the hub checks the credentials, binds
+//! the connection to the account they lead to, and sends a second INFO with
+//! `connect_info` and `remote_account`. Then each side sends its bound
+//! account's interest as `LS+` and a PING. The other side's `LS+`/`LS-`
+//! become subscriptions of the [`Leaf`] in the bound account; its messages
+//! go to this server's subscribers and routes, never back to it.
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use gannet_auth::Credentials;
+use gannet_proto::encode;
+use gannet_proto::route::{QueueList, RouteOp, RouteParser};
+use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::time::Instant;
+
+use super::{Leaf, LeafPeer};
+use crate::accounts::Account;
+use crate::client::CloseReason;
+use crate::fanout::{Fanout, Message};
+use crate::server::Server;
+use crate::subscription::{Subscriber, Subscription};
+
+const READ_BUF: usize = 64 * 1024;
+/// The longest pause between PINGs on a leaf connection.
+const PING_MAX: Duration = Duration::from_secs(30);
+/// Leaf lines carry replies and queue lists: 16 times a client's limit.
+const CONTROL_LINE_FACTOR: usize = 16;
+
+/// Which side of the link this server is.
+#[derive(Debug, Clone)]
+pub(crate) enum Side {
+    /// The hub: the leaf dialed us.
+    Hub,
+    /// The leaf: we dialed the hub with these credentials, for this account.
+    Leaf {
+        user: Option<String>,
+        password: Option<String>,
+        account: Arc<Account>,
+    },
+}
+
+/// The fields of the other side's INFO and CONNECT this server reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Hello {
+    server_id: String,
+    server_name: String,
+    /// In CONNECT, the leaf's server name.
+    name: String,
+    cluster: String,
+    headers: bool,
+    user: Option<String>,
+    pass: Option<String>,
+    /// In CONNECT, the leaf's local account; in the hub's second INFO, the
+    /// hub's.
+    remote_account: Option<String>,
+    connect_info: bool,
+}
+
+/// Runs one leaf connection until it closes. Returns whether the handshake
+/// completed (for the dialer's pacing).
+pub(crate) async fn serve<R, W>(
+    server: Arc<Server>,
+    reader: R,
+    writer: W,
+    addr: SocketAddr,
+    side: Side,
+) -> bool
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let opts = server.options();
+    let lid = server.next_client_id();
+    let did_solicit = matches!(side, Side::Leaf { .. });
+    let leaf = Arc::new(Leaf::new(lid, addr, did_solicit, opts.max_pending));
+    let prefix = format!("{addr} - lid:{lid}");
+    let write_deadline = opts.write_deadline;
+    let writer_leaf = leaf.clone();
+    let writer_task = tokio::spawn(async move {
+        writer_leaf
+            .outbound
+            .run_writer(writer, write_deadline)
+            .await
+    });
+    if matches!(side, Side::Hub) {
+        send_info(&server, &leaf, None);
+    }
+    let mut conn = LeafConnection {
+        fanout: Fanout::new(lid),
+        ready: false,
+        pings_out: 0,
+        prefix,
+        side,
+        leaf: leaf.clone(),
+        server: server.clone(),
+    };
+    let reason = conn.run(reader).await;
+    conn.fanout.wake_all();
+    conn.forget_interest();
+    leaf.outbound.close(reason);
+    let _ = tokio::time::timeout(write_deadline + Duration::from_secs(1), writer_task).await;
+    if conn.ready {
+        server.leafs().remove(&leaf);
+        tracing::info!("{} - Leafnode connection closed: {reason}", conn.prefix);
+    } else {
+        tracing::debug!("{} - Leafnode connection closed: {reason}", conn.prefix);
+    }
+    conn.ready
+}
+
+/// This server's INFO on a leaf connection; after the leaf's CONNECT, with
+/// `connect_info` and the account the connection was bound to.
+fn send_info(server: &Server, leaf: &Leaf, bound: Option<&str>) {
+    let opts = server.options();
+    let leaf_opts = opts.leafnodes.clone().unwrap_or_default();
+    let auth_required = leaf_opts.user.is_some()
+        || !leaf_opts.users.is_empty()
+        || server.authenticator().auth_required();
+    let cluster = server
+        .cluster()
+        .map_or_else(|| server.name().to_string(), |c| c.name());
+    let mut info = serde_json::json!({
+        "server_id": server.id(),
+        "server_name": server.name(),
+        "version": crate::info::COMPAT_VERSION,
+        "proto": 1,
+        "go": crate::info::GO_VERSION,
+        "host": opts.host,
+        "port": server.leaf_port(),
+        "headers": !opts.no_header_support,
+        "max_payload": opts.max_payload,
+        "client_id": leaf.lid,
+        "cluster": cluster,
+        "api_lvl": crate::info::JS_API_LEVEL,
+        // What tells a dialing leaf it reached a leaf node port.
+        "info_on_connect": true,
+        "leafnode_urls": [crate::server::host_port(&opts.host, server.leaf_port())],
+    });
+    if let Some(map) = info.as_object_mut() {
+        if auth_required {
+            map.insert("auth_required".into(), true.into());
+        }
+        if let Some(account) = bound {
+            map.insert("connect_info".into(), true.into());
+            map.insert("remote_account".into(), account.into());
+        }
+    }
+    let mut line = BytesMut::new();
+    encode::write_info(&mut line, &serde_json::to_vec(&info).unwrap_or_default());
+    leaf.send_line(&line);
+}
+
+/// The read side of one leaf connection.
+struct LeafConnection {
+    server: Arc<Server>,
+    leaf: Arc<Leaf>,
+    side: Side,
+    prefix: String,
+    /// The handshake is done: the account is bound and interest flows.
+    ready: bool,
+    fanout: Fanout,
+    pings_out: u32,
+}
+
+impl LeafConnection {
+    async fn run<R: AsyncRead + Unpin>(&mut self, mut reader: R) -> CloseReason {
+        let opts = self.server.options();
+        let leaf_opts = opts.leafnodes.clone().unwrap_or_default();
+        let ping_interval = opts.ping_interval.min(PING_MAX);
+        let ping_timer = tokio::time::sleep(ping_interval);
+        tokio::pin!(ping_timer);
+        let auth_timer = tokio::time::sleep(leaf_opts.auth_timeout.max(Duration::from_secs(1)));
+        tokio::pin!(auth_timer);
+        let mut closed = self.leaf.outbound.subscribe_close();
+        let mut shutdown = self.server.shutdown_signal();
+        let mut parser = RouteParser::for_leaf(
+            opts.max_control_line.max(4096) * CONTROL_LINE_FACTOR,
+            opts.max_payload.max(64 * 1024 * 1024),
+        );
+        let mut buf = BytesMut::with_capacity(READ_BUF);
+        loop {
+            if buf.capacity() - buf.len() < READ_BUF / 4 {
+                buf.reserve(READ_BUF);
+            }
+            tokio::select! {
+                biased;
+                _ = closed.changed() => {
+                    return closed.borrow().unwrap_or(CloseReason::ClientClosed);
+                }
+                _ = shutdown.changed() => return CloseReason::ServerShutdown,
+                _ = &mut auth_timer, if !self.ready => {
+                    tracing::error!("{} - Leafnode handshake timeout", self.prefix);
+                    self.send_err("Authentication Timeout");
+                    return CloseReason::AuthenticationTimeout;
+                }
+                read = reader.read_buf(&mut buf) => {
+                    match read {
+                        Ok(0) => return CloseReason::ClientClosed,
+                        Ok(_) => {}
+                        Err(_) => return CloseReason::ReadError,
+                    }
+                    let outcome = self.process(&mut parser, &mut buf);
+                    self.fanout.wake_all();
+                    let stats = crate::stats::BatchStats {
+                        out_msgs: std::mem::take(&mut self.fanout.out_msgs),
+                        out_bytes: std::mem::take(&mut self.fanout.out_bytes),
+                        routed_msgs: std::mem::take(&mut self.fanout.routed_msgs),
+                        routed_bytes: std::mem::take(&mut self.fanout.routed_bytes),
+                        ..Default::default()
+                    };
+                    self.server.stats().add(&stats);
+                    if let Err(reason) = outcome {
+                        return reason;
+                    }
+                    for client in self.fanout.take_stalled() {
+                        client.outbound.wait_drained().await;
+                    }
+                    for route in self.fanout.take_stalled_routes() {
+                        route.outbound.wait_drained().await;
+                    }
+                }
+                _ = &mut ping_timer => {
+                    ping_timer.as_mut().reset(Instant::now() + ping_interval);
+                    if self.pings_out >= opts.ping_max.max(1) {
+                        return CloseReason::StaleConnection;
+                    }
+                    self.pings_out += 1;
+                    self.leaf.send_line(encode::PING);
+                }
+            }
+        }
+    }
+
+    fn process(&mut self, parser: &mut RouteParser, buf: &mut BytesMut) -> Result<(), CloseReason> {
+        let mut consumed = 0;
+        let result = loop {
+            match parser.parse(&buf[consumed..]) {
+                Ok(Some((op, n))) => {
+                    consumed += n;
+                    if let Err(reason) = self.handle(op) {
+                        break Err(reason);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => {
+                    tracing::error!("{} - Leafnode parser ERROR: {e}", self.prefix);
+                    self.send_err("Unknown Protocol Operation");
+                    break Err(CloseReason::ParseError);
+                }
+            }
+        };
+        buf.advance(consumed);
+        result
+    }
+
+    fn send_err(&self, text: &str) {
+        let mut line = BytesMut::new();
+        encode::write_err(&mut line, text);
+        self.leaf.send_line(&line);
+    }
+
+    fn handle(&mut self, op: RouteOp<'_>) -> Result<(), CloseReason> {
+        match op {
+            RouteOp::Info { json } => self.info(json),
+            RouteOp::Connect { json } => self.connect(json),
+            RouteOp::Ping => {
+                self.leaf.send_line(encode::PONG);
+                Ok(())
+            }
+            RouteOp::Pong => {
+                self.pings_out = 0;
+                Ok(())
+            }
+            RouteOp::Ok => Ok(()),
+            RouteOp::Err { text } => {
+                tracing::error!(
+                    "{} - Leafnode Error '{}'",
+                    self.prefix,
+                    String::from_utf8_lossy(text)
+                );
+                Ok(())
+            }
+            RouteOp::Sub { subject, queue, .. } => {
+                let account = self.bound()?;
+                self.leaf_sub(&account, subject, queue);
+                Ok(())
+            }
+            RouteOp::Unsub { subject, queue, .. } => {
+                let account = self.bound()?;
+                let key = (Box::<[u8]>::from(subject), queue.map(Box::<[u8]>::from));
+                let removed = self.leaf.subs_lock().remove(&key);
+                if let Some(sub) = removed {
+                    account.unsubscribe(&sub);
+                }
+                Ok(())
+            }
+            RouteOp::Msg {
+                subject,
+                reply,
+                queues,
+                headers,
+                payload,
+                ..
+            } => {
+                let account = self.bound()?;
+                self.leaf
+                    .count_in(payload.len() + headers.map_or(0, <[u8]>::len));
+                self.deliver(&account, subject, reply, headers, payload, queues);
+                Ok(())
+            }
+        }
+    }
+
+    /// The bound account; interest and messages before it are refused.
+    fn bound(&self) -> Result<Arc<Account>, CloseReason> {
+        match (self.ready, self.leaf.account()) {
+            (true, Some(account)) => Ok(account.clone()),
+            _ => {
+                self.send_err("Authorization Violation");
+                Err(CloseReason::AuthenticationViolation)
+            }
+        }
+    }
+
+    /// A message from the other side: to this server's subscribers (other
+    /// leafs included), its routes, and the queue groups the sender named;
+    /// never back to this leaf.
+    fn deliver(
+        &mut self,
+        account: &Arc<Account>,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+        queues: QueueList<'_>,
+    ) {
+        let local = account.sublist.matches(subject);
+        let remote = account.remote_matches(subject);
+        if local.is_empty() && remote.is_none() {
+            return;
+        }
+        let mut msg = Message::new(subject, reply, headers, payload).only_queues(queues);
+        self.fanout.fan_out_cluster(
+            &self.server,
+            account,
+            &local,
+            remote.as_deref(),
+            &mut msg,
+            Some(self.leaf.lid),
+        );
+    }
+
+    /// The hub's check of the leaf's CONNECT: credentials, and the account
+    /// they bind the connection to.
+    fn connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        if !matches!(self.side, Side::Hub) || self.ready {
+            return Ok(());
+        }
+        let Ok(hello) = serde_json::from_slice::<Hello>(json) else {
+            self.send_err("Invalid CONNECT");
+            return Err(CloseReason::ProtocolViolation);
+        };
+        let Some(account) = self.authorize(&hello) else {
+            tracing::error!(
+                "{} - authentication error - User \"{}\"",
+                self.prefix,
+                hello.user.as_deref().unwrap_or_default()
+            );
+            self.send_err("Authorization Violation");
+            return Err(CloseReason::AuthenticationViolation);
+        };
+        self.set_peer(&hello);
+        send_info(&self.server, &self.leaf, Some(&account.name));
+        self.start(account);
+        Ok(())
+    }
+
+    /// The account a leaf's credentials lead to: the `leafnodes`
+    /// authorization's users, else its single user, else the server's own
+    /// users (as a client's), else `$G` when no authentication is asked for.
+    fn authorize(&self, hello: &Hello) -> Option<Arc<Account>> {
+        let opts = self.server.options();
+        let leaf_opts = opts.leafnodes.clone().unwrap_or_default();
+        let (user, pass) = (hello.user.as_deref(), hello.pass.as_deref());
+        if !leaf_opts.users.is_empty() {
+            let found = leaf_opts
+                .users
+                .iter()
+                .find(|u| Some(u.user.as_str()) == user && Some(u.password.as_str()) == pass)?;
+            return Some(self.server.account(found.account.as_deref()));
+        }
+        if let Some(expected) = &leaf_opts.user {
+            if user != Some(expected.as_str()) || pass != leaf_opts.password.as_deref() {
+                return None;
+            }
+            return Some(self.server.account(leaf_opts.account.as_deref()));
+        }
+        let creds = Credentials {
+            user,
+            pass,
+            token: None,
+            nkey: None,
+            sig: None,
+            nonce: None,
+            peer_certs: None,
+        };
+        let identity = self.server.authenticator().authenticate(&creds).ok()?;
+        Some(self.server.account(identity.account.as_deref()))
+    }
+
+    /// The leaf's reading of the hub's INFOs: the first gets our CONNECT,
+    /// the one with `connect_info` completes the handshake.
+    fn info(&mut self, json: &[u8]) -> Result<(), CloseReason> {
+        let Side::Leaf {
+            user,
+            password,
+            account,
+        } = self.side.clone()
+        else {
+            return Ok(());
+        };
+        let Ok(hello) = serde_json::from_slice::<Hello>(json) else {
+            return Err(CloseReason::ProtocolViolation);
+        };
+        if self.ready {
+            return Ok(());
+        }
+        if hello.server_id == self.server.id() {
+            tracing::warn!("{} - Leafnode connection to self, closing", self.prefix);
+            return Err(CloseReason::DuplicateRoute);
+        }
+        self.set_peer(&hello);
+        if hello.connect_info {
+            self.start(account);
+            return Ok(());
+        }
+        let cluster = self
+            .server
+            .cluster()
+            .map_or_else(|| self.server.name().to_string(), |c| c.name());
+        let mut connect = serde_json::json!({
+            "version": crate::info::COMPAT_VERSION,
+            "server_id": self.server.id(),
+            "name": self.server.name(),
+            "cluster": cluster,
+            "headers": !self.server.options().no_header_support,
+            "compress_mode": "off",
+            "remote_account": account.name,
+            "protocol": 1,
+        });
+        if let Some(map) = connect.as_object_mut() {
+            if let Some(user) = user {
+                map.insert("user".into(), user.into());
+            }
+            if let Some(password) = password {
+                map.insert("pass".into(), password.into());
+            }
+        }
+        let mut line = BytesMut::from(&b"CONNECT "[..]);
+        line.extend_from_slice(&serde_json::to_vec(&connect).unwrap_or_default());
+        line.extend_from_slice(b"\r\n");
+        self.leaf.send_line(&line);
+        Ok(())
+    }
+
+    fn set_peer(&self, hello: &Hello) {
+        let name = if hello.server_name.is_empty() {
+            hello.name.clone()
+        } else {
+            hello.server_name.clone()
+        };
+        let mut peer = self.leaf.peer.lock().unwrap_or_else(|e| e.into_inner());
+        *peer = LeafPeer {
+            id: hello.server_id.clone(),
+            name,
+            cluster: hello.cluster.clone(),
+            headers: hello.headers,
+        };
+    }
+
+    /// Binds the connection to `account`, registers it, and sends the
+    /// account's interest and a PING.
+    fn start(&mut self, account: Arc<Account>) {
+        let _ = self.leaf.account.set(account.clone());
+        self.ready = true;
+        self.server.leafs().add(&self.leaf);
+        tracing::info!(
+            "{} - Leafnode connection created for account: {} (peer {:?})",
+            self.prefix,
+            account.name,
+            self.leaf.peer().name
+        );
+        account.with_interest(|interest| {
+            let mut lines = BytesMut::new();
+            for i in interest {
+                super::write_interest(&mut lines, &i.pattern, i.queue.as_deref(), i.count);
+            }
+            if !lines.is_empty() {
+                self.leaf.send_line(&lines);
+            }
+        });
+        self.pings_out += 1;
+        self.leaf.send_line(encode::PING);
+    }
+
+    fn leaf_sub(&mut self, account: &Arc<Account>, subject: &[u8], queue: Option<(&[u8], u32)>) {
+        let key = (
+            Box::<[u8]>::from(subject),
+            queue.map(|(q, _)| Box::<[u8]>::from(q)),
+        );
+        let subs = self.leaf.subs_lock();
+        if let Some(existing) = subs.get(&key) {
+            if let Some((_, weight)) = queue {
+                existing.set_weight(weight);
+            }
+            return;
+        }
+        let sub = Arc::new(Subscription::new(
+            Subscriber::Leaf(self.leaf.clone()),
+            account,
+            subject,
+            queue.map(|(q, _)| q),
+            b"",
+        ));
+        if let Some((_, weight)) = queue {
+            sub.set_weight(weight);
+        }
+        drop(subs);
+        match account.subscribe(&sub) {
+            Ok(()) => {
+                self.leaf.subs_lock().insert(key, sub);
+            }
+            Err(e) => tracing::debug!(
+                "{} - Ignoring LS+ {:?}: {e}",
+                self.prefix,
+                String::from_utf8_lossy(subject)
+            ),
+        }
+    }
+
+    /// Takes every subscription of the other side out of the account.
+    fn forget_interest(&mut self) {
+        let subs: HashMap<_, _> = std::mem::take(&mut *self.leaf.subs_lock());
+        for (_, sub) in subs {
+            if let Some(account) = sub.account() {
+                account.unsubscribe(&sub);
+            }
+        }
+    }
+}

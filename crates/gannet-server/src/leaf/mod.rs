@@ -1,0 +1,217 @@
+//! Leaf node connections (nats-server's `leafnode.go`), in nats-server's
+//! leaf protocol, so that Gannet works as a hub for nats-server leafs and as
+//! a leaf of a nats-server hub.
+//!
+//! - `connection`: one leaf connection, whichever side dialed: the
+//!   handshake (the hub's INFO, the leaf's CONNECT with its credentials, the
+//!   hub's second INFO naming the account it bound), then the other side's
+//!   interest (`LS+`/`LS-`) and messages (`LMSG`/`HMSG`), PINGs;
+//! - `dial`: the leaf node listener (hub side) and the dialing of `remotes`
+//!   (leaf side), again and again while the server runs.
+//!
+//! A leaf connection is bound to one account on each side. What the other
+//! side is interested in enters that account's subject index as
+//! subscriptions whose subscriber is the [`Leaf`], like a client's: local
+//! publishers, routed messages and other leafs reach it through the one
+//! fan-out (one `LMSG` per leaf, naming the queue groups it is to serve), and
+//! the account's interest listeners tell the routes about it. The account's
+//! local interest goes to the leaf as `LS+`/`LS-`. A message from the leaf is
+//! never sent back to it.
+mod connection;
+mod dial;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use bytes::BytesMut;
+
+pub(crate) use dial::{accept_loop, start_remotes};
+
+use crate::accounts::{Account, InterestChange};
+use crate::client::outbound::Outbound;
+use crate::subscription::Subscription;
+
+/// The key of one interest of the other side: subject and queue.
+type InterestKey = (Box<[u8]>, Option<Box<[u8]>>);
+
+/// What the other side said of itself.
+#[derive(Debug, Clone, Default)]
+pub struct LeafPeer {
+    pub id: String,
+    pub name: String,
+    pub cluster: String,
+    pub headers: bool,
+}
+
+/// One leaf node connection, as other tasks reach it.
+#[derive(Debug)]
+pub struct Leaf {
+    /// The connection id (from the clients' counter, as the reference).
+    pub lid: u64,
+    pub outbound: Outbound,
+    pub addr: SocketAddr,
+    /// This server dialed it (it is the leaf of that link).
+    pub did_solicit: bool,
+    pub start: SystemTime,
+    /// The local account the connection is bound to, once known.
+    account: OnceLock<Arc<Account>>,
+    peer: Mutex<LeafPeer>,
+    subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
+    pub in_msgs: AtomicU64,
+    pub in_bytes: AtomicU64,
+}
+
+impl Leaf {
+    pub(crate) fn new(lid: u64, addr: SocketAddr, did_solicit: bool, max_pending: usize) -> Leaf {
+        Leaf {
+            lid,
+            outbound: Outbound::new(max_pending),
+            addr,
+            did_solicit,
+            start: SystemTime::now(),
+            account: OnceLock::new(),
+            peer: Mutex::new(LeafPeer::default()),
+            subs: Mutex::new(HashMap::new()),
+            in_msgs: AtomicU64::new(0),
+            in_bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// The bound local account, once the handshake named it.
+    pub fn account(&self) -> Option<&Arc<Account>> {
+        self.account.get()
+    }
+
+    pub fn peer(&self) -> LeafPeer {
+        self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether the other side reads headers.
+    pub fn supports_headers(&self) -> bool {
+        self.peer.lock().unwrap_or_else(|e| e.into_inner()).headers
+    }
+
+    fn subs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<InterestKey, Arc<Subscription>>> {
+        self.subs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn subscription_count(&self) -> usize {
+        self.subs_lock().len()
+    }
+
+    /// The other side's subscriptions, for monitoring: (subject, queue).
+    pub fn subscriptions(&self) -> Vec<(String, Option<String>)> {
+        let mut all: Vec<_> = self
+            .subs_lock()
+            .keys()
+            .map(|(subject, queue)| {
+                (
+                    String::from_utf8_lossy(subject).into_owned(),
+                    queue
+                        .as_deref()
+                        .map(|q| String::from_utf8_lossy(q).into_owned()),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    pub(crate) fn send_line(&self, line: &[u8]) {
+        self.outbound.send_now(line);
+    }
+
+    pub(crate) fn count_in(&self, bytes: usize) {
+        self.in_msgs.fetch_add(1, Ordering::Relaxed);
+        self.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// The leaf connections of a server, by connection id.
+#[derive(Debug, Default)]
+pub struct Leafs {
+    leafs: Mutex<HashMap<u64, Arc<Leaf>>>,
+}
+
+impl Leafs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Leaf>>> {
+        self.leafs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn add(&self, leaf: &Arc<Leaf>) {
+        self.lock().insert(leaf.lid, leaf.clone());
+    }
+
+    pub(crate) fn remove(&self, leaf: &Leaf) {
+        self.lock().remove(&leaf.lid);
+    }
+
+    /// Every leaf connection that finished its handshake.
+    pub fn all(&self) -> Vec<Arc<Leaf>> {
+        let mut all: Vec<_> = self.lock().values().cloned().collect();
+        all.sort_by_key(|l| l.lid);
+        all
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Tells every leaf bound to the changed account of a change of its
+    /// interest, leaving out each leaf's own: `LS+` when a plain subject
+    /// gains its first subscription from someone else, `LS-` when it loses
+    /// the last, and a queue group's weight without the leaf's own member.
+    pub(crate) fn interest_changed(&self, change: &InterestChange<'_>) {
+        let leafs: Vec<Arc<Leaf>> = self
+            .lock()
+            .values()
+            .filter(|l| l.account().is_some_and(|a| a.name == change.account))
+            .cloned()
+            .collect();
+        for leaf in leafs {
+            if change.subscriber == leaf.lid {
+                // Its own interest changed: nothing to tell it.
+                continue;
+            }
+            let key = (
+                Box::<[u8]>::from(change.subject),
+                change.queue.map(Box::<[u8]>::from),
+            );
+            let own = usize::from(leaf.subs_lock().contains_key(&key));
+            let others = change.count.saturating_sub(own);
+            let tell = match change.queue {
+                Some(_) => true,
+                None if change.added => others == 1,
+                None => others == 0,
+            };
+            if tell {
+                let mut line = BytesMut::with_capacity(16 + change.subject.len());
+                write_interest(&mut line, change.subject, change.queue, others);
+                leaf.send_line(&line);
+            }
+        }
+    }
+}
+
+/// Appends the `LS+`/`LS-` line for `count` subscriptions on (`subject`, `queue`).
+pub(crate) fn write_interest(
+    out: &mut BytesMut,
+    subject: &[u8],
+    queue: Option<&[u8]>,
+    count: usize,
+) {
+    use gannet_proto::route::{write_leaf_sub, write_leaf_unsub};
+    if count == 0 {
+        write_leaf_unsub(out, subject, queue);
+    } else {
+        let weight = u32::try_from(count).unwrap_or(u32::MAX);
+        write_leaf_sub(out, subject, queue.map(|q| (q, weight)));
+    }
+}

@@ -1,0 +1,208 @@
+//! Leaf nodes: a Gannet hub with leafs, a Gannet leaf of a hub, and either
+//! side against nats-server 2.15 (when this machine has it). Clients on both
+//! sides publish, subscribe, unsubscribe, make requests and share queue
+//! groups across the link.
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use gannet_test::ServerProcess;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+const LINK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A port free right now on 127.0.0.1 (nats-server's ports file does not
+/// list the leaf node port, so the test chooses it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A hub accepting leafs on `port`; user `leaf`/`pw` binds them to account APP.
+fn start_hub(binary: &str, port: u16) -> ServerProcess {
+    let config = format!(
+        "server_name: HUB\n\
+        accounts {{ APP {{ users = [ {{ user: app, password: app }} ] }} }}\n\
+        no_auth_user: app\n\
+        leafnodes {{ listen: \"127.0.0.1:{port}\", authorization {{ user: leaf, password: pw, account: APP }} }}\n"
+    );
+    ServerProcess::builder(binary).config(&config).start()
+}
+
+/// A leaf of the hub on `port`, its connection bound to local account LAPP.
+fn start_leaf(binary: &str, port: u16) -> ServerProcess {
+    let config = format!(
+        "server_name: LEAF\n\
+        accounts {{ LAPP {{ users = [ {{ user: lapp, password: lapp }} ] }} }}\n\
+        no_auth_user: lapp\n\
+        leafnodes {{ remotes: [ {{ url: \"nats-leaf://leaf:pw@127.0.0.1:{port}\", account: LAPP }} ] }}\n"
+    );
+    ServerProcess::builder(binary).config(&config).start()
+}
+
+fn reference() -> Option<String> {
+    let found = gannet_test::reference_server_binary();
+    if found.is_none() {
+        eprintln!("nats-server 2.15 not installed (scripts/install-reference.sh): skipped");
+    }
+    found
+}
+
+async fn client(server: &ServerProcess) -> async_nats::Client {
+    async_nats::connect(server.url()).await.expect("connect")
+}
+
+/// Publishes on `subject` from `from` until `sub` gets one.
+async fn await_flow(from: &async_nats::Client, subject: &str, sub: &mut async_nats::Subscriber) {
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        from.publish(subject.to_string(), "probe".into())
+            .await
+            .unwrap();
+        from.flush().await.unwrap();
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "interest in {subject} never crossed the link"
+        );
+    }
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), sub.next()).await {}
+}
+
+async fn drain(sub: &mut async_nats::Subscriber, quiet: Duration) -> usize {
+    let mut n = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(quiet, sub.next()).await {
+        n += 1;
+    }
+    n
+}
+
+/// Both ways across the link, a queue group on both sides served once per
+/// message, a request answered across, and an unsubscribe that stops it.
+async fn check_link(hub: &ServerProcess, leaf: &ServerProcess) {
+    let (on_hub, on_leaf) = (client(hub).await, client(leaf).await);
+    // Hub to leaf.
+    let mut at_leaf = on_leaf.subscribe("leaf.y").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    await_flow(&on_hub, "leaf.y", &mut at_leaf).await;
+    for i in 0..50 {
+        on_hub
+            .publish("leaf.y", format!("{i}").into())
+            .await
+            .unwrap();
+    }
+    on_hub.flush().await.unwrap();
+    assert_eq!(drain(&mut at_leaf, Duration::from_millis(300)).await, 50);
+    // Leaf to hub, with headers.
+    let mut at_hub = on_hub.subscribe("hub.x").await.unwrap();
+    on_hub.flush().await.unwrap();
+    await_flow(&on_leaf, "hub.x", &mut at_hub).await;
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("K", "v");
+    on_leaf
+        .publish_with_headers("hub.x", headers, "h".into())
+        .await
+        .unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), at_hub.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        m.headers
+            .as_ref()
+            .and_then(|h| h.get("K"))
+            .map(|v| v.as_str()),
+        Some("v")
+    );
+    // A queue group with a member on each side gets each message once.
+    let mut q_hub = on_hub.queue_subscribe("work", "q".into()).await.unwrap();
+    let mut q_leaf = on_leaf.queue_subscribe("work", "q".into()).await.unwrap();
+    let mut watch = on_hub.subscribe("work").await.unwrap();
+    on_hub.flush().await.unwrap();
+    on_leaf.flush().await.unwrap();
+    await_flow(&on_leaf, "work", &mut watch).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drain(&mut q_hub, Duration::from_millis(50)).await;
+    drain(&mut q_leaf, Duration::from_millis(50)).await;
+    for i in 0..200 {
+        on_leaf
+            .publish("work", format!("{i}").into())
+            .await
+            .unwrap();
+        on_hub.publish("work", format!("{i}").into()).await.unwrap();
+    }
+    on_leaf.flush().await.unwrap();
+    on_hub.flush().await.unwrap();
+    let (a, b) = (
+        drain(&mut q_hub, Duration::from_millis(400)).await,
+        drain(&mut q_leaf, Duration::from_millis(400)).await,
+    );
+    assert_eq!(
+        a + b,
+        400,
+        "each message once to the group: hub {a}, leaf {b}"
+    );
+    // A request from the leaf, answered on the hub.
+    let mut service = on_hub.subscribe("svc").await.unwrap();
+    on_hub.flush().await.unwrap();
+    let responder = on_hub.clone();
+    let serving = tokio::spawn(async move {
+        while let Some(m) = service.next().await {
+            if let Some(reply) = m.reply {
+                responder.publish(reply, m.payload).await.unwrap();
+            }
+        }
+    });
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        let asked = on_leaf.request("svc", "ping".into());
+        if let Ok(Ok(answer)) = tokio::time::timeout(Duration::from_millis(500), asked).await {
+            assert_eq!(&answer.payload[..], b"ping");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no answer across the link");
+    }
+    serving.abort();
+    // Once the leaf's subscriber is gone, the hub stops sending.
+    drop(at_leaf);
+    on_leaf.flush().await.unwrap();
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        let asked = on_hub.request("leaf.y", "anyone".into());
+        match tokio::time::timeout(Duration::from_millis(500), asked).await {
+            Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => break,
+            _ => assert!(Instant::now() < deadline, "interest never left the hub"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gannet_leaf_of_a_gannet_hub() {
+    let port = free_port();
+    let hub = start_hub(BIN, port);
+    let leaf = start_leaf(BIN, port);
+    check_link(&hub, &leaf).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_leaf_of_a_gannet_hub() {
+    let Some(reference) = reference() else { return };
+    let port = free_port();
+    let hub = start_hub(BIN, port);
+    let leaf = start_leaf(&reference, port);
+    check_link(&hub, &leaf).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gannet_leaf_of_a_reference_hub() {
+    let Some(reference) = reference() else { return };
+    let port = free_port();
+    let hub = start_hub(&reference, port);
+    let leaf = start_leaf(BIN, port);
+    check_link(&hub, &leaf).await;
+}
