@@ -32,6 +32,10 @@ pub struct InterestChange<'a> {
     pub added: bool,
     /// The connection id of the subscription's subscriber.
     pub subscriber: u64,
+    /// A peer server's interest (the remote index) changed, not local
+    /// interest: told only to listeners of every change (leafs), never to
+    /// routes.
+    pub remote: bool,
 }
 
 impl InterestChange<'_> {
@@ -143,7 +147,7 @@ impl Account {
             .sublist
             .insert_counted(sub.subject(), queue, SubRef(sub.clone()))?;
         if let Some(count) = count {
-            self.interest_changed(sub, count, true);
+            self.interest_changed(sub, count, true, false);
         }
         Ok(())
     }
@@ -157,24 +161,39 @@ impl Account {
             .remove_counted(sub.subject(), queue, &SubRef(sub.clone()))
         {
             Ok(count) => {
-                self.interest_changed(sub, count, false);
+                self.interest_changed(sub, count, false, false);
                 true
             }
             Err(_) => false,
         }
     }
 
-    /// Adds a peer server's subscription to the remote index.
+    /// Adds a peer server's subscription to the remote index (telling the
+    /// listeners of every change: leafs relay the cluster's interest).
     pub fn subscribe_remote(&self, sub: &Arc<Subscription>) -> Result<(), SublistError> {
-        self.remote
-            .insert(sub.subject(), sub.queue.as_deref(), SubRef(sub.clone()))
+        let _order = self.order_interest();
+        let count =
+            self.remote
+                .insert_counted(sub.subject(), sub.queue.as_deref(), SubRef(sub.clone()))?;
+        if let Some(count) = count {
+            self.interest_changed(sub, count, true, true);
+        }
+        Ok(())
     }
 
     /// Takes a peer server's subscription out of the remote index.
     pub fn unsubscribe_remote(&self, sub: &Arc<Subscription>) -> bool {
-        self.remote
-            .remove(sub.subject(), sub.queue.as_deref(), &SubRef(sub.clone()))
-            .is_ok()
+        let _order = self.order_interest();
+        match self
+            .remote
+            .remove_counted(sub.subject(), sub.queue.as_deref(), &SubRef(sub.clone()))
+        {
+            Ok(count) => {
+                self.interest_changed(sub, count, false, true);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// The peers interested in `subject`, when any peer is interested in
@@ -226,7 +245,7 @@ impl Account {
 
     /// Tells the listeners of a change: a plain subject's first arrival or last
     /// departure, or any change of a queue group's weight.
-    fn interest_changed(&self, sub: &Subscription, count: usize, added: bool) {
+    fn interest_changed(&self, sub: &Subscription, count: usize, added: bool, remote: bool) {
         if self.listening.load(Ordering::Acquire) == 0 {
             return;
         }
@@ -237,8 +256,10 @@ impl Account {
             count,
             added,
             subscriber: sub.cid(),
+            remote,
         };
-        if !change.is_first_or_last() && !self.every_change.load(Ordering::Acquire) {
+        let every = self.every_change.load(Ordering::Acquire);
+        if (remote || !change.is_first_or_last()) && !every {
             return;
         }
         let listeners = self.listeners.read().unwrap_or_else(|e| e.into_inner());

@@ -206,3 +206,88 @@ async fn a_gannet_leaf_of_a_reference_hub() {
     let leaf = start_leaf(BIN, port);
     check_link(&hub, &leaf).await;
 }
+
+/// A hub of a cluster: leafs on `leaf_port` (0: none), routes to `routes`.
+fn start_cluster_hub(
+    binary: &str,
+    name: &str,
+    leaf_port: u16,
+    cluster_port: u16,
+    routes: &[u16],
+) -> ServerProcess {
+    let routes: Vec<String> = routes
+        .iter()
+        .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
+        .collect();
+    let leafnodes = if leaf_port == 0 {
+        String::new()
+    } else {
+        format!("leafnodes {{ listen: \"127.0.0.1:{leaf_port}\", authorization {{ user: leaf, password: pw, account: APP }} }}")
+    };
+    let config = format!(
+        "server_name: {name}\n\
+        accounts {{ APP {{ users = [ {{ user: app, password: app }} ] }} }}\n\
+        no_auth_user: app\n\
+        {leafnodes}\n\
+        cluster {{ name: HUBS, listen: \"127.0.0.1:{cluster_port}\", routes: [{}] }}\n",
+        routes.join(", ")
+    );
+    ServerProcess::builder(binary).config(&config).start()
+}
+
+/// A leaf of hub node A reaches subscribers on hub node B, and B's
+/// publishers reach the leaf's subscribers: the hub relays its cluster's
+/// interest to the leaf, and the leaf's interest to its cluster.
+async fn check_cluster_relay(b_binary: &str, leaf_binary: &str) {
+    let (leaf_port, ca, cb) = (free_port(), free_port(), free_port());
+    let a = start_cluster_hub(BIN, "A", leaf_port, ca, &[]);
+    let b = start_cluster_hub(b_binary, "B", 0, cb, &[ca]);
+    let leaf = start_leaf(leaf_binary, leaf_port);
+    let (on_b, on_leaf) = (client(&b).await, client(&leaf).await);
+    let mut at_b = on_b.subscribe("far.b").await.unwrap();
+    on_b.flush().await.unwrap();
+    await_flow(&on_leaf, "far.b", &mut at_b).await;
+    let mut at_leaf = on_leaf.subscribe("far.leaf").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    await_flow(&on_b, "far.leaf", &mut at_leaf).await;
+    for i in 0..20 {
+        on_leaf
+            .publish("far.b", format!("{i}").into())
+            .await
+            .unwrap();
+        on_b.publish("far.leaf", format!("{i}").into())
+            .await
+            .unwrap();
+    }
+    on_leaf.flush().await.unwrap();
+    on_b.flush().await.unwrap();
+    assert_eq!(drain(&mut at_b, Duration::from_millis(300)).await, 20);
+    assert_eq!(drain(&mut at_leaf, Duration::from_millis(300)).await, 20);
+    // B's subscriber leaves: the leaf hears of it (requests get no responders).
+    drop(at_b);
+    on_b.flush().await.unwrap();
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        let asked = on_leaf.request("far.b", "anyone".into());
+        match tokio::time::timeout(Duration::from_millis(500), asked).await {
+            Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => break,
+            _ => assert!(
+                Instant::now() < deadline,
+                "B's interest never left the leaf"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(a);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaf_of_one_hub_node_reaches_the_whole_hub_cluster() {
+    check_cluster_relay(BIN, BIN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_leaf_reaches_a_mixed_hub_cluster_through_gannet() {
+    let Some(reference) = reference() else { return };
+    check_cluster_relay(&reference, &reference).await;
+}

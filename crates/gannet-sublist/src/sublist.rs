@@ -143,6 +143,15 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
             .interest()
     }
 
+    /// How many entries are stored under exactly `subject` and `queue` (not
+    /// the ones that match it: `a.*` does not count for `a.b`).
+    pub fn count_exact(&self, subject: &[u8], queue: Option<&[u8]>) -> usize {
+        self.trie
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .count_exact(subject, queue)
+    }
+
     /// Removes `item` stored under exactly `subject` and `queue`; nodes left
     /// empty are freed. `NotFound` if there is no such entry.
     pub fn remove(

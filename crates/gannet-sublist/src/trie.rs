@@ -320,6 +320,27 @@ impl<T: Eq + Hash> Trie<T> {
         true
     }
 
+    /// How many entries are stored under exactly `pattern` and `queue`.
+    pub(crate) fn count_exact(&self, pattern: &[u8], queue: Option<&[u8]>) -> usize {
+        let mut level = &self.root;
+        let mut toks = tokens(pattern).peekable();
+        loop {
+            let Some(node) = toks.next().and_then(|t| level.child(t)) else {
+                return 0;
+            };
+            if toks.peek().is_none() {
+                return match queue {
+                    None => node.plain.len(),
+                    Some(q) => node.queues.get(q).map_or(0, |set| set.len()),
+                };
+            }
+            let Some(next) = node.next.as_deref() else {
+                return 0;
+            };
+            level = next;
+        }
+    }
+
     fn node_mut(&mut self, pattern: &[u8]) -> Option<&mut Node<T>> {
         let mut level = &mut self.root;
         let mut toks = tokens(pattern).peekable();

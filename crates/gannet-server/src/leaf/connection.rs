@@ -500,13 +500,22 @@ impl LeafConnection {
             account.name,
             self.leaf.peer().name
         );
-        account.with_interest(|interest| {
-            let mut lines = BytesMut::new();
-            for i in interest {
-                super::write_interest(&mut lines, &i.pattern, i.queue.as_deref(), i.count);
-            }
-            if !lines.is_empty() {
-                self.leaf.send_line(&lines);
+        // This server's interest and its cluster peers' (under the account's
+        // ordering lock, so no change falls between the listing and the lines).
+        account.with_interest(|local| {
+            let mut keys: Vec<(Vec<u8>, Option<Box<[u8]>>)> =
+                local.into_iter().map(|i| (i.pattern, i.queue)).collect();
+            keys.extend(
+                account
+                    .remote
+                    .interest()
+                    .into_iter()
+                    .map(|i| (i.pattern, i.queue)),
+            );
+            keys.sort();
+            keys.dedup();
+            for (subject, queue) in keys {
+                self.leaf.tell_interest(&subject, queue.as_deref());
             }
         });
         self.pings_out += 1;
@@ -536,15 +545,16 @@ impl LeafConnection {
             sub.set_weight(weight);
         }
         drop(subs);
-        match account.subscribe(&sub) {
-            Ok(()) => {
-                self.leaf.subs_lock().insert(key, sub);
-            }
-            Err(e) => tracing::debug!(
+        // Known as the leaf's own before the account hears of it, so that
+        // it is never told back to the leaf.
+        self.leaf.subs_lock().insert(key.clone(), sub.clone());
+        if let Err(e) = account.subscribe(&sub) {
+            self.leaf.subs_lock().remove(&key);
+            tracing::debug!(
                 "{} - Ignoring LS+ {:?}: {e}",
                 self.prefix,
                 String::from_utf8_lossy(subject)
-            ),
+            );
         }
     }
 

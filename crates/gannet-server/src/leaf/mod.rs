@@ -60,6 +60,9 @@ pub struct Leaf {
     account: OnceLock<Arc<Account>>,
     peer: Mutex<LeafPeer>,
     subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
+    /// What this side told the other it is interested in, with the weight
+    /// told (1 for a plain subject).
+    announced: Mutex<HashMap<InterestKey, u32>>,
     pub in_msgs: AtomicU64,
     pub in_bytes: AtomicU64,
 }
@@ -75,6 +78,7 @@ impl Leaf {
             account: OnceLock::new(),
             peer: Mutex::new(LeafPeer::default()),
             subs: Mutex::new(HashMap::new()),
+            announced: Mutex::new(HashMap::new()),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
         }
@@ -164,10 +168,9 @@ impl Leafs {
         self.len() == 0
     }
 
-    /// Tells every leaf bound to the changed account of a change of its
-    /// interest, leaving out each leaf's own: `LS+` when a plain subject
-    /// gains its first subscription from someone else, `LS-` when it loses
-    /// the last, and a queue group's weight without the leaf's own member.
+    /// Tells every leaf bound to the changed account what it must now know
+    /// of the subject: the interest of this server and of its cluster's
+    /// other servers, without the leaf's own.
     pub(crate) fn interest_changed(&self, change: &InterestChange<'_>) {
         let leafs: Vec<Arc<Leaf>> = self
             .lock()
@@ -176,27 +179,49 @@ impl Leafs {
             .cloned()
             .collect();
         for leaf in leafs {
-            if change.subscriber == leaf.lid {
-                // Its own interest changed: nothing to tell it.
-                continue;
-            }
-            let key = (
-                Box::<[u8]>::from(change.subject),
-                change.queue.map(Box::<[u8]>::from),
-            );
-            let own = usize::from(leaf.subs_lock().contains_key(&key));
-            let others = change.count.saturating_sub(own);
-            let tell = match change.queue {
-                Some(_) => true,
-                None if change.added => others == 1,
-                None => others == 0,
-            };
-            if tell {
-                let mut line = BytesMut::with_capacity(16 + change.subject.len());
-                write_interest(&mut line, change.subject, change.queue, others);
-                leaf.send_line(&line);
-            }
+            leaf.tell_interest(change.subject, change.queue);
         }
+    }
+}
+
+impl Leaf {
+    /// How much interest, other than its own, the other side must know of on
+    /// (`subject`, `queue`): local subscriptions plus the cluster peers'.
+    fn others_interest(&self, subject: &[u8], queue: Option<&[u8]>) -> u32 {
+        let Some(account) = self.account() else {
+            return 0;
+        };
+        let key = (Box::<[u8]>::from(subject), queue.map(Box::<[u8]>::from));
+        let own = usize::from(self.subs_lock().contains_key(&key));
+        let local = account.sublist.count_exact(subject, queue);
+        let remote = account.remote.count_exact(subject, queue);
+        let others = local.saturating_sub(own) + remote;
+        u32::try_from(others).unwrap_or(u32::MAX)
+    }
+
+    /// Sends `LS+`/`LS-` for (`subject`, `queue`) if what the other side
+    /// was told no longer holds.
+    pub(crate) fn tell_interest(&self, subject: &[u8], queue: Option<&[u8]>) {
+        let others = self.others_interest(subject, queue);
+        let want = if queue.is_some() {
+            others
+        } else {
+            others.min(1)
+        };
+        let key = (Box::<[u8]>::from(subject), queue.map(Box::<[u8]>::from));
+        let mut announced = self.announced.lock().unwrap_or_else(|e| e.into_inner());
+        let told = announced.get(&key).copied().unwrap_or(0);
+        if told == want {
+            return;
+        }
+        if want == 0 {
+            announced.remove(&key);
+        } else {
+            announced.insert(key, want);
+        }
+        let mut line = BytesMut::with_capacity(16 + subject.len());
+        write_interest(&mut line, subject, queue, want as usize);
+        self.send_line(&line);
     }
 }
 

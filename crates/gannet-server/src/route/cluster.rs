@@ -331,7 +331,7 @@ impl Cluster {
 
     /// Sends a change of local interest to every route.
     pub(crate) fn interest_changed(&self, change: &InterestChange<'_>) {
-        if !change.is_first_or_last() || !self.may_import(change.subject) {
+        if change.remote || !change.is_first_or_last() || !self.may_import(change.subject) {
             return;
         }
         let routes: Vec<Arc<Route>> = self

@@ -618,3 +618,18 @@ fn interest_lists_every_pattern_and_queue_with_counts() {
     ];
     assert_eq!(got, want);
 }
+
+#[test]
+fn count_exact_counts_one_pattern_only() {
+    let s = Sublist::new(false);
+    s.insert(b"a.b", None, 1).unwrap();
+    s.insert(b"a.b", None, 2).unwrap();
+    s.insert(b"a.*", None, 3).unwrap();
+    s.insert(b"a.b", Some(b"q"), 4).unwrap();
+    assert_eq!(s.count_exact(b"a.b", None), 2);
+    assert_eq!(s.count_exact(b"a.*", None), 1);
+    assert_eq!(s.count_exact(b"a.b", Some(b"q")), 1);
+    assert_eq!(s.count_exact(b"a.b", Some(b"r")), 0);
+    assert_eq!(s.count_exact(b"a", None), 0);
+    assert_eq!(s.count_exact(b"a.b.c", None), 0);
+}
