@@ -503,19 +503,12 @@ impl LeafConnection {
         // This server's interest and its cluster peers' (under the account's
         // ordering lock, so no change falls between the listing and the lines).
         account.with_interest(|local| {
-            let mut keys: Vec<(Vec<u8>, Option<Box<[u8]>>)> =
-                local.into_iter().map(|i| (i.pattern, i.queue)).collect();
-            keys.extend(
-                account
-                    .remote
-                    .interest()
-                    .into_iter()
-                    .map(|i| (i.pattern, i.queue)),
-            );
-            keys.sort();
-            keys.dedup();
-            for (subject, queue) in keys {
-                self.leaf.tell_interest(&subject, queue.as_deref());
+            let mut keys = local;
+            keys.extend(account.remote.interest());
+            keys.sort_by(|a, b| (&a.pattern, &a.queue).cmp(&(&b.pattern, &b.queue)));
+            keys.dedup_by(|a, b| a.pattern == b.pattern && a.queue == b.queue);
+            for key in keys {
+                self.leaf.tell_interest(&key.pattern, key.queue.as_deref());
             }
         });
         self.pings_out += 1;
