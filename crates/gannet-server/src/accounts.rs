@@ -68,6 +68,8 @@ pub struct Account {
     pub remote: Sublist<SubRef>,
     /// Connected clients.
     clients: AtomicUsize,
+    /// Leaf node connections bound to this account.
+    leafs: AtomicUsize,
     /// Messages and bytes its clients published (added per read batch).
     in_msgs: AtomicU64,
     in_bytes: AtomicU64,
@@ -123,6 +125,7 @@ impl Account {
             sublist: Sublist::new(cache),
             remote: Sublist::new(cache),
             clients: AtomicUsize::new(0),
+            leafs: AtomicUsize::new(0),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
             out_msgs: AtomicU64::new(0),
@@ -266,6 +269,21 @@ impl Account {
         for listener in listeners.iter() {
             listener(&change);
         }
+    }
+
+    /// Leaf node connections bound to this account.
+    pub fn num_leafs(&self) -> usize {
+        self.leafs.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn leaf_joined(&self) {
+        self.leafs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn leaf_left(&self) {
+        let _ = self
+            .leafs
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
     pub fn num_clients(&self) -> usize {

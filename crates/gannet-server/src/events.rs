@@ -101,7 +101,15 @@ struct ClientObject {
     stop: Option<String>,
     name_tag: String,
     kind: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     client_type: &'static str,
+}
+
+/// `$SYS.ACCOUNT.<acc>.LEAFNODE.CONNECT` and `.DISCONNECT`.
+#[derive(Debug, Serialize)]
+struct LeafNodeEvent {
+    server: ServerObject,
+    acc: String,
 }
 
 #[derive(Debug, Serialize, Default, Clone, Copy)]
@@ -221,6 +229,8 @@ pub struct ClientFacts {
     pub sent: DataStats,
     /// What the client was sent.
     pub received: DataStats,
+    /// A leaf node connection, not a client.
+    pub leaf: bool,
 }
 
 impl ClientFacts {
@@ -237,8 +247,8 @@ impl ClientFacts {
             rtt: stop.map(|_| self.rtt_ns),
             stop: stop.map(go_time),
             name_tag: self.account.clone(),
-            kind: "Client",
-            client_type: "nats",
+            kind: if self.leaf { "Leafnode" } else { "Client" },
+            client_type: if self.leaf { "" } else { "nats" },
         }
     }
 }
@@ -297,8 +307,8 @@ impl Server {
             acc: account.name.clone(),
             name: account.name.clone(),
             conns,
-            leafnodes: 0,
-            total_conns: conns,
+            leafnodes: account.num_leafs(),
+            total_conns: conns + account.num_leafs(),
             num_subscriptions: account.sublist.count(),
             sent: account.sent().into(),
             received: account.received().into(),
@@ -349,6 +359,46 @@ impl Server {
         };
         self.publish_event(
             &format!("$SYS.ACCOUNT.{}.DISCONNECT", facts.account),
+            &event,
+        );
+    }
+
+    /// A leaf node connected into `account` (on the hub): CONNS, CONNECT
+    /// (as a `Leafnode` client), and `$SYS.ACCOUNT.<acc>.LEAFNODE.CONNECT`.
+    pub(crate) fn leaf_connect_event(&self, account: &Account, facts: &ClientFacts) {
+        if self.system_account().is_none() {
+            return;
+        }
+        self.client_connect_event(account, facts);
+        let event = LeafNodeEvent {
+            server: self.server_object(),
+            acc: account.name.clone(),
+        };
+        self.publish_event(
+            &format!("$SYS.ACCOUNT.{}.LEAFNODE.CONNECT", account.name),
+            &event,
+        );
+    }
+
+    /// A leaf node left `account` (on the hub): CONNS, DISCONNECT, and
+    /// `$SYS.ACCOUNT.<acc>.LEAFNODE.DISCONNECT` (which the reference's
+    /// documentation describes and 2.15 never sends).
+    pub(crate) fn leaf_disconnect_event(
+        &self,
+        account: &Account,
+        facts: &ClientFacts,
+        reason: CloseReason,
+    ) {
+        if self.system_account().is_none() {
+            return;
+        }
+        self.client_disconnect_event(Some(account), facts, reason, facts.meta.user.clone());
+        let event = LeafNodeEvent {
+            server: self.server_object(),
+            acc: account.name.clone(),
+        };
+        self.publish_event(
+            &format!("$SYS.ACCOUNT.{}.LEAFNODE.DISCONNECT", account.name),
             &event,
         );
     }

@@ -291,3 +291,66 @@ async fn a_reference_leaf_reaches_a_mixed_hub_cluster_through_gannet() {
     let Some(reference) = reference() else { return };
     check_cluster_relay(&reference, &reference).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_announces_leafs_and_lists_them() {
+    let port = free_port();
+    let config = format!(
+        "server_name: HUB\n\
+        http: \"127.0.0.1:-1\"\n\
+        accounts {{ APP {{ users = [ {{ user: app, password: app }} ] }}, SYS {{ users = [ {{ user: sys, password: sys }} ] }} }}\n\
+        system_account: SYS\n\
+        no_auth_user: app\n\
+        leafnodes {{ listen: \"127.0.0.1:{port}\", authorization {{ user: leaf, password: pw, account: APP }} }}\n"
+    );
+    let hub = ServerProcess::builder(BIN).config(&config).start();
+    let sys = async_nats::ConnectOptions::with_user_and_password("sys".into(), "sys".into())
+        .connect(hub.url())
+        .await
+        .unwrap();
+    let mut leaf_connects = sys
+        .subscribe("$SYS.ACCOUNT.APP.LEAFNODE.CONNECT")
+        .await
+        .unwrap();
+    let mut leaf_disconnects = sys
+        .subscribe("$SYS.ACCOUNT.APP.LEAFNODE.DISCONNECT")
+        .await
+        .unwrap();
+    let mut connects = sys.subscribe("$SYS.ACCOUNT.APP.CONNECT").await.unwrap();
+    let mut disconnects = sys.subscribe("$SYS.ACCOUNT.APP.DISCONNECT").await.unwrap();
+    sys.flush().await.unwrap();
+
+    let leaf = start_leaf(BIN, port);
+    let event = next_event(&mut leaf_connects).await;
+    assert_eq!(event["acc"], "APP");
+    assert_eq!(event["server"]["name"], "HUB");
+    let event = next_event(&mut connects).await;
+    assert_eq!(event["client"]["kind"], "Leafnode");
+    assert_eq!(event["client"]["name"], "LEAF");
+    assert_eq!(event["client"]["user"], "leaf");
+
+    let (_, body) = hub.http_get("/leafz?subs=1");
+    let leafz: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(leafz["leafnodes"], 1, "{leafz}");
+    assert_eq!(leafz["leafs"][0]["account"], "APP");
+    assert_eq!(leafz["leafs"][0]["name"], "LEAF");
+    assert_eq!(leafz["leafs"][0]["is_spoke"], false);
+
+    drop(leaf);
+    let event = next_event(&mut leaf_disconnects).await;
+    assert_eq!(event["acc"], "APP");
+    let event = next_event(&mut disconnects).await;
+    assert_eq!(event["client"]["kind"], "Leafnode");
+    let (_, body) = hub.http_get("/leafz");
+    let leafz: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(leafz["leafnodes"], 0, "{leafz}");
+}
+
+/// The next message on `sub`, as JSON.
+async fn next_event(sub: &mut async_nats::Subscriber) -> serde_json::Value {
+    let m = tokio::time::timeout(LINK_TIMEOUT, sub.next())
+        .await
+        .expect("event")
+        .unwrap();
+    serde_json::from_slice(&m.payload).unwrap()
+}

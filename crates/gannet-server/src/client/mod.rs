@@ -345,6 +345,7 @@ impl ClientShared {
                 msgs: out_msgs,
                 bytes: out_bytes,
             },
+            leaf: false,
         }
     }
 

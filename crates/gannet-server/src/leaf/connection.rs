@@ -96,6 +96,7 @@ where
         send_info(&server, &leaf, None);
     }
     let mut conn = LeafConnection {
+        user: None,
         fanout: Fanout::new(lid),
         ready: false,
         pings_out: 0,
@@ -111,6 +112,13 @@ where
     let _ = tokio::time::timeout(write_deadline + Duration::from_secs(1), writer_task).await;
     if conn.ready {
         server.leafs().remove(&leaf);
+        if let Some(account) = leaf.account() {
+            account.leaf_left();
+            if !did_solicit {
+                let facts = leaf.event_facts(conn.user.clone());
+                server.leaf_disconnect_event(account, &facts, reason);
+            }
+        }
         tracing::info!("{} - Leafnode connection closed: {reason}", conn.prefix);
     } else {
         tracing::debug!("{} - Leafnode connection closed: {reason}", conn.prefix);
@@ -168,6 +176,8 @@ struct LeafConnection {
     prefix: String,
     /// The handshake is done: the account is bound and interest flows.
     ready: bool,
+    /// The user the leaf logged in as (on the hub), for events.
+    user: Option<String>,
     fanout: Fanout,
     pings_out: u32,
 }
@@ -380,6 +390,7 @@ impl LeafConnection {
             return Err(CloseReason::AuthenticationViolation);
         };
         self.set_peer(&hello);
+        self.user.clone_from(&hello.user);
         send_info(&self.server, &self.leaf, Some(&account.name));
         self.start(account);
         Ok(())
@@ -494,6 +505,11 @@ impl LeafConnection {
         let _ = self.leaf.account.set(account.clone());
         self.ready = true;
         self.server.leafs().add(&self.leaf);
+        account.leaf_joined();
+        if matches!(self.side, Side::Hub) {
+            let facts = self.leaf.event_facts(self.user.clone());
+            self.server.leaf_connect_event(&account, &facts);
+        }
         tracing::info!(
             "{} - Leafnode connection created for account: {} (peer {:?})",
             self.prefix,

@@ -128,6 +128,40 @@ impl Leaf {
         self.outbound.send_now(line);
     }
 
+    /// What events say about this connection (on the hub, as a
+    /// `Leafnode` client of its account).
+    pub(crate) fn event_facts(&self, user: Option<String>) -> crate::events::ClientFacts {
+        use crate::events::DataStats;
+        let (out_msgs, out_bytes) = {
+            let p = self.outbound.lock();
+            (p.out_msgs, p.out_bytes)
+        };
+        let peer = self.peer();
+        crate::events::ClientFacts {
+            cid: self.lid,
+            meta: crate::client::ClientMeta {
+                addr: self.addr,
+                user,
+                account: self.account().map_or_else(String::new, |a| a.name.clone()),
+                start: self.start,
+                name: peer.name,
+                lang: String::new(),
+                version: String::new(),
+            },
+            account: self.account().map_or_else(String::new, |a| a.name.clone()),
+            rtt_ns: 0,
+            sent: DataStats {
+                msgs: self.in_msgs.load(Ordering::Relaxed),
+                bytes: self.in_bytes.load(Ordering::Relaxed),
+            },
+            received: DataStats {
+                msgs: out_msgs,
+                bytes: out_bytes,
+            },
+            leaf: true,
+        }
+    }
+
     pub(crate) fn count_in(&self, bytes: usize) {
         self.in_msgs.fetch_add(1, Ordering::Relaxed);
         self.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);

@@ -1,7 +1,7 @@
 //! `/routez`, `/gatewayz` and `/leafz` (nats-server's `Routez`, `Gatewayz`,
-//! `Leafz`). Routes are listed as the reference lists them; Gannet has no
-//! gateways or leaf nodes yet, so those report the shapes for a server
-//! without any.
+//! `Leafz`). Routes and leaf connections are listed as the reference lists
+//! them; Gannet has no gateways yet, so `/gatewayz` reports the shape for a
+//! server without any.
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -64,7 +64,28 @@ pub struct Leafz {
     pub server_id: String,
     pub now: String,
     pub leafnodes: usize,
-    pub leafs: Vec<serde_json::Value>,
+    pub leafs: Vec<LeafInfo>,
+}
+
+/// One leaf connection of `/leafz`.
+#[derive(Debug, Serialize)]
+pub struct LeafInfo {
+    pub id: u64,
+    pub name: String,
+    /// This server dialed it: it is the leaf (the spoke) of the link.
+    pub is_spoke: bool,
+    pub account: String,
+    pub ip: String,
+    pub port: u16,
+    pub rtt: String,
+    pub in_msgs: u64,
+    pub out_msgs: u64,
+    pub in_bytes: u64,
+    pub out_bytes: u64,
+    pub subscriptions: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions_list: Option<Vec<String>>,
+    pub compression: &'static str,
 }
 
 /// `/routez`; `subs` lists each route's subscriptions too (`?subs=1`).
@@ -130,11 +151,47 @@ pub fn gatewayz(server: &Server) -> Gatewayz {
     }
 }
 
-pub fn leafz(server: &Server) -> Leafz {
+/// `/leafz`; `subs` lists each leaf's subscriptions too (`?subs=1`);
+/// `account` keeps the leafs bound to that account only.
+pub fn leafz(server: &Server, subs: bool, account: Option<&str>) -> Leafz {
+    use std::sync::atomic::Ordering;
+    let leafs: Vec<LeafInfo> = server
+        .leafs()
+        .all()
+        .into_iter()
+        .filter(|l| account.is_none_or(|name| l.account().is_some_and(|a| a.name == name)))
+        .map(|l| {
+            let (out_msgs, out_bytes) = {
+                let p = l.outbound.lock();
+                (p.out_msgs, p.out_bytes)
+            };
+            LeafInfo {
+                id: l.lid,
+                name: l.peer().name,
+                is_spoke: l.did_solicit,
+                account: l.account().map_or_else(String::new, |a| a.name.clone()),
+                ip: l.addr.ip().to_string(),
+                port: l.addr.port(),
+                rtt: go_duration(Duration::ZERO),
+                in_msgs: l.in_msgs.load(Ordering::Relaxed),
+                out_msgs,
+                in_bytes: l.in_bytes.load(Ordering::Relaxed),
+                out_bytes,
+                subscriptions: l.subscription_count(),
+                subscriptions_list: subs.then(|| {
+                    l.subscriptions()
+                        .into_iter()
+                        .map(|(subject, _)| subject)
+                        .collect()
+                }),
+                compression: "off",
+            }
+        })
+        .collect();
     Leafz {
         server_id: server.id().to_string(),
         now: timestamp(SystemTime::now()),
-        leafnodes: 0,
-        leafs: Vec::new(),
+        leafnodes: leafs.len(),
+        leafs,
     }
 }

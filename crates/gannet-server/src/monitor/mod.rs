@@ -121,7 +121,8 @@ fn route(server: &Server, req: Request<Incoming>) -> Response<Full<Bytes>> {
         }
         "/leafz" => {
             stats.count("/leafz");
-            json(&cluster::leafz(server))
+            let subs = matches!(q.get("subs"), "1" | "true" | "detail");
+            json(&cluster::leafz(server, subs, None))
         }
         "/jsz" => {
             stats.count("/jsz");

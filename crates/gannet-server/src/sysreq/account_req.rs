@@ -67,7 +67,7 @@ pub(super) fn account_request(server: &Server, name: &str, ep: &str, payload: &[
             }
         }),
         "LEAFZ" => with_request(server, payload, |_| {
-            data_reply(server, cluster::leafz(server))
+            data_reply(server, cluster::leafz(server, false, Some(name)))
         }),
         "SUBSZ" => with_request(server, payload, |req| {
             match req.options::<SubszRequest>(server) {

@@ -159,7 +159,7 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
         },
         "ROUTEZ" => data_reply(server, cluster::routez(server, false)),
         "GATEWAYZ" => data_reply(server, cluster::gatewayz(server)),
-        "LEAFZ" => data_reply(server, cluster::leafz(server)),
+        "LEAFZ" => data_reply(server, cluster::leafz(server, false, None)),
         "JSZ" => data_reply(server, jsz::jsz(server)),
         "ACCOUNTZ" => match req.options::<AccountzRequest>(server) {
             Ok(r) => accountz_reply(server, &r.account),
