@@ -130,3 +130,32 @@ pub fn route_client_config(opts: &TlsOptions) -> Result<Arc<rustls::ClientConfig
         })?;
     Ok(Arc::new(config))
 }
+
+/// Builds the rustls configuration for a leaf connecting to its hub: the
+/// hub's certificate must chain to `ca_file`; the leaf's own certificate goes
+/// along when `cert_file` and `key_file` are given (a hub that verifies asks
+/// for it).
+pub fn leaf_client_config(opts: &TlsOptions) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    if !opts.cert_file.as_os_str().is_empty() {
+        return route_client_config(opts);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let ca = opts.ca_file.as_ref().ok_or(TlsError::VerifyWithoutCa)?;
+    let mut roots = RootCertStore::empty();
+    let certs = load_certs(ca).map_err(|reason| TlsError::Ca {
+        path: ca.clone(),
+        reason,
+    })?;
+    for cert in certs {
+        roots.add(cert).map_err(|e| TlsError::Ca {
+            path: ca.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Rustls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}

@@ -354,3 +354,55 @@ async fn next_event(sub: &mut async_nats::Subscriber) -> serde_json::Value {
         .unwrap();
     serde_json::from_slice(&m.payload).unwrap()
 }
+
+/// A hub whose leaf port speaks TLS, and a leaf trusting its CA.
+async fn check_tls_link(hub_binary: &str, leaf_binary: &str) {
+    use gannet_test::certs::{CertAuthority, CertSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let ca = CertAuthority::new("Leaf CA");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let cert = ca
+        .issue(&CertSpec::server("CN=hub").ip("127.0.0.1"))
+        .write(dir.path(), "hub");
+    let port = free_port();
+    let hub_config = format!(
+        "server_name: HUB\n\
+        accounts {{ APP {{ users = [ {{ user: app, password: app }} ] }} }}\n\
+        no_auth_user: app\n\
+        leafnodes {{ listen: \"127.0.0.1:{port}\", authorization {{ user: leaf, password: pw, account: APP }}, \
+        tls {{ cert_file: \"{}\", key_file: \"{}\", timeout: 3 }} }}\n",
+        cert.cert.display(),
+        cert.key.display()
+    );
+    let hub = ServerProcess::builder(hub_binary)
+        .config(&hub_config)
+        .start();
+    let leaf_config = format!(
+        "server_name: LEAF\n\
+        accounts {{ LAPP {{ users = [ {{ user: lapp, password: lapp }} ] }} }}\n\
+        no_auth_user: lapp\n\
+        leafnodes {{ remotes: [ {{ url: \"nats-leaf://leaf:pw@127.0.0.1:{port}\", account: LAPP, \
+        tls {{ ca_file: \"{}\" }} }} ] }}\n",
+        ca_file.display()
+    );
+    let leaf = ServerProcess::builder(leaf_binary)
+        .config(&leaf_config)
+        .start();
+    let (on_hub, on_leaf) = (client(&hub).await, client(&leaf).await);
+    let mut at_leaf = on_leaf.subscribe("secure.y").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    await_flow(&on_hub, "secure.y", &mut at_leaf).await;
+    let mut at_hub = on_hub.subscribe("secure.x").await.unwrap();
+    on_hub.flush().await.unwrap();
+    await_flow(&on_leaf, "secure.x", &mut at_hub).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaf_links_over_tls() {
+    check_tls_link(BIN, BIN).await;
+    if let Some(reference) = reference() {
+        check_tls_link(BIN, &reference).await;
+        check_tls_link(&reference, BIN).await;
+    }
+}

@@ -66,6 +66,27 @@ struct Hello {
     connect_info: bool,
 }
 
+/// How a connection reached [`serve`]: its id, and what was already
+/// exchanged before a TLS handshake (the hub's INFO, sent or read).
+#[derive(Debug)]
+pub(crate) struct Start {
+    pub(crate) lid: u64,
+    /// The hub already sent its first INFO (in clear, before TLS).
+    pub(crate) info_sent: bool,
+    /// Bytes already read from the other side (the hub's INFO line).
+    pub(crate) read: Vec<u8>,
+}
+
+impl Start {
+    pub(crate) fn new(server: &Server) -> Start {
+        Start {
+            lid: server.next_client_id(),
+            info_sent: false,
+            read: Vec::new(),
+        }
+    }
+}
+
 /// Runs one leaf connection until it closes. Returns whether the handshake
 /// completed (for the dialer's pacing).
 pub(crate) async fn serve<R, W>(
@@ -74,13 +95,14 @@ pub(crate) async fn serve<R, W>(
     writer: W,
     addr: SocketAddr,
     side: Side,
+    start: Start,
 ) -> bool
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let opts = server.options();
-    let lid = server.next_client_id();
+    let lid = start.lid;
     let did_solicit = matches!(side, Side::Leaf { .. });
     let leaf = Arc::new(Leaf::new(lid, addr, did_solicit, opts.max_pending));
     let prefix = format!("{addr} - lid:{lid}");
@@ -92,8 +114,8 @@ where
             .run_writer(writer, write_deadline)
             .await
     });
-    if matches!(side, Side::Hub) {
-        send_info(&server, &leaf, None);
+    if matches!(side, Side::Hub) && !start.info_sent {
+        leaf.send_line(&info_line(&server, lid, None));
     }
     let mut conn = LeafConnection {
         user: None,
@@ -105,7 +127,7 @@ where
         leaf: leaf.clone(),
         server: server.clone(),
     };
-    let reason = conn.run(reader).await;
+    let reason = conn.run(reader, start.read).await;
     conn.fanout.wake_all();
     conn.forget_interest();
     leaf.outbound.close(reason);
@@ -126,9 +148,9 @@ where
     conn.ready
 }
 
-/// This server's INFO on a leaf connection; after the leaf's CONNECT, with
-/// `connect_info` and the account the connection was bound to.
-fn send_info(server: &Server, leaf: &Leaf, bound: Option<&str>) {
+/// This server's INFO line on leaf connection `lid`; after the leaf's
+/// CONNECT, with `connect_info` and the account the connection was bound to.
+pub(crate) fn info_line(server: &Server, lid: u64, bound: Option<&str>) -> BytesMut {
     let opts = server.options();
     let leaf_opts = opts.leafnodes.clone().unwrap_or_default();
     let auth_required = leaf_opts.user.is_some()
@@ -147,7 +169,7 @@ fn send_info(server: &Server, leaf: &Leaf, bound: Option<&str>) {
         "port": server.leaf_port(),
         "headers": !opts.no_header_support,
         "max_payload": opts.max_payload,
-        "client_id": leaf.lid,
+        "client_id": lid,
         "cluster": cluster,
         "api_lvl": crate::info::JS_API_LEVEL,
         // What tells a dialing leaf it reached a leaf node port.
@@ -162,10 +184,21 @@ fn send_info(server: &Server, leaf: &Leaf, bound: Option<&str>) {
             map.insert("connect_info".into(), true.into());
             map.insert("remote_account".into(), account.into());
         }
+        if leaf_opts.tls.is_some() {
+            map.insert("tls_required".into(), true.into());
+            map.insert(
+                "tls_verify".into(),
+                leaf_opts
+                    .tls
+                    .as_ref()
+                    .is_some_and(crate::tls::requires_client_certs)
+                    .into(),
+            );
+        }
     }
     let mut line = BytesMut::new();
     encode::write_info(&mut line, &serde_json::to_vec(&info).unwrap_or_default());
-    leaf.send_line(&line);
+    line
 }
 
 /// The read side of one leaf connection.
@@ -183,7 +216,7 @@ struct LeafConnection {
 }
 
 impl LeafConnection {
-    async fn run<R: AsyncRead + Unpin>(&mut self, mut reader: R) -> CloseReason {
+    async fn run<R: AsyncRead + Unpin>(&mut self, mut reader: R, read: Vec<u8>) -> CloseReason {
         let opts = self.server.options();
         let leaf_opts = opts.leafnodes.clone().unwrap_or_default();
         let ping_interval = opts.ping_interval.min(PING_MAX);
@@ -197,7 +230,13 @@ impl LeafConnection {
             opts.max_control_line.max(4096) * CONTROL_LINE_FACTOR,
             opts.max_payload.max(64 * 1024 * 1024),
         );
-        let mut buf = BytesMut::with_capacity(READ_BUF);
+        let mut buf = BytesMut::with_capacity(READ_BUF.max(read.len()));
+        buf.extend_from_slice(&read);
+        if !buf.is_empty() {
+            if let Err(reason) = self.process(&mut parser, &mut buf) {
+                return reason;
+            }
+        }
         loop {
             if buf.capacity() - buf.len() < READ_BUF / 4 {
                 buf.reserve(READ_BUF);
@@ -391,7 +430,8 @@ impl LeafConnection {
         };
         self.set_peer(&hello);
         self.user.clone_from(&hello.user);
-        send_info(&self.server, &self.leaf, Some(&account.name));
+        self.leaf
+            .send_line(&info_line(&self.server, self.leaf.lid, Some(&account.name)));
         self.start(account);
         Ok(())
     }

@@ -8,13 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gannet_config::options::LeafRemote;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::connection::{self, Side};
+use super::connection::{self, Side, Start};
 use crate::server::Server;
 
 /// How long a dial may take.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a TLS handshake (and the INFO before it) may take.
+const TLS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Accepts leaf connections until the server stops.
 pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
@@ -23,10 +26,7 @@ pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
                 let server2 = server.clone();
-                server.spawn(async move {
-                    let (reader, writer) = stream.into_split();
-                    connection::serve(server2, reader, writer, addr, Side::Hub).await;
-                });
+                server.spawn(accept_one(server2, stream, addr));
             }
             Err(e) => {
                 tracing::error!("Temporary leafnode accept error: {e}");
@@ -34,6 +34,49 @@ pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
             }
         }
     }
+}
+
+/// One accepted leaf connection: with `leafnodes { tls }`, the INFO goes
+/// first in clear (saying `tls_required`), then the TLS handshake.
+async fn accept_one(server: Arc<Server>, mut stream: TcpStream, addr: SocketAddr) {
+    let mut start = Start::new(&server);
+    let Some(tls) = server.leafs().tls_server() else {
+        let (reader, writer) = stream.into_split();
+        connection::serve(server, reader, writer, addr, Side::Hub, start).await;
+        return;
+    };
+    let info = connection::info_line(&server, start.lid, None);
+    if stream.write_all(&info).await.is_err() {
+        return;
+    }
+    start.info_sent = true;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(TLS_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            let (reader, writer) = tokio::io::split(tls);
+            connection::serve(server, reader, writer, addr, Side::Hub, start).await;
+        }
+        Ok(Err(e)) => tracing::error!("{addr} - TLS leafnode handshake error: {e}"),
+        Err(_) => tracing::error!("{addr} - TLS leafnode handshake timeout"),
+    }
+}
+
+/// Reads the hub's first INFO line (before a TLS handshake), at most 64 KiB.
+async fn read_info_line(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < 64 * 1024 {
+        match tokio::time::timeout(TLS_TIMEOUT, stream.read(&mut byte)).await {
+            Ok(Ok(1)) => {
+                line.push(byte[0]);
+                if byte[0] == b'\n' {
+                    return Some(line);
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Starts connecting to every configured remote hub.
@@ -120,7 +163,40 @@ async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Dura
                 password: hub.password,
                 account: account.clone(),
             };
-            run_tracked(&server, stream, addr, side).await;
+            let wants_tls = remote.tls.is_some() || url.starts_with("tls://");
+            if !wants_tls {
+                run_tracked(&server, stream, addr, side, Start::new(&server)).await;
+                continue;
+            }
+            let Some(tls) = remote
+                .tls
+                .as_ref()
+                .and_then(|t| crate::tls::leaf_client_config(t).ok())
+            else {
+                tracing::error!("Leafnode remote {target} needs a tls block with a ca_file");
+                continue;
+            };
+            let mut stream = stream;
+            let Some(info) = read_info_line(&mut stream).await else {
+                continue;
+            };
+            let name = match hub.host.parse::<std::net::IpAddr>() {
+                Ok(ip) => rustls_pki_types::ServerName::IpAddress(ip.into()),
+                Err(_) => match rustls_pki_types::ServerName::try_from(hub.host.clone()) {
+                    Ok(name) => name,
+                    Err(_) => continue,
+                },
+            };
+            let connector = tokio_rustls::TlsConnector::from(tls);
+            match tokio::time::timeout(TLS_TIMEOUT, connector.connect(name, stream)).await {
+                Ok(Ok(tls)) => {
+                    let mut start = Start::new(&server);
+                    start.read = info;
+                    run_tracked(&server, tls, addr, side, start).await;
+                }
+                Ok(Err(e)) => tracing::error!("{target} - TLS leafnode handshake error: {e}"),
+                Err(_) => tracing::error!("{target} - TLS leafnode handshake timeout"),
+            }
         }
         tokio::time::sleep(reconnect).await;
     }
@@ -128,12 +204,15 @@ async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Dura
 
 /// Runs a dialed connection as one of the server's tasks, so that it ends
 /// and cleans up on its own at shutdown.
-async fn run_tracked(server: &Arc<Server>, stream: TcpStream, addr: SocketAddr, side: Side) {
+async fn run_tracked<S>(server: &Arc<Server>, stream: S, addr: SocketAddr, side: Side, start: Start)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let (done, finished) = tokio::sync::oneshot::channel();
     let server2 = server.clone();
     server.spawn(async move {
-        let (reader, writer) = stream.into_split();
-        let _ = done.send(connection::serve(server2, reader, writer, addr, side).await);
+        let (reader, writer) = tokio::io::split(stream);
+        let _ = done.send(connection::serve(server2, reader, writer, addr, side, start).await);
     });
     let _ = finished.await;
 }

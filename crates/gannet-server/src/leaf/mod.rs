@@ -172,9 +172,19 @@ impl Leaf {
 #[derive(Debug, Default)]
 pub struct Leafs {
     leafs: Mutex<HashMap<u64, Arc<Leaf>>>,
+    /// TLS of the leaf node listener (`leafnodes { tls }`).
+    tls_server: OnceLock<Arc<rustls::ServerConfig>>,
 }
 
 impl Leafs {
+    pub(crate) fn set_tls_server(&self, tls: Arc<rustls::ServerConfig>) {
+        let _ = self.tls_server.set(tls);
+    }
+
+    pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.tls_server.get().cloned()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Leaf>>> {
         self.leafs.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -396,6 +396,11 @@ impl Server {
             crate::route::start_dialing(&server);
         }
         if let Some(leaf_opts) = opts.leafnodes.as_ref() {
+            if let Some(tls) = &leaf_opts.tls {
+                server
+                    .leafs()
+                    .set_tls_server(crate::tls::server_config(tls)?);
+            }
             if leaf_opts.port != 0 {
                 let bind = host_port(&leaf_opts.host, bind_port(leaf_opts.port, 7422));
                 let listener =

@@ -135,10 +135,8 @@ fn not_yet_honoured(opts: &Options) -> Vec<String> {
     );
     check(opts.https_port.is_some(), "https_port");
     if let Some(leaf) = &opts.leafnodes {
-        check(leaf.tls.is_some(), "leafnodes tls");
         check(leaf.advertise.is_some(), "leafnodes advertise");
         for remote in &leaf.remotes {
-            check(remote.tls.is_some(), "leafnodes remote tls");
             check(remote.credentials.is_some(), "leafnodes remote credentials");
             check(remote.hub, "leafnodes remote hub");
             check(
@@ -146,11 +144,8 @@ fn not_yet_honoured(opts: &Options) -> Vec<String> {
                 "leafnodes remote deny_imports/deny_exports",
             );
             check(
-                remote
-                    .urls
-                    .iter()
-                    .any(|u| u.starts_with("tls://") || u.starts_with("ws")),
-                "leafnodes remote tls:// and ws:// URLs",
+                remote.urls.iter().any(|u| u.starts_with("ws")),
+                "leafnodes remote ws:// URLs",
             );
         }
     }
