@@ -2,7 +2,10 @@
 # Throughput across a route: two-node clusters of each server side by side,
 # a publisher on node A and a subscriber on node B, 16 B and 1 KiB.
 #
-#   scripts/bench-route.sh [-r ROUNDS] [-g raw|natsbench] SERVER_X SERVER_Y
+#   scripts/bench-route.sh [-r ROUNDS] [-g raw|natsbench] [-t route|leaf] SERVER_X SERVER_Y
+#
+# -t route (default): A and B are a two-node cluster. -t leaf: A is a hub and
+#   B its leaf node (publisher on the hub, subscriber on the leaf).
 #
 # -g raw (default): a raw-socket publisher and subscriber
 #   (crates/gannet-server/examples/route_bench.rs), server-bound.
@@ -21,14 +24,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=5
 GEN=raw
+TOPOLOGY=route
 while [ $# -gt 2 ]; do
   case $1 in
     -r) ROUNDS=$2; shift 2 ;;
     -g) GEN=$2; shift 2 ;;
+    -t) TOPOLOGY=$2; shift 2 ;;
     *) break ;;
   esac
 done
-[ $# -eq 2 ] || { sed -n '2,21p' "$0"; exit 2; }
+[ $# -eq 2 ] || { sed -n '2,24p' "$0"; exit 2; }
 NATSBENCH=${NATSBENCH:-$HOME/.cache/gannet-refs/bin/natsbench}
 X=$1 Y=$2
 cargo build -q --release -p gannet-server --example route_bench
@@ -40,11 +45,13 @@ TICKS=$(getconf CLK_TCK)
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
-# Messages both nodes received from routes so far.
+# Messages both nodes received over the link (routes or leaf) so far.
 routed_in() {
   local total=0 port n
+  local path=routez key=routes
+  [ "$TOPOLOGY" = leaf ] && path=leafz key=leafs
   for port in "$@"; do
-    n=$(curl -s "http://127.0.0.1:$port/routez" | python3 -c 'import json,sys;print(sum(r["in_msgs"] for r in json.load(sys.stdin)["routes"]))')
+    n=$(curl -s "http://127.0.0.1:$port/$path" | python3 -c "import json,sys;print(sum(r['in_msgs'] for r in json.load(sys.stdin)['$key']))")
     total=$(( total + n ))
   done
   echo "$total"
@@ -74,8 +81,13 @@ run() {
   local bin=$1 size=$2 count=$3
   local ca cb ra rb ma mb
   ca=$(free_port) cb=$(free_port) ra=$(free_port) rb=$(free_port) ma=$(free_port) mb=$(free_port)
-  printf 'cluster { name: BENCH, listen: "127.0.0.1:%s" }\n' "$ra" >"$WORK/a.conf"
-  printf 'cluster { name: BENCH, listen: "127.0.0.1:%s", routes: ["nats-route://127.0.0.1:%s"] }\n' "$rb" "$ra" >"$WORK/b.conf"
+  if [ "$TOPOLOGY" = leaf ]; then
+    printf 'leafnodes { listen: "127.0.0.1:%s" }\n' "$ra" >"$WORK/a.conf"
+    printf 'leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:%s" } ] }\n' "$ra" >"$WORK/b.conf"
+  else
+    printf 'cluster { name: BENCH, listen: "127.0.0.1:%s" }\n' "$ra" >"$WORK/a.conf"
+    printf 'cluster { name: BENCH, listen: "127.0.0.1:%s", routes: ["nats-route://127.0.0.1:%s"] }\n' "$rb" "$ra" >"$WORK/b.conf"
+  fi
   "$bin" -c "$WORK/a.conf" -a 127.0.0.1 -p "$ca" -m "$ma" >"$WORK/a.log" 2>&1 & local pa=$!
   "$bin" -c "$WORK/b.conf" -a 127.0.0.1 -p "$cb" -m "$mb" >"$WORK/b.log" 2>&1 & local pb=$!
   sleep 1.5

@@ -330,6 +330,30 @@ pub(crate) fn write_leaf(leaf: &Leaf, msg: &mut Message<'_>, queues: &[u8]) -> b
     out.commit(&mut pending, added)
 }
 
+/// A route or leaf connection whose queue passed its stall mark: its
+/// publishers wait for it to drain a little.
+pub(crate) enum StalledLink {
+    Route(Arc<Route>),
+    Leaf(Arc<Leaf>),
+}
+
+impl StalledLink {
+    fn id(&self) -> u64 {
+        match self {
+            StalledLink::Route(r) => r.rid,
+            StalledLink::Leaf(l) => l.lid,
+        }
+    }
+
+    /// Waits until its queue is below the stall mark (or a short while).
+    pub(crate) async fn wait_drained(&self) {
+        match self {
+            StalledLink::Route(r) => r.outbound.wait_drained().await,
+            StalledLink::Leaf(l) => l.outbound.wait_drained().await,
+        }
+    }
+}
+
 /// A copy of the message gathered for one leaf: the leaf, and the queue
 /// groups it is to serve.
 struct LeafSend {
@@ -351,7 +375,7 @@ pub(crate) struct Fanout {
     /// Receivers whose queues were filled past the stall mark.
     stalled: Vec<Arc<ClientShared>>,
     /// Routes whose queues were filled past their stall mark.
-    stalled_routes: Vec<Arc<Route>>,
+    stalled_links: Vec<StalledLink>,
     /// Messages and bytes delivered since the counters were last taken.
     pub(crate) out_msgs: u64,
     pub(crate) out_bytes: u64,
@@ -376,7 +400,7 @@ impl Fanout {
         Fanout {
             touched: FxHashMap::default(),
             stalled: Vec::new(),
-            stalled_routes: Vec::new(),
+            stalled_links: Vec::new(),
             out_msgs: 0,
             out_bytes: 0,
             routed_msgs: 0,
@@ -562,6 +586,13 @@ impl Fanout {
         let mut sends = std::mem::take(&mut self.leaf_sends);
         for send in sends.drain(..) {
             if write_leaf(&send.leaf, msg, &send.queues) {
+                let out = &send.leaf.outbound;
+                if out.should_stall(&out.lock())
+                    && !self.stalled_links.iter().any(|l| l.id() == send.leaf.lid)
+                {
+                    self.stalled_links
+                        .push(StalledLink::Leaf(send.leaf.clone()));
+                }
                 self.out_msgs += 1;
                 self.out_bytes += (msg.payload.len() + msg.headers.map_or(0, <[u8]>::len)) as u64;
                 if !self.touched_leafs.iter().any(|l| l.lid == send.leaf.lid) {
@@ -579,9 +610,10 @@ impl Fanout {
             if write_routed(&send.route, account, msg, &send.queues) {
                 let out = &send.route.outbound;
                 if out.should_stall(&out.lock())
-                    && !self.stalled_routes.iter().any(|r| r.rid == send.route.rid)
+                    && !self.stalled_links.iter().any(|l| l.id() == send.route.rid)
                 {
-                    self.stalled_routes.push(send.route.clone());
+                    self.stalled_links
+                        .push(StalledLink::Route(send.route.clone()));
                 }
                 self.routed_msgs += 1;
                 self.routed_bytes +=
@@ -787,9 +819,9 @@ impl Fanout {
         std::mem::take(&mut self.stalled)
     }
 
-    /// The routes filled past their stall mark since the last call.
-    pub(crate) fn take_stalled_routes(&mut self) -> Vec<Arc<Route>> {
-        std::mem::take(&mut self.stalled_routes)
+    /// The routes and leafs filled past their stall mark since the last call.
+    pub(crate) fn take_stalled_links(&mut self) -> Vec<StalledLink> {
+        std::mem::take(&mut self.stalled_links)
     }
 
     /// A cheap pseudo-random number, to spread queue group deliveries.

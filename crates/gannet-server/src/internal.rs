@@ -295,7 +295,7 @@ pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
                 fanout.routed_bytes = 0;
                 // The server's own messages never wait for slow receivers.
                 fanout.take_stalled();
-                fanout.take_stalled_routes();
+                fanout.take_stalled_links();
                 fanout.out_msgs = 0;
                 fanout.out_bytes = 0;
             }

@@ -625,8 +625,8 @@ impl Connection {
                 client.outbound.wait_drained().await;
             }
         }
-        for route in self.fanout.take_stalled_routes() {
-            route.outbound.wait_drained().await;
+        for link in self.fanout.take_stalled_links() {
+            link.wait_drained().await;
         }
     }
 

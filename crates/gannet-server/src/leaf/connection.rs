@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use super::{Leaf, LeafPeer};
 use crate::accounts::Account;
+use crate::client::outbound::DeadlinePolicy;
 use crate::client::CloseReason;
 use crate::fanout::{Fanout, Message};
 use crate::server::Server;
@@ -108,10 +109,11 @@ where
     let prefix = format!("{addr} - lid:{lid}");
     let write_deadline = opts.write_deadline;
     let writer_leaf = leaf.clone();
+    // A missed write deadline is retried, not cut, as on routes.
     let writer_task = tokio::spawn(async move {
         writer_leaf
             .outbound
-            .run_writer(writer, write_deadline)
+            .run_writer_with(writer, write_deadline, DeadlinePolicy::Retry)
             .await
     });
     if matches!(side, Side::Hub) && !start.info_sent {
@@ -274,8 +276,8 @@ impl LeafConnection {
                     for client in self.fanout.take_stalled() {
                         client.outbound.wait_drained().await;
                     }
-                    for route in self.fanout.take_stalled_routes() {
-                        route.outbound.wait_drained().await;
+                    for link in self.fanout.take_stalled_links() {
+                        link.wait_drained().await;
                     }
                 }
                 _ = &mut ping_timer => {

@@ -34,6 +34,12 @@ use crate::accounts::{Account, InterestChange};
 use crate::client::outbound::Outbound;
 use crate::subscription::Subscription;
 
+/// A leaf connection's queue bound: like a route's, well above a client's,
+/// since a leaf carries a whole site's traffic.
+const LEAF_MAX_PENDING: usize = 256 * 1024 * 1024;
+/// Pending bytes on a leaf connection from which publishers wait for it.
+const LEAF_STALL_MARK: usize = 8 * 1024 * 1024;
+
 /// The key of one interest of the other side: subject and queue.
 type InterestKey = (Box<[u8]>, Option<Box<[u8]>>);
 
@@ -71,7 +77,7 @@ impl Leaf {
     pub(crate) fn new(lid: u64, addr: SocketAddr, did_solicit: bool, max_pending: usize) -> Leaf {
         Leaf {
             lid,
-            outbound: Outbound::new(max_pending),
+            outbound: Outbound::with_stall_mark(max_pending.max(LEAF_MAX_PENDING), LEAF_STALL_MARK),
             addr,
             did_solicit,
             start: SystemTime::now(),

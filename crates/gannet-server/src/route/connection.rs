@@ -270,6 +270,10 @@ impl RouteConnection {
                     for client in self.fanout.take_stalled() {
                         client.outbound.wait_drained().await;
                     }
+                    // Routed messages to this server's leafs, likewise.
+                    for link in self.fanout.take_stalled_links() {
+                        link.wait_drained().await;
+                    }
                 }
                 _ = &mut ping_timer => {
                     ping_timer.as_mut().reset(Instant::now() + ping_interval);
