@@ -1,6 +1,6 @@
 //! The JSON the system account sends, as far as the `server` views and
 //! `events` read it: the `server` object of every reply and event, STATSZ,
-//! VARZ, CONNZ, ROUTEZ, and the client advisories. Every field is optional (servers
+//! VARZ, CONNZ, ROUTEZ, LEAFZ, and the client advisories. Every field is optional (servers
 //! of other versions send more or fewer), and `null` reads as empty.
 
 use serde::{Deserialize, Deserializer};
@@ -392,6 +392,17 @@ pub struct RouteInfo {
     pub uptime: String,
     #[serde(deserialize_with = "nullable")]
     pub pending_size: i64,
+    #[serde(flatten)]
+    pub traffic: Traffic,
+    #[serde(deserialize_with = "nullable")]
+    pub account: String,
+}
+
+/// The counters of a route or leaf connection in ROUTEZ and LEAFZ: messages
+/// and bytes each way, and the subscriptions it carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Traffic {
     #[serde(deserialize_with = "nullable")]
     pub in_msgs: i64,
     #[serde(deserialize_with = "nullable")]
@@ -402,8 +413,55 @@ pub struct RouteInfo {
     pub out_bytes: i64,
     #[serde(rename = "subscriptions", deserialize_with = "nullable")]
     pub num_subs: u64,
+}
+
+impl std::ops::AddAssign for Traffic {
+    fn add_assign(&mut self, other: Traffic) {
+        self.in_msgs += other.in_msgs;
+        self.out_msgs += other.out_msgs;
+        self.in_bytes += other.in_bytes;
+        self.out_bytes += other.out_bytes;
+        self.num_subs += other.num_subs;
+    }
+}
+
+/// LEAFZ (the `/leafz` document): one server's leaf node connections.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Leafz {
+    #[serde(deserialize_with = "nullable")]
+    pub server_id: String,
+    #[serde(deserialize_with = "nullable")]
+    pub leafnodes: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub leafs: Vec<LeafInfo>,
+}
+
+/// One leaf node connection of LEAFZ, as the server at this end sees it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LeafInfo {
+    #[serde(deserialize_with = "nullable")]
+    pub id: u64,
+    /// The server at the other end.
+    #[serde(deserialize_with = "nullable")]
+    pub name: String,
+    /// This server dialed the connection: it is the leaf (spoke) end.
+    #[serde(deserialize_with = "nullable")]
+    pub is_spoke: bool,
+    /// The local account the connection is bound to.
     #[serde(deserialize_with = "nullable")]
     pub account: String,
+    #[serde(deserialize_with = "nullable")]
+    pub ip: String,
+    #[serde(deserialize_with = "nullable")]
+    pub port: i64,
+    #[serde(deserialize_with = "nullable")]
+    pub rtt: String,
+    #[serde(flatten)]
+    pub traffic: Traffic,
+    #[serde(deserialize_with = "nullable")]
+    pub compression: String,
 }
 
 /// The client of CONNECT, DISCONNECT and AUTH.ERR advisories.
@@ -487,5 +545,29 @@ mod tests {
         let stats: ServerStatsMsg =
             serde_json::from_str(r#"{"server":null,"statsz":{"cpu":1.5,"routes":null}}"#).unwrap();
         assert_eq!(stats.statsz.cpu, 1.5);
+    }
+
+    #[test]
+    fn traffic_reads_beside_the_other_fields() {
+        let reply: ApiResponse<Leafz> = serde_json::from_str(
+            r#"{"server":{"name":"HUB"},"data":{"server_id":"X","leafnodes":1,"leafs":[
+                {"id":3,"name":"LEAF","is_spoke":false,"account":"APP","ip":"127.0.0.1","port":5,
+                 "rtt":"1ms","in_msgs":2,"out_msgs":3,"in_bytes":4,"out_bytes":null,
+                 "subscriptions":6,"subscriptions_list":["a"],"compression":"off"}]}}"#,
+        )
+        .unwrap();
+        let leaf = &reply.data.unwrap().leafs[0];
+        assert_eq!((leaf.name.as_str(), leaf.port), ("LEAF", 5));
+        let expected = Traffic {
+            in_msgs: 2,
+            out_msgs: 3,
+            in_bytes: 4,
+            out_bytes: 0,
+            num_subs: 6,
+        };
+        assert_eq!(leaf.traffic, expected);
+        let mut sum = expected;
+        sum += expected;
+        assert_eq!((sum.in_msgs, sum.num_subs), (4, 12));
     }
 }

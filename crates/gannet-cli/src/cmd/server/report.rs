@@ -2,7 +2,7 @@
 //! server (`$SYS.REQ.SERVER.PING.CONNZ`, then page by page from the servers
 //! that have more), as natscli's "Top N Connections" table with its
 //! per-server count, or summed up per account. `server report routes` lives
-//! in `report_routes`.
+//! in `report_routes`, `server report leafnodes` in `report_leafs`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -18,7 +18,8 @@ use crate::session::Session;
 use crate::table::{Align, Table};
 
 use super::json::Json;
-use super::model::{ApiResponse, ConnInfo, Connz, ServerInfo};
+use super::model::{ConnInfo, Connz, ServerInfo};
+use super::report_leafs::{self, LeafsArgs};
 use super::report_routes::{self, RoutesArgs};
 use super::sys::{self, ServerFilter, Wait};
 use super::view::parse_time;
@@ -43,6 +44,9 @@ enum ReportCommand {
     /// Report on connections
     #[command(aliases = ["conn", "connz", "conns"])]
     Connections(ConnectionsArgs),
+    /// Report on Leafnode connections
+    #[command(aliases = ["leafs", "leaf", "leafz"])]
+    Leafnodes(LeafsArgs),
     /// Report on route (cluster) connections, and servers that are not meshed
     #[command(alias = "route")]
     Routes(RoutesArgs),
@@ -247,6 +251,9 @@ pub async fn run(args: ReportArgs, connector: &Connector) -> anyhow::Result<()> 
             let list = gather_connections(&mut session, connector, &query).await?;
             report_accounts(list, &accounts, args.reverse)
         }
+        ReportCommand::Leafnodes(leafs) => {
+            report_leafs::run(&mut session, connector, leafs, args.reverse).await
+        }
         ReportCommand::Routes(routes) => {
             report_routes::run(&mut session, connector, routes, args.reverse).await
         }
@@ -339,13 +346,7 @@ fn take_page(
     query: &ConnzQuery,
     conns: &mut Vec<Conn>,
 ) -> anyhow::Result<Option<(String, i64)>> {
-    let response: ApiResponse<Connz> = sys::decode(subject, payload)?;
-    if let Some(error) = &response.error {
-        bail!("invalid response received: {error}");
-    }
-    let Some(connz) = &response.data else {
-        bail!("no data received in response");
-    };
+    let (server, connz) = sys::decode_data::<Connz>(subject, payload)?;
     let raw = sys::decode::<Json>(subject, payload)?;
     let server_raw = raw.get("server").cloned().unwrap_or_default();
     let raw_conns = match raw.get("data").and_then(|d| d.get("connections")) {
@@ -361,13 +362,13 @@ fn take_page(
         conns.push(Conn {
             info: info.clone(),
             raw: raw_conns.get(i).cloned().unwrap_or_default(),
-            server: response.server.clone(),
+            server: server.clone(),
             server_raw: server_raw.clone(),
         });
     }
     let next = connz.offset + connz.conns.len() as i64;
     let has_more = !connz.conns.is_empty() && next < connz.total;
-    Ok((has_more && !response.server.id.is_empty()).then(|| (response.server.id.clone(), next)))
+    Ok((has_more && !server.id.is_empty()).then_some((server.id, next)))
 }
 
 /// How the connections table is cut and ordered.

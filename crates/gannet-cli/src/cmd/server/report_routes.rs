@@ -14,21 +14,19 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::ControlFlow;
 
-use anyhow::bail;
 use clap::{Args, ValueEnum};
 use serde_json::Map;
 
 use crate::connect::Connector;
-use crate::format::{bytes, number};
+use crate::format::number;
 use crate::session::Session;
 use crate::table::Table;
 
-use super::json::Json;
-use super::model::{ApiResponse, RouteInfo, Routez};
+use super::model::{RouteInfo, Routez, Traffic};
 use super::report::FilterFlags;
 use super::sys::{self, Wait};
+use super::view::{counted, first_set, size, traffic_cells};
 
 const SUBJECT: &str = "$SYS.REQ.SERVER.PING.ROUTEZ";
 
@@ -70,14 +68,7 @@ struct Answer {
 
 impl Answer {
     fn decode(payload: &[u8]) -> anyhow::Result<Answer> {
-        let response: ApiResponse<Routez> = sys::decode(SUBJECT, payload)?;
-        if let Some(error) = &response.error {
-            bail!("invalid response received: {error}");
-        }
-        let Some(routez) = response.data else {
-            bail!("no data received in response");
-        };
-        let server = response.server;
+        let (server, routez) = sys::decode_data::<Routez>(SUBJECT, payload)?;
         let id = first_set(&[&server.id, &routez.server_id]);
         let name = first_set(&[&server.name, &routez.server_name, &id]);
         Ok(Answer {
@@ -98,14 +89,6 @@ impl Answer {
             }
         })
     }
-}
-
-fn first_set(values: &[&String]) -> String {
-    values
-        .iter()
-        .find(|v| !v.is_empty())
-        .map(|v| v.to_string())
-        .unwrap_or_default()
 }
 
 /// The remote's name, or its id when the server does not send names.
@@ -178,38 +161,24 @@ pub(super) async fn run(
         Until::Quiet | Until::Mesh(_) => Wait::Quiet,
     };
 
-    let mut answers = Vec::new();
-    let mut raw = Vec::new();
-    sys::gather(
+    let gathered = sys::gather_answers(
         session,
         SUBJECT,
         sys::request_body(Map::new(), &filter),
         wait,
         connector.timeout,
-        sys::NEED_SYSTEM,
-        |reply| {
-            let answer = Answer::decode(&reply.payload)?;
-            raw.push(sys::decode::<Json>(SUBJECT, &reply.payload)?);
-            let done = match &mut until {
-                Until::Mesh(mesh) => mesh.add(&answer),
-                Until::Count(_) | Until::Quiet => false,
-            };
-            answers.push(answer);
-            Ok(if done {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
+        Answer::decode,
+        |answer| match &mut until {
+            Until::Mesh(mesh) => mesh.add(answer),
+            Until::Count(_) | Until::Quiet => false,
         },
     )
     .await?;
-    if answers.is_empty() {
-        bail!("did not get results from any servers");
-    }
     if args.json {
-        println!("{}", Json::Array(raw).pretty());
+        println!("{}", gathered.json());
         return Ok(());
     }
+    let answers = gathered.decoded;
 
     let view = RouteView {
         sort: args.sort,
@@ -255,9 +224,9 @@ impl RouteView {
             RouteSort::Cluster => sa.cluster.cmp(&sb.cluster),
             RouteSort::Name => remote_label(ra).cmp(remote_label(rb)),
             RouteSort::Account => ra.account.cmp(&rb.account),
-            RouteSort::Subs => ra.num_subs.cmp(&rb.num_subs),
-            RouteSort::InBytes => ra.in_bytes.cmp(&rb.in_bytes),
-            RouteSort::OutBytes => ra.out_bytes.cmp(&rb.out_bytes),
+            RouteSort::Subs => ra.traffic.num_subs.cmp(&rb.traffic.num_subs),
+            RouteSort::InBytes => ra.traffic.in_bytes.cmp(&rb.traffic.in_bytes),
+            RouteSort::OutBytes => ra.traffic.out_bytes.cmp(&rb.traffic.out_bytes),
         };
         let order = key
             .then_with(|| sa.name.cmp(&sb.name))
@@ -297,16 +266,11 @@ impl RouteView {
             "Pending",
             "Subs",
         ]);
-        let size = |value: i64| bytes(u64::try_from(value).unwrap_or(0));
-        let (mut in_msgs, mut out_msgs, mut in_bytes, mut out_bytes, mut pending, mut subs) =
-            (0i64, 0i64, 0i64, 0i64, 0i64, 0u64);
+        let (mut traffic, mut pending) = (Traffic::default(), 0i64);
         for (answer, route) in &routes {
-            in_msgs += route.in_msgs;
-            out_msgs += route.out_msgs;
-            in_bytes += route.in_bytes;
-            out_bytes += route.out_bytes;
+            traffic += route.traffic;
             pending += route.pending_size;
-            subs += route.num_subs;
+            let [in_msgs, out_msgs, in_bytes, out_bytes] = traffic_cells(&route.traffic);
             table.row([
                 answer.name.clone(),
                 remote_label(route).to_string(),
@@ -320,15 +284,16 @@ impl RouteView {
                 format!("{}:{}", route.ip, route.port),
                 route.uptime.clone(),
                 route.rtt.clone(),
-                number(route.in_msgs),
-                number(route.out_msgs),
-                size(route.in_bytes),
-                size(route.out_bytes),
+                in_msgs,
+                out_msgs,
+                in_bytes,
+                out_bytes,
                 size(route.pending_size),
-                number(route.num_subs),
+                number(route.traffic.num_subs),
             ]);
         }
         if routes.len() > 1 {
+            let [in_msgs, out_msgs, in_bytes, out_bytes] = traffic_cells(&traffic);
             table.footer([
                 String::new(),
                 format!("Totals for {}", counted(routes.len(), "route")),
@@ -337,22 +302,16 @@ impl RouteView {
                 String::new(),
                 String::new(),
                 String::new(),
-                number(in_msgs),
-                number(out_msgs),
-                size(in_bytes),
-                size(out_bytes),
+                in_msgs,
+                out_msgs,
+                in_bytes,
+                out_bytes,
                 size(pending),
-                number(subs),
+                number(traffic.num_subs),
             ]);
         }
         table.render()
     }
-}
-
-/// `3 servers`, `1 route`.
-fn counted(count: usize, noun: &str) -> String {
-    let plural = if count == 1 { "" } else { "s" };
-    format!("{} {noun}{plural}", number(count as i64))
 }
 
 /// Which mesh problems to look for besides unrouted pairs.

@@ -1,19 +1,22 @@
 //! Asking the system account's `$SYS.REQ` services and gathering the replies
 //! of every server, the way natscli's `DoReqAsync` does: one request to a
 //! fresh inbox, then replies until the expected count, the timeout, or (when no
-//! count is known) a short quiet spell after the last reply.
+//! count is known) a short quiet spell after the last reply. The reports read
+//! each reply's data with `decode_data` and keep the replies as received for
+//! `--json` (`gather_answers`).
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::session::{Notice, Session};
 
-use super::model::ServerStatsMsg;
+use super::json::Json;
+use super::model::{ApiResponse, ServerInfo, ServerStatsMsg};
 
 /// natscli's words when the server answers "no responders" for `$SYS`.
 pub const NEED_SYSTEM: &str = "server request failed, ensure the account used has system privileges and appropriate permissions";
@@ -132,6 +135,62 @@ where
     result.map(|()| count)
 }
 
+/// The replies a report gathered: each decoded, and each as received (what
+/// `--json` prints).
+pub struct Answers<A> {
+    pub decoded: Vec<A>,
+    pub raw: Vec<Json>,
+}
+
+impl<A> Answers<A> {
+    /// The replies as received, as an indented JSON array.
+    pub fn json(&self) -> String {
+        Json::Array(self.raw.clone()).pretty()
+    }
+}
+
+/// Gathers like [`gather`], reading each reply with `read` and keeping it
+/// as received too, until `wait` says stop or `done` says the reply just
+/// decoded was the last one needed. Fails when no server answered.
+pub async fn gather_answers<A>(
+    session: &mut Session,
+    subject: &str,
+    body: Vec<u8>,
+    wait: Wait,
+    timeout: Duration,
+    read: impl Fn(&[u8]) -> anyhow::Result<A>,
+    mut done: impl FnMut(&A) -> bool,
+) -> anyhow::Result<Answers<A>> {
+    let mut answers = Answers {
+        decoded: Vec::new(),
+        raw: Vec::new(),
+    };
+    gather(
+        session,
+        subject,
+        body,
+        wait,
+        timeout,
+        NEED_SYSTEM,
+        |reply| {
+            let answer = read(&reply.payload)?;
+            answers.raw.push(decode::<Json>(subject, &reply.payload)?);
+            let last = done(&answer);
+            answers.decoded.push(answer);
+            Ok(if last {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        },
+    )
+    .await?;
+    if answers.decoded.is_empty() {
+        bail!("did not get results from any servers");
+    }
+    Ok(answers)
+}
+
 /// Gathers every reply into a list.
 pub async fn gather_all(
     session: &mut Session,
@@ -225,6 +284,22 @@ pub fn decode<T: serde::de::DeserializeOwned>(subject: &str, payload: &[u8]) -> 
             String::from_utf8_lossy(&payload[..payload.len().min(200)])
         )
     })
+}
+
+/// Reads one `{"server","data","error"}` reply of a `$SYS.REQ.SERVER`
+/// service: the answering server and its data, or the error it sent.
+pub fn decode_data<T>(subject: &str, payload: &[u8]) -> anyhow::Result<(ServerInfo, T)>
+where
+    T: Default + serde::de::DeserializeOwned,
+{
+    let response: ApiResponse<T> = decode(subject, payload)?;
+    if let Some(error) = &response.error {
+        bail!("invalid response received: {error}");
+    }
+    let Some(data) = response.data else {
+        bail!("no data received in response");
+    };
+    Ok((response.server, data))
 }
 
 /// How many servers a gathering command waits for: natscli takes it as an

@@ -1,12 +1,15 @@
 //! Value formats the `server` views and `events` print the way natscli does,
 //! beyond the shared ones in `format.rs`: go-humanize's `CommafWithDigits`, Go
-//! timestamps, and the shortening of server names that share a domain.
+//! timestamps, the shortening of server names that share a domain, and the
+//! counts and traffic cells of the connection reports.
 
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Local};
 
-use crate::format::number;
+use crate::format::{bytes, number};
+
+use super::model::Traffic;
 
 /// go-humanize's `CommafWithDigits`: the shortest form of the float with
 /// thousands separators, cut (not rounded) to `digits` decimals.
@@ -83,6 +86,38 @@ pub fn compact_names(names: &[String]) -> Vec<String> {
         .iter()
         .map(|p| p[..p.len() - common].join("."))
         .collect()
+}
+
+/// `3 servers`, `1 route`.
+pub fn counted(count: usize, noun: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{} {noun}{plural}", number(count as i64))
+}
+
+/// The first value that is not empty (a server's name, else its id).
+pub fn first_set<S: AsRef<str>>(values: &[S]) -> String {
+    values
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|v| !v.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A byte count a server sent signed, in IEC units.
+pub fn size(value: i64) -> String {
+    bytes(u64::try_from(value).unwrap_or(0))
+}
+
+/// The message and byte cells of a connection report: in and out messages,
+/// then in and out bytes.
+pub fn traffic_cells(traffic: &Traffic) -> [String; 4] {
+    [
+        number(traffic.in_msgs),
+        number(traffic.out_msgs),
+        size(traffic.in_bytes),
+        size(traffic.out_bytes),
+    ]
 }
 
 #[cfg(test)]
