@@ -124,6 +124,7 @@ where
         fanout: Fanout::new(lid),
         ready: false,
         pings_out: 0,
+        ping_sent: None,
         prefix,
         side,
         leaf: leaf.clone(),
@@ -215,6 +216,8 @@ struct LeafConnection {
     user: Option<String>,
     fanout: Fanout,
     pings_out: u32,
+    /// When the PING whose PONG measures the round trip went out.
+    ping_sent: Option<Instant>,
 }
 
 impl LeafConnection {
@@ -286,6 +289,7 @@ impl LeafConnection {
                         return CloseReason::StaleConnection;
                     }
                     self.pings_out += 1;
+                    self.ping_sent = Some(Instant::now());
                     self.leaf.send_line(encode::PING);
                 }
             }
@@ -330,6 +334,12 @@ impl LeafConnection {
             }
             RouteOp::Pong => {
                 self.pings_out = 0;
+                if let Some(sent) = self.ping_sent.take() {
+                    let rtt = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    self.leaf
+                        .rtt_ns
+                        .store(rtt.max(1), std::sync::atomic::Ordering::Relaxed);
+                }
                 Ok(())
             }
             RouteOp::Ok => Ok(()),
@@ -570,6 +580,7 @@ impl LeafConnection {
             }
         });
         self.pings_out += 1;
+        self.ping_sent = Some(Instant::now());
         self.leaf.send_line(encode::PING);
     }
 

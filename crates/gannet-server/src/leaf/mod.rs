@@ -71,6 +71,8 @@ pub struct Leaf {
     announced: Mutex<HashMap<InterestKey, u32>>,
     pub in_msgs: AtomicU64,
     pub in_bytes: AtomicU64,
+    /// Round trip of the latest answered PING, in nanoseconds.
+    pub rtt_ns: AtomicU64,
 }
 
 impl Leaf {
@@ -87,6 +89,7 @@ impl Leaf {
             announced: Mutex::new(HashMap::new()),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
+            rtt_ns: AtomicU64::new(0),
         }
     }
 
@@ -155,7 +158,7 @@ impl Leaf {
                 version: String::new(),
             },
             account: self.account().map_or_else(String::new, |a| a.name.clone()),
-            rtt_ns: 0,
+            rtt_ns: self.rtt_ns.load(Ordering::Relaxed),
             sent: DataStats {
                 msgs: self.in_msgs.load(Ordering::Relaxed),
                 bytes: self.in_bytes.load(Ordering::Relaxed),

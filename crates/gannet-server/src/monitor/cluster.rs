@@ -172,7 +172,7 @@ pub fn leafz(server: &Server, subs: bool, account: Option<&str>) -> Leafz {
                 account: l.account().map_or_else(String::new, |a| a.name.clone()),
                 ip: l.addr.ip().to_string(),
                 port: l.addr.port(),
-                rtt: go_duration(Duration::ZERO),
+                rtt: go_duration(Duration::from_nanos(l.rtt_ns.load(Ordering::Relaxed))),
                 in_msgs: l.in_msgs.load(Ordering::Relaxed),
                 out_msgs,
                 in_bytes: l.in_bytes.load(Ordering::Relaxed),

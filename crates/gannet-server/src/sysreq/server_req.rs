@@ -157,9 +157,18 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
             },
             Err(outcome) => outcome,
         },
-        "ROUTEZ" => data_reply(server, cluster::routez(server, false)),
+        "ROUTEZ" => match req.options::<LinkzRequest>(server) {
+            Ok(r) => data_reply(server, cluster::routez(server, r.subscriptions)),
+            Err(outcome) => outcome,
+        },
         "GATEWAYZ" => data_reply(server, cluster::gatewayz(server)),
-        "LEAFZ" => data_reply(server, cluster::leafz(server, false, None)),
+        "LEAFZ" => match req.options::<LinkzRequest>(server) {
+            Ok(r) => data_reply(
+                server,
+                cluster::leafz(server, r.subscriptions, r.account.as_deref()),
+            ),
+            Err(outcome) => outcome,
+        },
         "JSZ" => data_reply(server, jsz::jsz(server)),
         "ACCOUNTZ" => match req.options::<AccountzRequest>(server) {
             Ok(r) => accountz_reply(server, &r.account),
@@ -186,4 +195,15 @@ fn accountz_reply(server: &Server, account: &str) -> Outcome {
         }
         Err(e) => null_data_error_reply(server, 500, &e),
     }
+}
+
+/// The options of ROUTEZ and LEAFZ requests (nats-server's `RoutezOptions`
+/// and `LeafzOptions`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct LinkzRequest {
+    /// List each connection's subscriptions.
+    subscriptions: bool,
+    /// LEAFZ: only the leafs bound to this account.
+    account: Option<String>,
 }
