@@ -406,3 +406,63 @@ async fn leaf_links_over_tls() {
         check_tls_link(&reference, BIN).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_s_denies_keep_subjects_off_the_link() {
+    let port = free_port();
+    let hub = start_hub(BIN, port);
+    let config = format!(
+        "server_name: LEAF\n\
+        accounts {{ LAPP {{ users = [ {{ user: lapp, password: lapp }} ] }} }}\n\
+        no_auth_user: lapp\n\
+        leafnodes {{ remotes: [ {{ url: \"nats-leaf://leaf:pw@127.0.0.1:{port}\", account: LAPP, \
+        deny_imports: [\"blocked.>\"], deny_exports: [\"secret.>\"] }} ] }}\n"
+    );
+    let leaf = ServerProcess::builder(BIN).config(&config).start();
+    let (on_hub, on_leaf) = (client(&hub).await, client(&leaf).await);
+    // Imports: the leaf takes ok.x, never blocked.x.
+    let mut ok = on_leaf.subscribe("ok.x").await.unwrap();
+    let mut blocked = on_leaf.subscribe("blocked.x").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    await_flow(&on_hub, "ok.x", &mut ok).await;
+    on_hub.publish("blocked.x", "no".into()).await.unwrap();
+    on_hub.flush().await.unwrap();
+    assert_eq!(drain(&mut blocked, Duration::from_millis(300)).await, 0);
+    // Exports: the hub gets open.x, never secret.x.
+    let mut open = on_hub.subscribe("open.x").await.unwrap();
+    let mut secret = on_hub.subscribe("secret.x").await.unwrap();
+    on_hub.flush().await.unwrap();
+    await_flow(&on_leaf, "open.x", &mut open).await;
+    on_leaf.publish("secret.x", "no".into()).await.unwrap();
+    on_leaf.flush().await.unwrap();
+    assert_eq!(drain(&mut secret, Duration::from_millis(300)).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leafs_connected_in_a_loop_are_detected() {
+    // A is a leaf of B and B a leaf of A, in the same account.
+    let (pa, pb) = (free_port(), free_port());
+    let config = |name: &str, listen: u16, hub: u16| {
+        format!(
+            "server_name: {name}\n\
+            leafnodes {{ listen: \"127.0.0.1:{listen}\", remotes: [ {{ url: \"nats-leaf://127.0.0.1:{hub}\" }} ] }}\n"
+        )
+    };
+    let a = ServerProcess::builder(BIN)
+        .config(&config("A", pa, pb))
+        .start();
+    let b = ServerProcess::builder(BIN)
+        .config(&config("B", pb, pa))
+        .start();
+    let needle = "Loop detected for leafnode";
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    while !a.log().contains(needle) && !b.log().contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "no loop detected:\n{}\n{}",
+            a.log(),
+            b.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -46,8 +46,20 @@ pub(crate) enum Side {
         user: Option<String>,
         password: Option<String>,
         account: Arc<Account>,
+        deny_imports: Vec<String>,
+        deny_exports: Vec<String>,
     },
 }
+
+/// Why a leaf connection ended, for the dialer's pacing.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Ended {
+    /// A loop was detected: wait before connecting again.
+    pub(crate) looped: bool,
+}
+
+/// How long a leaf waits after a loop was detected (the reference's delay).
+pub(crate) const LOOP_DELAY: Duration = Duration::from_secs(30);
 
 /// The fields of the other side's INFO and CONNECT this server reads.
 #[derive(Debug, Default, Deserialize)]
@@ -88,8 +100,8 @@ impl Start {
     }
 }
 
-/// Runs one leaf connection until it closes. Returns whether the handshake
-/// completed (for the dialer's pacing).
+/// Runs one leaf connection until it closes. Returns how it ended (for the
+/// dialer's pacing).
 pub(crate) async fn serve<R, W>(
     server: Arc<Server>,
     reader: R,
@@ -97,7 +109,7 @@ pub(crate) async fn serve<R, W>(
     addr: SocketAddr,
     side: Side,
     start: Start,
-) -> bool
+) -> Ended
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -106,6 +118,16 @@ where
     let lid = start.lid;
     let did_solicit = matches!(side, Side::Leaf { .. });
     let leaf = Arc::new(Leaf::new(lid, addr, did_solicit, opts.max_pending));
+    if let Side::Leaf {
+        deny_imports,
+        deny_exports,
+        ..
+    } = &side
+    {
+        if let Err(e) = leaf.set_denies(deny_imports, deny_exports) {
+            tracing::error!("{addr} - Invalid leafnode deny_imports/deny_exports: {e}");
+        }
+    }
     let prefix = format!("{addr} - lid:{lid}");
     let write_deadline = opts.write_deadline;
     let writer_leaf = leaf.clone();
@@ -121,6 +143,7 @@ where
     }
     let mut conn = LeafConnection {
         user: None,
+        looped: false,
         fanout: Fanout::new(lid),
         ready: false,
         pings_out: 0,
@@ -148,7 +171,9 @@ where
     } else {
         tracing::debug!("{} - Leafnode connection closed: {reason}", conn.prefix);
     }
-    conn.ready
+    Ended {
+        looped: conn.looped,
+    }
 }
 
 /// This server's INFO line on leaf connection `lid`; after the leaf's
@@ -214,6 +239,8 @@ struct LeafConnection {
     ready: bool,
     /// The user the leaf logged in as (on the hub), for events.
     user: Option<String>,
+    /// This server's own loop detection subject came back.
+    looped: bool,
     fanout: Fanout,
     pings_out: u32,
     /// When the PING whose PONG measures the round trip went out.
@@ -353,6 +380,20 @@ impl LeafConnection {
             }
             RouteOp::Sub { subject, queue, .. } => {
                 let account = self.bound()?;
+                if subject == self.server.leafs().loop_subject().as_bytes() {
+                    let text = format!(
+                        "Loop detected for leafnode account={:?}. Delaying attempt to reconnect for {}s",
+                        account.name,
+                        LOOP_DELAY.as_secs()
+                    );
+                    tracing::error!("{} - {text}", self.prefix);
+                    self.send_err(&text);
+                    self.looped = true;
+                    return Err(CloseReason::ProtocolViolation);
+                }
+                if !self.leaf.may_export(subject) {
+                    return Ok(());
+                }
                 self.leaf_sub(&account, subject, queue);
                 Ok(())
             }
@@ -376,6 +417,9 @@ impl LeafConnection {
                 let account = self.bound()?;
                 self.leaf
                     .count_in(payload.len() + headers.map_or(0, <[u8]>::len));
+                if !self.leaf.may_import(subject) {
+                    return Ok(());
+                }
                 self.deliver(&account, subject, reply, headers, payload, queues);
                 Ok(())
             }
@@ -488,6 +532,7 @@ impl LeafConnection {
             user,
             password,
             account,
+            ..
         } = self.side.clone()
         else {
             return Ok(());
@@ -579,6 +624,17 @@ impl LeafConnection {
                 self.leaf.tell_interest(&key.pattern, key.queue.as_deref());
             }
         });
+        // A leaf announces its loop detection subject to its hub.
+        if self.leaf.did_solicit {
+            let mut line = BytesMut::new();
+            super::write_interest(
+                &mut line,
+                self.server.leafs().loop_subject().as_bytes(),
+                None,
+                1,
+            );
+            self.leaf.send_line(&line);
+        }
         self.pings_out += 1;
         self.ping_sent = Some(Instant::now());
         self.leaf.send_line(encode::PING);

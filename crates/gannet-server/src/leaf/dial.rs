@@ -162,6 +162,8 @@ async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Dura
                 user: hub.user,
                 password: hub.password,
                 account: account.clone(),
+                deny_imports: remote.deny_imports.clone(),
+                deny_exports: remote.deny_exports.clone(),
             };
             let wants_tls = remote.tls.is_some() || url.starts_with("tls://");
             if !wants_tls {
@@ -214,7 +216,11 @@ where
         let (reader, writer) = tokio::io::split(stream);
         let _ = done.send(connection::serve(server2, reader, writer, addr, side, start).await);
     });
-    let _ = finished.await;
+    if let Ok(ended) = finished.await {
+        if ended.looped {
+            tokio::time::sleep(connection::LOOP_DELAY).await;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ pub struct Leaf {
     /// What this side told the other it is interested in, with the weight
     /// told (1 for a plain subject).
     announced: Mutex<HashMap<InterestKey, u32>>,
+    /// A remote's `deny_imports` (as subscribe denies: not asked for, not
+    /// taken) and `deny_exports` (as publish denies: not sent).
+    denies: OnceLock<gannet_auth::Permissions>,
     pub in_msgs: AtomicU64,
     pub in_bytes: AtomicU64,
     /// Round trip of the latest answered PING, in nanoseconds.
@@ -87,6 +90,7 @@ impl Leaf {
             peer: Mutex::new(LeafPeer::default()),
             subs: Mutex::new(HashMap::new()),
             announced: Mutex::new(HashMap::new()),
+            denies: OnceLock::new(),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
             rtt_ns: AtomicU64::new(0),
@@ -183,6 +187,9 @@ pub struct Leafs {
     leafs: Mutex<HashMap<u64, Arc<Leaf>>>,
     /// TLS of the leaf node listener (`leafnodes { tls }`).
     tls_server: OnceLock<Arc<rustls::ServerConfig>>,
+    /// This server's loop detection subject, `$LDS.<random>`: announced to
+    /// its hubs; coming back on any leaf connection means the leafs form a loop.
+    lds: OnceLock<String>,
 }
 
 impl Leafs {
@@ -192,6 +199,12 @@ impl Leafs {
 
     pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
         self.tls_server.get().cloned()
+    }
+
+    /// This server's loop detection subject.
+    pub fn loop_subject(&self) -> &str {
+        self.lds
+            .get_or_init(|| format!("$LDS.{}", crate::server::new_cluster_name()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Leaf>>> {
@@ -252,9 +265,44 @@ impl Leaf {
         u32::try_from(others).unwrap_or(u32::MAX)
     }
 
+    /// Installs a remote's `deny_imports` and `deny_exports`.
+    pub(crate) fn set_denies(&self, imports: &[String], exports: &[String]) -> Result<(), String> {
+        if imports.is_empty() && exports.is_empty() {
+            return Ok(());
+        }
+        let deny = |list: &[String]| {
+            Some(gannet_config::options::SubjectPermission {
+                allow: None,
+                deny: Some(list.to_vec()),
+            })
+        };
+        let config = gannet_config::options::Permissions {
+            publish: deny(exports),
+            subscribe: deny(imports),
+            allow_responses: None,
+        };
+        let _ = self
+            .denies
+            .set(gannet_auth::Permissions::compile(&config, None, false)?);
+        Ok(())
+    }
+
+    /// Whether messages on `subject` may come in from the other side.
+    pub(crate) fn may_import(&self, subject: &[u8]) -> bool {
+        self.denies.get().is_none_or(|d| d.can_receive(subject))
+    }
+
+    /// Whether messages on `subject` may go out to the other side.
+    pub(crate) fn may_export(&self, subject: &[u8]) -> bool {
+        self.denies.get().is_none_or(|d| d.can_publish(subject))
+    }
+
     /// Sends `LS+`/`LS-` for (`subject`, `queue`) if what the other side
     /// was told no longer holds.
     pub(crate) fn tell_interest(&self, subject: &[u8], queue: Option<&[u8]>) {
+        if !self.may_import(subject) {
+            return;
+        }
         let others = self.others_interest(subject, queue);
         let want = if queue.is_some() {
             others

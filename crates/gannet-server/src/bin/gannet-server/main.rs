@@ -140,10 +140,6 @@ fn not_yet_honoured(opts: &Options) -> Vec<String> {
             check(remote.credentials.is_some(), "leafnodes remote credentials");
             check(remote.hub, "leafnodes remote hub");
             check(
-                !remote.deny_imports.is_empty() || !remote.deny_exports.is_empty(),
-                "leafnodes remote deny_imports/deny_exports",
-            );
-            check(
                 remote.urls.iter().any(|u| u.starts_with("ws")),
                 "leafnodes remote ws:// URLs",
             );
