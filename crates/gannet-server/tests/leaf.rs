@@ -466,3 +466,29 @@ async fn leafs_connected_in_a_loop_are_detected() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaf_reconnects_after_its_hub_restarts() {
+    let port = free_port();
+    let hub = start_hub(BIN, port);
+    let hub_client_port = hub.port;
+    let leaf = start_leaf(BIN, port);
+    let on_leaf = client(&leaf).await;
+    let mut at_leaf = on_leaf.subscribe("again.y").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    await_flow(&client(&hub).await, "again.y", &mut at_leaf).await;
+    // The hub dies (SIGKILL) and comes back on its ports.
+    drop(hub);
+    let config = format!(
+        "server_name: HUB\n\
+        accounts {{ APP {{ users = [ {{ user: app, password: app }} ] }} }}\n\
+        no_auth_user: app\n\
+        leafnodes {{ listen: \"127.0.0.1:{port}\", authorization {{ user: leaf, password: pw, account: APP }} }}\n"
+    );
+    let hub = ServerProcess::builder(BIN)
+        .config(&config)
+        .port(hub_client_port)
+        .start();
+    // The leaf reconnects and tells the new hub its interest again.
+    await_flow(&client(&hub).await, "again.y", &mut at_leaf).await;
+}
