@@ -210,6 +210,11 @@ impl RouteParser {
         }
     }
 
+    /// Changes the largest payload taken from now on.
+    pub fn set_max_payload(&mut self, max_payload: usize) {
+        self.max_payload = max_payload;
+    }
+
     /// From now on, lines carry no account (the connection is pinned to one).
     pub fn pin_account(&mut self, pinned: bool) {
         self.pinned = pinned;

@@ -768,6 +768,11 @@ impl Fanout {
             Subscriber::Route(_) => return false,
             // A leaf gets one copy, naming the queue groups it is to serve.
             Subscriber::Leaf(leaf) => {
+                // A closing leaf, or a subject its remote's deny_exports
+                // keeps in, takes nothing (a queue group tries another member).
+                if leaf.outbound.close_reason().is_some() || !leaf.may_export(msg.subject) {
+                    return false;
+                }
                 self.leaf_send(leaf, sub.queue.as_deref());
                 return true;
             }

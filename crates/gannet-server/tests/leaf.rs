@@ -436,6 +436,24 @@ async fn a_remote_s_denies_keep_subjects_off_the_link() {
     on_leaf.publish("secret.x", "no".into()).await.unwrap();
     on_leaf.flush().await.unwrap();
     assert_eq!(drain(&mut secret, Duration::from_millis(300)).await, 0);
+    // Nor through a full wildcard the hub subscribes to.
+    let mut everything = on_hub.subscribe(">").await.unwrap();
+    on_hub.flush().await.unwrap();
+    await_flow(&on_leaf, "open.z", &mut everything).await;
+    on_leaf.publish("secret.y", "no".into()).await.unwrap();
+    on_leaf.publish("open.z", "yes".into()).await.unwrap();
+    on_leaf.flush().await.unwrap();
+    let mut subjects = Vec::new();
+    while let Ok(Some(m)) =
+        tokio::time::timeout(Duration::from_millis(300), everything.next()).await
+    {
+        subjects.push(m.subject.to_string());
+    }
+    assert!(subjects.iter().any(|s| s == "open.z"), "{subjects:?}");
+    assert!(
+        !subjects.iter().any(|s| s.starts_with("secret.")),
+        "{subjects:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,6 +48,8 @@ pub(crate) enum Side {
         account: Arc<Account>,
         deny_imports: Vec<String>,
         deny_exports: Vec<String>,
+        /// The link runs over TLS.
+        tls: bool,
     },
 }
 
@@ -77,6 +79,8 @@ struct Hello {
     /// hub's.
     remote_account: Option<String>,
     connect_info: bool,
+    /// In the hub's INFO: the hub takes only TLS.
+    tls_required: bool,
 }
 
 /// How a connection reached [`serve`]: its id, and what was already
@@ -144,6 +148,7 @@ where
     let mut conn = LeafConnection {
         user: None,
         looped: false,
+        payload_limit_set: false,
         fanout: Fanout::new(lid),
         ready: false,
         pings_out: 0,
@@ -187,13 +192,19 @@ pub(crate) fn info_line(server: &Server, lid: u64, bound: Option<&str>) -> Bytes
     let cluster = server
         .cluster()
         .map_or_else(|| server.name().to_string(), |c| c.name());
+    // The address leafs are told: `advertise`, else the listen host.
+    let leaf_url = leaf_opts
+        .advertise
+        .clone()
+        .unwrap_or_else(|| crate::server::host_port(&leaf_opts.host, server.leaf_port()));
+    let leaf_host = crate::route::split_host(&leaf_url);
     let mut info = serde_json::json!({
         "server_id": server.id(),
         "server_name": server.name(),
         "version": crate::info::COMPAT_VERSION,
         "proto": 1,
         "go": crate::info::GO_VERSION,
-        "host": opts.host,
+        "host": leaf_host,
         "port": server.leaf_port(),
         "headers": !opts.no_header_support,
         "max_payload": opts.max_payload,
@@ -202,7 +213,7 @@ pub(crate) fn info_line(server: &Server, lid: u64, bound: Option<&str>) -> Bytes
         "api_lvl": crate::info::JS_API_LEVEL,
         // What tells a dialing leaf it reached a leaf node port.
         "info_on_connect": true,
-        "leafnode_urls": [crate::server::host_port(&opts.host, server.leaf_port())],
+        "leafnode_urls": [leaf_url],
     });
     if let Some(map) = info.as_object_mut() {
         if auth_required {
@@ -241,6 +252,8 @@ struct LeafConnection {
     user: Option<String>,
     /// This server's own loop detection subject came back.
     looped: bool,
+    /// The parser takes full-size messages (after the handshake).
+    payload_limit_set: bool,
     fanout: Fanout,
     pings_out: u32,
     /// When the PING whose PONG measures the round trip went out.
@@ -258,10 +271,13 @@ impl LeafConnection {
         tokio::pin!(auth_timer);
         let mut closed = self.leaf.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
+        // Before the handshake, nothing large is taken from an unknown peer;
+        // after it, messages up to this server's max_payload.
         let mut parser = RouteParser::for_leaf(
             opts.max_control_line.max(4096) * CONTROL_LINE_FACTOR,
-            opts.max_payload.max(64 * 1024 * 1024),
+            opts.max_control_line.max(4096),
         );
+
         let mut buf = BytesMut::with_capacity(READ_BUF.max(read.len()));
         buf.extend_from_slice(&read);
         if !buf.is_empty() {
@@ -332,6 +348,10 @@ impl LeafConnection {
                     if let Err(reason) = self.handle(op) {
                         break Err(reason);
                     }
+                    if self.ready && !self.payload_limit_set {
+                        parser.set_max_payload(self.server.options().max_payload);
+                        self.payload_limit_set = true;
+                    }
                 }
                 Ok(None) => break Ok(()),
                 Err(e) => {
@@ -400,9 +420,12 @@ impl LeafConnection {
             RouteOp::Unsub { subject, queue, .. } => {
                 let account = self.bound()?;
                 let key = (Box::<[u8]>::from(subject), queue.map(Box::<[u8]>::from));
-                let removed = self.leaf.subs_lock().remove(&key);
-                if let Some(sub) = removed {
+                // Out of the account first, then out of the leaf's own (so
+                // no change in between counts it as someone else's).
+                let sub = self.leaf.subs_lock().get(&key).cloned();
+                if let Some(sub) = sub {
                     account.unsubscribe(&sub);
+                    self.leaf.subs_lock().remove(&key);
                 }
                 Ok(())
             }
@@ -532,6 +555,7 @@ impl LeafConnection {
             user,
             password,
             account,
+            tls,
             ..
         } = self.side.clone()
         else {
@@ -540,6 +564,14 @@ impl LeafConnection {
         let Ok(hello) = serde_json::from_slice::<Hello>(json) else {
             return Err(CloseReason::ProtocolViolation);
         };
+        if hello.tls_required && !tls {
+            // Never the credentials in clear to a hub that wants TLS.
+            tracing::error!(
+                "{} - The hub requires TLS: give the remote a tls block with its ca_file",
+                self.prefix
+            );
+            return Err(CloseReason::ProtocolViolation);
+        }
         if self.ready {
             return Ok(());
         }

@@ -242,3 +242,8 @@ pub(crate) fn tell_clients(server: &crate::server::Server) {
         client.outbound.send_now(&line);
     }
 }
+
+/// The host part of a `host:port` address (IPv6 without brackets).
+pub(crate) fn split_host(addr: &str) -> String {
+    cluster::split_host_port(addr).map_or_else(|| addr.to_string(), |(host, _)| host)
+}
