@@ -46,6 +46,12 @@ pub(crate) struct Message<'a> {
     /// The queue groups a leaf named for this message (it served the others
     /// itself): only these are served here. `None` = every group.
     only_queues: Option<QueueList<'a>>,
+    /// The cluster of the leaf the message came from: leafs of that cluster
+    /// do not get it back (their cluster has it by its own routes).
+    leaf_cluster: Option<&'a str>,
+    /// It came from a route: a spoke's links to its hubs do not get it (each
+    /// node of a spoke cluster speaks to the hub for itself).
+    routed: bool,
     /// The payload as shared bytes, made on first need for a large payload.
     shared: Option<Bytes>,
     /// The sizes that end its control line, the same for every receiver, made
@@ -67,6 +73,8 @@ impl<'a> Message<'a> {
             payload,
             origin: None,
             only_queues: None,
+            leaf_cluster: None,
+            routed: false,
             shared: None,
             line_ends: [None; 2],
         }
@@ -75,6 +83,18 @@ impl<'a> Message<'a> {
     /// The same message, for the named queue groups only.
     pub(crate) fn only_queues(mut self, queues: QueueList<'a>) -> Message<'a> {
         self.only_queues = Some(queues);
+        self
+    }
+
+    /// The same message, come from a route.
+    pub(crate) fn routed(mut self) -> Message<'a> {
+        self.routed = true;
+        self
+    }
+
+    /// The same message, from a leaf of `cluster`.
+    pub(crate) fn with_leaf_cluster(mut self, cluster: Option<&'a str>) -> Message<'a> {
+        self.leaf_cluster = cluster;
         self
     }
 
@@ -770,7 +790,11 @@ impl Fanout {
             Subscriber::Leaf(leaf) => {
                 // A closing leaf, or a subject its remote's deny_exports
                 // keeps in, takes nothing (a queue group tries another member).
-                if leaf.outbound.close_reason().is_some() || !leaf.may_export(msg.subject) {
+                if leaf.outbound.close_reason().is_some()
+                    || !leaf.may_export(msg.subject)
+                    || (msg.leaf_cluster.is_some() && leaf.cluster() == msg.leaf_cluster)
+                    || (msg.routed && leaf.did_solicit)
+                {
                     return false;
                 }
                 self.leaf_send(leaf, sub.queue.as_deref());

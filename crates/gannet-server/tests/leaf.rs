@@ -510,3 +510,57 @@ async fn a_leaf_reconnects_after_its_hub_restarts() {
     // The leaf reconnects and tells the new hub its interest again.
     await_flow(&client(&hub).await, "again.y", &mut at_leaf).await;
 }
+
+/// A spoke cluster X, Y whose nodes are both leafs of hub H: every message
+/// reaches each subscriber once, whichever node publishes.
+async fn check_spoke_cluster(hub_binary: &str) {
+    let (leaf_port, cx, cy) = (free_port(), free_port(), free_port());
+    let hub = ServerProcess::builder(hub_binary)
+        .config(&format!(
+            "server_name: H\nleafnodes {{ listen: \"127.0.0.1:{leaf_port}\" }}\n"
+        ))
+        .start();
+    let spoke = |name: &str, port: u16, routes: &str| {
+        format!(
+            "server_name: {name}\n\
+            cluster {{ name: SPOKE, listen: \"127.0.0.1:{port}\", routes: [{routes}] }}\n\
+            leafnodes {{ remotes: [ {{ url: \"nats-leaf://127.0.0.1:{leaf_port}\" }} ] }}\n"
+        )
+    };
+    let x = ServerProcess::builder(BIN)
+        .config(&spoke("X", cx, ""))
+        .start();
+    let y = ServerProcess::builder(BIN)
+        .config(&spoke("Y", cy, &format!("\"nats-route://127.0.0.1:{cx}\"")))
+        .start();
+    let (on_h, on_x, on_y) = (client(&hub).await, client(&x).await, client(&y).await);
+    let mut at_y = on_y.subscribe("to.y").await.unwrap();
+    let mut at_h = on_h.subscribe("to.h").await.unwrap();
+    on_y.flush().await.unwrap();
+    on_h.flush().await.unwrap();
+    await_flow(&on_h, "to.y", &mut at_y).await;
+    await_flow(&on_x, "to.y", &mut at_y).await;
+    await_flow(&on_y, "to.h", &mut at_h).await;
+    await_flow(&on_x, "to.h", &mut at_h).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drain(&mut at_y, Duration::from_millis(100)).await;
+    drain(&mut at_h, Duration::from_millis(100)).await;
+    for from in [&on_h, &on_x] {
+        from.publish("to.y", "once".into()).await.unwrap();
+        from.flush().await.unwrap();
+        assert_eq!(drain(&mut at_y, Duration::from_millis(400)).await, 1);
+    }
+    for from in [&on_x, &on_y] {
+        from.publish("to.h", "once".into()).await.unwrap();
+        from.flush().await.unwrap();
+        assert_eq!(drain(&mut at_h, Duration::from_millis(400)).await, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoke_cluster_linked_twice_to_its_hub_delivers_once() {
+    check_spoke_cluster(BIN).await;
+    if let Some(reference) = reference() {
+        check_spoke_cluster(&reference).await;
+    }
+}

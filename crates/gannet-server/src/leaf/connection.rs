@@ -426,6 +426,10 @@ impl LeafConnection {
                 if let Some(sub) = sub {
                     account.unsubscribe(&sub);
                     self.leaf.subs_lock().remove(&key);
+                    let cluster = self.leaf.cluster().unwrap_or_default();
+                    self.server
+                        .leafs()
+                        .count_cluster_sub(cluster, &account.name, &key, -1);
                 }
                 Ok(())
             }
@@ -473,11 +477,19 @@ impl LeafConnection {
         queues: QueueList<'_>,
     ) {
         let local = account.sublist.matches(subject);
-        let remote = account.remote_matches(subject);
+        // A spoke passes the hub's messages to its own subscribers only,
+        // never to its routes (as the reference does).
+        let remote = if self.leaf.did_solicit {
+            None
+        } else {
+            account.remote_matches(subject)
+        };
         if local.is_empty() && remote.is_none() {
             return;
         }
-        let mut msg = Message::new(subject, reply, headers, payload).only_queues(queues);
+        let mut msg = Message::new(subject, reply, headers, payload)
+            .only_queues(queues)
+            .with_leaf_cluster(self.leaf.cluster());
         self.fanout.fan_out_cluster(
             &self.server,
             account,
@@ -619,6 +631,12 @@ impl LeafConnection {
         } else {
             hello.server_name.clone()
         };
+        let cluster = if hello.cluster.is_empty() {
+            name.clone()
+        } else {
+            hello.cluster.clone()
+        };
+        self.leaf.set_cluster(&cluster);
         let mut peer = self.leaf.peer.lock().unwrap_or_else(|e| e.into_inner());
         *peer = LeafPeer {
             id: hello.server_id.clone(),
@@ -653,7 +671,8 @@ impl LeafConnection {
             keys.sort_by(|a, b| (&a.pattern, &a.queue).cmp(&(&b.pattern, &b.queue)));
             keys.dedup_by(|a, b| a.pattern == b.pattern && a.queue == b.queue);
             for key in keys {
-                self.leaf.tell_interest(&key.pattern, key.queue.as_deref());
+                self.leaf
+                    .tell_interest(self.server.leafs(), &key.pattern, key.queue.as_deref());
             }
         });
         // A leaf announces its loop detection subject to its hub.
@@ -695,10 +714,14 @@ impl LeafConnection {
             sub.set_weight(weight);
         }
         drop(subs);
-        // Known as the leaf's own before the account hears of it, so that
-        // it is never told back to the leaf.
+        // Known as the leaf's own (and its cluster's) before the account
+        // hears of it, so that it is never told back to that cluster.
         self.leaf.subs_lock().insert(key.clone(), sub.clone());
+        let cluster = self.leaf.cluster().unwrap_or_default().to_string();
+        let leafs = self.server.leafs();
+        leafs.count_cluster_sub(&cluster, &account.name, &key, 1);
         if let Err(e) = account.subscribe(&sub) {
+            leafs.count_cluster_sub(&cluster, &account.name, &key, -1);
             self.leaf.subs_lock().remove(&key);
             tracing::debug!(
                 "{} - Ignoring LS+ {:?}: {e}",
@@ -710,11 +733,16 @@ impl LeafConnection {
 
     /// Takes every subscription of the other side out of the account.
     fn forget_interest(&mut self) {
-        let subs: HashMap<_, _> = std::mem::take(&mut *self.leaf.subs_lock());
-        for (_, sub) in subs {
+        let subs: HashMap<_, _> = self.leaf.subs_lock().clone();
+        let cluster = self.leaf.cluster().unwrap_or_default().to_string();
+        for (key, sub) in subs {
             if let Some(account) = sub.account() {
                 account.unsubscribe(&sub);
+                self.server
+                    .leafs()
+                    .count_cluster_sub(&cluster, &account.name, &key, -1);
             }
+            self.leaf.subs_lock().remove(&key);
         }
     }
 }

@@ -41,7 +41,7 @@ const LEAF_MAX_PENDING: usize = 256 * 1024 * 1024;
 const LEAF_STALL_MARK: usize = 8 * 1024 * 1024;
 
 /// The key of one interest of the other side: subject and queue.
-type InterestKey = (Box<[u8]>, Option<Box<[u8]>>);
+pub(crate) type InterestKey = (Box<[u8]>, Option<Box<[u8]>>);
 
 /// What the other side said of itself.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +72,8 @@ pub struct Leaf {
     /// A remote's `deny_imports` (as subscribe denies: not asked for, not
     /// taken) and `deny_exports` (as publish denies: not sent).
     denies: OnceLock<gannet_auth::Permissions>,
+    /// The other side's cluster (its server name when it has none), once known.
+    cluster: OnceLock<String>,
     pub in_msgs: AtomicU64,
     pub in_bytes: AtomicU64,
     /// Round trip of the latest answered PING, in nanoseconds.
@@ -91,6 +93,7 @@ impl Leaf {
             subs: Mutex::new(HashMap::new()),
             announced: Mutex::new(HashMap::new()),
             denies: OnceLock::new(),
+            cluster: OnceLock::new(),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
             rtt_ns: AtomicU64::new(0),
@@ -190,6 +193,9 @@ pub struct Leafs {
     /// This server's loop detection subject, `$LDS.<random>`: announced to
     /// its hubs; coming back on any leaf connection means the leafs form a loop.
     lds: OnceLock<String>,
+    /// Leaf subscriptions by the leaf's cluster: (cluster, account, subject,
+    /// queue) → how many, so that a cluster is not told its own interest.
+    by_cluster: Mutex<HashMap<(String, String, InterestKey), usize>>,
 }
 
 impl Leafs {
@@ -199,6 +205,47 @@ impl Leafs {
 
     pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
         self.tls_server.get().cloned()
+    }
+
+    /// Leaf subscriptions of leafs of `cluster` on (`subject`, `queue`) in `account`.
+    fn cluster_count(
+        &self,
+        cluster: &str,
+        account: &str,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+    ) -> usize {
+        let key = (
+            cluster.to_string(),
+            account.to_string(),
+            (Box::<[u8]>::from(subject), queue.map(Box::<[u8]>::from)),
+        );
+        self.by_cluster
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Counts one more (`delta` 1) or one less (-1) leaf subscription of
+    /// `cluster` on `key` in `account`.
+    pub(crate) fn count_cluster_sub(
+        &self,
+        cluster: &str,
+        account: &str,
+        key: &InterestKey,
+        delta: isize,
+    ) {
+        let mut counts = self.by_cluster.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = (cluster.to_string(), account.to_string(), key.clone());
+        let n = counts.get(&entry).copied().unwrap_or(0);
+        let n = n.saturating_add_signed(delta);
+        if n == 0 {
+            counts.remove(&entry);
+        } else {
+            counts.insert(entry, n);
+        }
     }
 
     /// This server's loop detection subject.
@@ -245,7 +292,7 @@ impl Leafs {
             .cloned()
             .collect();
         for leaf in leafs {
-            leaf.tell_interest(change.subject, change.queue);
+            leaf.tell_interest(self, change.subject, change.queue);
         }
     }
 }
@@ -253,16 +300,43 @@ impl Leafs {
 impl Leaf {
     /// How much interest, other than its own, the other side must know of on
     /// (`subject`, `queue`): local subscriptions plus the cluster peers'.
-    fn others_interest(&self, subject: &[u8], queue: Option<&[u8]>) -> u32 {
+    ///
+    /// The interest of every leaf of the same cluster as this one (itself
+    /// included) is left out: that cluster hears of it by its own routes.
+    /// On a spoke (this server dialed the hub), only this server's own
+    /// interest is told, not its cluster peers': the peers that want the
+    /// hub's messages have links of their own, and messages from the hub are
+    /// never passed on to routes here.
+    fn others_interest(&self, leafs: &Leafs, subject: &[u8], queue: Option<&[u8]>) -> u32 {
         let Some(account) = self.account() else {
             return 0;
         };
-        let key = (Box::<[u8]>::from(subject), queue.map(Box::<[u8]>::from));
-        let own = usize::from(self.subs_lock().contains_key(&key));
+        // Loop detection subjects must travel on, back to where they came
+        // from if that is a loop: only the leaf's own is left out.
+        let same_cluster = if subject.starts_with(b"$LDS.") {
+            let key = (Box::<[u8]>::from(subject), queue.map(Box::<[u8]>::from));
+            usize::from(self.subs_lock().contains_key(&key))
+        } else {
+            self.cluster()
+                .map_or(0, |c| leafs.cluster_count(c, &account.name, subject, queue))
+        };
         let local = account.sublist.count_exact(subject, queue);
-        let remote = account.remote.count_exact(subject, queue);
-        let others = local.saturating_sub(own) + remote;
+        let remote = if self.did_solicit {
+            0
+        } else {
+            account.remote.count_exact(subject, queue)
+        };
+        let others = local.saturating_sub(same_cluster) + remote;
         u32::try_from(others).unwrap_or(u32::MAX)
+    }
+
+    /// The other side's cluster, once its CONNECT or INFO named it.
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.get().map(String::as_str)
+    }
+
+    pub(crate) fn set_cluster(&self, cluster: &str) {
+        let _ = self.cluster.set(cluster.to_string());
     }
 
     /// Installs a remote's `deny_imports` and `deny_exports`.
@@ -299,11 +373,11 @@ impl Leaf {
 
     /// Sends `LS+`/`LS-` for (`subject`, `queue`) if what the other side
     /// was told no longer holds.
-    pub(crate) fn tell_interest(&self, subject: &[u8], queue: Option<&[u8]>) {
+    pub(crate) fn tell_interest(&self, leafs: &Leafs, subject: &[u8], queue: Option<&[u8]>) {
         if !self.may_import(subject) {
             return;
         }
-        let others = self.others_interest(subject, queue);
+        let others = self.others_interest(leafs, subject, queue);
         let want = if queue.is_some() {
             others
         } else {

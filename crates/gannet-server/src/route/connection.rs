@@ -412,7 +412,7 @@ impl RouteConnection {
                 if local.is_empty() {
                     return Ok(());
                 }
-                let mut msg = Message::new(subject, reply, headers, payload);
+                let mut msg = Message::new(subject, reply, headers, payload).routed();
                 self.fanout
                     .fan_out_routed(&self.server, &local, &mut msg, queues);
                 Ok(())
