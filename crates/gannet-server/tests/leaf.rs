@@ -564,3 +564,38 @@ async fn a_spoke_cluster_linked_twice_to_its_hub_delivers_once() {
         check_spoke_cluster(&reference).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaf_s_messages_reach_the_hub_accounts_that_import_them() {
+    let port = free_port();
+    let config = format!(
+        "server_name: HUB\n\
+        accounts {{\n\
+          APP {{ users = [ {{ user: app, password: app }} ], exports: [ {{ stream: \"events.>\" }} ] }}\n\
+          OTHER {{ users = [ {{ user: other, password: other }} ], imports: [ {{ stream: {{ account: APP, subject: \"events.>\" }} }} ] }}\n\
+        }}\n\
+        no_auth_user: app\n\
+        leafnodes {{ listen: \"127.0.0.1:{port}\", authorization {{ user: leaf, password: pw, account: APP }} }}\n"
+    );
+    let hub = ServerProcess::builder(BIN).config(&config).start();
+    let leaf = start_leaf(BIN, port);
+    let other = async_nats::ConnectOptions::with_user_and_password("other".into(), "other".into())
+        .connect(hub.url())
+        .await
+        .unwrap();
+    let mut imported = other.subscribe("events.x").await.unwrap();
+    other.flush().await.unwrap();
+    // APP must have interest for the leaf to send: a subscriber in APP too.
+    let app = client(&hub).await;
+    let mut in_app = app.subscribe("events.x").await.unwrap();
+    app.flush().await.unwrap();
+    let on_leaf = client(&leaf).await;
+    await_flow(&on_leaf, "events.x", &mut in_app).await;
+    drain(&mut imported, Duration::from_millis(200)).await;
+    on_leaf
+        .publish("events.x", "from the leaf".into())
+        .await
+        .unwrap();
+    on_leaf.flush().await.unwrap();
+    assert_eq!(drain(&mut imported, Duration::from_millis(500)).await, 1);
+}

@@ -484,12 +484,17 @@ impl LeafConnection {
         } else {
             account.remote_matches(subject)
         };
-        if local.is_empty() && remote.is_none() {
-            return;
-        }
         let mut msg = Message::new(subject, reply, headers, payload)
             .only_queues(queues)
             .with_leaf_cluster(self.leaf.cluster());
+        // Accounts that import the subject get it too, as from a client.
+        if let Some(routes) = account.routes() {
+            self.fanout
+                .cross_accounts(&self.server, account, &routes, &msg);
+        }
+        if local.is_empty() && remote.is_none() {
+            return;
+        }
         self.fanout.fan_out_cluster(
             &self.server,
             account,
