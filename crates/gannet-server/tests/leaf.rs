@@ -599,3 +599,41 @@ async fn a_leaf_s_messages_reach_the_hub_accounts_that_import_them() {
     on_leaf.flush().await.unwrap();
     assert_eq!(drain(&mut imported, Duration::from_millis(500)).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leaf_user_s_permissions_bound_the_link() {
+    let port = free_port();
+    // No leafnodes authorization: leafs log in as the server's users.
+    let config = format!(
+        "server_name: HUB\n\
+        accounts {{ APP {{ users = [\n\
+          {{ user: app, password: app }}\n\
+          {{ user: leafu, password: pw, permissions: {{ publish: [\"up.>\"], subscribe: [\"down.>\"] }} }}\n\
+        ] }} }}\n\
+        no_auth_user: app\n\
+        leafnodes {{ listen: \"127.0.0.1:{port}\" }}\n"
+    );
+    let hub = ServerProcess::builder(BIN).config(&config).start();
+    let leaf_config = format!(
+        "server_name: LEAF\n\
+        leafnodes {{ remotes: [ {{ url: \"nats-leaf://leafu:pw@127.0.0.1:{port}\" }} ] }}\n"
+    );
+    let leaf = ServerProcess::builder(BIN).config(&leaf_config).start();
+    let (on_hub, on_leaf) = (client(&hub).await, client(&leaf).await);
+    // Up: the leaf may send what its user may publish, nothing else.
+    let mut up = on_hub.subscribe("up.x").await.unwrap();
+    let mut other = on_hub.subscribe("other.x").await.unwrap();
+    on_hub.flush().await.unwrap();
+    await_flow(&on_leaf, "up.x", &mut up).await;
+    on_leaf.publish("other.x", "no".into()).await.unwrap();
+    on_leaf.flush().await.unwrap();
+    assert_eq!(drain(&mut other, Duration::from_millis(400)).await, 0);
+    // Down: the leaf is sent what its user may subscribe to, nothing else.
+    let mut down = on_leaf.subscribe("down.x").await.unwrap();
+    let mut secret = on_leaf.subscribe("secret.x").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    await_flow(&on_hub, "down.x", &mut down).await;
+    on_hub.publish("secret.x", "no".into()).await.unwrap();
+    on_hub.flush().await.unwrap();
+    assert_eq!(drain(&mut secret, Duration::from_millis(400)).await, 0);
+}

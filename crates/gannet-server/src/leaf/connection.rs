@@ -562,6 +562,20 @@ impl LeafConnection {
             peer_certs: None,
         };
         let identity = self.server.authenticator().authenticate(&creds).ok()?;
+        if let Some(perms) = &identity.permissions {
+            // What the user may publish is what the leaf may send here; what
+            // it may subscribe to is what may be sent to the leaf.
+            let source = perms.source();
+            let swapped = gannet_config::options::Permissions {
+                publish: source.subscribe.clone(),
+                subscribe: source.publish.clone(),
+                allow_responses: None,
+            };
+            match gannet_auth::Permissions::compile(&swapped, None, false) {
+                Ok(rules) => self.leaf.set_rules(rules),
+                Err(e) => tracing::error!("{} - Leafnode user permissions: {e}", self.prefix),
+            }
+        }
         Some(self.server.account(identity.account.as_deref()))
     }
 

@@ -69,8 +69,11 @@ pub struct Leaf {
     /// What this side told the other it is interested in, with the weight
     /// told (1 for a plain subject).
     announced: Mutex<HashMap<InterestKey, u32>>,
-    /// A remote's `deny_imports` (as subscribe denies: not asked for, not
-    /// taken) and `deny_exports` (as publish denies: not sent).
+    /// What may cross the link, as permissions: subscribe rules for what
+    /// comes in, publish rules for what goes out. On a leaf, its remote's
+    /// `deny_imports` and `deny_exports`; on a hub, the leaf user's
+    /// permissions, swapped (it may send what it may publish, and be sent
+    /// what it may subscribe to).
     denies: OnceLock<gannet_auth::Permissions>,
     /// The other side's cluster (its server name when it has none), once known.
     cluster: OnceLock<String>,
@@ -361,9 +364,17 @@ impl Leaf {
         Ok(())
     }
 
+    /// Installs the rules of the link as compiled permissions: subscribe
+    /// rules say what may come in, publish rules what may go out.
+    pub(crate) fn set_rules(&self, rules: gannet_auth::Permissions) {
+        let _ = self.denies.set(rules);
+    }
+
     /// Whether messages on `subject` may come in from the other side.
     pub(crate) fn may_import(&self, subject: &[u8]) -> bool {
-        self.denies.get().is_none_or(|d| d.can_receive(subject))
+        self.denies
+            .get()
+            .is_none_or(|d| d.can_subscribe(subject, None))
     }
 
     /// Whether messages on `subject` may go out to the other side.
