@@ -238,69 +238,61 @@ pub(crate) fn write_routed(
     msg: &mut Message<'_>,
     queues: &[u8],
 ) -> bool {
-    let headers = match msg.headers {
-        Some(h) if route.supports_headers() => Some(h),
-        _ => None,
-    };
-    let payload_len = msg.payload.len();
-    let copied = if payload_len <= COPY_THRESHOLD {
-        payload_len
-    } else {
-        0
-    };
-    let room = 64
-        + account.len()
-        + msg.subject.len()
-        + msg.reply.map_or(0, <[u8]>::len)
-        + queues.len()
-        + headers.map_or(0, <[u8]>::len)
-        + copied
-        + 2;
-    let out = &route.outbound;
-    let mut pending = out.lock();
-    if pending.is_closed() {
-        return false;
-    }
-    let tail = pending.tail(room);
-    let start = tail.len();
-    gannet_proto::route::write_msg_line(
-        tail,
-        route.line_account(account).map(str::as_bytes),
-        msg.subject,
-        msg.reply,
-        QueueList::new(queues).iter(),
-        headers.map(<[u8]>::len),
-        payload_len,
-    );
-    let mut added = tail.len() - start;
-    if let Some(h) = headers {
-        pending.put(h);
-        added += h.len();
-    }
-    if payload_len <= COPY_THRESHOLD {
-        pending.put(msg.payload);
-    } else {
-        let shared = msg
-            .shared
-            .get_or_insert_with(|| Bytes::copy_from_slice(msg.payload))
-            .clone();
-        pending.push_shared(shared);
-    }
-    pending.put(b"\r\n");
-    added += payload_len + 2;
-    pending.out_msgs += 1;
-    pending.out_bytes += (payload_len + headers.map_or(0, <[u8]>::len)) as u64;
-    out.commit(&mut pending, added)
+    let account = route.line_account(account);
+    let extra = account.map_or(0, str::len) + queues.len();
+    write_link(
+        &route.outbound,
+        route.supports_headers(),
+        msg,
+        extra,
+        |tail, m, h| {
+            gannet_proto::route::write_msg_line(
+                tail,
+                account.map(str::as_bytes),
+                m.subject,
+                m.reply,
+                QueueList::new(queues).iter(),
+                h,
+                m.payload.len(),
+            );
+        },
+    )
 }
 
 /// Writes one message into the outbound queue of `leaf` as `LMSG` (or
 /// `HMSG`), with the queue groups the other side is to serve. Returns false
 /// when the leaf is closing or just overflowed its queue.
 pub(crate) fn write_leaf(leaf: &Leaf, msg: &mut Message<'_>, queues: &[u8]) -> bool {
-    let headers = match msg.headers {
-        Some(h) if leaf.supports_headers() => Some(h),
-        _ => None,
-    };
+    write_link(
+        &leaf.outbound,
+        leaf.supports_headers(),
+        msg,
+        queues.len(),
+        |tail, m, h| {
+            gannet_proto::route::write_leaf_msg_line(
+                tail,
+                m.subject,
+                m.reply,
+                QueueList::new(queues).iter(),
+                h,
+                m.payload.len(),
+            );
+        },
+    )
+}
+
+/// Writes one message into a route's or leaf's queue: the control line
+/// (`line`, given the header size when headers go along), the headers, and
+/// the payload (copied when small, the shared copy otherwise). `extra` is
+/// the room the line needs beyond subject and reply.
+fn write_link(
+    out: &crate::client::outbound::Outbound,
+    headers_ok: bool,
+    msg: &mut Message<'_>,
+    extra: usize,
+    line: impl FnOnce(&mut BytesMut, &Message<'_>, Option<usize>),
+) -> bool {
+    let headers = msg.headers.filter(|_| headers_ok);
     let payload_len = msg.payload.len();
     let copied = if payload_len <= COPY_THRESHOLD {
         payload_len
@@ -308,27 +300,19 @@ pub(crate) fn write_leaf(leaf: &Leaf, msg: &mut Message<'_>, queues: &[u8]) -> b
         0
     };
     let room = 64
+        + extra
         + msg.subject.len()
         + msg.reply.map_or(0, <[u8]>::len)
-        + queues.len()
         + headers.map_or(0, <[u8]>::len)
         + copied
         + 2;
-    let out = &leaf.outbound;
     let mut pending = out.lock();
     if pending.is_closed() {
         return false;
     }
     let tail = pending.tail(room);
     let start = tail.len();
-    gannet_proto::route::write_leaf_msg_line(
-        tail,
-        msg.subject,
-        msg.reply,
-        QueueList::new(queues).iter(),
-        headers.map(<[u8]>::len),
-        payload_len,
-    );
+    line(tail, msg, headers.map(<[u8]>::len));
     let mut added = tail.len() - start;
     if let Some(h) = headers {
         pending.put(h);

@@ -46,6 +46,23 @@ fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
+/// The roots of `ca_file` (required).
+fn load_roots(opts: &TlsOptions) -> Result<RootCertStore, TlsError> {
+    let ca = opts.ca_file.as_ref().ok_or(TlsError::VerifyWithoutCa)?;
+    let mut roots = RootCertStore::empty();
+    let certs = load_certs(ca).map_err(|reason| TlsError::Ca {
+        path: ca.clone(),
+        reason,
+    })?;
+    for cert in certs {
+        roots.add(cert).map_err(|e| TlsError::Ca {
+            path: ca.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(roots)
+}
+
 /// Builds the rustls configuration for the client listener.
 pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -66,18 +83,7 @@ pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, TlsError> {
         .with_protocol_versions(versions)
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
     let builder = if requires_client_certs(opts) {
-        let ca = opts.ca_file.as_ref().ok_or(TlsError::VerifyWithoutCa)?;
-        let mut roots = RootCertStore::empty();
-        let certs = load_certs(ca).map_err(|reason| TlsError::Ca {
-            path: ca.clone(),
-            reason,
-        })?;
-        for cert in certs {
-            roots.add(cert).map_err(|e| TlsError::Ca {
-                path: ca.clone(),
-                reason: e.to_string(),
-            })?;
-        }
+        let roots = load_roots(opts)?;
         let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
             .map_err(|e| TlsError::Rustls(e.to_string()))?;
@@ -107,18 +113,7 @@ pub fn route_client_config(opts: &TlsOptions) -> Result<Arc<rustls::ClientConfig
         path: opts.key_file.clone(),
         reason: e.to_string(),
     })?;
-    let ca = opts.ca_file.as_ref().ok_or(TlsError::VerifyWithoutCa)?;
-    let mut roots = RootCertStore::empty();
-    let certs = load_certs(ca).map_err(|reason| TlsError::Ca {
-        path: ca.clone(),
-        reason,
-    })?;
-    for cert in certs {
-        roots.add(cert).map_err(|e| TlsError::Ca {
-            path: ca.clone(),
-            reason: e.to_string(),
-        })?;
-    }
+    let roots = load_roots(opts)?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?
@@ -140,18 +135,7 @@ pub fn leaf_client_config(opts: &TlsOptions) -> Result<Arc<rustls::ClientConfig>
         return route_client_config(opts);
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let ca = opts.ca_file.as_ref().ok_or(TlsError::VerifyWithoutCa)?;
-    let mut roots = RootCertStore::empty();
-    let certs = load_certs(ca).map_err(|reason| TlsError::Ca {
-        path: ca.clone(),
-        reason,
-    })?;
-    for cert in certs {
-        roots.add(cert).map_err(|e| TlsError::Ca {
-            path: ca.clone(),
-            reason: e.to_string(),
-        })?;
-    }
+    let roots = load_roots(opts)?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?

@@ -656,13 +656,12 @@ impl LeafConnection {
             hello.cluster.clone()
         };
         self.leaf.set_cluster(&cluster);
-        let mut peer = self.leaf.peer.lock().unwrap_or_else(|e| e.into_inner());
-        *peer = LeafPeer {
+        self.leaf.set_peer(LeafPeer {
             id: hello.server_id.clone(),
             name,
             cluster: hello.cluster.clone(),
             headers: hello.headers,
-        };
+        });
     }
 
     /// Binds the connection to `account`, registers it, and sends the

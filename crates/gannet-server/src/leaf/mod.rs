@@ -65,6 +65,8 @@ pub struct Leaf {
     /// The local account the connection is bound to, once known.
     account: OnceLock<Arc<Account>>,
     peer: Mutex<LeafPeer>,
+    /// `peer.headers`, readable without the lock.
+    headers: std::sync::atomic::AtomicBool,
     subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
     /// What this side told the other it is interested in, with the weight
     /// told (1 for a plain subject).
@@ -93,6 +95,7 @@ impl Leaf {
             start: SystemTime::now(),
             account: OnceLock::new(),
             peer: Mutex::new(LeafPeer::default()),
+            headers: std::sync::atomic::AtomicBool::new(false),
             subs: Mutex::new(HashMap::new()),
             announced: Mutex::new(HashMap::new()),
             denies: OnceLock::new(),
@@ -112,9 +115,15 @@ impl Leaf {
         self.peer.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Whether the other side reads headers.
+    /// Whether the other side reads headers: one load, read per message.
+    #[inline]
     pub fn supports_headers(&self) -> bool {
-        self.peer.lock().unwrap_or_else(|e| e.into_inner()).headers
+        self.headers.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_peer(&self, peer: LeafPeer) {
+        self.headers.store(peer.headers, Ordering::Relaxed);
+        *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = peer;
     }
 
     fn subs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<InterestKey, Arc<Subscription>>> {

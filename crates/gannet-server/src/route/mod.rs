@@ -77,6 +77,8 @@ pub struct Route {
     /// Which connection to the peer this is, once known.
     slot: OnceLock<pool::Slot>,
     peer: Mutex<Peer>,
+    /// `peer.headers`, readable without the lock.
+    headers: std::sync::atomic::AtomicBool,
     /// The peer's interest, by account, subject and queue.
     subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
     /// Messages and bytes received from the peer.
@@ -105,6 +107,7 @@ impl Route {
             start: SystemTime::now(),
             slot: OnceLock::new(),
             peer: Mutex::new(Peer::default()),
+            headers: std::sync::atomic::AtomicBool::new(false),
             subs: Mutex::new(HashMap::new()),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
@@ -144,6 +147,7 @@ impl Route {
     }
 
     pub(crate) fn set_peer(&self, peer: Peer) {
+        self.headers.store(peer.headers, Ordering::Relaxed);
         *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = peer;
     }
 
@@ -151,9 +155,10 @@ impl Route {
         change(&mut self.peer.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
-    /// Whether the peer reads headers (`HMSG`).
+    /// Whether the peer reads headers (`HMSG`): one load, read per message.
+    #[inline]
     pub fn supports_headers(&self) -> bool {
-        self.peer.lock().unwrap_or_else(|e| e.into_inner()).headers
+        self.headers.load(Ordering::Relaxed)
     }
 
     fn subs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<InterestKey, Arc<Subscription>>> {
