@@ -2,10 +2,11 @@
 # Throughput across a route: two-node clusters of each server side by side,
 # a publisher on node A and a subscriber on node B, 16 B and 1 KiB.
 #
-#   scripts/bench-route.sh [-r ROUNDS] [-g raw|natsbench] [-t route|leaf] SERVER_X SERVER_Y
+#   scripts/bench-route.sh [-r ROUNDS] [-g raw|natsbench] [-t route|leaf|gateway] SERVER_X SERVER_Y
 #
 # -t route (default): A and B are a two-node cluster. -t leaf: A is a hub and
 #   B its leaf node (publisher on the hub, subscriber on the leaf).
+#   -t gateway: A and B are one-server clusters GA and GB joined by a gateway.
 #
 # -g raw (default): a raw-socket publisher and subscriber
 #   (crates/gannet-server/examples/route_bench.rs), server-bound.
@@ -51,7 +52,11 @@ routed_in() {
   local path=routez key=routes
   [ "$TOPOLOGY" = leaf ] && path=leafz key=leafs
   for port in "$@"; do
-    n=$(curl -s "http://127.0.0.1:$port/$path" | python3 -c "import json,sys;print(sum(r['in_msgs'] for r in json.load(sys.stdin)['$key']))")
+    if [ "$TOPOLOGY" = gateway ]; then
+      n=$(curl -s "http://127.0.0.1:$port/gatewayz" | python3 -c "import json,sys;print(sum(c['connection']['in_msgs'] for l in json.load(sys.stdin).get('inbound_gateways',{}).values() for c in l))")
+    else
+      n=$(curl -s "http://127.0.0.1:$port/$path" | python3 -c "import json,sys;print(sum(r['in_msgs'] for r in json.load(sys.stdin)['$key']))")
+    fi
     total=$(( total + n ))
   done
   echo "$total"
@@ -81,7 +86,10 @@ run() {
   local bin=$1 size=$2 count=$3
   local ca cb ra rb ma mb
   ca=$(free_port) cb=$(free_port) ra=$(free_port) rb=$(free_port) ma=$(free_port) mb=$(free_port)
-  if [ "$TOPOLOGY" = leaf ]; then
+  if [ "$TOPOLOGY" = gateway ]; then
+    printf 'gateway { name: GA, listen: "127.0.0.1:%s", gateways: [ { name: GB, url: "nats://127.0.0.1:%s" } ] }\n' "$ra" "$rb" >"$WORK/a.conf"
+    printf 'gateway { name: GB, listen: "127.0.0.1:%s", gateways: [ { name: GA, url: "nats://127.0.0.1:%s" } ] }\n' "$rb" "$ra" >"$WORK/b.conf"
+  elif [ "$TOPOLOGY" = leaf ]; then
     printf 'leafnodes { listen: "127.0.0.1:%s" }\n' "$ra" >"$WORK/a.conf"
     printf 'leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:%s" } ] }\n' "$ra" >"$WORK/b.conf"
   else

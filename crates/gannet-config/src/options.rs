@@ -6,8 +6,9 @@
 //! their own modules: `tls`, `auth` (with `permissions` and `nkey`),
 //! `accounts` (the `accounts { }` block, `system_account`), `cluster` (the
 //! `cluster { }` block and the route URLs the flags share), `leafnodes` (the
-//! `leafnodes { }` block), and `security_checks` for the rules that span
-//! them (the BOSH fork's, `no_auth_user`, the auth timeout).
+//! `leafnodes { }` block), `gateway` (the `gateway { }` block), and
+//! `security_checks` for the rules that span them (the BOSH fork's,
+//! `no_auth_user`, the auth timeout).
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ pub mod accounts;
 mod auth;
 pub mod cluster;
 mod convert;
+pub mod gateway;
 mod keys;
 pub mod leafnodes;
 mod nkey;
@@ -28,6 +30,7 @@ mod unsupported;
 
 pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
 pub use cluster::{ClusterOptions, ListenUrl, RouteCompression, RouteUrl};
+pub use gateway::{GatewayOptions, RemoteGateway};
 pub use leafnodes::{LeafNodeOptions, LeafRemote, LeafUrl, LeafUser};
 pub use nkey::is_valid_public_user_key;
 pub use security::{
@@ -197,6 +200,9 @@ pub struct Options {
     pub cluster: Option<ClusterOptions>,
     /// `leafnodes { }`: `None` = no leaf node listener and no remotes.
     pub leafnodes: Option<LeafNodeOptions>,
+    /// `gateway { }`: `None` = no gateway (also for a block with neither
+    /// `name` nor `port`, as in nats-server).
+    pub gateway: Option<GatewayOptions>,
 }
 
 impl Default for Options {
@@ -252,6 +258,7 @@ impl Default for Options {
             no_system_account: false,
             cluster: None,
             leafnodes: None,
+            gateway: None,
         }
     }
 }
@@ -323,6 +330,7 @@ pub fn from_map(map: &conf::Map, origin: &Path) -> Result<Loaded, ConfigErrors> 
         keys::apply(&mut options, entry, &mut report, &mut marks);
     }
     keys::validate(&options, map, &mut report);
+    gateway::validate(&mut options, map, &mut report);
     security_checks::check(&mut options, &marks, &mut report);
     if report.errors.is_empty() {
         Ok(Loaded {

@@ -100,6 +100,16 @@ pub enum RouteOp<'a> {
         subject: &'a [u8],
         queue: Option<&'a [u8]>,
     },
+    /// `A+ <account>` (gateways): the other side is interested in the
+    /// account again after an `A-`.
+    AccountSub {
+        account: &'a [u8],
+    },
+    /// `A- <account>` (gateways): the other side has no interest at all in
+    /// the account.
+    AccountUnsub {
+        account: &'a [u8],
+    },
     /// `RMSG`, `HMSG` or `LMSG`.
     Msg {
         origin: Option<&'a [u8]>,
@@ -148,10 +158,12 @@ enum Verb {
     RMsg,
     HMsg,
     LMsg,
+    ASub,
+    AUnsub,
 }
 
 fn verb(name: &[u8]) -> Option<Verb> {
-    const VERBS: [(&[u8], Verb); 13] = [
+    const VERBS: [(&[u8], Verb); 15] = [
         (b"RMSG", Verb::RMsg),
         (b"HMSG", Verb::HMsg),
         (b"LMSG", Verb::LMsg),
@@ -165,6 +177,8 @@ fn verb(name: &[u8]) -> Option<Verb> {
         (b"CONNECT", Verb::Connect),
         (b"+OK", Verb::Ok),
         (b"-ERR", Verb::Err),
+        (b"A+", Verb::ASub),
+        (b"A-", Verb::AUnsub),
     ];
     VERBS
         .iter()
@@ -278,6 +292,21 @@ impl RouteParser {
             }
             Verb::RMsg | Verb::HMsg | Verb::LMsg => {
                 return self.msg(buf, args, line_end, verb);
+            }
+            Verb::ASub | Verb::AUnsub => {
+                let account = trim_end(args);
+                if account.is_empty() || account.iter().any(|b| *b == b' ' || *b == b'\t') {
+                    return Err(RouteParseError::BadArgs(if verb == Verb::ASub {
+                        "A+"
+                    } else {
+                        "A-"
+                    }));
+                }
+                if verb == Verb::ASub {
+                    RouteOp::AccountSub { account }
+                } else {
+                    RouteOp::AccountUnsub { account }
+                }
             }
         };
         self.scanned = 0;
@@ -492,6 +521,20 @@ fn trim_quotes(s: &[u8]) -> &[u8] {
         [b'\'', inner @ .., b'\''] => inner,
         _ => s,
     }
+}
+
+/// `A- <account>\r\n` (gateways): no interest at all in the account.
+pub fn write_account_unsub(out: &mut BytesMut, account: &[u8]) {
+    out.put_slice(b"A- ");
+    out.put_slice(account);
+    out.put_slice(b"\r\n");
+}
+
+/// `A+ <account>\r\n` (gateways): interest in the account again.
+pub fn write_account_sub(out: &mut BytesMut, account: &[u8]) {
+    out.put_slice(b"A+ ");
+    out.put_slice(account);
+    out.put_slice(b"\r\n");
 }
 
 /// `LS+ <subject>[ <queue> <weight>]\r\n`, for a leaf node connection.
@@ -798,6 +841,22 @@ mod tests {
         out.put_slice(b"abc\r\n");
         let (_, _, r, _, _, _) = msg_parts(one(&out));
         assert_eq!(r, Some(&b"+"[..]));
+    }
+
+    #[test]
+    fn account_interest_lines() {
+        assert_eq!(
+            one(b"A- APP\r\n"),
+            RouteOp::AccountUnsub { account: b"APP" }
+        );
+        assert_eq!(one(b"a+ $G \r\n"), RouteOp::AccountSub { account: b"$G" });
+        let mut p = RouteParser::new(4096, 1024);
+        assert!(p.parse(b"A- \r\n").is_err());
+        assert!(p.parse(b"A+ one two\r\n").is_err());
+        let mut out = BytesMut::new();
+        write_account_unsub(&mut out, b"APP");
+        write_account_sub(&mut out, b"APP");
+        assert_eq!(&out[..], b"A- APP\r\nA+ APP\r\n");
     }
 
     #[test]

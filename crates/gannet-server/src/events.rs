@@ -197,8 +197,21 @@ pub(crate) struct StatszBody {
     slow_consumers: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RouteStat>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    gateways: Vec<GatewayStat>,
     active_servers: usize,
     gomaxprocs: usize,
+}
+
+/// One other cluster of STATSZ: the outbound connection to it, and the
+/// inbound ones from its servers.
+#[derive(Debug, Serialize)]
+struct GatewayStat {
+    gwid: u64,
+    name: String,
+    sent: DataStats,
+    received: DataStats,
+    inbound_connections: usize,
 }
 
 /// One route of STATSZ.
@@ -260,7 +273,7 @@ impl Server {
             name: self.name().to_string(),
             host: self.options().host.clone(),
             id: self.id().to_string(),
-            cluster: self.cluster().map(|c| c.name()).unwrap_or_default(),
+            cluster: self.cluster_name(),
             ver: COMPAT_VERSION,
             feature_flags: FeatureFlags {
                 js_ack_fc_v2: false,
@@ -480,6 +493,7 @@ impl Server {
                 pending: r.pending_bytes,
             })
             .collect();
+        let gateways = self.gateways().map_or_else(Vec::new, |g| gateway_stats(g));
         StatszEvent {
             server: self.server_object(),
             statsz: StatszBody {
@@ -498,10 +512,43 @@ impl Server {
                 slow_consumers: varz.slow_consumers,
                 active_servers: 1 + self.cluster().map_or(0, |c| c.num_peers()),
                 routes,
+                gateways,
                 gomaxprocs: varz.cores,
             },
         }
     }
+}
+
+/// STATSZ's `gateways`: per other cluster, what went out on the outbound
+/// connection and what came in on the inbound ones.
+fn gateway_stats(gateways: &crate::gateway::Gateways) -> Vec<GatewayStat> {
+    use std::sync::atomic::Ordering;
+    let inbound = gateways.inbound();
+    gateways
+        .outbound()
+        .iter()
+        .map(|gw| {
+            let name = gw.remote_name();
+            let (msgs, bytes) = {
+                let p = gw.outbound.lock();
+                (p.out_msgs, p.out_bytes)
+            };
+            let from: Vec<_> = inbound.iter().filter(|i| i.remote_name() == name).collect();
+            GatewayStat {
+                gwid: gw.gid,
+                sent: DataStats { msgs, bytes },
+                received: DataStats {
+                    msgs: from.iter().map(|i| i.in_msgs.load(Ordering::Relaxed)).sum(),
+                    bytes: from
+                        .iter()
+                        .map(|i| i.in_bytes.load(Ordering::Relaxed))
+                        .sum(),
+                },
+                inbound_connections: from.len(),
+                name,
+            }
+        })
+        .collect()
 }
 
 /// Sends STATSZ with the reference's cadence until the server shuts down.

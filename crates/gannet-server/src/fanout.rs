@@ -27,6 +27,7 @@ use rustc_hash::FxHashMap;
 use crate::accounts::Account;
 use crate::client::outbound::COPY_THRESHOLD;
 use crate::client::ClientShared;
+use crate::gateway::Gateway;
 use crate::imports::{self, AccountRoutes};
 use crate::internal::OriginRef;
 use crate::leaf::Leaf;
@@ -281,6 +282,48 @@ pub(crate) fn write_leaf(leaf: &Leaf, msg: &mut Message<'_>, queues: &[u8]) -> b
     )
 }
 
+/// Writes one message into the outbound queue of gateway `gw` as `RMSG` (or
+/// `HMSG`) in `account`, with `reply` (the routed form of the message's),
+/// and the queue groups the other cluster is to serve. Returns false when
+/// the connection is closing or just overflowed its queue.
+pub(crate) fn write_gateway(
+    gw: &Gateway,
+    account: &str,
+    msg: &mut Message<'_>,
+    reply: Option<&[u8]>,
+    queues: &[u8],
+) -> bool {
+    let extra = account.len() + queues.len() + reply.map_or(0, <[u8]>::len);
+    write_link(
+        &gw.outbound,
+        gw.supports_headers(),
+        msg,
+        extra,
+        |tail, m, h| {
+            gannet_proto::route::write_msg_line(
+                tail,
+                Some(account.as_bytes()),
+                m.subject,
+                reply,
+                QueueList::new(queues).iter(),
+                h,
+                m.payload.len(),
+            );
+        },
+    )
+}
+
+/// Where a routed reply (`_GR_.`) came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplyFrom {
+    /// A client, a leaf, or the server itself.
+    Local,
+    /// A cluster peer, which passed on what a gateway brought it.
+    Route,
+    /// Another cluster.
+    Gateway,
+}
+
 /// Writes one message into a route's or leaf's queue: the control line
 /// (`line`, given the header size when headers go along), the headers, and
 /// the payload (copied when small, the shared copy otherwise). `extra` is
@@ -339,6 +382,7 @@ fn write_link(
 pub(crate) enum StalledLink {
     Route(Arc<Route>),
     Leaf(Arc<Leaf>),
+    Gateway(Arc<Gateway>),
 }
 
 impl StalledLink {
@@ -346,6 +390,7 @@ impl StalledLink {
         match self {
             StalledLink::Route(r) => r.rid,
             StalledLink::Leaf(l) => l.lid,
+            StalledLink::Gateway(g) => g.gid,
         }
     }
 
@@ -354,6 +399,7 @@ impl StalledLink {
         match self {
             StalledLink::Route(r) => r.outbound.wait_drained().await,
             StalledLink::Leaf(l) => l.outbound.wait_drained().await,
+            StalledLink::Gateway(g) => g.outbound.wait_drained().await,
         }
     }
 }
@@ -396,6 +442,10 @@ pub(crate) struct Fanout {
     leaf_sends: Vec<LeafSend>,
     /// Leafs given data since the last [`Fanout::wake_all`].
     touched_leafs: Vec<Arc<Leaf>>,
+    /// Gateways given data since the last [`Fanout::wake_all`].
+    touched_gateways: Vec<Arc<Gateway>>,
+    /// Queue groups of the current message already given to a cluster.
+    gateway_queues: Vec<Box<[u8]>>,
 }
 
 impl Fanout {
@@ -414,6 +464,8 @@ impl Fanout {
             touched_routes: Vec::new(),
             leaf_sends: Vec::new(),
             touched_leafs: Vec::new(),
+            touched_gateways: Vec::new(),
+            gateway_queues: Vec::new(),
         }
     }
 
@@ -425,6 +477,11 @@ impl Fanout {
         account: &Arc<Account>,
         msg: &mut Message<'_>,
     ) -> bool {
+        if msg.subject.starts_with(crate::gateway::REPLY_PREFIX)
+            && self.gateway_reply(server, account, msg, ReplyFrom::Local)
+        {
+            return true;
+        }
         let result = account.sublist.matches(msg.subject);
         let remote = account.remote_matches(msg.subject);
         let mut delivered = false;
@@ -435,7 +492,153 @@ impl Fanout {
             self.fan_out_cluster(server, account, &result, remote.as_deref(), msg, None);
             delivered = true;
         }
+        delivered |= self.send_to_gateways(server, account, msg, &result, remote.as_deref());
         delivered
+    }
+
+    /// Sends the current message to every other cluster that wants it, once
+    /// each: their plain subscribers, and each queue group with no member in
+    /// this cluster (`local`, `remote`) to the first cluster that has one.
+    /// The reply goes as `_GR_.<cluster>.<server>.<reply>`, so that answers
+    /// come straight back here. Returns whether any cluster got it.
+    pub(crate) fn send_to_gateways(
+        &mut self,
+        server: &Server,
+        account: &Account,
+        msg: &mut Message<'_>,
+        local: &MatchResult<SubRef>,
+        remote: Option<&MatchResult<SubRef>>,
+    ) -> bool {
+        let Some(gateways) = server.gateways() else {
+            return false;
+        };
+        let Some(outbound) = gateways.outbound_list() else {
+            return false;
+        };
+        let served_here = |name: &[u8]| {
+            local
+                .queues
+                .iter()
+                .any(|g| *g.name == *name && !g.members.is_empty())
+                || remote.is_some_and(|r| r.queues.iter().any(|g| *g.name == *name))
+        };
+        let mapped: Option<Vec<u8>> = msg.reply.map(|reply| {
+            if reply.starts_with(crate::gateway::REPLY_PREFIX) {
+                reply.to_vec()
+            } else {
+                let mut mapped = gateways.reply_prefix().to_vec();
+                mapped.extend_from_slice(reply);
+                mapped
+            }
+        });
+        self.gateway_queues.clear();
+        let mut sent = false;
+        let mut queues: Vec<u8> = Vec::new();
+        for gw in outbound.iter() {
+            let wanted = gw.interest.wanted(&account.name, msg.subject);
+            queues.clear();
+            for name in wanted.queues {
+                if served_here(&name)
+                    || !msg.serves_queue(&name)
+                    || self.gateway_queues.contains(&name)
+                {
+                    continue;
+                }
+                if !queues.is_empty() {
+                    queues.push(b' ');
+                }
+                queues.extend_from_slice(&name);
+                self.gateway_queues.push(name);
+            }
+            if !wanted.plain && queues.is_empty() {
+                continue;
+            }
+            sent |= self.write_to_gateway(gw, &account.name, msg, mapped.as_deref(), &queues);
+        }
+        sent
+    }
+
+    /// Writes the current message to one gateway, and notes it for waking
+    /// and back-pressure.
+    fn write_to_gateway(
+        &mut self,
+        gw: &Arc<Gateway>,
+        account: &str,
+        msg: &mut Message<'_>,
+        reply: Option<&[u8]>,
+        queues: &[u8],
+    ) -> bool {
+        if !write_gateway(gw, account, msg, reply, queues) {
+            return false;
+        }
+        let out = &gw.outbound;
+        if out.should_stall(&out.lock()) && !self.stalled_links.iter().any(|l| l.id() == gw.gid) {
+            self.stalled_links.push(StalledLink::Gateway(gw.clone()));
+        }
+        self.routed_msgs += 1;
+        self.routed_bytes += (msg.payload.len() + msg.headers.map_or(0, <[u8]>::len)) as u64;
+        if !self.touched_gateways.iter().any(|g| g.gid == gw.gid) {
+            self.touched_gateways.push(gw.clone());
+        }
+        true
+    }
+
+    /// A message on a routed reply subject (`_GR_.<cluster>.<server>.<reply>`):
+    /// one for another cluster goes straight to that cluster; one for this
+    /// cluster but another server goes to that server's route (when it came
+    /// from a gateway); one for here is delivered on its original subject.
+    /// Returns false when the subject is not a routed reply after all (or
+    /// there are no gateways), for the caller to deliver it as it is.
+    pub(crate) fn gateway_reply(
+        &mut self,
+        server: &Server,
+        account: &Arc<Account>,
+        msg: &mut Message<'_>,
+        from: ReplyFrom,
+    ) -> bool {
+        let Some(gateways) = server.gateways() else {
+            return false;
+        };
+        let Some((cluster_hash, server_hash, original)) =
+            crate::gateway::split_routed_reply(msg.subject)
+        else {
+            return false;
+        };
+        if !gateways.is_own_cluster(cluster_hash) {
+            // Only this cluster's own publishers send replies across.
+            if from == ReplyFrom::Local {
+                if let Some(gw) = gateways.outbound_by_hash(cluster_hash) {
+                    let reply = msg.reply;
+                    self.write_to_gateway(&gw, &account.name, msg, reply, b"");
+                }
+            }
+            return true;
+        }
+        if from == ReplyFrom::Gateway && !gateways.is_own_server(server_hash) {
+            if let Some(route) = server
+                .cluster()
+                .and_then(|c| c.route_by_hash(server_hash, &account.name))
+            {
+                self.route_send(&route, None);
+                self.send_to_routes(server, &account.name, msg);
+                return true;
+            }
+        }
+        let mut inner =
+            Message::new(original, msg.reply, msg.headers, msg.payload).with_origin(msg.origin);
+        let local = account.sublist.matches(original);
+        let remote = if from == ReplyFrom::Route {
+            None
+        } else {
+            account.remote_matches(original)
+        };
+        if !local.is_empty() || remote.is_some() {
+            self.fan_out_cluster(server, account, &local, remote.as_deref(), &mut inner, None);
+        }
+        if from != ReplyFrom::Route && !original.starts_with(b"_R_.") {
+            self.send_to_gateways(server, account, &mut inner, &local, remote.as_deref());
+        }
+        true
     }
 
     /// [`Fanout::fan_out`] for a message published on this server, which the
@@ -824,6 +1027,9 @@ impl Fanout {
         }
         for leaf in self.touched_leafs.drain(..) {
             leaf.outbound.wake();
+        }
+        for gw in self.touched_gateways.drain(..) {
+            gw.outbound.wake();
         }
     }
 

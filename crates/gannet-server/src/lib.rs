@@ -7,6 +7,7 @@ pub mod client;
 pub mod events;
 pub(crate) mod fanout;
 pub mod files;
+pub mod gateway;
 mod heap;
 pub mod idle_spin;
 pub mod imports;

@@ -145,10 +145,10 @@ fn later_feature_flags_are_accepted_with_a_warning() {
 
 #[test]
 fn later_feature_config_blocks_warn_but_start() {
-    let conf = "gateway { name: g1 }\nmqtt { port: -1 }\n";
+    let conf = "websocket { port: -1 }\nmqtt { port: -1 }\n";
     let s = ServerProcess::start_with_config(BIN, Some(conf), &[]);
     let log = s.log();
-    assert!(log.contains("[WRN]") && log.contains("gateway"), "{log}");
+    assert!(log.contains("[WRN]") && log.contains("websocket"), "{log}");
     assert!(log.contains("mqtt"), "{log}");
 }
 

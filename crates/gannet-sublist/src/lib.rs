@@ -27,6 +27,7 @@ mod trie;
 
 pub use cache::{CACHE_EVICT_BATCH, CACHE_MAX};
 pub use result::{MatchResult, QueueGroup};
+pub use subject::pattern_matches;
 pub use sublist::{Sublist, SublistError, SublistStats};
 
 /// One stored pattern's interest: its plain subscriptions (`queue` = `None`)

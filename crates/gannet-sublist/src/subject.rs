@@ -41,8 +41,7 @@ pub(crate) fn is_valid_literal(subject: &[u8]) -> bool {
 /// Does `pattern` (a valid subscription pattern) match `subject` (a valid
 /// literal subject)? Token by token: `*` takes any one token, `>` any one or
 /// more remaining tokens, anything else must be equal.
-#[cfg(test)]
-pub(crate) fn pattern_matches(pattern: &[u8], subject: &[u8]) -> bool {
+pub fn pattern_matches(pattern: &[u8], subject: &[u8]) -> bool {
     let tokens: Vec<&[u8]> = tokens(pattern).collect();
     tokens_match(&tokens, subject)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::convert::Report;
 use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
-use super::{accounts, auth, cluster, leafnodes, tls};
+use super::{accounts, auth, cluster, gateway, leafnodes, tls};
 use super::{
     idle_spin_from_nanos, Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE,
     DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX,
@@ -268,6 +268,7 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         }
         "cluster" => o.cluster = cluster::parse(entry, r),
         "leafnodes" | "leaf" => o.leafnodes = leafnodes::parse(entry, r),
+        "gateway" => o.gateway = gateway::parse(entry, r),
         _ if is_unsupported(&key) => r.warn(entry, format!("{} is not supported yet", entry.key)),
         _ if entry.used_as_variable => {}
         _ => r.error(entry, format!("unknown field \"{}\"", entry.key)),

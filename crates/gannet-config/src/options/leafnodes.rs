@@ -207,7 +207,10 @@ impl LeafUrl {
             return fail(Some("missing host".to_string()));
         }
         let (port, url) = if port.is_empty() {
-            (DEFAULT_LEAFNODE_PORT as u16, with_default_port(text))
+            (
+                DEFAULT_LEAFNODE_PORT as u16,
+                with_default_port(text, DEFAULT_LEAFNODE_PORT),
+            )
         } else {
             match port.parse::<u16>() {
                 Ok(p) if p != 0 => (p, text.to_string()),
@@ -235,8 +238,9 @@ fn is_websocket_scheme(scheme: &str) -> bool {
 }
 
 /// `text` (a URL with a host and no port, or an empty one after `:`) with
-/// the default leaf node port put at the end of its authority.
-fn with_default_port(text: &str) -> String {
+/// `port` (the default of its kind) put at the end of its authority.
+/// Shared with gateway URLs.
+pub(super) fn with_default_port(text: &str, port: i32) -> String {
     let Some(start) = text.find("//").map(|i| i + 2) else {
         return text.to_string();
     };
@@ -244,11 +248,7 @@ fn with_default_port(text: &str) -> String {
         .find(['/', '?', '#'])
         .map_or(text.len(), |i| start + i);
     let colon = if text[..end].ends_with(':') { "" } else { ":" };
-    format!(
-        "{}{colon}{DEFAULT_LEAFNODE_PORT}{}",
-        &text[..end],
-        &text[end..]
-    )
+    format!("{}{colon}{port}{}", &text[..end], &text[end..])
 }
 
 /// A URL with its password replaced by `xxxxx`, for messages (Go's

@@ -403,15 +403,16 @@ fn features_not_built_yet_warn_and_still_load() {
     assert_eq!(
         w,
         [
-            "gateway is not supported yet",
             "jetstream is not supported yet",
             "websocket is not supported yet",
             "mqtt is not supported yet",
             "OCSP is not supported yet",
         ]
     );
-    assert_eq!(loaded.warnings[0].line, 10);
+    assert_eq!(loaded.warnings[0].line, 11);
     assert_eq!(o.leafnodes, Some(LeafNodeOptions::default()));
+    // `gateway {}` is parsed now: without a name and a port it is no gateway.
+    assert_eq!(o.gateway, None);
     assert_eq!(o.system_account.as_deref(), Some("SYS"));
     assert_eq!(
         o.cluster.as_ref().and_then(|c| c.name.as_deref()),
@@ -429,6 +430,7 @@ fn security_and_cluster_keys_are_supported() {
         "cluster",
         "leafnodes",
         "leaf",
+        "gateway",
     ] {
         assert!(!UNSUPPORTED_KEYS.contains(&key), "{key}");
     }

@@ -53,6 +53,9 @@ pub(crate) enum TlsContext {
     Client,
     /// `cluster { tls { } }`, for routes (dialed and accepted).
     Route,
+    /// `gateway { tls { } }` and a remote gateway's `tls { }`, for gateway
+    /// connections (dialed and accepted; a remote's block only dials).
+    Gateway,
     /// `leafnodes { tls { } }`, for the leaf node listener (accepted only).
     Leaf,
     /// `leafnodes { remotes: [ { tls { } } ] }`, for a hub this server
@@ -67,7 +70,8 @@ pub(crate) fn parse(entry: &Entry, r: &mut Report, marks: &mut TlsMarks) -> Opti
 }
 
 /// [`parse`] for a block in `context`; also returns
-/// `verify_cert_and_check_known_urls`, which only a route block may set.
+/// `verify_cert_and_check_known_urls`, which only a route or gateway block
+/// may set.
 /// In [`TlsContext::LeafRemote`] a block without `cert_file` and `key_file`
 /// gives empty paths (no client certificate).
 pub(crate) fn parse_in(
@@ -146,7 +150,7 @@ pub(crate) fn parse_in(
             "verify_cert_and_check_known_urls" => {
                 let mut b = false;
                 set_flag(&mut b, e, r);
-                if b && context != TlsContext::Route {
+                if b && !matches!(context, TlsContext::Route | TlsContext::Gateway) {
                     r.error(
                         e,
                         "verify_cert_and_check_known_urls not supported in this context",

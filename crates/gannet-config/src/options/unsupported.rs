@@ -27,7 +27,6 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "trusted_keys",
     "default_sentinel",
     // Other listeners.
-    "gateway",
     "websocket",
     "ws",
     "mqtt",
@@ -69,8 +68,9 @@ mod tests {
     #[test]
     fn lookup_ignores_case() {
         assert!(is_unsupported("OCSP"));
-        assert!(is_unsupported("GateWay"));
+        assert!(is_unsupported("WebSocket"));
         assert!(!is_unsupported("LeafNodes"));
+        assert!(!is_unsupported("GateWay"));
         assert!(!is_unsupported("port"));
     }
 }

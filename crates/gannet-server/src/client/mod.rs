@@ -46,6 +46,10 @@ pub enum CloseReason {
     DuplicateRoute,
     /// A route to a server of another cluster.
     ClusterNameConflict,
+    /// Not a gateway on the gateway port, or not a gateway port.
+    WrongPort,
+    /// A gateway connection to or from the wrong gateway, or a second one.
+    WrongGateway,
 }
 
 impl std::fmt::Display for CloseReason {
@@ -67,6 +71,8 @@ impl std::fmt::Display for CloseReason {
             CloseReason::ServerShutdown => "Server Shutdown",
             CloseReason::DuplicateRoute => "Duplicate Route",
             CloseReason::ClusterNameConflict => "Cluster Name Conflict",
+            CloseReason::WrongPort => "Wrong Port",
+            CloseReason::WrongGateway => "Wrong Gateway",
         })
     }
 }

@@ -74,6 +74,18 @@ impl Connection {
                         perms: self.identity.perms.as_ref(),
                         client: Some(&self.shared),
                     }));
+                // A reply on its way back to another cluster (or server).
+                if subject.starts_with(crate::gateway::REPLY_PREFIX)
+                    && self.fanout.gateway_reply(
+                        &self.server,
+                        &self.account,
+                        &mut msg,
+                        crate::fanout::ReplyFrom::Local,
+                    )
+                {
+                    self.cache = cache;
+                    return Ok(());
+                }
                 let mut answered = false;
                 if let Some(routes) = self.account.routes() {
                     answered =
@@ -82,13 +94,7 @@ impl Connection {
                 }
                 let result = &cached.result;
                 let remote = self.account.remote_matches(subject);
-                if result.is_empty() && remote.is_none() {
-                    if let Some(reply) = reply.filter(|_| !answered) {
-                        if self.opts.no_responders {
-                            self.no_responders(&mut cache, subject, reply);
-                        }
-                    }
-                } else {
+                if !result.is_empty() || remote.is_some() {
                     let skip = (!self.opts.echo).then_some(self.shared.cid);
                     self.fanout.fan_out_cluster(
                         &self.server,
@@ -98,6 +104,20 @@ impl Connection {
                         &mut msg,
                         skip,
                     );
+                }
+                let crossed = self.fanout.send_to_gateways(
+                    &self.server,
+                    &self.account,
+                    &mut msg,
+                    result,
+                    remote.as_deref(),
+                );
+                if result.is_empty() && remote.is_none() && !crossed {
+                    if let Some(reply) = reply.filter(|_| !answered) {
+                        if self.opts.no_responders {
+                            self.no_responders(&mut cache, subject, reply);
+                        }
+                    }
                 }
             }
         }

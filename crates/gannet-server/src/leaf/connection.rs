@@ -390,6 +390,8 @@ impl LeafConnection {
                 Ok(())
             }
             RouteOp::Ok => Ok(()),
+            // Account interest is for gateways only.
+            RouteOp::AccountSub { .. } | RouteOp::AccountUnsub { .. } => Ok(()),
             RouteOp::Err { text } => {
                 tracing::error!(
                     "{} - Leafnode Error '{}'",
@@ -487,22 +489,41 @@ impl LeafConnection {
         let mut msg = Message::new(subject, reply, headers, payload)
             .only_queues(queues)
             .with_leaf_cluster(self.leaf.cluster());
+        if subject.starts_with(crate::gateway::REPLY_PREFIX)
+            && self.fanout.gateway_reply(
+                &self.server,
+                account,
+                &mut msg,
+                crate::fanout::ReplyFrom::Local,
+            )
+        {
+            return;
+        }
         // Accounts that import the subject get it too, as from a client.
         if let Some(routes) = account.routes() {
             self.fanout
                 .cross_accounts(&self.server, account, &routes, &msg);
         }
-        if local.is_empty() && remote.is_none() {
-            return;
+        if !local.is_empty() || remote.is_some() {
+            self.fanout.fan_out_cluster(
+                &self.server,
+                account,
+                &local,
+                remote.as_deref(),
+                &mut msg,
+                Some(self.leaf.lid),
+            );
         }
-        self.fanout.fan_out_cluster(
-            &self.server,
-            account,
-            &local,
-            remote.as_deref(),
-            &mut msg,
-            Some(self.leaf.lid),
-        );
+        // Other clusters get it too (from a hub, not a spoke's relay).
+        if !self.leaf.did_solicit {
+            self.fanout.send_to_gateways(
+                &self.server,
+                account,
+                &mut msg,
+                &local,
+                remote.as_deref(),
+            );
+        }
     }
 
     /// The hub's check of the leaf's CONNECT: credentials, and the account

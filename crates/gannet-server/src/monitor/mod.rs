@@ -115,10 +115,18 @@ fn route(server: &Server, req: Request<Incoming>) -> Response<Full<Bytes>> {
             let subs = matches!(q.get("subs"), "1" | "true" | "detail");
             json(&cluster::routez(server, subs))
         }
-        "/gatewayz" => {
-            stats.count("/gatewayz");
-            json(&cluster::gatewayz(server))
-        }
+        "/gatewayz" => match (q.bool("accs"), q.bool("subs")) {
+            (Ok(accounts), Ok(_)) => {
+                stats.count("/gatewayz");
+                let opts = cluster::GatewayzOptions {
+                    name: q.get("gw_name").to_string(),
+                    accounts,
+                    account_name: q.get("acc_name").to_string(),
+                };
+                json(&cluster::gatewayz(server, &opts))
+            }
+            (Err(e), _) | (_, Err(e)) => bad_request(&e),
+        },
         "/leafz" => {
             stats.count("/leafz");
             let subs = matches!(q.get("subs"), "1" | "true" | "detail");

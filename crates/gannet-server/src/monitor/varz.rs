@@ -193,7 +193,7 @@ pub fn varz(server: &Server) -> Varz {
         max_payload: opts.max_payload,
         max_pending: opts.max_pending,
         cluster: cluster_varz(server, &opts),
-        gateway: serde_json::json!({}),
+        gateway: gateway_varz(server, &opts),
         leaf: serde_json::json!({}),
         mqtt: serde_json::json!({}),
         websocket: serde_json::json!({}),
@@ -253,6 +253,39 @@ pub fn varz(server: &Server) -> Varz {
             "waiters": 0, "waits": 0, "wait_time": 0, "max_wait_time": 0
         }),
     }
+}
+
+/// VARZ's `gateway` section (nats-server's `GatewayOptsVarz`): empty without
+/// gateways.
+fn gateway_varz(server: &Server, opts: &gannet_config::Options) -> serde_json::Value {
+    let (Some(gateways), Some(g)) = (server.gateways(), opts.gateway.as_ref()) else {
+        return serde_json::json!({});
+    };
+    let remotes: Vec<serde_json::Value> = gateways
+        .remotes()
+        .iter()
+        .map(|r| {
+            let urls: Vec<String> = r
+                .urls()
+                .iter()
+                .map(|u| crate::gateway::url_host_port(u).to_string())
+                .collect();
+            serde_json::json!({ "name": r.name, "urls": urls })
+        })
+        .collect();
+    serde_json::json!({
+        "name": gateways.name,
+        "host": g.host,
+        "port": gateways.listen.port(),
+        "auth_timeout": g.auth_timeout.map_or(0.0, |t| t.as_secs_f64()),
+        "tls_timeout": g.tls.as_ref().map_or(0.0, |t| t.timeout.as_secs_f64()),
+        "tls_required": gateways.tls_server.is_some(),
+        "advertise": g.advertise.clone().unwrap_or_default(),
+        "connect_retries": g.connect_retries,
+        "connect_backoff": g.connect_backoff,
+        "gateways": remotes,
+        "reject_unknown": g.reject_unknown_cluster,
+    })
 }
 
 #[cfg(test)]

@@ -217,6 +217,9 @@ impl Cluster {
                 self.own_client_urls.clone()
             },
             route_pool_size: i64::try_from(self.pool_size).unwrap_or(0),
+            gateway_url: server
+                .gateways()
+                .map_or_else(String::new, |g| g.own_url().to_string()),
             ..RouteInfo::default()
         }
     }
@@ -301,6 +304,15 @@ impl Cluster {
     /// A connection to server `id`, if there is one.
     pub fn route_to(&self, id: &str) -> Option<Arc<Route>> {
         self.routes_lock().get(id).and_then(|l| l.main().cloned())
+    }
+
+    /// The connection that carries `account` to the peer whose gateway reply
+    /// hash is `hash` (replies across gateways name their server so).
+    pub(crate) fn route_by_hash(&self, hash: &[u8], account: &str) -> Option<Arc<Route>> {
+        self.routes_lock()
+            .iter()
+            .find(|(id, _)| crate::gateway::name_hash(id)[..] == *hash)
+            .and_then(|(_, links)| links.for_account(account, &self.pinned_accounts).cloned())
     }
 
     /// Changes what is known of peer `peer_id`, on every connection to it.

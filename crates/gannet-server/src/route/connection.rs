@@ -175,6 +175,12 @@ where
             }
             if peer_gone {
                 super::tell_clients(&server);
+                if let Some(gateways) = server.gateways() {
+                    let url = route.peer().gateway_url;
+                    if !url.is_empty() && gateways.remove_cluster_url(&url) {
+                        gateways.send_info_to_inbound(&server);
+                    }
+                }
             }
         }
     } else {
@@ -356,6 +362,8 @@ impl RouteConnection {
                 Ok(())
             }
             RouteOp::Ok => Ok(()),
+            // Account interest is for gateways only.
+            RouteOp::AccountSub { .. } | RouteOp::AccountUnsub { .. } => Ok(()),
             RouteOp::Err { text } => {
                 let text = String::from_utf8_lossy(text);
                 tracing::error!("{} - Remote Error '{text}'", self.prefix);
@@ -408,11 +416,21 @@ impl RouteConnection {
                 {
                     return Ok(());
                 }
+                let mut msg = Message::new(subject, reply, headers, payload).routed();
+                if subject.starts_with(crate::gateway::REPLY_PREFIX)
+                    && self.fanout.gateway_reply(
+                        &self.server,
+                        &account,
+                        &mut msg,
+                        crate::fanout::ReplyFrom::Route,
+                    )
+                {
+                    return Ok(());
+                }
                 let local = account.sublist.matches(subject);
                 if local.is_empty() {
                     return Ok(());
                 }
-                let mut msg = Message::new(subject, reply, headers, payload).routed();
                 self.fanout
                     .fan_out_routed(&self.server, &local, &mut msg, queues);
                 Ok(())
@@ -495,7 +513,17 @@ impl RouteConnection {
             return Err(CloseReason::ProtocolViolation);
         };
         if info.gateway_cmd != 0 || !info.gateway.is_empty() {
-            // Gateway news riding on the route: this server has no gateways.
+            // Gateway news riding on the route: a gateway the peer connects
+            // to, for this server to connect to as well.
+            if self.server.gateways().is_none() {
+                tracing::error!(
+                    "{} - Received information about gateway {:?}, but gateway is not configured",
+                    self.prefix,
+                    info.gateway
+                );
+            } else if info.gateway_cmd == crate::gateway::info::CMD_GOSSIP {
+                crate::gateway::learn_and_dial(&self.server, &info.gateway, &info.gateway_urls);
+            }
             return Ok(());
         }
         let Some(cluster) = self.server.cluster() else {
@@ -538,6 +566,7 @@ impl RouteConnection {
             headers: info.headers,
             lame_duck: info.ldm,
             auth_required: info.auth_required,
+            gateway_url: info.gateway_url.clone(),
         };
         self.outcome.peer_id = Some(peer.id.clone());
         self.route.set_peer(peer.clone());
@@ -576,6 +605,12 @@ impl RouteConnection {
         if first {
             cluster.gossip(&self.route, &peer, None, &self.server);
             super::tell_clients(&self.server);
+            if let Some(gateways) = self.server.gateways() {
+                if !peer.gateway_url.is_empty() && gateways.add_cluster_url(&peer.gateway_url) {
+                    gateways.send_info_to_inbound(&self.server);
+                }
+                gateways.tell_route(&self.server, &self.route);
+            }
         } else if let Slot::Pinned(account) = &slot {
             cluster.gossip(&self.route, &peer, Some(account), &self.server);
         }

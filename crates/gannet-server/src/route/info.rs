@@ -46,11 +46,17 @@ pub struct RouteInfo {
     /// The account a pinned route connection is for.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub route_account: String,
-    /// Gateway information riding on routes (`gateway_cmd` set): not for us.
+    /// Gateway news riding on routes (`gateway_cmd` 1): a gateway the
+    /// sender connects to, for this server to connect to as well.
     #[serde(skip_serializing_if = "is_zero_u8")]
     pub gateway_cmd: u8,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub gateway: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gateway_urls: Vec<String>,
+    /// The sender's own gateway URL (`host:port`), when it has gateways.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub gateway_url: String,
     /// How a gossiped INFO is to be spread further (0 = default).
     #[serde(skip_serializing_if = "is_zero_u8")]
     pub gossip_mode: u8,

@@ -59,6 +59,8 @@ pub struct Peer {
     /// The peer wants route credentials (gossip passes it on, so that others
     /// dial it with theirs).
     pub auth_required: bool,
+    /// The peer's gateway URL (`host:port`), when it has gateways.
+    pub gateway_url: String,
 }
 
 /// One route connection, as other tasks reach it: its outbound queue, its

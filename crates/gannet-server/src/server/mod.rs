@@ -23,9 +23,9 @@ use gannet_config::Options;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
-pub(crate) use start::new_cluster_name;
 use start::new_nonce;
 pub use start::{host_port, RunningServer, StartError};
+pub(crate) use start::{interface_urls, new_cluster_name};
 
 use crate::accounts::Account;
 use crate::client::{ClientShared, ClientSnapshot};
@@ -78,6 +78,8 @@ pub struct Server {
     tasks: TaskTracker,
     /// The cluster this server routes to, when `cluster { }` is configured.
     cluster: Option<Arc<crate::route::Cluster>>,
+    /// The links to other clusters, when `gateway { }` is configured.
+    gateways: Option<Arc<crate::gateway::Gateways>>,
     /// The leaf node connections (either side of them).
     leafs: Arc<crate::leaf::Leafs>,
     /// The leaf node listener's port (0 = none).
@@ -156,6 +158,22 @@ impl Server {
     /// The cluster, when this server is part of one.
     pub fn cluster(&self) -> Option<Arc<crate::route::Cluster>> {
         self.cluster.clone()
+    }
+
+    /// The name of this server's cluster: the cluster's, or the gateway's
+    /// for a server alone in its cluster (empty when neither is configured).
+    pub fn cluster_name(&self) -> String {
+        match (&self.cluster, &self.gateways) {
+            (Some(cluster), _) => cluster.name(),
+            (None, Some(gateways)) => gateways.name.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The gateways, when this server links its cluster to others.
+    #[inline]
+    pub fn gateways(&self) -> Option<&Arc<crate::gateway::Gateways>> {
+        self.gateways.as_ref()
     }
 
     /// Counts and logs a route cut for exceeding `max_pending`.

@@ -129,6 +129,15 @@ impl Server {
                 }
             }));
         }
+        if let Some(gateways) = &self.gateways {
+            let gateways = Arc::downgrade(gateways);
+            let watched = Arc::downgrade(account);
+            account.add_every_change_listener(Arc::new(move |change| {
+                if let (Some(gateways), Some(account)) = (gateways.upgrade(), watched.upgrade()) {
+                    gateways.interest_changed(&account, change);
+                }
+            }));
+        }
         let Some(cluster) = &self.cluster else {
             return;
         };

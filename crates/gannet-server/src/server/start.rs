@@ -42,6 +42,12 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("Error listening on gateway port: {addr}, \"{source}\"")]
+    Gateway {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("Error listening on leafnode port: {addr}, \"{source}\"")]
     Leaf {
         addr: String,
@@ -112,6 +118,12 @@ fn own_client_urls(opts: &Options, port: u16) -> Vec<String> {
     if !any {
         return vec![host_port(&opts.host, port)];
     }
+    interface_urls(port)
+}
+
+/// `host:port` for every address of the machine's interfaces that is not
+/// loopback nor link-local (`127.0.0.1:port` when there is none).
+pub(crate) fn interface_urls(port: u16) -> Vec<String> {
     let mut urls = Vec::new();
     if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
         for ifaddr in addrs {
@@ -140,6 +152,37 @@ fn own_client_urls(opts: &Options, port: u16) -> Vec<String> {
         urls.push(host_port("127.0.0.1", port));
     }
     urls
+}
+
+/// Binds the gateway listener and builds the gateway state, when a
+/// `gateway { }` is configured.
+async fn start_gateway(
+    opts: &Options,
+    server_id: &str,
+) -> Result<Option<(Arc<crate::gateway::Gateways>, TcpListener)>, StartError> {
+    let Some(gw_opts) = opts.gateway.as_ref() else {
+        return Ok(None);
+    };
+    let (tls_client, tls_server) = match &gw_opts.tls {
+        Some(t) => (
+            Some(crate::tls::route_client_config(t)?),
+            Some(crate::tls::server_config(t)?),
+        ),
+        None => (None, None),
+    };
+    let bind = host_port(&gw_opts.host, bind_port(gw_opts.port, 7222));
+    let listener = TcpListener::bind(&bind)
+        .await
+        .map_err(|source| StartError::Gateway {
+            addr: bind.clone(),
+            source,
+        })?;
+    let listen = listener
+        .local_addr()
+        .map_err(|source| StartError::Gateway { addr: bind, source })?;
+    let gateways =
+        crate::gateway::Gateways::new(gw_opts, server_id, listen, tls_client, tls_server);
+    Ok(Some((Arc::new(gateways), listener)))
 }
 
 /// Binds the route listener and builds the cluster state, when clustered.
@@ -313,6 +356,10 @@ impl Server {
                     .clone(),
             )
         };
+        let (gateways, gateway_listener) = match start_gateway(&opts, &id).await? {
+            Some((g, l)) => (Some(g), Some(l)),
+            None => (None, None),
+        };
         let cluster = start_cluster(&opts, client_addr.port()).await?;
         let (cluster, route_listener) = match cluster {
             Some((c, l)) => (Some(c), Some(l)),
@@ -347,6 +394,7 @@ impl Server {
             internal_subs: Mutex::new(Vec::new()),
             tasks: TaskTracker::new(),
             cluster,
+            gateways,
             leafs: Arc::default(),
             leaf_port: std::sync::atomic::AtomicI32::new(0),
         });
@@ -394,6 +442,20 @@ impl Server {
             );
             server.spawn_background(crate::route::accept_loop(server.clone(), listener));
             crate::route::start_dialing(&server);
+        }
+        if let (Some(gateways), Some(listener)) = (server.gateways(), gateway_listener) {
+            tracing::info!(
+                "Gateway name is {}; listening for gateway connections on {}",
+                gateways.name,
+                gateways.listen
+            );
+            tracing::info!(
+                "Address for gateway {:?} is {}",
+                gateways.name,
+                gateways.own_url()
+            );
+            server.spawn_background(crate::gateway::accept_loop(server.clone(), listener));
+            crate::gateway::start_dialing(&server);
         }
         if let Some(leaf_opts) = opts.leafnodes.as_ref() {
             if let Some(tls) = &leaf_opts.tls {

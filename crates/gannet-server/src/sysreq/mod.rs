@@ -178,7 +178,7 @@ impl Filter {
         };
         // Gannet has no server tags or JetStream domain yet: a request
         // naming either is for other servers.
-        let cluster = server.cluster().map(|c| c.name()).unwrap_or_default();
+        let cluster = server.cluster_name();
         like(server.name(), &self.server_name)
             && like(&server.options().host, &self.host)
             && like(&cluster, &self.cluster)

@@ -161,7 +161,10 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
             Ok(r) => data_reply(server, cluster::routez(server, r.subscriptions)),
             Err(outcome) => outcome,
         },
-        "GATEWAYZ" => data_reply(server, cluster::gatewayz(server)),
+        "GATEWAYZ" => match req.options::<cluster::GatewayzOptions>(server) {
+            Ok(opts) => data_reply(server, cluster::gatewayz(server, &opts)),
+            Err(outcome) => outcome,
+        },
         "LEAFZ" => match req.options::<LinkzRequest>(server) {
             Ok(r) => data_reply(
                 server,

@@ -15,6 +15,7 @@ mod list;
 pub(crate) mod model;
 mod ping;
 mod report;
+mod report_gateways;
 mod report_leafs;
 mod report_routes;
 mod request;

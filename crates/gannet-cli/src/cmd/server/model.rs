@@ -1,7 +1,9 @@
 //! The JSON the system account sends, as far as the `server` views and
 //! `events` read it: the `server` object of every reply and event, STATSZ,
-//! VARZ, CONNZ, ROUTEZ, LEAFZ, and the client advisories. Every field is optional (servers
+//! VARZ, CONNZ, ROUTEZ, LEAFZ, GATEWAYZ, and the client advisories. Every field is optional (servers
 //! of other versions send more or fewer), and `null` reads as empty.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer};
 
@@ -334,6 +336,8 @@ pub struct ConnInfo {
     #[serde(deserialize_with = "nullable")]
     pub uptime: String,
     #[serde(deserialize_with = "nullable")]
+    pub rtt: String,
+    #[serde(deserialize_with = "nullable")]
     pub in_msgs: i64,
     #[serde(deserialize_with = "nullable")]
     pub out_msgs: i64,
@@ -343,6 +347,8 @@ pub struct ConnInfo {
     pub out_bytes: i64,
     #[serde(rename = "subscriptions", deserialize_with = "nullable")]
     pub num_subs: u64,
+    /// A client's name; for a gateway connection, the id of the server at
+    /// the other end.
     #[serde(deserialize_with = "nullable")]
     pub name: String,
     #[serde(rename = "authorized_user", deserialize_with = "nullable")]
@@ -464,6 +470,59 @@ pub struct LeafInfo {
     pub compression: String,
 }
 
+/// GATEWAYZ (the `/gatewayz` document): one server's gateway connections,
+/// keyed by the name of the gateway (cluster) at the other end.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Gatewayz {
+    #[serde(deserialize_with = "nullable")]
+    pub server_id: String,
+    #[serde(deserialize_with = "nullable")]
+    pub now: String,
+    /// This server's gateway (its cluster's name in the super cluster).
+    #[serde(deserialize_with = "nullable")]
+    pub name: String,
+    #[serde(deserialize_with = "nullable")]
+    pub host: String,
+    /// The port this server accepts gateway connections on.
+    #[serde(deserialize_with = "nullable")]
+    pub port: i64,
+    /// The connection this server dialed to each remote gateway.
+    #[serde(deserialize_with = "nullable")]
+    pub outbound_gateways: BTreeMap<String, RemoteGatewayz>,
+    /// The connections servers of each remote gateway dialed to this one.
+    #[serde(deserialize_with = "nullable")]
+    pub inbound_gateways: BTreeMap<String, Vec<RemoteGatewayz>>,
+}
+
+/// One gateway connection of GATEWAYZ.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RemoteGatewayz {
+    /// The remote gateway is in this server's configuration (not learned
+    /// by gossip).
+    #[serde(rename = "configured", deserialize_with = "nullable")]
+    pub is_configured: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub connection: ConnInfo,
+    /// Filled in when the request asks for `accounts`.
+    #[serde(deserialize_with = "nullable")]
+    pub accounts: Vec<AccountGatewayz>,
+}
+
+/// How one account's interest crosses a gateway connection.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountGatewayz {
+    #[serde(deserialize_with = "nullable")]
+    pub name: String,
+    /// `Optimistic`, `Transitioning` or `Interest-Only`.
+    #[serde(deserialize_with = "nullable")]
+    pub interest_mode: String,
+    #[serde(deserialize_with = "nullable")]
+    pub num_subs: i64,
+}
+
 /// The client of CONNECT, DISCONNECT and AUTH.ERR advisories.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -545,6 +604,32 @@ mod tests {
         let stats: ServerStatsMsg =
             serde_json::from_str(r#"{"server":null,"statsz":{"cpu":1.5,"routes":null}}"#).unwrap();
         assert_eq!(stats.statsz.cpu, 1.5);
+    }
+
+    #[test]
+    fn gatewayz_reads_both_directions() {
+        let reply: ApiResponse<Gatewayz> = serde_json::from_str(
+            r#"{"server":{"name":"A","cluster":"C1"},"data":{"server_id":"IDA","name":"C1","port":7222,
+                "outbound_gateways":{"C2":{"configured":true,"connection":{"cid":5,"kind":"Gateway",
+                  "ip":"127.0.0.1","port":7223,"rtt":"455µs","uptime":"2s","out_bytes":1629,
+                  "subscriptions":53,"name":"IDB"},"accounts":[{"name":"$G","interest_mode":"Interest-Only",
+                  "interest_only_threshold":1000},{"name":"SYS","interest_mode":"Interest-Only","num_subs":53}]}},
+                "inbound_gateways":{"C2":[{"configured":false,"connection":{"cid":6,"ip":"127.0.0.1",
+                  "port":60288,"in_bytes":1635,"name":"IDB"},"accounts":null}]}}}"#,
+        )
+        .unwrap();
+        let gatewayz = reply.data.unwrap();
+        assert_eq!((gatewayz.name.as_str(), gatewayz.port), ("C1", 7222));
+        let out = &gatewayz.outbound_gateways["C2"];
+        assert!(out.is_configured);
+        assert_eq!(out.connection.rtt, "455µs");
+        assert_eq!(out.connection.name, "IDB");
+        assert_eq!(out.accounts.len(), 2);
+        assert_eq!(out.accounts[1].num_subs, 53);
+        let inbound = &gatewayz.inbound_gateways["C2"][0];
+        assert!(!inbound.is_configured);
+        assert_eq!(inbound.connection.in_bytes, 1635);
+        assert!(inbound.accounts.is_empty());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! server (`$SYS.REQ.SERVER.PING.CONNZ`, then page by page from the servers
 //! that have more), as natscli's "Top N Connections" table with its
 //! per-server count, or summed up per account. `server report routes` lives
-//! in `report_routes`, `server report leafnodes` in `report_leafs`.
+//! in `report_routes`, `server report leafnodes` in `report_leafs`,
+//! `server report gateways` in `report_gateways`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use crate::table::{Align, Table};
 
 use super::json::Json;
 use super::model::{ConnInfo, Connz, ServerInfo};
+use super::report_gateways::{self, GatewaysArgs};
 use super::report_leafs::{self, LeafsArgs};
 use super::report_routes::{self, RoutesArgs};
 use super::sys::{self, ServerFilter, Wait};
@@ -44,6 +46,9 @@ enum ReportCommand {
     /// Report on connections
     #[command(aliases = ["conn", "connz", "conns"])]
     Connections(ConnectionsArgs),
+    /// Report on Gateway (Super Cluster) connections
+    #[command(aliases = ["super", "gateway"])]
+    Gateways(GatewaysArgs),
     /// Report on Leafnode connections
     #[command(aliases = ["leafs", "leaf", "leafz"])]
     Leafnodes(LeafsArgs),
@@ -250,6 +255,9 @@ pub async fn run(args: ReportArgs, connector: &Connector) -> anyhow::Result<()> 
             };
             let list = gather_connections(&mut session, connector, &query).await?;
             report_accounts(list, &accounts, args.reverse)
+        }
+        ReportCommand::Gateways(gateways) => {
+            report_gateways::run(&mut session, connector, gateways, args.reverse).await
         }
         ReportCommand::Leafnodes(leafs) => {
             report_leafs::run(&mut session, connector, leafs, args.reverse).await

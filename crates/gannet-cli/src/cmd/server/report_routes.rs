@@ -25,7 +25,7 @@ use crate::table::Table;
 
 use super::model::{RouteInfo, Routez, Traffic};
 use super::report::FilterFlags;
-use super::sys::{self, Wait};
+use super::sys::{self, Mesh, Wait};
 use super::view::{counted, first_set, size, traffic_cells};
 
 const SUBJECT: &str = "$SYS.REQ.SERVER.PING.ROUTEZ";
@@ -79,6 +79,14 @@ impl Answer {
         })
     }
 
+    /// The ids of the servers its routes lead to.
+    fn peers(&self) -> impl Iterator<Item = &str> {
+        self.routes
+            .iter()
+            .map(|route| route.remote_id.as_str())
+            .filter(|id| !id.is_empty())
+    }
+
     /// Whether one of its routes leads to `other`.
     fn routes_to(&self, other: &Answer) -> bool {
         self.routes.iter().any(|route| {
@@ -97,37 +105,6 @@ fn remote_label(route: &RouteInfo) -> &str {
         &route.remote_id
     } else {
         &route.remote_name
-    }
-}
-
-/// When following the mesh may stop: `expected` replies, and one from
-/// every server a route of an answer leads to.
-struct Mesh {
-    expected: usize,
-    answered: BTreeSet<String>,
-    listed: BTreeSet<String>,
-}
-
-impl Mesh {
-    fn new(expected: usize) -> Mesh {
-        Mesh {
-            expected,
-            answered: BTreeSet::new(),
-            listed: BTreeSet::new(),
-        }
-    }
-
-    /// Counts an answer; returns whether that was the last one needed.
-    fn add(&mut self, answer: &Answer) -> bool {
-        self.answered.insert(answer.id.clone());
-        self.listed.extend(
-            answer
-                .routes
-                .iter()
-                .filter(|r| !r.remote_id.is_empty())
-                .map(|r| r.remote_id.clone()),
-        );
-        self.answered.len() >= self.expected && self.listed.is_subset(&self.answered)
     }
 }
 
@@ -169,7 +146,7 @@ pub(super) async fn run(
         connector.timeout,
         Answer::decode,
         |answer| match &mut until {
-            Until::Mesh(mesh) => mesh.add(answer),
+            Until::Mesh(mesh) => mesh.add(&answer.id, answer.peers()),
             Until::Count(_) | Until::Quiet => false,
         },
     )
@@ -526,19 +503,20 @@ mod tests {
     fn gathering_follows_the_mesh() {
         let [c, a, b] = <[Answer; 3]>::try_from(mesh()).unwrap();
         // The connected server says it is alone: the routes tell otherwise.
+        let add = |mesh: &mut Mesh, answer: &Answer| mesh.add(&answer.id, answer.peers());
         let mut mesh = Mesh::new(1);
-        assert!(!mesh.add(&c));
-        assert!(!mesh.add(&a));
-        assert!(mesh.add(&b));
+        assert!(!add(&mut mesh, &c));
+        assert!(!add(&mut mesh, &a));
+        assert!(add(&mut mesh, &b));
         // The count still counts: a server of another cluster (through a
         // gateway) is not on the routes.
         let mut mesh = Mesh::new(4);
         for server in [&a, &b, &c] {
-            assert!(!mesh.add(server));
+            assert!(!add(&mut mesh, server));
         }
-        assert!(mesh.add(&answer("G", "C2", &[])));
+        assert!(add(&mut mesh, &answer("G", "C2", &[])));
         // A standalone server.
-        assert!(Mesh::new(1).add(&answer("S", "", &[])));
+        assert!(add(&mut Mesh::new(1), &answer("S", "", &[])));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! each reply's data with `decode_data` and keep the replies as received for
 //! `--json` (`gather_answers`).
 
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -233,6 +234,41 @@ pub async fn active_servers(session: &mut Session, timeout: Duration) -> anyhow:
     let stats: ServerStatsMsg = serde_json::from_slice(&reply.payload)
         .map_err(|err| anyhow!("invalid $SYS.REQ.SERVER.PING reply: {err}"))?;
     Ok(usize::try_from(stats.statsz.active_servers).unwrap_or(0))
+}
+
+/// When a report that follows the servers' links (routes, gateways) may stop
+/// gathering: `expected` replies (the count the connected server reports),
+/// and one from every server a link of an answer leads to. So a server that
+/// under-reports the count still yields every linked server, and against one
+/// that reports it right this stops at the same reply as the count does.
+#[derive(Debug)]
+pub struct Mesh {
+    pub expected: usize,
+    answered: BTreeSet<String>,
+    listed: BTreeSet<String>,
+}
+
+impl Mesh {
+    pub fn new(expected: usize) -> Mesh {
+        Mesh {
+            expected,
+            answered: BTreeSet::new(),
+            listed: BTreeSet::new(),
+        }
+    }
+
+    /// Counts the answer of server `id`, linked to the servers `peers` (by
+    /// id); returns whether that was the last one needed.
+    pub fn add<'a>(&mut self, id: &str, peers: impl IntoIterator<Item = &'a str>) -> bool {
+        self.answered.insert(id.to_string());
+        self.listed.extend(
+            peers
+                .into_iter()
+                .filter(|peer| !peer.is_empty())
+                .map(str::to_string),
+        );
+        self.answered.len() >= self.expected && self.listed.is_subset(&self.answered)
+    }
 }
 
 /// The server filters every `$SYS.REQ.SERVER` service accepts (natscli's
