@@ -980,7 +980,7 @@ impl Fanout {
                 if leaf.outbound.close_reason().is_some()
                     || !leaf.may_export(msg.subject)
                     || (msg.leaf_cluster.is_some() && leaf.cluster() == msg.leaf_cluster)
-                    || (msg.routed && leaf.did_solicit)
+                    || (msg.routed && leaf.is_spoke())
                 {
                     return false;
                 }

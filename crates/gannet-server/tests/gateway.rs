@@ -337,6 +337,37 @@ async fn ping_names(node: &Node, want: usize) -> Vec<String> {
     }
 }
 
+/// A client connecting in one cluster is announced to system subscribers
+/// in the other (`$SYS.ACCOUNT.APP.CONNECT` crosses the gateway).
+async fn check_events(watcher: &Node, other: &Node, other_name: &str) {
+    let sys = sys_client(watcher).await;
+    let mut events = sys.subscribe("$SYS.ACCOUNT.APP.CONNECT").await.unwrap();
+    sys.flush().await.unwrap();
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        let newcomer = client(other).await;
+        newcomer.flush().await.unwrap();
+        let got = tokio::time::timeout(Duration::from_millis(500), async {
+            while let Some(m) = events.next().await {
+                let doc: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
+                if doc["server"]["name"] == other_name {
+                    return Some(doc);
+                }
+            }
+            None
+        })
+        .await;
+        if let Ok(Some(doc)) = got {
+            assert_eq!(doc["client"]["acc"], "APP", "{doc:#}");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no CONNECT event from {other_name} crossed"
+        );
+    }
+}
+
 fn pair(a_bin: &str, b_bin: &str) -> (Node, Node) {
     let (ga, gb) = (free_port(), free_port());
     let a = start(
@@ -362,6 +393,8 @@ async fn two_gannet_clusters_exchange_messages_requests_and_queue_work() {
     check_link(&a, &b).await;
     check_link(&b, &a).await;
     assert_eq!(ping_names(&a, 2).await, vec!["A", "B"]);
+    check_events(&a, &b, "B").await;
+    check_events(&b, &a, "A").await;
     // GATEWAYZ: the outbound to the other cluster, interest-only accounts.
     let doc = gatewayz(&a);
     assert_eq!(doc["name"], "C1");
@@ -386,6 +419,8 @@ async fn gannet_and_nats_server_clusters_work_as_one_super_cluster() {
     check_link(&b, &a).await;
     assert_eq!(ping_names(&a, 2).await, vec!["A", "B"]);
     assert_eq!(ping_names(&b, 2).await, vec!["A", "B"]);
+    check_events(&a, &b, "B").await;
+    check_events(&b, &a, "A").await;
 }
 
 /// The super-cluster of a two-node Gannet cluster C1 and a two-node cluster
@@ -547,6 +582,18 @@ async fn a_gannet_cluster_and_a_nats_server_cluster_learn_each_other() {
 #[tokio::test]
 async fn a_restarted_nats_server_gateway_comes_back() {
     let Some(reference) = reference() else { return };
+    restarted_gateway_comes_back(&reference).await;
+}
+
+#[tokio::test]
+async fn a_restarted_gannet_gateway_comes_back() {
+    restarted_gateway_comes_back(BIN).await;
+}
+
+/// B (`b_bin`) is stopped and started again on its ports: the links come
+/// back both ways, with B's new interest.
+async fn restarted_gateway_comes_back(b_bin: &str) {
+    let reference = b_bin.to_string();
     let (a, mut b) = pair(BIN, &reference);
     let on_a = client(&a).await;
     {
@@ -775,4 +822,46 @@ async fn gateways_over_mutual_tls_with_nats_server() {
     );
     std::thread::sleep(Duration::from_secs(2));
     assert!(!has_outbound(&c, "C1"));
+}
+
+#[test]
+fn a_misbehaving_gateway_peer_is_cut_and_the_server_goes_on() {
+    let ga = free_port();
+    let a = start(BIN, &config("A", "C1", ga, &[], 0, &[], ""), ga, 0);
+    let hello = b"CONNECT {\"gateway\":\"CX\",\"name\":\"NX\"}\r\nINFO {\"server_id\":\"NX\",\"gateway\":\"CX\"}\r\n";
+    // Interest lines are for the dialer only.
+    let mut raw = gannet_test::RawClient::connect(&format!("127.0.0.1:{ga}"));
+    raw.send(hello);
+    let told = String::from_utf8_lossy(&raw.read_for(Duration::from_millis(500))).into_owned();
+    assert!(
+        told.contains("\"gateway_cmd\":2") && told.contains("\"gateway_cmd\":3"),
+        "accounts switched to interest-only: {told}"
+    );
+    raw.send(b"RS+ APP foo\r\n");
+    let (_, closed) = raw.read_to_close(Duration::from_secs(3));
+    assert!(closed, "RS+ on an inbound connection closes it");
+    // Garbage after the handshake: an error, then the end.
+    let mut raw = gannet_test::RawClient::connect(&format!("127.0.0.1:{ga}"));
+    raw.send(hello);
+    raw.send(b"RMSG APP foo 1x\r\n");
+    let (rest, closed) = raw.read_to_close(Duration::from_secs(3));
+    assert!(closed);
+    assert!(
+        String::from_utf8_lossy(&rest).contains("-ERR 'Unknown Protocol Operation'"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+    // A message for an account the server does not have: A- once.
+    let mut raw = gannet_test::RawClient::connect(&format!("127.0.0.1:{ga}"));
+    raw.send(hello);
+    raw.read_for(Duration::from_millis(300));
+    raw.send(b"RMSG NOPE foo 2\r\nhi\r\nRMSG NOPE bar 2\r\nhi\r\n");
+    let got = String::from_utf8_lossy(&raw.read_for(Duration::from_millis(500))).into_owned();
+    assert_eq!(got.matches("A- NOPE\r\n").count(), 1, "{got}");
+    // The server is fine.
+    let (status, _) = a.process.http_get("/varz");
+    assert_eq!(status, 200);
+    let mut c = gannet_test::RawClient::connect_with(&a.process.addr(), "{\"verbose\":false}");
+    c.send(b"PING\r\n");
+    c.expect(b"PONG\r\n");
 }

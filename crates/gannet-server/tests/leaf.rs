@@ -637,3 +637,57 @@ async fn the_leaf_user_s_permissions_bound_the_link() {
     on_hub.flush().await.unwrap();
     assert_eq!(drain(&mut secret, Duration::from_millis(400)).await, 0);
 }
+
+/// A remote with `hub: true`: the server that dials is the hub of the link
+/// and the one that accepts is its leaf (spoke), as `/leafz` says on both
+/// sides; traffic flows as on any link.
+async fn check_dialing_hub(dialer_binary: &str, listener_binary: &str) {
+    let port = free_port();
+    let listener_conf = format!(
+        "server_name: SPOKE\nhttp: \"127.0.0.1:-1\"\n\
+        accounts {{ APP {{ users = [ {{ user: app, password: app }} ] }} }}\n\
+        no_auth_user: app\n\
+        leafnodes {{ listen: \"127.0.0.1:{port}\", authorization {{ user: leaf, password: pw, account: APP }} }}\n"
+    );
+    let dialer_conf = format!(
+        "server_name: DIALHUB\nhttp: \"127.0.0.1:-1\"\n\
+        accounts {{ LAPP {{ users = [ {{ user: lapp, password: lapp }} ] }} }}\n\
+        no_auth_user: lapp\n\
+        leafnodes {{ remotes: [ {{ url: \"nats-leaf://leaf:pw@127.0.0.1:{port}\", account: LAPP, hub: true }} ] }}\n"
+    );
+    let spoke = ServerProcess::builder(listener_binary)
+        .config(&listener_conf)
+        .start();
+    let hub = ServerProcess::builder(dialer_binary)
+        .config(&dialer_conf)
+        .start();
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    let leafz = |s: &ServerProcess| -> serde_json::Value {
+        serde_json::from_str(&s.http_get("/leafz").1).unwrap()
+    };
+    loop {
+        let (h, sp) = (leafz(&hub), leafz(&spoke));
+        if h["leafnodes"] == 1 && sp["leafnodes"] == 1 {
+            assert_eq!(
+                h["leafs"][0]["is_spoke"], false,
+                "the dialer is the hub: {h:#}"
+            );
+            assert_eq!(
+                sp["leafs"][0]["is_spoke"], true,
+                "the acceptor is the spoke: {sp:#}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no link: {h:#} {sp:#}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check_link(&hub, &spoke).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_with_hub_true_makes_the_dialer_the_hub() {
+    check_dialing_hub(BIN, BIN).await;
+    let Some(reference) = reference() else { return };
+    check_dialing_hub(BIN, &reference).await;
+    check_dialing_hub(&reference, BIN).await;
+}

@@ -50,6 +50,8 @@ pub(crate) enum Side {
         deny_exports: Vec<String>,
         /// The link runs over TLS.
         tls: bool,
+        /// `hub: true`: this side is the hub of the link it dialed.
+        hub: bool,
     },
 }
 
@@ -81,6 +83,8 @@ struct Hello {
     connect_info: bool,
     /// In the hub's INFO: the hub takes only TLS.
     tls_required: bool,
+    /// In CONNECT: the dialer is the hub of this link (its remote has `hub: true`).
+    is_hub: bool,
 }
 
 /// How a connection reached [`serve`]: its id, and what was already
@@ -121,7 +125,8 @@ where
     let opts = server.options();
     let lid = start.lid;
     let did_solicit = matches!(side, Side::Leaf { .. });
-    let leaf = Arc::new(Leaf::new(lid, addr, did_solicit, opts.max_pending));
+    let spoke = matches!(side, Side::Leaf { hub: false, .. });
+    let leaf = Arc::new(Leaf::new(lid, addr, did_solicit, spoke, opts.max_pending));
     if let Side::Leaf {
         deny_imports,
         deny_exports,
@@ -167,7 +172,7 @@ where
         server.leafs().remove(&leaf);
         if let Some(account) = leaf.account() {
             account.leaf_left();
-            if !did_solicit {
+            if !leaf.is_spoke() {
                 let facts = leaf.event_facts(conn.user.clone());
                 server.leaf_disconnect_event(account, &facts, reason);
             }
@@ -481,7 +486,7 @@ impl LeafConnection {
         let local = account.sublist.matches(subject);
         // A spoke passes the hub's messages to its own subscribers only,
         // never to its routes (as the reference does).
-        let remote = if self.leaf.did_solicit {
+        let remote = if self.leaf.is_spoke() {
             None
         } else {
             account.remote_matches(subject)
@@ -515,7 +520,7 @@ impl LeafConnection {
             );
         }
         // Other clusters get it too (from a hub, not a spoke's relay).
-        if !self.leaf.did_solicit {
+        if !self.leaf.is_spoke() {
             self.fanout.send_to_gateways(
                 &self.server,
                 account,
@@ -546,6 +551,10 @@ impl LeafConnection {
             return Err(CloseReason::AuthenticationViolation);
         };
         self.set_peer(&hello);
+        // A leaf that dialed as the hub of the link: this side is its spoke.
+        if hello.is_hub {
+            self.leaf.become_spoke();
+        }
         self.user.clone_from(&hello.user);
         self.leaf
             .send_line(&info_line(&self.server, self.leaf.lid, Some(&account.name)));
@@ -608,6 +617,7 @@ impl LeafConnection {
             password,
             account,
             tls,
+            hub,
             ..
         } = self.side.clone()
         else {
@@ -651,6 +661,9 @@ impl LeafConnection {
             "protocol": 1,
         });
         if let Some(map) = connect.as_object_mut() {
+            if hub {
+                map.insert("is_hub".into(), true.into());
+            }
             if let Some(user) = user {
                 map.insert("user".into(), user.into());
             }
@@ -692,7 +705,7 @@ impl LeafConnection {
         self.ready = true;
         self.server.leafs().add(&self.leaf);
         account.leaf_joined();
-        if matches!(self.side, Side::Hub) {
+        if !self.leaf.is_spoke() {
             let facts = self.leaf.event_facts(self.user.clone());
             self.server.leaf_connect_event(&account, &facts);
         }
@@ -715,7 +728,7 @@ impl LeafConnection {
             }
         });
         // A leaf announces its loop detection subject to its hub.
-        if self.leaf.did_solicit {
+        if self.leaf.is_spoke() {
             let mut line = BytesMut::new();
             super::write_interest(
                 &mut line,

@@ -165,6 +165,7 @@ async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Dura
                 deny_imports: remote.deny_imports.clone(),
                 deny_exports: remote.deny_exports.clone(),
                 tls: false,
+                hub: remote.hub,
             };
             let wants_tls = remote.tls.is_some() || url.starts_with("tls://");
             if !wants_tls {
@@ -195,24 +196,10 @@ async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Dura
                 Ok(Ok(tls)) => {
                     let mut start = Start::new(&server);
                     start.read = info;
-                    let side = match side {
-                        Side::Leaf {
-                            user,
-                            password,
-                            account,
-                            deny_imports,
-                            deny_exports,
-                            ..
-                        } => Side::Leaf {
-                            user,
-                            password,
-                            account,
-                            deny_imports,
-                            deny_exports,
-                            tls: true,
-                        },
-                        hub => hub,
-                    };
+                    let mut side = side;
+                    if let Side::Leaf { tls, .. } = &mut side {
+                        *tls = true;
+                    }
                     run_tracked(&server, tls, addr, side, start).await;
                 }
                 Ok(Err(e)) => tracing::error!("{target} - TLS leafnode handshake error: {e}"),

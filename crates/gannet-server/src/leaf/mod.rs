@@ -59,8 +59,11 @@ pub struct Leaf {
     pub lid: u64,
     pub outbound: Outbound,
     pub addr: SocketAddr,
-    /// This server dialed it (it is the leaf of that link).
+    /// This server dialed it.
     pub did_solicit: bool,
+    /// This server is the leaf (spoke) of the link: it dialed it, unless its
+    /// remote says `hub: true`, or the other side dialed and said `is_hub`.
+    spoke: std::sync::atomic::AtomicBool,
     pub start: SystemTime,
     /// The local account the connection is bound to, once known.
     account: OnceLock<Arc<Account>>,
@@ -86,12 +89,19 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    pub(crate) fn new(lid: u64, addr: SocketAddr, did_solicit: bool, max_pending: usize) -> Leaf {
+    pub(crate) fn new(
+        lid: u64,
+        addr: SocketAddr,
+        did_solicit: bool,
+        spoke: bool,
+        max_pending: usize,
+    ) -> Leaf {
         Leaf {
             lid,
             outbound: Outbound::with_stall_mark(max_pending.max(LEAF_MAX_PENDING), LEAF_STALL_MARK),
             addr,
             did_solicit,
+            spoke: std::sync::atomic::AtomicBool::new(spoke),
             start: SystemTime::now(),
             account: OnceLock::new(),
             peer: Mutex::new(LeafPeer::default()),
@@ -104,6 +114,17 @@ impl Leaf {
             in_bytes: AtomicU64::new(0),
             rtt_ns: AtomicU64::new(0),
         }
+    }
+
+    /// Whether this server is the leaf (spoke) of the link, not its hub.
+    #[inline]
+    pub fn is_spoke(&self) -> bool {
+        self.spoke.load(Ordering::Relaxed)
+    }
+
+    /// The other side dialed and declared itself the hub (`is_hub`).
+    pub(crate) fn become_spoke(&self) {
+        self.spoke.store(true, Ordering::Relaxed);
     }
 
     /// The bound local account, once the handshake named it.
@@ -333,7 +354,7 @@ impl Leaf {
                 .map_or(0, |c| leafs.cluster_count(c, &account.name, subject, queue))
         };
         let local = account.sublist.count_exact(subject, queue);
-        let remote = if self.did_solicit {
+        let remote = if self.is_spoke() {
             0
         } else {
             account.remote.count_exact(subject, queue)

@@ -335,7 +335,7 @@ pub fn leafz(server: &Server, subs: bool, account: Option<&str>) -> Leafz {
             LeafInfo {
                 id: l.lid,
                 name: l.peer().name,
-                is_spoke: l.did_solicit,
+                is_spoke: l.is_spoke(),
                 account: l.account().map_or_else(String::new, |a| a.name.clone()),
                 ip: l.addr.ip().to_string(),
                 port: l.addr.port(),

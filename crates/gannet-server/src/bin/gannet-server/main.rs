@@ -138,7 +138,6 @@ fn not_yet_honoured(opts: &Options) -> Vec<String> {
         check(leaf.advertise.is_some(), "leafnodes advertise");
         for remote in &leaf.remotes {
             check(remote.credentials.is_some(), "leafnodes remote credentials");
-            check(remote.hub, "leafnodes remote hub");
             check(
                 remote.urls.iter().any(|u| u.starts_with("ws")),
                 "leafnodes remote ws:// URLs",
