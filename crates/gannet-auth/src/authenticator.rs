@@ -47,6 +47,7 @@ use rustls_pki_types::CertificateDer;
 use crate::bosh::CertificateClients;
 use crate::certificate::{CertIdentity, Dn};
 use crate::nkey;
+use crate::operator::OperatorMode;
 use crate::password::Secret;
 use crate::permissions::Permissions;
 
@@ -64,6 +65,13 @@ pub struct Credentials<'a> {
     pub nonce: Option<&'a [u8]>,
     /// The verified peer chain from TLS, leaf first.
     pub peer_certs: Option<&'a [CertificateDer<'static>]>,
+    /// CONNECT `jwt`: a user JWT (operator mode).
+    pub jwt: Option<&'a str>,
+    /// Where the client connects from (a user JWT's `src` limits it).
+    pub client_ip: Option<std::net::IpAddr>,
+    /// The connection type a user JWT's `allowed_connection_types` names:
+    /// `STANDARD` for clients (also when empty), `LEAFNODE` for leafs.
+    pub connection_type: &'a str,
 }
 
 impl Credentials<'_> {
@@ -256,6 +264,8 @@ pub struct Authenticator {
     verify_and_map: bool,
     bosh: Option<Bosh>,
     plaintext_passwords: bool,
+    /// Operator mode: users are JWTs of the trusted operators' accounts.
+    operator: Option<Arc<OperatorMode>>,
 }
 
 impl Authenticator {
@@ -376,10 +386,27 @@ impl Authenticator {
             allow_legacy_clients,
         });
 
+        let operator = if opts.operators.is_empty() && opts.trusted_keys.is_empty() {
+            None
+        } else {
+            match OperatorMode::new(
+                &opts.operators,
+                &opts.trusted_keys,
+                &opts.resolver_preload,
+                crate::operator::unix_now(),
+            ) {
+                Ok(mode) => Some(Arc::new(mode)),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            }
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
-        let auth_required = single.is_some()
+        let auth_required = operator.is_some()
+            || single.is_some()
             || token.is_some()
             || !users.is_empty()
             || !nkeys.is_empty()
@@ -396,7 +423,13 @@ impl Authenticator {
             verify_and_map,
             bosh,
             plaintext_passwords,
+            operator,
         })
+    }
+
+    /// Operator mode's trust and accounts, when the server is in operator mode.
+    pub fn operator(&self) -> Option<&Arc<OperatorMode>> {
+        self.operator.as_ref()
     }
 
     /// INFO `auth_required`: false when nothing is configured, and false
@@ -414,7 +447,7 @@ impl Authenticator {
 
     /// Whether INFO must carry a nonce (nkey users are configured).
     pub fn needs_nonce(&self) -> bool {
-        !self.nkeys.is_empty()
+        !self.nkeys.is_empty() || self.operator.is_some()
     }
 
     /// Whether some password or token is configured in plain text (the
@@ -434,6 +467,9 @@ impl Authenticator {
     pub fn authenticate(&self, creds: &Credentials<'_>) -> Result<Identity, AuthFailure> {
         if !self.auth_required {
             return Ok(Identity::default());
+        }
+        if let Some(operator) = &self.operator {
+            return operator.authenticate(creds, crate::operator::unix_now());
         }
         if let Some(bosh) = &self.bosh {
             return match creds.chain() {

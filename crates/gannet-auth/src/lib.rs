@@ -14,7 +14,9 @@
 //! - `bosh`: BOSH certificate clients and `_CLIENT_ID`;
 //! - `permissions`: [`Permissions`] and their checks;
 //! - `pattern`: subject pattern relations (match, cover, intersect);
-//! - `cache`: [`PublishCache`].
+//! - `cache`: [`PublishCache`];
+//! - [`jwt`]: NATS JWTs (operator, account, user, activation claims) and
+//!   `.creds` files, for decentralized auth.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![deny(unreachable_pub)]
@@ -23,7 +25,9 @@ mod authenticator;
 mod bosh;
 mod cache;
 mod certificate;
+pub mod jwt;
 mod nkey;
+pub mod operator;
 mod password;
 mod pattern;
 mod permissions;
@@ -35,5 +39,10 @@ pub use bosh::{split_common_name, BoshCertError, CLIENT_ID_PLACEHOLDER};
 pub use cache::{PublishCache, PUBLISH_CACHE_MAX, PUBLISH_CACHE_MAX_SUBJECT};
 pub use certificate::{public_key_info, CertError, CertIdentity};
 pub use gannet_config::options::ResponsePermission;
+pub use jwt::{
+    decode_account, decode_activation, decode_operator, decode_user, is_revoked, parse_creds,
+    user_creds, AccountClaims, ActivationClaims, JwtError, OperatorClaims, UserClaims,
+};
+pub use operator::{OperatorMode, ResolvedAccount};
 pub use permissions::Permissions;
 pub use rustls_pki_types::CertificateDer;

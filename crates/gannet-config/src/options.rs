@@ -22,6 +22,7 @@ pub mod gateway;
 mod keys;
 pub mod leafnodes;
 mod nkey;
+pub mod operator;
 mod permissions;
 pub mod security;
 mod security_checks;
@@ -33,6 +34,7 @@ pub use cluster::{ClusterOptions, ListenUrl, RouteCompression, RouteUrl};
 pub use gateway::{GatewayOptions, RemoteGateway};
 pub use leafnodes::{LeafNodeOptions, LeafRemote, LeafUrl, LeafUser};
 pub use nkey::is_valid_public_user_key;
+pub use operator::{DirResolver, Resolver};
 pub use security::{
     Authorization, CertificateClient, NkeyUser, Permissions, ResponsePermission, SubjectPermission,
     TlsOptions, User,
@@ -196,6 +198,15 @@ pub struct Options {
     pub system_account: Option<String>,
     /// `no_system_account: true`: no system account at all.
     pub no_system_account: bool,
+    /// `operator`: the JWTs of the trusted operators (operator mode when
+    /// any): accounts and users are then JWTs they issued.
+    pub operators: Vec<String>,
+    /// `trusted`: operator public keys trusted without a JWT.
+    pub trusted_keys: Vec<String>,
+    /// `resolver`: where account JWTs come from in operator mode.
+    pub resolver: Option<Resolver>,
+    /// `resolver_preload`: (account public key, account JWT) known from the start.
+    pub resolver_preload: Vec<(String, String)>,
     /// `cluster { }` (or the cluster flags): `None` = not clustered.
     pub cluster: Option<ClusterOptions>,
     /// `leafnodes { }`: `None` = no leaf node listener and no remotes.
@@ -259,6 +270,10 @@ impl Default for Options {
             cluster: None,
             leafnodes: None,
             gateway: None,
+            operators: Vec::new(),
+            trusted_keys: Vec::new(),
+            resolver: None,
+            resolver_preload: Vec::new(),
         }
     }
 }

@@ -336,8 +336,16 @@ fn closed_connections_are_remembered_with_stop_and_reason() {
 #[test]
 fn closed_connections_ring_keeps_only_max_closed_clients() {
     let s = ServerProcess::start_with_config(BIN, Some("max_closed_clients: 2\n"), &["-m", "-1"]);
+    // Each close is recorded before the next client closes, so that the
+    // ring's order is the closing order.
     for i in 0..4 {
-        drop(client(&s, &format!("c{i}")));
+        let name = format!("c{i}");
+        drop(client(&s, &name));
+        wait_for(&s, "/connz?state=closed", |v| {
+            v["connections"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|c| c["name"] == name.as_str()))
+        });
     }
     let v = wait_for(&s, "/connz?state=closed", |v| {
         v["connections"][1]["name"] == "c3"

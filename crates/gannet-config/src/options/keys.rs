@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::convert::Report;
 use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
-use super::{accounts, auth, cluster, gateway, leafnodes, tls};
+use super::{accounts, auth, cluster, gateway, leafnodes, operator, tls};
 use super::{
     idle_spin_from_nanos, Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE,
     DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX,
@@ -269,6 +269,14 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         "cluster" => o.cluster = cluster::parse(entry, r),
         "leafnodes" | "leaf" => o.leafnodes = leafnodes::parse(entry, r),
         "gateway" => o.gateway = gateway::parse(entry, r),
+        "operator" | "operators" | "roots" | "root" | "root_operators" | "root_operator" => {
+            operator::parse_operators(o, entry, r)
+        }
+        "resolver" | "account_resolver" | "accounts_resolver" => {
+            operator::parse_resolver(o, entry, r)
+        }
+        "resolver_preload" => operator::parse_preload(o, entry, r),
+        "trusted" | "trusted_keys" => operator::parse_trusted(o, entry, r),
         _ if is_unsupported(&key) => r.warn(entry, format!("{} is not supported yet", entry.key)),
         _ if entry.used_as_variable => {}
         _ => r.error(entry, format!("unknown field \"{}\"", entry.key)),

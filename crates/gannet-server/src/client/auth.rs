@@ -43,6 +43,9 @@ impl Connection {
             sig: opts.sig.as_deref(),
             nonce,
             peer_certs: self.identity.tls.then_some(&self.identity.peer_certs[..]),
+            jwt: opts.jwt.as_deref(),
+            client_ip: Some(self.shared.meta().addr.ip()),
+            connection_type: "STANDARD",
         };
         let authenticator = self.server.authenticator();
         // bcrypt takes milliseconds by design: keep other clients on this worker

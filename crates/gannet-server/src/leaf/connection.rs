@@ -590,6 +590,9 @@ impl LeafConnection {
             sig: None,
             nonce: None,
             peer_certs: None,
+            jwt: None,
+            client_ip: Some(self.leaf.addr.ip()),
+            connection_type: "LEAFNODE",
         };
         let identity = self.server.authenticator().authenticate(&creds).ok()?;
         if let Some(perms) = &identity.permissions {

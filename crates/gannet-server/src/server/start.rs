@@ -266,8 +266,25 @@ pub fn host_port(host: &str, port: u16) -> String {
 
 impl Server {
     /// Binds the listeners and starts serving. Returns once clients can connect.
-    pub async fn start(opts: Options) -> Result<RunningServer, StartError> {
+    pub async fn start(mut opts: Options) -> Result<RunningServer, StartError> {
         let auth = Authenticator::new(&opts).map_err(|e| StartError::Auth(e.join("; ")))?;
+        // In operator mode the operator's JWT names the system account,
+        // unless `system_account` does.
+        if opts.system_account.is_none() {
+            if let Some(key) = auth
+                .operator()
+                .and_then(|o| o.operator_system_account.clone())
+            {
+                opts.system_account = Some(key);
+            }
+        }
+        if let Some(operator) = auth.operator() {
+            tracing::info!(
+                "Trusted Operators: {} (accounts preloaded: {})",
+                operator.operator_names.join(", "),
+                operator.account_keys().len()
+            );
+        }
         crate::idle_spin::set_limit(opts.idle_spin);
         if auth.has_plaintext_passwords() {
             tracing::warn!("Plaintext passwords detected, use nkeys or bcrypt");

@@ -1,0 +1,361 @@
+//! Operator mode (nats-server's decentralized authentication in `auth.go`,
+//! `accounts.go` and `jwt.go`): the operators the server trusts, the account
+//! JWTs it knows (the memory resolver: preloaded, then replaced by claim
+//! updates), and the login of a user by its JWT and its signature of the
+//! INFO nonce.
+//!
+//! A user logs in when its JWT is signed by its account's key, or by one of
+//! the account's signing keys with `issuer_account` naming the account; the
+//! account's JWT is signed by a trusted operator (or one of its signing
+//! keys); neither has expired; the user is not revoked; it signed the nonce
+//! with its key (unless its JWT is a bearer token); and it connects from an
+//! allowed address and connection type. Its permissions are its JWT's, or
+//! the account's `default_permissions` when it has none, or the scope
+//! template of the scoped signing key that signed it. Every refusal is
+//! `Authorization Violation` to the client, with the reason in the log.
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use gannet_config::options::{
+    Permissions as ConfigPermissions, ResponsePermission as ConfigResponse, SubjectPermission,
+};
+
+use crate::authenticator::{AuthFailure, Credentials, Identity};
+use crate::jwt::{self, AccountClaims, UserPermissionLimits};
+use crate::permissions::Permissions;
+
+/// An account JWT the server knows: its text and its decoded claims.
+#[derive(Debug, Clone)]
+pub struct ResolvedAccount {
+    pub jwt: String,
+    pub claims: AccountClaims,
+}
+
+/// The trust and the accounts of a server in operator mode.
+#[derive(Debug)]
+pub struct OperatorMode {
+    /// Operator identity keys and operator signing keys accounts may be
+    /// signed with.
+    trusted: HashSet<String>,
+    /// Accounts must be signed by an operator signing key.
+    strict: bool,
+    /// The operators' identity keys (strict mode refuses them as signers).
+    identities: HashSet<String>,
+    /// The system account named by the (first) operator JWT.
+    pub operator_system_account: Option<String>,
+    /// The operators' names, for logs.
+    pub operator_names: Vec<String>,
+    accounts: RwLock<HashMap<String, Arc<ResolvedAccount>>>,
+}
+
+fn fail(reason: impl Into<String>) -> AuthFailure {
+    AuthFailure {
+        reason: reason.into(),
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl OperatorMode {
+    /// Trust in `operators` (JWTs) and `trusted_keys` (operator public keys),
+    /// with the accounts of `preload` (public key, JWT). Errors are
+    /// nats-server's texts, for start-up.
+    pub fn new(
+        operators: &[String],
+        trusted_keys: &[String],
+        preload: &[(String, String)],
+        now: u64,
+    ) -> Result<OperatorMode, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut mode = OperatorMode {
+            trusted: HashSet::new(),
+            strict: false,
+            identities: HashSet::new(),
+            operator_system_account: None,
+            operator_names: Vec::new(),
+            accounts: RwLock::new(HashMap::new()),
+        };
+        for token in operators {
+            match jwt::decode_operator(token, now) {
+                Ok(op) => {
+                    mode.trusted.insert(op.sub.clone());
+                    mode.identities.insert(op.sub.clone());
+                    mode.trusted.extend(op.nats.signing_keys.iter().cloned());
+                    mode.strict |= op.nats.strict_signing_key_usage;
+                    if mode.operator_system_account.is_none() && !op.nats.system_account.is_empty()
+                    {
+                        mode.operator_system_account = Some(op.nats.system_account.clone());
+                    }
+                    mode.operator_names.push(op.name.clone());
+                }
+                Err(e) => errors.push(format!("error parsing operator JWT: {e}")),
+            }
+        }
+        for key in trusted_keys {
+            match nkeys::KeyPair::from_public_key(key) {
+                Ok(kp) if kp.key_pair_type() == nkeys::KeyPairType::Operator => {
+                    mode.trusted.insert(key.clone());
+                    mode.identities.insert(key.clone());
+                }
+                _ => errors.push(format!("trusted Keys {key:?} are not valid operator keys")),
+            }
+        }
+        for (key, token) in preload {
+            if let Err(e) = mode.install(token, Some(key), now) {
+                errors.push(format!("resolver_preload: account {key}: {e}"));
+            }
+        }
+        if errors.is_empty() {
+            Ok(mode)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Checks an account JWT (signed by a trusted operator key, about the
+    /// expected account if given) and makes it the account's: what a claim
+    /// update does. Returns the account's public key.
+    pub fn install(&self, token: &str, expect: Option<&str>, now: u64) -> Result<String, String> {
+        let claims = jwt::decode_account(token, now).map_err(|e| e.to_string())?;
+        if let Some(expect) = expect {
+            if claims.sub != expect {
+                return Err(format!("JWT is for account {}, not {expect}", claims.sub));
+            }
+        }
+        if !self.trusted.contains(&claims.iss) {
+            return Err(format!(
+                "account {} not signed by a trusted operator",
+                claims.sub
+            ));
+        }
+        if self.strict && self.identities.contains(&claims.iss) {
+            return Err(format!(
+                "account {} signed by the operator's identity key, but signing keys are required",
+                claims.sub
+            ));
+        }
+        let key = claims.sub.clone();
+        let mut accounts = self.accounts.write().unwrap_or_else(|e| e.into_inner());
+        // An older JWT does not replace a newer one.
+        if let Some(known) = accounts.get(&key) {
+            if known.claims.iat > claims.iat {
+                return Err("the JWT is older than the one in use".to_string());
+            }
+        }
+        accounts.insert(
+            key.clone(),
+            Arc::new(ResolvedAccount {
+                jwt: token.to_string(),
+                claims,
+            }),
+        );
+        Ok(key)
+    }
+
+    /// The account JWT known for `key`.
+    pub fn account(&self, key: &str) -> Option<Arc<ResolvedAccount>> {
+        self.accounts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// Every account known, by public key.
+    pub fn account_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .accounts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Logs a user in by its JWT (`creds.jwt`) and nonce signature.
+    pub fn authenticate(&self, creds: &Credentials<'_>, now: u64) -> Result<Identity, AuthFailure> {
+        let token = creds
+            .jwt
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| fail("no user JWT in CONNECT"))?;
+        let user = jwt::decode_user(token, now).map_err(|e| fail(format!("user JWT: {e}")))?;
+        let account_key = user.account().to_string();
+        let account = self
+            .account(&account_key)
+            .ok_or_else(|| fail(format!("account {account_key} not found")))?;
+        let claims = &account.claims;
+        if let Some(exp) = claims.exp.filter(|e| *e > 0) {
+            if u64::try_from(exp).unwrap_or(0) <= now {
+                return Err(fail(format!("account {account_key} has expired")));
+            }
+        }
+        let mut scope: Option<&UserPermissionLimits> = None;
+        if user.iss != account_key {
+            let Some(signer) = claims.nats.signing_key(&user.iss) else {
+                return Err(fail(format!(
+                    "user {} signed by {}, not by account {account_key} nor one of its signing keys",
+                    user.sub, user.iss
+                )));
+            };
+            if let Some(s) = signer.scope() {
+                if !user.nats.permissions.is_empty_of_permissions() {
+                    return Err(fail(format!(
+                        "user {} signed by scoped signing key {} carries its own permissions",
+                        user.sub, user.iss
+                    )));
+                }
+                scope = Some(&s.template);
+            }
+        } else if !user.nats.issuer_account.is_empty() && user.nats.issuer_account != user.iss {
+            return Err(fail("issuer_account does not match the issuer"));
+        }
+        if claims.nats.is_user_revoked(&user.sub, user.iat) {
+            return Err(fail(format!("user {} has been revoked", user.sub)));
+        }
+        let limits = scope.unwrap_or(&user.nats.permissions);
+        if !limits.bearer_token {
+            let sig = creds
+                .sig
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| fail("no signature of the nonce"))?;
+            let nonce = creds.nonce.ok_or_else(|| fail("no nonce was sent"))?;
+            let key = nkeys::KeyPair::from_public_key(&user.sub)
+                .map_err(|e| fail(format!("user key {}: {e}", user.sub)))?;
+            if !crate::nkey::verify(&key, nonce, sig) {
+                return Err(fail("signature does not match the user JWT's key"));
+            }
+        }
+        let connection_type = if creds.connection_type.is_empty() {
+            "STANDARD"
+        } else {
+            creds.connection_type
+        };
+        if !limits.allowed_connection_types.is_empty()
+            && !limits
+                .allowed_connection_types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(connection_type))
+        {
+            return Err(fail(format!(
+                "connection type {connection_type} not allowed for user {}",
+                user.sub
+            )));
+        }
+        if !limits.src.is_empty() {
+            let allowed = creds
+                .client_ip
+                .is_some_and(|ip| limits.src.iter().any(|cidr| cidr_contains(cidr, ip)));
+            if !allowed {
+                return Err(fail(format!(
+                    "client address not in the allowed sources of user {}",
+                    user.sub
+                )));
+            }
+        }
+        let permissions = permissions_of(limits, &claims.nats.default_permissions)
+            .map_err(|e| fail(format!("user {} permissions: {e}", user.sub)))?;
+        Ok(Identity {
+            user: Some(user.sub.clone()),
+            permissions,
+            account: Some(account_key),
+        })
+    }
+}
+
+impl UserPermissionLimits {
+    /// Whether no permission is set (pub, sub, resp).
+    fn is_empty_of_permissions(&self) -> bool {
+        self.publish.is_empty() && self.subscribe.is_empty() && self.resp.is_none()
+    }
+}
+
+/// The compiled permissions of a user: its own, or else the account's defaults.
+fn permissions_of(
+    user: &UserPermissionLimits,
+    defaults: &jwt::Permissions,
+) -> Result<Option<Arc<Permissions>>, String> {
+    let (publish, subscribe, resp) = if user.is_empty_of_permissions() {
+        (&defaults.publish, &defaults.subscribe, &defaults.resp)
+    } else {
+        (&user.publish, &user.subscribe, &user.resp)
+    };
+    if publish.is_empty() && subscribe.is_empty() && resp.is_none() {
+        return Ok(None);
+    }
+    let side = |p: &jwt::Permission| {
+        (!p.is_empty()).then(|| SubjectPermission {
+            allow: (!p.allow.is_empty()).then(|| p.allow.clone()),
+            deny: (!p.deny.is_empty()).then(|| p.deny.clone()),
+        })
+    };
+    let config = ConfigPermissions {
+        publish: side(publish),
+        subscribe: side(subscribe),
+        allow_responses: resp.as_ref().map(|r| ConfigResponse {
+            max: usize::try_from(r.max)
+                .ok()
+                .filter(|m| *m > 0)
+                .unwrap_or(usize::MAX),
+            expires: Duration::from_nanos(u64::try_from(r.ttl).unwrap_or(0)),
+        }),
+    };
+    Permissions::compile(&config, None, false).map(|p| Some(Arc::new(p)))
+}
+
+/// Whether `ip` is in `cidr` (`a.b.c.d/n`, `::/n`, or a bare address).
+fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
+    let (net, bits) = match cidr.split_once('/') {
+        Some((net, bits)) => (net, bits.parse::<u32>().ok()),
+        None => (cidr, None),
+    };
+    let Ok(net) = net.trim().parse::<IpAddr>() else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let bits = bits.unwrap_or(32).min(32);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            (u32::from(n) & mask) == (u32::from(a) & mask)
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let bits = bits.unwrap_or(128).min(128);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            (u128::from(n) & mask) == (u128::from(a) & mask)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_match_by_prefix() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(cidr_contains("127.0.0.0/8", ip("127.1.2.3")));
+        assert!(!cidr_contains("10.0.0.0/8", ip("127.1.2.3")));
+        assert!(cidr_contains("192.168.1.7", ip("192.168.1.7")));
+        assert!(cidr_contains("0.0.0.0/0", ip("8.8.8.8")));
+        assert!(cidr_contains("::1/128", ip("::1")));
+        assert!(!cidr_contains("::1/128", ip("127.0.0.1")));
+        assert!(!cidr_contains("garbage", ip("127.0.0.1")));
+    }
+}

@@ -1,0 +1,353 @@
+//! Operator mode: an operator, its accounts and their users made in the
+//! test (keys with `nkeys`, JWTs signed here), a server trusting the
+//! operator with the memory resolver, and clients logging in with
+//! credentials files. Each case runs against Gannet and, when this machine
+//! has it, nats-server 2.15, which must agree.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use gannet_test::{RawClient, ServerProcess};
+use nkeys::KeyPair;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn binaries() -> Vec<String> {
+    let mut all = vec![BIN.to_string()];
+    match gannet_test::reference_server_binary() {
+        Some(r) => all.push(r),
+        None => eprintln!("nats-server 2.15 not installed: Gannet only"),
+    }
+    all
+}
+
+/// Signs `claims` (with `iss` set to `signer`'s public key) as a JWT.
+fn sign(mut claims: serde_json::Value, signer: &KeyPair) -> String {
+    claims["iss"] = json!(signer.public_key());
+    if claims.get("iat").is_none() {
+        claims["iat"] = json!(now());
+    }
+    if claims.get("jti").is_none() {
+        claims["jti"] = json!(format!("J{}", rand_suffix()));
+    }
+    gannet_auth::jwt::encode(&claims, signer).expect("encode JWT")
+}
+
+fn rand_suffix() -> String {
+    KeyPair::new_user().public_key()[1..13].to_string()
+}
+
+fn unlimited() -> serde_json::Value {
+    json!({"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+           "wildcards": true, "conn": -1, "leaf": -1})
+}
+
+/// An operator with a system account SYS and an application account APP.
+struct Trust {
+    operator: KeyPair,
+    sys: KeyPair,
+    app: KeyPair,
+    dir: tempfile::TempDir,
+}
+
+impl Trust {
+    fn new() -> Trust {
+        Trust {
+            operator: KeyPair::new_operator(),
+            sys: KeyPair::new_account(),
+            app: KeyPair::new_account(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn operator_jwt(&self) -> String {
+        sign(
+            json!({"sub": self.operator.public_key(), "name": "OP",
+                   "nats": {"type": "operator", "version": 2,
+                            "system_account": self.sys.public_key()}}),
+            &self.operator,
+        )
+    }
+
+    /// The JWT of `account`, with `extra` merged into its `nats` claims.
+    fn account_jwt(&self, account: &KeyPair, name: &str, extra: serde_json::Value) -> String {
+        let mut nats = json!({"type": "account", "version": 2, "limits": unlimited()});
+        if let Some(map) = extra.as_object() {
+            for (k, v) in map {
+                nats[k] = v.clone();
+            }
+        }
+        sign(
+            json!({"sub": account.public_key(), "name": name, "nats": nats}),
+            &self.operator,
+        )
+    }
+
+    /// A user of the account `issuer` signs for, with `extra` in its `nats` claims.
+    fn user_jwt(&self, user: &KeyPair, issuer: &KeyPair, extra: serde_json::Value) -> String {
+        let mut nats = json!({"type": "user", "version": 2, "pub": {}, "sub": {},
+                              "subs": -1, "data": -1, "payload": -1});
+        if let Some(map) = extra.as_object() {
+            for (k, v) in map {
+                nats[k] = v.clone();
+            }
+        }
+        sign(
+            json!({"sub": user.public_key(), "name": "u", "nats": nats}),
+            issuer,
+        )
+    }
+
+    /// A credentials file for `jwt` and `user`'s seed.
+    fn creds(&self, name: &str, jwt: &str, user: &KeyPair) -> PathBuf {
+        let path = self.dir.path().join(format!("{name}.creds"));
+        let text = format!(
+            "-----BEGIN NATS USER JWT-----\n{jwt}\n------END NATS USER JWT------\n\n\
+             ************************* IMPORTANT *************************\n\n\
+             -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+            user.seed().unwrap()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The server config: this operator, the memory resolver with SYS and
+    /// APP (its JWT `app_jwt`) preloaded.
+    fn config(&self, app_jwt: &str) -> String {
+        let op = self.dir.path().join("op.jwt");
+        std::fs::write(&op, self.operator_jwt()).unwrap();
+        format!(
+            "http: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\nresolver: MEMORY\nresolver_preload: {{\n  {}: \"{}\"\n  {}: \"{}\"\n}}\n",
+            op.display(),
+            self.sys.public_key(),
+            self.sys.public_key(),
+            self.account_jwt(&self.sys, "SYS", json!({})),
+            self.app.public_key(),
+            app_jwt,
+        )
+    }
+}
+
+async fn login(server: &ServerProcess, creds: &Path) -> Result<async_nats::Client, String> {
+    let opts = async_nats::ConnectOptions::with_credentials_file(creds)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        opts.retry_on_initial_connect()
+            .max_reconnects(0)
+            .connect(server.url()),
+    )
+    .await
+    .map_err(|_| "timeout".to_string())?
+    .map_err(|e| e.to_string())
+}
+
+/// Logs in with a raw CONNECT carrying `jwt` and the signature of the nonce
+/// by `user` (or none): what the server answers first.
+fn raw_login(server: &ServerProcess, jwt: Option<&str>, user: Option<&KeyPair>) -> String {
+    use base64::Engine;
+    let mut raw = RawClient::connect(&server.addr());
+    let info = raw.info_json();
+    let nonce = info["nonce"].as_str().unwrap_or("").to_string();
+    let mut connect = json!({"verbose": false, "pedantic": false, "protocol": 1, "headers": true});
+    if let Some(jwt) = jwt {
+        connect["jwt"] = json!(jwt);
+    }
+    if let Some(user) = user {
+        let sig = user.sign(nonce.as_bytes()).unwrap();
+        connect["sig"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig));
+    }
+    raw.send(format!("CONNECT {connect}\r\nPING\r\n").as_bytes());
+    raw.read_line().trim_end().to_string()
+}
+
+const VIOLATION: &str = "-ERR 'Authorization Violation'";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_with_credentials_log_in_and_the_refused_cases_match_the_reference() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let info = RawClient::connect(&server.addr()).info_json();
+        assert_eq!(info["auth_required"], true, "{binary}");
+        assert!(
+            info["nonce"].as_str().is_some_and(|n| !n.is_empty()),
+            "{binary}"
+        );
+
+        // A user of APP logs in with a creds file, publishes and subscribes.
+        let alice = KeyPair::new_user();
+        let alice_jwt = t.user_jwt(&alice, &t.app, json!({}));
+        let client = login(&server, &t.creds("alice", &alice_jwt, &alice))
+            .await
+            .unwrap_or_else(|e| panic!("{binary}: alice refused: {e}"));
+        let mut sub = client.subscribe("greet").await.unwrap();
+        client.publish("greet", "hi".into()).await.unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(5), sub.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.payload, "hi".as_bytes());
+        assert_eq!(
+            raw_login(&server, Some(&alice_jwt), Some(&alice)),
+            "PONG",
+            "{binary}"
+        );
+
+        // Refused: no credentials; a JWT without the nonce signature; a
+        // seed that is not the JWT's; a tampered JWT; an account the
+        // resolver does not know; a user signed by the operator itself; an
+        // expired user.
+        assert_eq!(raw_login(&server, None, None), VIOLATION, "{binary}: none");
+        assert_eq!(
+            raw_login(&server, Some(&alice_jwt), None),
+            VIOLATION,
+            "{binary}: no sig"
+        );
+        let mallory = KeyPair::new_user();
+        assert_eq!(
+            raw_login(&server, Some(&alice_jwt), Some(&mallory)),
+            VIOLATION,
+            "{binary}: wrong seed"
+        );
+        let mut parts: Vec<String> = alice_jwt.split('.').map(str::to_string).collect();
+        let forged_claims = t.user_jwt(&mallory, &t.app, json!({}));
+        parts[1] = forged_claims.split('.').nth(1).unwrap().to_string();
+        let tampered = parts.join(".");
+        assert_eq!(
+            raw_login(&server, Some(&tampered), Some(&mallory)),
+            VIOLATION,
+            "{binary}: tampered"
+        );
+        let stranger_account = KeyPair::new_account();
+        let orphan = KeyPair::new_user();
+        let orphan_jwt = t.user_jwt(&orphan, &stranger_account, json!({}));
+        assert_eq!(
+            raw_login(&server, Some(&orphan_jwt), Some(&orphan)),
+            VIOLATION,
+            "{binary}: unknown account"
+        );
+        let direct = KeyPair::new_user();
+        let direct_jwt = t.user_jwt(&direct, &t.operator, json!({}));
+        assert_eq!(
+            raw_login(&server, Some(&direct_jwt), Some(&direct)),
+            VIOLATION,
+            "{binary}: signed by the operator"
+        );
+        let late = KeyPair::new_user();
+        let mut late_claims = json!({"sub": late.public_key(), "name": "late", "exp": now() - 60,
+            "nats": {"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1}});
+        late_claims["iat"] = json!(now() - 120);
+        let late_jwt = sign(late_claims, &t.app);
+        assert_eq!(
+            raw_login(&server, Some(&late_jwt), Some(&late)),
+            VIOLATION,
+            "{binary}: expired"
+        );
+        // A bearer token needs no signature.
+        let bearer = KeyPair::new_user();
+        let bearer_jwt = t.user_jwt(&bearer, &t.app, json!({"bearer_token": true}));
+        assert_eq!(
+            raw_login(&server, Some(&bearer_jwt), None),
+            "PONG",
+            "{binary}: bearer"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_keys_permissions_and_revocations_apply() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let signer = KeyPair::new_account();
+        let revoked = KeyPair::new_user();
+        let app_jwt = t.account_jwt(
+            &t.app,
+            "APP",
+            json!({"signing_keys": [signer.public_key()],
+                   "revocations": {revoked.public_key(): now() + 3600}}),
+        );
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+
+        // A user signed by the account's signing key names its account.
+        let scoped = KeyPair::new_user();
+        let good = t.user_jwt(
+            &scoped,
+            &signer,
+            json!({"issuer_account": t.app.public_key()}),
+        );
+        assert_eq!(
+            raw_login(&server, Some(&good), Some(&scoped)),
+            "PONG",
+            "{binary}: signing key"
+        );
+        let without = t.user_jwt(&scoped, &signer, json!({}));
+        assert_eq!(
+            raw_login(&server, Some(&without), Some(&scoped)),
+            VIOLATION,
+            "{binary}: signing key without issuer_account"
+        );
+        // A key the account does not list.
+        let rogue = KeyPair::new_account();
+        let forged = t.user_jwt(
+            &scoped,
+            &rogue,
+            json!({"issuer_account": t.app.public_key()}),
+        );
+        assert_eq!(
+            raw_login(&server, Some(&forged), Some(&scoped)),
+            VIOLATION,
+            "{binary}: unknown signing key"
+        );
+        // A revoked user.
+        let revoked_jwt = t.user_jwt(&revoked, &t.app, json!({}));
+        assert_eq!(
+            raw_login(&server, Some(&revoked_jwt), Some(&revoked)),
+            VIOLATION,
+            "{binary}: revoked"
+        );
+
+        // Permissions from the user JWT.
+        let limited = KeyPair::new_user();
+        let limited_jwt = t.user_jwt(
+            &limited,
+            &t.app,
+            json!({"pub": {"allow": ["ok.>"]}, "sub": {"deny": ["secret"]}}),
+        );
+        let mut raw = RawClient::connect(&server.addr());
+        let nonce = raw.info_json()["nonce"].as_str().unwrap().to_string();
+        let sig = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(limited.sign(nonce.as_bytes()).unwrap())
+        };
+        raw.send(
+            format!(
+                "CONNECT {}\r\nPING\r\n",
+                json!({"verbose": false, "jwt": limited_jwt, "sig": sig})
+            )
+            .as_bytes(),
+        );
+        raw.expect(b"PONG\r\n");
+        raw.send(b"PUB nope 1\r\nx\r\nPING\r\n");
+        raw.expect(b"-ERR 'Permissions Violation for Publish to \"nope\"'\r\nPONG\r\n");
+        raw.send(b"SUB secret 1\r\nPING\r\n");
+        raw.expect(b"-ERR 'Permissions Violation for Subscription to \"secret\"'\r\nPONG\r\n");
+        raw.send(b"SUB ok.x 2\r\nPUB ok.x 1\r\ny\r\nPING\r\n");
+        raw.expect(b"MSG ok.x 2 1\r\ny\r\nPONG\r\n");
+    }
+}
