@@ -159,6 +159,27 @@ impl OperatorMode {
         Ok(key)
     }
 
+    /// Takes the accounts of `older` (the trust before a reload) that this
+    /// one does not have, or has in an older JWT.
+    pub fn adopt(&self, older: &OperatorMode) {
+        let theirs: Vec<Arc<ResolvedAccount>> = older
+            .accounts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut ours = self.accounts.write().unwrap_or_else(|e| e.into_inner());
+        for account in theirs {
+            let newer = ours
+                .get(&account.claims.sub)
+                .is_none_or(|known| known.claims.iat < account.claims.iat);
+            if newer && self.trusted.contains(&account.claims.iss) {
+                ours.insert(account.claims.sub.clone(), account);
+            }
+        }
+    }
+
     /// The account JWT known for `key`.
     pub fn account(&self, key: &str) -> Option<Arc<ResolvedAccount>> {
         self.accounts

@@ -351,3 +351,157 @@ async fn signing_keys_permissions_and_revocations_apply() {
         raw.expect(b"MSG ok.x 2 1\r\ny\r\nPONG\r\n");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_connection_limits_and_missing_limits_match_the_reference() {
+    let mut outcomes = Vec::new();
+    for binary in binaries() {
+        // limits.conn: 1 — the second connection is refused.
+        let t = Trust::new();
+        let mut limits = unlimited();
+        limits["conn"] = json!(1);
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let u = KeyPair::new_user();
+        let u_jwt = t.user_jwt(&u, &t.app, json!({}));
+        let mut first = RawClient::connect(&server.addr());
+        let nonce = first.info_json()["nonce"].as_str().unwrap().to_string();
+        let sig = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(u.sign(nonce.as_bytes()).unwrap())
+        };
+        first.send(
+            format!(
+                "CONNECT {}\r\nPING\r\n",
+                json!({"verbose": false, "jwt": u_jwt, "sig": sig})
+            )
+            .as_bytes(),
+        );
+        first.expect(b"PONG\r\n");
+        let second = raw_login(&server, Some(&u_jwt), Some(&u));
+        assert_eq!(
+            second, "-ERR 'maximum account active connections exceeded'",
+            "{binary}"
+        );
+        drop(first);
+        drop(server);
+
+        // An account JWT without any limits.
+        let t = Trust::new();
+        let bare = sign(
+            json!({"sub": t.app.public_key(), "name": "APP", "nats": {"type": "account", "version": 2}}),
+            &t.operator,
+        );
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&bare))
+            .start();
+        let v = KeyPair::new_user();
+        let v_jwt = t.user_jwt(&v, &t.app, json!({}));
+        outcomes.push(raw_login(&server, Some(&v_jwt), Some(&v)));
+    }
+    // As in nats-server, a limit the JWT leaves out is zero, not unlimited:
+    // an account without `limits.conn` takes no connection.
+    for outcome in &outcomes {
+        assert_eq!(
+            outcome,
+            "-ERR 'maximum account active connections exceeded'"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claim_updates_apply_at_once() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let mut limits = unlimited();
+        limits["conn"] = json!(1);
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let admin = KeyPair::new_user();
+        let admin_jwt = t.user_jwt(&admin, &t.sys, json!({}));
+        let sys = login(&server, &t.creds("admin", &admin_jwt, &admin))
+            .await
+            .unwrap_or_else(|e| panic!("{binary}: system user: {e}"));
+
+        // One connection of APP is the limit.
+        let (u1, u2) = (KeyPair::new_user(), KeyPair::new_user());
+        let (u1_jwt, u2_jwt) = (
+            t.user_jwt(&u1, &t.app, json!({})),
+            t.user_jwt(&u2, &t.app, json!({})),
+        );
+        let mut live = RawClient::connect(&server.addr());
+        let nonce = live.info_json()["nonce"].as_str().unwrap().to_string();
+        let sig = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(u1.sign(nonce.as_bytes()).unwrap())
+        };
+        live.send(
+            format!(
+                "CONNECT {}\r\nPING\r\n",
+                json!({"verbose": false, "jwt": u1_jwt, "sig": sig})
+            )
+            .as_bytes(),
+        );
+        live.expect(b"PONG\r\n");
+        assert_eq!(
+            raw_login(&server, Some(&u2_jwt), Some(&u2)),
+            "-ERR 'maximum account active connections exceeded'",
+            "{binary}"
+        );
+
+        // An update signed by another operator is refused.
+        let rogue = KeyPair::new_operator();
+        let forged = sign(
+            json!({"sub": t.app.public_key(), "name": "APP",
+                   "nats": {"type": "account", "version": 2, "limits": unlimited()}}),
+            &rogue,
+        );
+        let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", t.app.public_key());
+        let answer = sys
+            .request(subject.clone(), forged.into())
+            .await
+            .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        assert_eq!(doc["error"]["code"], 500, "{binary}: {doc}");
+        assert_eq!(
+            doc["error"]["description"], "jwt update resulted in error - account validation failed",
+            "{binary}"
+        );
+
+        // No limit any more, and u1 revoked: its live connection ends, u2
+        // gets in, u1 no longer does.
+        std::thread::sleep(Duration::from_millis(1100));
+        let updated = t.account_jwt(
+            &t.app,
+            "APP",
+            json!({"revocations": {u1.public_key(): now()}}),
+        );
+        let answer = sys.request(subject, updated.into()).await.unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        assert_eq!(doc["data"]["message"], "jwt updated", "{binary}: {doc}");
+        assert_eq!(doc["data"]["code"], 200, "{binary}");
+        assert_eq!(
+            doc["data"]["account"],
+            t.app.public_key().as_str(),
+            "{binary}"
+        );
+        let (_, closed) = live.read_to_close(Duration::from_secs(5));
+        assert!(closed, "{binary}: the revoked user's connection ends");
+        assert_eq!(
+            raw_login(&server, Some(&u2_jwt), Some(&u2)),
+            "PONG",
+            "{binary}"
+        );
+        assert_eq!(
+            raw_login(&server, Some(&u1_jwt), Some(&u1)),
+            VIOLATION,
+            "{binary}"
+        );
+    }
+}

@@ -452,6 +452,19 @@ impl Connection {
             }
             self.awaiting_auth = false;
         }
+        if !self.joined {
+            if let Some(max) = self.server.account_connection_limit(&self.account.name) {
+                if self.account.num_clients() >= max {
+                    tracing::error!(
+                        "{} - maximum account active connections exceeded ({max}) for account {}",
+                        self.prefix,
+                        self.account.name
+                    );
+                    self.send_err("maximum account active connections exceeded");
+                    return Err(CloseReason::MaxConnectionsExceeded);
+                }
+            }
+        }
         self.shared
             .headers
             .store(opts.headers, std::sync::atomic::Ordering::Relaxed);

@@ -17,6 +17,20 @@ impl Server {
         self.reloads.subscribe()
     }
 
+    /// Has every client checked again against the authorization in force
+    /// (after a claim update changed an account).
+    pub(crate) fn recheck_clients(&self) {
+        self.reloads.send_modify(|n| *n += 1);
+    }
+
+    /// In operator mode, the most connections the account's JWT allows
+    /// (`limits.conn`; none when negative or outside operator mode).
+    pub(crate) fn account_connection_limit(&self, account: &str) -> Option<usize> {
+        let auth = self.authenticator();
+        let claims = auth.operator()?.account(account)?;
+        usize::try_from(claims.claims.nats.limits.conn).ok()
+    }
+
     /// Puts a newly loaded configuration in force: accounts with their imports
     /// and exports, authorization (users, permissions, certificate clients) and
     /// TLS files. Connected clients are checked again against it; nothing
@@ -24,6 +38,18 @@ impl Server {
     /// restart to take effect.
     pub fn reload(&self, new: Options) -> Result<Vec<String>, String> {
         let auth = Authenticator::new(&new).map_err(|e| e.join("; "))?;
+        let mut new = new;
+        if let Some(operator) = auth.operator() {
+            // Accounts pushed since (claim updates) stay, unless the new
+            // configuration preloads a newer JWT.
+            if let Some(old) = self.authenticator().operator() {
+                operator.adopt(old);
+            }
+            if new.system_account.is_none() {
+                new.system_account
+                    .clone_from(&operator.operator_system_account);
+            }
+        }
         let tls = match &new.tls {
             Some(t) => Some(crate::tls::server_config(t).map_err(|e| e.to_string())?),
             None => None,
@@ -50,7 +76,6 @@ impl Server {
         if old_system != new_system || old.no_system_account != new.no_system_account {
             restart_needed.push("system account".to_string());
         }
-        let mut new = new;
         if old.cluster != new.cluster {
             // Routes, their listener, credentials and permissions are set up
             // at start: the running ones stay as they are, with the

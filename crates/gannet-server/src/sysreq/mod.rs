@@ -13,6 +13,7 @@
 //! that serve HTTP. Nothing a client sends can panic here: bad options are
 //! answered with the error envelope.
 mod account_req;
+mod claims;
 pub(crate) use account_req::account_info;
 mod server_req;
 mod services;
@@ -55,6 +56,24 @@ pub(crate) enum Outcome {
 /// user and permissions), in the account of the subscription that matched.
 /// A request to a subject the server subscribes but does not serve gets an
 /// error reply rather than silence.
+/// `$SYS.ACCOUNT.<key>.CLAIMS.UPDATE`, the event form of a claim update:
+/// applied, and answered only when it has a reply subject.
+pub(crate) fn claims_event(server: &Server, msg: &InternalMsg) {
+    let Some(subject) = msg.subject_str() else {
+        return;
+    };
+    let tokens: Vec<&str> = subject.split('.').collect();
+    let ["$SYS", "ACCOUNT", key, "CLAIMS", "UPDATE"] = tokens.as_slice() else {
+        return;
+    };
+    let outcome = claims::update(server, key, &msg.payload);
+    if let (Outcome::Reply(body), Some(reply), Some(account)) =
+        (outcome, msg.reply_str(), msg.sub.account())
+    {
+        server.internal().send(&account, reply, body);
+    }
+}
+
 pub(crate) fn serve(server: &Server, msg: &InternalMsg) {
     let (Some(subject), Some(reply), Some(account)) =
         (msg.subject_str(), msg.reply_str(), msg.sub.account())
@@ -148,6 +167,7 @@ fn system_request(
         ["ACCOUNT", "PING", "CONNZ"] => {
             account_req::account_request(server, &requester.account.name, "CONNZ", payload)
         }
+        ["ACCOUNT", acc, "CLAIMS", "UPDATE"] => claims::update(server, acc, payload),
         ["ACCOUNT", acc, ep] => account_req::account_request(server, acc, ep, payload),
         _ => Outcome::Unknown,
     }

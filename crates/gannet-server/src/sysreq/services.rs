@@ -108,6 +108,8 @@ fn handler() -> Handler {
     Arc::new(|server: &Server, msg: &InternalMsg| {
         if msg.subject.starts_with(super::REQ_PREFIX.as_bytes()) {
             super::serve(server, msg);
+        } else if msg.subject.ends_with(b".CLAIMS.UPDATE") {
+            super::claims_event(server, msg);
         }
     })
 }
