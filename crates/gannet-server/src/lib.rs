@@ -16,6 +16,7 @@ pub mod internal;
 pub mod leaf;
 mod listener;
 pub mod monitor;
+mod resolver;
 pub mod route;
 pub mod server;
 pub mod stats;

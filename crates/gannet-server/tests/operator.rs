@@ -505,3 +505,187 @@ async fn claim_updates_apply_at_once() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_full_resolver_keeps_pushed_accounts_across_a_restart() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let jwt_dir = t.dir.path().join("jwt");
+        let op = t.dir.path().join("op.jwt");
+        std::fs::write(&op, t.operator_jwt()).unwrap();
+        let config = format!(
+            "http: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\nresolver: {{ type: full, dir: \"{}\" }}\nresolver_preload: {{\n  {}: \"{}\"\n}}\n",
+            op.display(),
+            t.sys.public_key(),
+            jwt_dir.display(),
+            t.sys.public_key(),
+            t.account_jwt(&t.sys, "SYS", json!({})),
+        );
+        let mut server = ServerProcess::builder(&binary).config(&config).start();
+        let admin = KeyPair::new_user();
+        let admin_creds = t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin);
+        let sys = login(&server, &admin_creds).await.unwrap();
+
+        // A new account, pushed: its users get in.
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+        let answer = sys
+            .request("$SYS.REQ.CLAIMS.UPDATE", app_jwt.clone().into())
+            .await
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        assert_eq!(doc["data"]["message"], "jwt updated", "{binary}: {doc}");
+        let u = KeyPair::new_user();
+        let u_jwt = t.user_jwt(&u, &t.app, json!({}));
+        assert_eq!(
+            raw_login(&server, Some(&u_jwt), Some(&u)),
+            "PONG",
+            "{binary}"
+        );
+        let found = sys
+            .request(
+                format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.LOOKUP", t.app.public_key()),
+                "".into(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.payload, app_jwt.as_bytes(), "{binary}");
+        let listed = sys
+            .request("$SYS.REQ.CLAIMS.LIST", "".into())
+            .await
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&listed.payload).unwrap();
+        let keys: Vec<&str> = doc["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|k| k.as_str())
+            .collect();
+        assert!(
+            keys.contains(&t.app.public_key().as_str()),
+            "{binary}: {doc}"
+        );
+        assert!(
+            jwt_dir
+                .join(format!("{}.jwt", t.app.public_key()))
+                .is_file(),
+            "{binary}: stored as <key>.jwt"
+        );
+        drop(sys);
+
+        // After a restart the account is still there.
+        let port: u16 = server.addr().rsplit(':').next().unwrap().parse().unwrap();
+        assert!(server.terminate(Duration::from_secs(5)));
+        let server = ServerProcess::builder(&binary)
+            .config(&config)
+            .port(port)
+            .start();
+        assert_eq!(
+            raw_login(&server, Some(&u_jwt), Some(&u)),
+            "PONG",
+            "{binary}: after restart"
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A leaf (`leaf_binary`) logging in to an operator-mode hub (`hub_binary`)
+/// with a credentials file: the link binds it to the user's account, and
+/// messages cross both ways; a user of an unknown account gets no link.
+async fn check_leaf_credentials(hub_binary: &str, leaf_binary: &str) {
+    let t = Trust::new();
+    let port = free_port();
+    let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+    let hub_conf = format!(
+        "{}leafnodes {{ listen: \"127.0.0.1:{port}\" }}\n",
+        t.config(&app_jwt)
+    );
+    let hub = ServerProcess::builder(hub_binary).config(&hub_conf).start();
+    let leaf_user = KeyPair::new_user();
+    let leaf_creds = t.creds(
+        "leaf",
+        &t.user_jwt(&leaf_user, &t.app, json!({})),
+        &leaf_user,
+    );
+    let leaf_conf = |creds: &Path| {
+        format!(
+            "server_name: LEAF\nhttp: \"127.0.0.1:-1\"\n\
+             accounts {{ LAPP {{ users = [ {{ user: lapp, password: lapp }} ] }} }}\n\
+             no_auth_user: lapp\n\
+             leafnodes {{ remotes: [ {{ url: \"nats-leaf://127.0.0.1:{port}\", credentials: \"{}\", account: LAPP }} ] }}\n",
+            creds.display()
+        )
+    };
+    let leaf = ServerProcess::builder(leaf_binary)
+        .config(&leaf_conf(&leaf_creds))
+        .start();
+    let alice = KeyPair::new_user();
+    let on_hub = login(
+        &hub,
+        &t.creds("alice", &t.user_jwt(&alice, &t.app, json!({})), &alice),
+    )
+    .await
+    .unwrap();
+    let on_leaf = async_nats::connect(leaf.url()).await.unwrap();
+    let mut at_hub = on_hub.subscribe("from.leaf").await.unwrap();
+    on_hub.flush().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        on_leaf.publish("from.leaf", "x".into()).await.unwrap();
+        on_leaf.flush().await.unwrap();
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), at_hub.next()).await {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{hub_binary} <- {leaf_binary}: the leaf never got in\n{}",
+            hub.log()
+        );
+    }
+    let mut at_leaf = on_leaf.subscribe("to.leaf").await.unwrap();
+    on_leaf.flush().await.unwrap();
+    loop {
+        on_hub.publish("to.leaf", "y".into()).await.unwrap();
+        on_hub.flush().await.unwrap();
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), at_leaf.next()).await
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "hub to leaf");
+    }
+    let leafz: serde_json::Value = serde_json::from_str(&hub.http_get("/leafz").1).unwrap();
+    assert_eq!(
+        leafz["leafs"][0]["account"],
+        t.app.public_key().as_str(),
+        "{leafz:#}"
+    );
+
+    // A user of an account the hub does not know: no link.
+    let stranger = KeyPair::new_user();
+    let stranger_creds = t.creds(
+        "stranger",
+        &t.user_jwt(&stranger, &KeyPair::new_account(), json!({})),
+        &stranger,
+    );
+    let refused = ServerProcess::builder(leaf_binary)
+        .config(&leaf_conf(&stranger_creds))
+        .start();
+    std::thread::sleep(Duration::from_millis(1500));
+    let leafz: serde_json::Value = serde_json::from_str(&refused.http_get("/leafz").1).unwrap();
+    assert_eq!(leafz["leafnodes"], 0, "{leafz:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leafs_log_in_to_an_operator_mode_hub_with_credentials() {
+    check_leaf_credentials(BIN, BIN).await;
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        check_leaf_credentials(BIN, &reference).await;
+        check_leaf_credentials(&reference, BIN).await;
+    }
+}

@@ -52,6 +52,9 @@ pub(crate) enum Side {
         tls: bool,
         /// `hub: true`: this side is the hub of the link it dialed.
         hub: bool,
+        /// `credentials`: a creds file whose JWT and seed log in to an
+        /// operator-mode hub.
+        credentials: Option<std::path::PathBuf>,
     },
 }
 
@@ -85,6 +88,12 @@ struct Hello {
     tls_required: bool,
     /// In CONNECT: the dialer is the hub of this link (its remote has `hub: true`).
     is_hub: bool,
+    /// In CONNECT (operator mode): the leaf's user JWT and its signature
+    /// of the hub's nonce.
+    jwt: Option<String>,
+    sig: Option<String>,
+    /// In the hub's INFO: what a leaf with credentials signs.
+    nonce: Option<String>,
 }
 
 /// How a connection reached [`serve`]: its id, and what was already
@@ -96,6 +105,9 @@ pub(crate) struct Start {
     pub(crate) info_sent: bool,
     /// Bytes already read from the other side (the hub's INFO line).
     pub(crate) read: Vec<u8>,
+    /// The nonce of the hub's INFO, when leafs log in by signing it
+    /// (operator mode).
+    pub(crate) nonce: Option<String>,
 }
 
 impl Start {
@@ -104,6 +116,10 @@ impl Start {
             lid: server.next_client_id(),
             info_sent: false,
             read: Vec::new(),
+            nonce: server
+                .authenticator()
+                .needs_nonce()
+                .then(crate::server::new_nonce),
         }
     }
 }
@@ -148,7 +164,7 @@ where
             .await
     });
     if matches!(side, Side::Hub) && !start.info_sent {
-        leaf.send_line(&info_line(&server, lid, None));
+        leaf.send_line(&info_line(&server, lid, None, start.nonce.as_deref()));
     }
     let mut conn = LeafConnection {
         user: None,
@@ -158,6 +174,7 @@ where
         ready: false,
         pings_out: 0,
         ping_sent: None,
+        nonce: start.nonce.clone(),
         prefix,
         side,
         leaf: leaf.clone(),
@@ -188,7 +205,12 @@ where
 
 /// This server's INFO line on leaf connection `lid`; after the leaf's
 /// CONNECT, with `connect_info` and the account the connection was bound to.
-pub(crate) fn info_line(server: &Server, lid: u64, bound: Option<&str>) -> BytesMut {
+pub(crate) fn info_line(
+    server: &Server,
+    lid: u64,
+    bound: Option<&str>,
+    nonce: Option<&str>,
+) -> BytesMut {
     let opts = server.options();
     let leaf_opts = opts.leafnodes.clone().unwrap_or_default();
     let auth_required = leaf_opts.user.is_some()
@@ -223,6 +245,9 @@ pub(crate) fn info_line(server: &Server, lid: u64, bound: Option<&str>) -> Bytes
     if let Some(map) = info.as_object_mut() {
         if auth_required {
             map.insert("auth_required".into(), true.into());
+        }
+        if let Some(nonce) = nonce {
+            map.insert("nonce".into(), nonce.into());
         }
         if let Some(account) = bound {
             map.insert("connect_info".into(), true.into());
@@ -263,6 +288,8 @@ struct LeafConnection {
     pings_out: u32,
     /// When the PING whose PONG measures the round trip went out.
     ping_sent: Option<Instant>,
+    /// The nonce this hub sent the leaf (operator mode).
+    nonce: Option<String>,
 }
 
 impl LeafConnection {
@@ -556,8 +583,12 @@ impl LeafConnection {
             self.leaf.become_spoke();
         }
         self.user.clone_from(&hello.user);
-        self.leaf
-            .send_line(&info_line(&self.server, self.leaf.lid, Some(&account.name)));
+        self.leaf.send_line(&info_line(
+            &self.server,
+            self.leaf.lid,
+            Some(&account.name),
+            None,
+        ));
         self.start(account);
         Ok(())
     }
@@ -587,10 +618,10 @@ impl LeafConnection {
             pass,
             token: None,
             nkey: None,
-            sig: None,
-            nonce: None,
+            sig: hello.sig.as_deref(),
+            nonce: self.nonce.as_deref().map(str::as_bytes),
             peer_certs: None,
-            jwt: None,
+            jwt: hello.jwt.as_deref(),
             client_ip: Some(self.leaf.addr.ip()),
             connection_type: "LEAFNODE",
         };
@@ -621,6 +652,7 @@ impl LeafConnection {
             account,
             tls,
             hub,
+            credentials,
             ..
         } = self.side.clone()
         else {
@@ -666,6 +698,19 @@ impl LeafConnection {
         if let Some(map) = connect.as_object_mut() {
             if hub {
                 map.insert("is_hub".into(), true.into());
+            }
+            if let Some(path) = &credentials {
+                let (jwt, sig) = sign_with_creds(path, hello.nonce.as_deref().unwrap_or(""))
+                    .map_err(|e| {
+                        tracing::error!(
+                            "{} - Leafnode credentials {}: {e}",
+                            self.prefix,
+                            path.display()
+                        );
+                        CloseReason::AuthenticationViolation
+                    })?;
+                map.insert("jwt".into(), jwt.into());
+                map.insert("sig".into(), sig.into());
             }
             if let Some(user) = user {
                 map.insert("user".into(), user.into());
@@ -800,4 +845,18 @@ impl LeafConnection {
             self.leaf.subs_lock().remove(&key);
         }
     }
+}
+
+/// The user JWT of a creds file, and its seed's signature of `nonce`
+/// (base64url, as clients send it).
+fn sign_with_creds(path: &std::path::Path, nonce: &str) -> Result<(String, String), String> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let (jwt, seed) = gannet_auth::jwt::parse_creds(&text).map_err(|e| e.to_string())?;
+    let key = nkeys::KeyPair::from_seed(&seed).map_err(|e| e.to_string())?;
+    let sig = key.sign(nonce.as_bytes()).map_err(|e| e.to_string())?;
+    Ok((
+        jwt,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig),
+    ))
 }

@@ -45,7 +45,7 @@ async fn accept_one(server: Arc<Server>, mut stream: TcpStream, addr: SocketAddr
         connection::serve(server, reader, writer, addr, Side::Hub, start).await;
         return;
     };
-    let info = connection::info_line(&server, start.lid, None);
+    let info = connection::info_line(&server, start.lid, None, start.nonce.as_deref());
     if stream.write_all(&info).await.is_err() {
         return;
     }
@@ -166,6 +166,7 @@ async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Dura
                 deny_exports: remote.deny_exports.clone(),
                 tls: false,
                 hub: remote.hub,
+                credentials: remote.credentials.clone(),
             };
             let wants_tls = remote.tls.is_some() || url.starts_with("tls://");
             if !wants_tls {

@@ -23,9 +23,8 @@ use gannet_config::Options;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
-use start::new_nonce;
 pub use start::{host_port, RunningServer, StartError};
-pub(crate) use start::{interface_urls, new_cluster_name};
+pub(crate) use start::{interface_urls, new_cluster_name, new_nonce};
 
 use crate::accounts::Account;
 use crate::client::{ClientShared, ClientSnapshot};

@@ -231,7 +231,7 @@ async fn start_cluster(
 }
 
 /// A nonce for nkey clients to sign: random bytes in URL-safe base64.
-pub(super) fn new_nonce() -> String {
+pub(crate) fn new_nonce() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut rng = rand::rngs::StdRng::from_os_rng();
     (0..22)
@@ -277,6 +277,9 @@ impl Server {
             {
                 opts.system_account = Some(key);
             }
+        }
+        if let Some(gannet_config::options::Resolver::Url(url)) = &opts.resolver {
+            tracing::warn!("Account resolver URL({url}) is not supported: accounts come from resolver_preload and claim updates");
         }
         if let Some(operator) = auth.operator() {
             tracing::info!(
@@ -421,6 +424,11 @@ impl Server {
         let weak = Arc::downgrade(&server);
         let internal_loop =
             tokio::task::spawn_blocking(move || crate::internal::run(weak, internal_input));
+        match crate::resolver::load(&server) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("DirResolver - loaded {n} account JWTs"),
+            Err(e) => return Err(StartError::Auth(format!("account resolver directory: {e}"))),
+        }
         server.subscribe_system_services();
 
         let opts = server.options();

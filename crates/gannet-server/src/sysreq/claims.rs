@@ -27,6 +27,7 @@ pub(super) fn update(server: &Server, key: &str, jwt: &[u8]) -> Outcome {
     match operator.install(text.trim(), Some(key), gannet_auth::operator::unix_now()) {
         Ok(_) => {
             tracing::info!("Updated account claims for {key}");
+            crate::resolver::store(server, key, text.trim());
             server.recheck_clients();
             data_reply(
                 server,
@@ -45,5 +46,44 @@ pub(super) fn update(server: &Server, key: &str, jwt: &[u8]) -> Outcome {
                 "jwt update resulted in error - account validation failed",
             )
         }
+    }
+}
+
+/// `$SYS.REQ.CLAIMS.UPDATE` (directory resolver): an account JWT for
+/// whichever account it names.
+pub(super) fn update_any(server: &Server, jwt: &[u8]) -> Outcome {
+    if crate::resolver::dir(server).is_none() {
+        return Outcome::Unknown;
+    }
+    let text = String::from_utf8_lossy(jwt);
+    match gannet_auth::jwt::decode_ignoring_time::<gannet_auth::jwt::Account>(text.trim()) {
+        Ok(claims) => update(server, &claims.sub, jwt),
+        Err(e) => {
+            tracing::error!("Account claims update refused: {e}");
+            error_reply(server, 500, "jwt update resulted in error")
+        }
+    }
+}
+
+/// `$SYS.REQ.CLAIMS.LIST` (directory resolver): every account known.
+pub(super) fn list(server: &Server) -> Outcome {
+    let auth = server.authenticator();
+    match (crate::resolver::dir(server), auth.operator()) {
+        (Some(_), Some(operator)) => data_reply(server, operator.account_keys()),
+        _ => Outcome::Unknown,
+    }
+}
+
+/// `$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP` (directory resolver): the
+/// account's JWT as it is, or an empty message when unknown.
+pub(super) fn lookup(server: &Server, key: &str) -> Outcome {
+    let auth = server.authenticator();
+    match (crate::resolver::dir(server), auth.operator()) {
+        (Some(_), Some(operator)) => Outcome::Reply(
+            operator
+                .account(key)
+                .map_or_else(Vec::new, |a| a.jwt.clone().into_bytes()),
+        ),
+        _ => Outcome::Unknown,
     }
 }

@@ -168,6 +168,9 @@ fn system_request(
             account_req::account_request(server, &requester.account.name, "CONNZ", payload)
         }
         ["ACCOUNT", acc, "CLAIMS", "UPDATE"] => claims::update(server, acc, payload),
+        ["ACCOUNT", acc, "CLAIMS", "LOOKUP"] => claims::lookup(server, acc),
+        ["CLAIMS", "UPDATE"] => claims::update_any(server, payload),
+        ["CLAIMS", "LIST"] => claims::list(server),
         ["ACCOUNT", acc, ep] => account_req::account_request(server, acc, ep, payload),
         _ => Outcome::Unknown,
     }

@@ -117,10 +117,11 @@ fn handler() -> Handler {
 /// Subscribes the system services in `system`, as internal client `cid`.
 pub(crate) fn subscribe_services(server: &Server, system: &Arc<Account>, cid: u64) {
     let handler = handler();
-    for (sid, subject) in system_subjects(server.id(), server.name())
-        .iter()
-        .enumerate()
-    {
+    let mut subjects = system_subjects(server.id(), server.name());
+    if crate::resolver::dir(server).is_some() {
+        subjects.extend(crate::resolver::SUBJECTS.iter().map(|s| (*s).to_string()));
+    }
+    for (sid, subject) in subjects.iter().enumerate() {
         if let Some(sub) =
             internal::subscribe(system, cid, subject, sid as u64 + 1, handler.clone())
         {

@@ -137,7 +137,6 @@ fn not_yet_honoured(opts: &Options) -> Vec<String> {
     if let Some(leaf) = &opts.leafnodes {
         check(leaf.advertise.is_some(), "leafnodes advertise");
         for remote in &leaf.remotes {
-            check(remote.credentials.is_some(), "leafnodes remote credentials");
             check(
                 remote.urls.iter().any(|u| u.starts_with("ws")),
                 "leafnodes remote ws:// URLs",
