@@ -116,6 +116,22 @@ pub struct Identity {
     pub permissions: Option<Arc<Permissions>>,
     /// The account the client belongs to; `None` = the global account `$G`.
     pub account: Option<String>,
+    /// When the identity stops being valid (a user JWT's `exp`, Unix
+    /// seconds): the client is cut then.
+    pub expires: Option<u64>,
+    /// Limits a user JWT and its account's JWT set (operator mode).
+    pub limits: Option<UserLimits>,
+}
+
+/// The limits of a JWT user: the smaller of its own (or its scoped signing
+/// key's) and its account's. `None` = unlimited; as in nats-server, a limit
+/// a JWT leaves out is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserLimits {
+    /// Subscriptions the client may hold.
+    pub subs: Option<u64>,
+    /// The largest message it may publish.
+    pub payload: Option<u64>,
 }
 
 /// Why a client was refused. For the server's log only: the client is only
@@ -152,6 +168,8 @@ impl UserEntry {
             user: Some(self.name.clone()),
             permissions: self.permissions.clone(),
             account: self.account.clone(),
+            expires: None,
+            limits: None,
         }
     }
 }
@@ -170,6 +188,8 @@ impl NkeyEntry {
             user: Some(key.to_string()),
             permissions: self.permissions.clone(),
             account: self.account.clone(),
+            expires: None,
+            limits: None,
         }
     }
 }
@@ -230,6 +250,8 @@ impl SingleUser {
             user: Some(self.name.clone()),
             permissions: None,
             account: None,
+            expires: None,
+            limits: None,
         })
     }
 }

@@ -151,6 +151,8 @@ impl CertificateClients {
             user: Some(cn.clone()),
             permissions: Some(Arc::new(permissions)),
             account: None,
+            expires: None,
+            limits: None,
         })
     }
 }

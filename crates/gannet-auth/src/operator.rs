@@ -22,7 +22,7 @@ use gannet_config::options::{
     Permissions as ConfigPermissions, ResponsePermission as ConfigResponse, SubjectPermission,
 };
 
-use crate::authenticator::{AuthFailure, Credentials, Identity};
+use crate::authenticator::{AuthFailure, Credentials, Identity, UserLimits};
 use crate::jwt::{self, AccountClaims, UserPermissionLimits};
 use crate::permissions::Permissions;
 
@@ -288,6 +288,14 @@ impl OperatorMode {
             user: Some(user.sub.clone()),
             permissions,
             account: Some(account_key),
+            expires: user
+                .exp
+                .filter(|e| *e > 0)
+                .and_then(|e| u64::try_from(e).ok()),
+            limits: Some(UserLimits {
+                subs: min_limit(limits.subs, claims.nats.limits.subs),
+                payload: min_limit(limits.payload, claims.nats.limits.payload),
+            }),
         })
     }
 }
@@ -330,6 +338,15 @@ fn permissions_of(
         }),
     };
     Permissions::compile(&config, None, false).map(|p| Some(Arc::new(p)))
+}
+
+/// The smaller of two JWT limits, `-1` being unlimited (`None`).
+fn min_limit(a: i64, b: i64) -> Option<u64> {
+    let limit = |n: i64| (n >= 0).then(|| u64::try_from(n).unwrap_or(0));
+    match (limit(a), limit(b)) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
 }
 
 /// Whether `ip` is in `cidr` (`a.b.c.d/n`, `::/n`, or a bare address).

@@ -403,11 +403,14 @@ async fn account_connection_limits_and_missing_limits_match_the_reference() {
         outcomes.push(raw_login(&server, Some(&v_jwt), Some(&v)));
     }
     // As in nats-server, a limit the JWT leaves out is zero, not unlimited:
-    // an account without `limits.conn` takes no connection.
+    // an account without `limits` takes no connection (nats-server reports
+    // the zero connection or the zero subscription limit, whichever it
+    // checks first).
     for outcome in &outcomes {
-        assert_eq!(
-            outcome,
-            "-ERR 'maximum account active connections exceeded'"
+        assert!(
+            outcome == "-ERR 'maximum account active connections exceeded'"
+                || outcome == "-ERR 'maximum subscriptions exceeded'",
+            "{outcome}"
         );
     }
 }
@@ -687,5 +690,134 @@ async fn leafs_log_in_to_an_operator_mode_hub_with_credentials() {
     if let Some(reference) = gannet_test::reference_server_binary() {
         check_leaf_credentials(BIN, &reference).await;
         check_leaf_credentials(&reference, BIN).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_whose_jwt_expires_is_cut_then() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let admin = KeyPair::new_user();
+        let sys = login(
+            &server,
+            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+        )
+        .await
+        .unwrap();
+        let mut gone = sys
+            .subscribe(format!("$SYS.ACCOUNT.{}.DISCONNECT", t.app.public_key()))
+            .await
+            .unwrap();
+        sys.flush().await.unwrap();
+        let brief = KeyPair::new_user();
+        let brief_jwt = sign(
+            json!({"sub": brief.public_key(), "name": "brief", "exp": now() + 2,
+                   "nats": {"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1}}),
+            &t.app,
+        );
+        let mut raw = RawClient::connect(&server.addr());
+        let nonce = raw.info_json()["nonce"].as_str().unwrap().to_string();
+        let sig = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(brief.sign(nonce.as_bytes()).unwrap())
+        };
+        raw.send(
+            format!(
+                "CONNECT {}\r\nPING\r\n",
+                json!({"verbose": false, "jwt": brief_jwt, "sig": sig})
+            )
+            .as_bytes(),
+        );
+        raw.expect(b"PONG\r\n");
+        let (rest, closed) = raw.read_to_close(Duration::from_secs(6));
+        assert!(closed, "{binary}: cut when the JWT expired");
+        assert!(
+            String::from_utf8_lossy(&rest).contains("-ERR 'User Authentication Expired'"),
+            "{binary}: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+        let event = tokio::time::timeout(Duration::from_secs(5), gone.next())
+            .await
+            .expect("DISCONNECT event")
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
+        assert_eq!(doc["reason"], "Authentication Expired", "{binary}: {doc}");
+    }
+}
+
+/// Logs `user` (its JWT `jwt`) in over a raw connection, past the PONG.
+fn raw_session(server: &ServerProcess, jwt: &str, user: &KeyPair) -> RawClient {
+    use base64::Engine;
+    let mut raw = RawClient::connect(&server.addr());
+    let nonce = raw.info_json()["nonce"].as_str().unwrap().to_string();
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(user.sign(nonce.as_bytes()).unwrap());
+    raw.send(
+        format!(
+            "CONNECT {}\r\nPING\r\n",
+            json!({"verbose": false, "jwt": jwt, "sig": sig})
+        )
+        .as_bytes(),
+    );
+    raw
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_and_account_limits_apply() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let mut limits = unlimited();
+        limits["subs"] = json!(3);
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+
+        // The user's own limits: 1 subscription, 5-byte payloads.
+        let small = KeyPair::new_user();
+        let small_jwt = t.user_jwt(&small, &t.app, json!({"subs": 1, "payload": 5}));
+        let mut raw = raw_session(&server, &small_jwt, &small);
+        raw.expect(b"PONG\r\n");
+        raw.send(b"SUB a 1\r\nSUB b 2\r\nPING\r\n");
+        raw.expect(b"-ERR 'maximum subscriptions exceeded'\r\nPONG\r\n");
+        raw.send(b"PUB a 5\r\nhello\r\nPING\r\n");
+        raw.expect(b"MSG a 1 5\r\nhello\r\nPONG\r\n");
+        raw.send(b"PUB a 6\r\nhello!\r\n");
+        let (rest, closed) = raw.read_to_close(Duration::from_secs(3));
+        assert!(closed, "{binary}");
+        assert!(
+            String::from_utf8_lossy(&rest).contains("-ERR 'Maximum Payload Violation'"),
+            "{binary}: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+
+        // The account's limit, for a user without one of its own.
+        let big = KeyPair::new_user();
+        let big_jwt = t.user_jwt(&big, &t.app, json!({}));
+        let mut raw = raw_session(&server, &big_jwt, &big);
+        raw.expect(b"PONG\r\n");
+        raw.send(b"SUB a 1\r\nSUB b 2\r\nSUB c 3\r\nSUB d 4\r\nPING\r\n");
+        raw.expect(b"-ERR 'maximum subscriptions exceeded'\r\nPONG\r\n");
+
+        // A user JWT that leaves `subs` out allows none: it is cut.
+        let none = KeyPair::new_user();
+        let none_jwt = sign(
+            json!({"sub": none.public_key(), "name": "none",
+                   "nats": {"type": "user", "version": 2, "payload": -1, "data": -1}}),
+            &t.app,
+        );
+        let mut raw = raw_session(&server, &none_jwt, &none);
+        let (rest, closed) = raw.read_to_close(Duration::from_secs(3));
+        assert!(closed, "{binary}");
+        assert!(
+            String::from_utf8_lossy(&rest).contains("-ERR 'maximum subscriptions exceeded'"),
+            "{binary}: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
     }
 }

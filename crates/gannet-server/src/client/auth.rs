@@ -75,6 +75,33 @@ impl Connection {
                 self.cache = Default::default();
             }
         }
+        let expires = identity.expires.map(|exp| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            tokio::time::Instant::now() + std::time::Duration::from_secs(exp.saturating_sub(now))
+        });
+        if let Some(limits) = identity.limits {
+            let opts = self.server.options();
+            let server_subs = (opts.max_subscriptions > 0).then_some(opts.max_subscriptions);
+            let user_subs = limits
+                .subs
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+            self.max_subscriptions = match (server_subs, user_subs) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(payload) = limits.payload {
+                let mut parser_limits = self.parser.limits();
+                let payload = usize::try_from(payload).unwrap_or(usize::MAX);
+                parser_limits.max_payload = opts.max_payload.min(payload);
+                self.parser.set_limits(parser_limits);
+            }
+        }
+        if expires != self.auth_expires {
+            self.auth_expires = expires;
+            self.expiry_changed = true;
+        }
         self.install_identity(identity.user, identity.permissions);
         Ok(())
     }

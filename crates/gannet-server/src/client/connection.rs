@@ -161,14 +161,19 @@ pub(super) struct Connection {
     pub(super) joined: bool,
     /// The user name of a failed login, for its DISCONNECT event.
     failed_user: Option<String>,
+    /// When the client's credentials expire (a user JWT's `exp`), once
+    /// authenticated; `expiry_changed` says the timer must be set again.
+    pub(super) auth_expires: Option<Instant>,
+    pub(super) expiry_changed: bool,
     sent_connect_info: bool,
-    parser: Parser,
+    pub(super) parser: Parser,
     pub(super) cache: MatchCache,
     /// Where this batch's messages went; its touched writers are woken at the
     /// batch's end.
     pub(super) fanout: Fanout,
     pub(super) batch: BatchStats,
-    max_subscriptions: usize,
+    /// The most subscriptions the client may hold (`None` = no limit).
+    pub(super) max_subscriptions: Option<usize>,
     pings_out: u32,
     first_ping_sent: bool,
     /// When the PING whose PONG measures the round trip was sent.
@@ -200,11 +205,13 @@ impl Connection {
             awaiting_auth: server.authenticator().auth_required(),
             joined: false,
             failed_user: None,
+            auth_expires: None,
+            expiry_changed: false,
             sent_connect_info: false,
             parser: Parser::new(limits),
             cache: MatchCache::default(),
             batch: BatchStats::default(),
-            max_subscriptions: opts.max_subscriptions,
+            max_subscriptions: (opts.max_subscriptions > 0).then_some(opts.max_subscriptions),
             pings_out: 0,
             first_ping_sent: false,
             rtt_ping: None,
@@ -227,9 +234,20 @@ impl Connection {
         let mut read_size = READ_BUF_START;
         let mut buf = BytesMut::with_capacity(read_size);
         let mut idle_release = IdleTimer::default();
+        // Set when the credentials expire (a user JWT's `exp`).
+        let expiry_timer = tokio::time::sleep(Duration::from_secs(86_400 * 365));
+        tokio::pin!(expiry_timer);
+        let mut expiry_armed = false;
         loop {
             if buf.capacity() - buf.len() < read_size / 2 {
                 buf.reserve(read_size);
+            }
+            if self.expiry_changed {
+                self.expiry_changed = false;
+                expiry_armed = self.auth_expires.is_some();
+                if let Some(at) = self.auth_expires {
+                    expiry_timer.as_mut().reset(at);
+                }
             }
             let spare = buf.capacity() - buf.len();
             tokio::select! {
@@ -243,6 +261,12 @@ impl Connection {
                     self.send_err("Authentication Timeout");
                     self.flush();
                     return CloseReason::AuthenticationTimeout;
+                }
+                _ = &mut expiry_timer, if expiry_armed => {
+                    tracing::info!("{} - User Authentication Expired", self.prefix);
+                    self.send_err("User Authentication Expired");
+                    self.flush();
+                    return CloseReason::AuthenticationExpired;
                 }
                 _ = reloads.changed() => {
                     let outcome = self.reauthorize();
@@ -452,6 +476,12 @@ impl Connection {
             }
             self.awaiting_auth = false;
         }
+        if self.max_subscriptions == Some(0) {
+            // A JWT user allowed no subscription at all (nats-server cuts it so).
+            tracing::error!("{} - maximum subscriptions exceeded", self.prefix);
+            self.send_err("maximum subscriptions exceeded");
+            return Err(CloseReason::MaxSubscriptionsExceeded);
+        }
         if !self.joined {
             if let Some(max) = self.server.account_connection_limit(&self.account.name) {
                 if self.account.num_clients() >= max {
@@ -514,7 +544,7 @@ impl Connection {
                 self.ok();
                 return;
             }
-            if self.max_subscriptions > 0 && subs.len() >= self.max_subscriptions {
+            if self.max_subscriptions.is_some_and(|max| subs.len() >= max) {
                 drop(subs);
                 tracing::error!("{} - maximum subscriptions exceeded", self.prefix);
                 self.send_err("maximum subscriptions exceeded");

@@ -50,6 +50,10 @@ pub enum CloseReason {
     WrongPort,
     /// A gateway connection to or from the wrong gateway, or a second one.
     WrongGateway,
+    /// The client's credentials (a user JWT) expired while it was connected.
+    AuthenticationExpired,
+    /// A JWT user allowed no subscription at all.
+    MaxSubscriptionsExceeded,
 }
 
 impl std::fmt::Display for CloseReason {
@@ -73,6 +77,8 @@ impl std::fmt::Display for CloseReason {
             CloseReason::ClusterNameConflict => "Cluster Name Conflict",
             CloseReason::WrongPort => "Wrong Port",
             CloseReason::WrongGateway => "Wrong Gateway",
+            CloseReason::AuthenticationExpired => "Authentication Expired",
+            CloseReason::MaxSubscriptionsExceeded => "Maximum Subscriptions Exceeded",
         })
     }
 }

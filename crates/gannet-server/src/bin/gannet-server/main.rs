@@ -135,7 +135,6 @@ fn not_yet_honoured(opts: &Options) -> Vec<String> {
     );
     check(opts.https_port.is_some(), "https_port");
     if let Some(leaf) = &opts.leafnodes {
-        check(leaf.advertise.is_some(), "leafnodes advertise");
         for remote in &leaf.remotes {
             check(
                 remote.urls.iter().any(|u| u.starts_with("ws")),
