@@ -510,7 +510,10 @@ impl Server {
                 received,
                 received_from_clients,
                 slow_consumers: varz.slow_consumers,
-                active_servers: 1 + self.cluster().map_or(0, |c| c.num_peers()),
+                active_servers: 1 + self
+                    .cluster()
+                    .map_or(0, |c| c.num_peers())
+                    .max(self.known_remote_servers()),
                 routes,
                 gateways,
                 gomaxprocs: varz.cores,

@@ -539,6 +539,16 @@ impl GatewayConnection {
                 }
                 (info::CMD_ALL_SUBS_COMPLETE, Some(account)) => {
                     self.gw.interest.complete_interest_only(&account);
+                    // The other cluster now hears our system account:
+                    // announce this server there (as nats-server does for
+                    // a new gateway), so its servers count it at once.
+                    if self
+                        .server
+                        .system_account()
+                        .is_some_and(|s| s.name == account)
+                    {
+                        self.server.statsz_event();
+                    }
                 }
                 (info::CMD_ALL_SUBS_START | info::CMD_ALL_SUBS_COMPLETE, None) => {
                     self.send_err("Account absent from receive-all-subscriptions command");

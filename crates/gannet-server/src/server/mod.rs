@@ -34,6 +34,9 @@ use crate::monitor::HttpStats;
 use crate::stats::ServerStats;
 use crate::subscription::Subscription;
 
+/// How long a server heard from once counts as active without a new STATSZ
+/// (STATSZ comes at least every 10 s).
+const REMOTE_SERVER_TTL: std::time::Duration = std::time::Duration::from_secs(45);
 /// Shared state of a running server.
 pub struct Server {
     /// The options in force (replaced on reload).
@@ -79,6 +82,10 @@ pub struct Server {
     cluster: Option<Arc<crate::route::Cluster>>,
     /// The links to other clusters, when `gateway { }` is configured.
     gateways: Option<Arc<crate::gateway::Gateways>>,
+    /// Other servers heard from on the system account (their STATSZ), by
+    /// id, with when: what STATSZ `active_servers` counts, across routes and
+    /// gateways.
+    remote_servers: Mutex<HashMap<String, std::time::Instant>>,
     /// The leaf node connections (either side of them).
     leafs: Arc<crate::leaf::Leafs>,
     /// The leaf node listener's port (0 = none).
@@ -167,6 +174,35 @@ impl Server {
             (None, Some(gateways)) => gateways.name.clone(),
             (None, None) => String::new(),
         }
+    }
+
+    /// Notes that server `id` was heard from (its STATSZ came).
+    pub(crate) fn note_remote_server(&self, id: &str) {
+        if id != self.id {
+            self.remote_servers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.to_string(), std::time::Instant::now());
+        }
+    }
+
+    /// Forgets server `id` (it shut down).
+    pub(crate) fn forget_remote_server(&self, id: &str) {
+        self.remote_servers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// Servers heard from in the last [`REMOTE_SERVER_TTL`], this one not
+    /// counted.
+    pub(crate) fn known_remote_servers(&self) -> usize {
+        let mut known = self
+            .remote_servers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        known.retain(|_, seen| seen.elapsed() < REMOTE_SERVER_TTL);
+        known.len()
     }
 
     /// The gateways, when this server links its cluster to others.

@@ -415,6 +415,7 @@ impl Server {
             tasks: TaskTracker::new(),
             cluster,
             gateways,
+            remote_servers: Mutex::new(HashMap::new()),
             leafs: Arc::default(),
             leaf_port: std::sync::atomic::AtomicI32::new(0),
         });

@@ -110,6 +110,14 @@ fn handler() -> Handler {
             super::serve(server, msg);
         } else if msg.subject.ends_with(b".CLAIMS.UPDATE") {
             super::claims_event(server, msg);
+        } else if let Some(rest) = msg.subject.strip_prefix(b"$SYS.SERVER.") {
+            // Another server's heartbeat or farewell: what `active_servers` counts.
+            let rest = String::from_utf8_lossy(rest);
+            if let Some(id) = rest.strip_suffix(".STATSZ") {
+                server.note_remote_server(id);
+            } else if let Some(id) = rest.strip_suffix(".SHUTDOWN") {
+                server.forget_remote_server(id);
+            }
         }
     })
 }
