@@ -19,7 +19,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use gannet_config::options::{
-    Permissions as ConfigPermissions, ResponsePermission as ConfigResponse, SubjectPermission,
+    AccountConfig, ExportKind, ImportConfig, Permissions as ConfigPermissions,
+    ResponsePermission as ConfigResponse, SubjectPermission,
 };
 
 use crate::authenticator::{AuthFailure, Credentials, Identity, UserLimits};
@@ -200,6 +201,121 @@ impl OperatorMode {
             .collect();
         keys.sort();
         keys
+    }
+
+    /// The imports of every known account that its exporter allows, as
+    /// account settings the server installs like configured ones: the
+    /// exporting account is known and exports a subject of that kind
+    /// covering the import's; an export that wants a token gets a valid
+    /// activation JWT (issued by the exporter or one of its signing keys, for
+    /// the importer, covering the subject, not expired); and the exporter did
+    /// not revoke the importer. Imports refused are listed with the reason.
+    pub fn account_links(&self, now: u64) -> (Vec<AccountConfig>, Vec<String>) {
+        let accounts: Vec<Arc<ResolvedAccount>> = self
+            .accounts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut configs = Vec::new();
+        let mut refused = Vec::new();
+        for importer in &accounts {
+            let mut config = AccountConfig {
+                name: importer.claims.sub.clone(),
+                ..AccountConfig::default()
+            };
+            for import in &importer.claims.nats.imports {
+                match self.check_import(&importer.claims.sub, import, now) {
+                    Ok(link) => config.imports.push(link),
+                    Err(e) => refused.push(format!(
+                        "account {} import of {:?} from {}: {e}",
+                        importer.claims.sub, import.subject, import.account
+                    )),
+                }
+            }
+            configs.push(config);
+        }
+        (configs, refused)
+    }
+
+    fn check_import(
+        &self,
+        importer: &str,
+        import: &jwt::Import,
+        now: u64,
+    ) -> Result<ImportConfig, String> {
+        let kind = match import.kind {
+            jwt::ExportType::Stream => ExportKind::Stream,
+            jwt::ExportType::Service => ExportKind::Service,
+            jwt::ExportType::Unknown => return Err("no import type".into()),
+        };
+        let exporter = self
+            .account(&import.account)
+            .ok_or_else(|| "the exporting account is unknown".to_string())?;
+        let subject = import.subject.as_bytes();
+        let export = exporter
+            .claims
+            .nats
+            .exports
+            .iter()
+            .find(|e| {
+                e.kind == import.kind
+                    && crate::pattern::Pattern::parse(e.subject.as_bytes())
+                        .is_some_and(|p| p.covers(subject))
+            })
+            .ok_or_else(|| "no matching export".to_string())?;
+        let revoked = |iat: i64| jwt::is_revoked(&export.revocations, importer, iat);
+        if export.token_req {
+            if import.token.is_empty() {
+                return Err("the export needs an activation token".into());
+            }
+            let activation = jwt::decode_activation(&import.token, now)
+                .map_err(|e| format!("activation token: {e}"))?;
+            let signer_ok = activation.iss == exporter.claims.sub
+                || exporter.claims.nats.is_signing_key(&activation.iss);
+            if !signer_ok || activation.account() != exporter.claims.sub {
+                return Err("activation token not issued by the exporter".into());
+            }
+            if activation.sub != importer {
+                return Err("activation token is for another account".into());
+            }
+            let granted = crate::pattern::Pattern::parse(activation.nats.subject.as_bytes())
+                .is_some_and(|p| p.covers(subject));
+            if !granted {
+                return Err("activation token does not cover the subject".into());
+            }
+            if revoked(activation.iat) {
+                return Err("activation revoked".into());
+            }
+        } else if revoked(i64::MAX) {
+            return Err("the exporter revoked this account".into());
+        }
+        let local = if !import.local_subject.is_empty() {
+            Some(import.local_subject.clone())
+        } else if !import.to.is_empty() {
+            Some(import.to.clone())
+        } else {
+            None
+        };
+        Ok(match kind {
+            ExportKind::Stream => ImportConfig {
+                kind,
+                account: import.account.clone(),
+                subject: import.subject.clone(),
+                // `to` on a stream import is a prefix, `local_subject` a new name.
+                prefix: (import.local_subject.is_empty() && !import.to.is_empty())
+                    .then(|| import.to.clone()),
+                to: (!import.local_subject.is_empty()).then(|| import.local_subject.clone()),
+            },
+            ExportKind::Service => ImportConfig {
+                kind,
+                account: import.account.clone(),
+                subject: import.subject.clone(),
+                prefix: None,
+                to: local,
+            },
+        })
     }
 
     /// Logs a user in by its JWT (`creds.jwt`) and nonce signature.

@@ -122,16 +122,25 @@ impl Trust {
     /// The server config: this operator, the memory resolver with SYS and
     /// APP (its JWT `app_jwt`) preloaded.
     fn config(&self, app_jwt: &str) -> String {
+        self.config_with(&[(self.app.public_key(), app_jwt.to_string())])
+    }
+
+    /// The server config with SYS and `accounts` (public key, JWT) preloaded.
+    fn config_with(&self, accounts: &[(String, String)]) -> String {
         let op = self.dir.path().join("op.jwt");
         std::fs::write(&op, self.operator_jwt()).unwrap();
+        let mut preload = format!(
+            "  {}: \"{}\"\n",
+            self.sys.public_key(),
+            self.account_jwt(&self.sys, "SYS", json!({}))
+        );
+        for (key, jwt) in accounts {
+            preload.push_str(&format!("  {key}: \"{jwt}\"\n"));
+        }
         format!(
-            "http: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\nresolver: MEMORY\nresolver_preload: {{\n  {}: \"{}\"\n  {}: \"{}\"\n}}\n",
+            "http: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\nresolver: MEMORY\nresolver_preload: {{\n{preload}}}\n",
             op.display(),
             self.sys.public_key(),
-            self.sys.public_key(),
-            self.account_jwt(&self.sys, "SYS", json!({})),
-            self.app.public_key(),
-            app_jwt,
         )
     }
 }
@@ -818,6 +827,111 @@ async fn user_and_account_limits_apply() {
             String::from_utf8_lossy(&rest).contains("-ERR 'maximum subscriptions exceeded'"),
             "{binary}: {:?}",
             String::from_utf8_lossy(&rest)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_exports_and_imports_connect_accounts() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let exp = KeyPair::new_account();
+        let other = KeyPair::new_account();
+        let exp_jwt = t.account_jwt(
+            &exp,
+            "EXP",
+            json!({"exports": [
+                {"name": "events", "subject": "events.>", "type": "stream"},
+                {"name": "echo", "subject": "svc.echo", "type": "service"},
+                {"name": "secret", "subject": "svc.secret", "type": "service", "token_req": true}
+            ]}),
+        );
+        let activation = sign(
+            json!({"sub": t.app.public_key(), "name": "secret for APP",
+                   "nats": {"type": "activation", "version": 2, "subject": "svc.secret", "kind": "service"}}),
+            &exp,
+        );
+        let app_jwt = t.account_jwt(
+            &t.app,
+            "APP",
+            json!({"imports": [
+                {"name": "events", "subject": "events.>", "account": exp.public_key(), "type": "stream"},
+                {"name": "echo", "subject": "svc.echo", "account": exp.public_key(), "type": "service", "local_subject": "echo"},
+                {"name": "secret", "subject": "svc.secret", "account": exp.public_key(), "type": "service", "token": activation}
+            ]}),
+        );
+        let other_jwt = t.account_jwt(
+            &other,
+            "OTHER",
+            json!({"imports": [
+                {"name": "secret", "subject": "svc.secret", "account": exp.public_key(), "type": "service"}
+            ]}),
+        );
+        let config = t.config_with(&[
+            (t.app.public_key(), app_jwt),
+            (exp.public_key(), exp_jwt),
+            (other.public_key(), other_jwt),
+        ]);
+        let server = ServerProcess::builder(&binary).config(&config).start();
+
+        let user_of = |account: &KeyPair, name: &str| {
+            let u = KeyPair::new_user();
+            let jwt = t.user_jwt(&u, account, json!({}));
+            t.creds(name, &jwt, &u)
+        };
+        let on_exp = login(&server, &user_of(&exp, "e")).await.unwrap();
+        let on_app = login(&server, &user_of(&t.app, "a")).await.unwrap();
+        let on_other = login(&server, &user_of(&other, "o")).await.unwrap();
+
+        // The stream crosses into APP.
+        let mut events = on_app.subscribe("events.>").await.unwrap();
+        on_app.flush().await.unwrap();
+        on_exp.publish("events.x", "e1".into()).await.unwrap();
+        on_exp.flush().await.unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(5), events.next())
+            .await
+            .unwrap_or_else(|_| panic!("{binary}: stream import"))
+            .unwrap();
+        assert_eq!(m.payload, "e1".as_bytes(), "{binary}");
+
+        // Services: the public one under its local name, the private one
+        // with the activation token.
+        for subject in ["svc.echo", "svc.secret"] {
+            let mut svc = on_exp.subscribe(subject.to_string()).await.unwrap();
+            let answering = on_exp.clone();
+            tokio::spawn(async move {
+                while let Some(req) = svc.next().await {
+                    if let Some(reply) = req.reply {
+                        answering.publish(reply, req.payload).await.unwrap();
+                        answering.flush().await.unwrap();
+                    }
+                }
+            });
+        }
+        on_exp.flush().await.unwrap();
+        let answer =
+            tokio::time::timeout(Duration::from_secs(5), on_app.request("echo", "hi".into()))
+                .await
+                .unwrap_or_else(|_| panic!("{binary}: echo timed out"))
+                .unwrap_or_else(|e| panic!("{binary}: echo: {e}"));
+        assert_eq!(answer.payload, "hi".as_bytes(), "{binary}");
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            on_app.request("svc.secret", "s".into()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{binary}: secret timed out"))
+        .unwrap_or_else(|e| panic!("{binary}: secret: {e}"));
+        assert_eq!(answer.payload, "s".as_bytes(), "{binary}");
+        // Without a token, OTHER's import is not installed.
+        let refused = tokio::time::timeout(
+            Duration::from_secs(2),
+            on_other.request("svc.secret", "x".into()),
+        )
+        .await;
+        assert!(
+            !matches!(refused, Ok(Ok(_))),
+            "{binary}: an import without its token was answered"
         );
     }
 }

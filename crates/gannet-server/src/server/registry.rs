@@ -50,6 +50,29 @@ impl Server {
         }
     }
 
+    /// In operator mode, installs the imports of the account JWTs (those
+    /// their exporters allow) as the configured ones are installed, and
+    /// creates every account a JWT names. Run at start, after a claim update
+    /// and after a reload.
+    pub(crate) fn install_operator_links(&self) {
+        let auth = self.authenticator();
+        let Some(operator) = auth.operator() else {
+            return;
+        };
+        let (mut configs, refused) = operator.account_links(gannet_auth::operator::unix_now());
+        for reason in refused {
+            tracing::warn!("Import not installed: {reason}");
+        }
+        configs.extend(self.options().accounts.iter().cloned());
+        for config in &configs {
+            self.account(Some(&config.name));
+        }
+        let mut routes = crate::imports::build(&configs, |n| self.account(Some(n)));
+        for account in self.accounts() {
+            account.set_routes(routes.remove(&account.name).unwrap_or_default());
+        }
+    }
+
     /// Ends the internal subscriptions in `account`.
     pub(super) fn forget_internal(&self, account: &Arc<Account>) {
         let mut subs = self.internal_subs.lock().unwrap_or_else(|e| e.into_inner());

@@ -88,6 +88,7 @@ impl Server {
         *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
         *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
         *self.opts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+        self.install_operator_links();
         self.reloads.send_modify(|n| *n += 1);
         Ok(restart_needed)
     }

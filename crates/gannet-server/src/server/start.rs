@@ -454,6 +454,7 @@ impl Server {
             host_port(&opts.host, client_addr.port())
         );
         server.install_accounts(None, &opts);
+        server.install_operator_links();
         let accept = server
             .spawn(listener::accept_loop(server.clone(), listener))
             .abort_handle();

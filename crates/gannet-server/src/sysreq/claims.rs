@@ -28,6 +28,7 @@ pub(super) fn update(server: &Server, key: &str, jwt: &[u8]) -> Outcome {
         Ok(_) => {
             tracing::info!("Updated account claims for {key}");
             crate::resolver::store(server, key, text.trim());
+            server.install_operator_links();
             server.recheck_clients();
             data_reply(
                 server,
