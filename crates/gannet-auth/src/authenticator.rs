@@ -121,6 +121,20 @@ pub struct Identity {
     pub expires: Option<u64>,
     /// Limits a user JWT and its account's JWT set (operator mode).
     pub limits: Option<UserLimits>,
+    /// What events tell of a JWT user: its issuer, name and tags.
+    pub jwt_user: Option<JwtUser>,
+}
+
+/// A JWT user, as CONNECT and DISCONNECT events describe it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JwtUser {
+    /// The key that signed the user JWT (the account or a signing key).
+    pub issuer: String,
+    /// The user JWT's `name`.
+    pub name: String,
+    /// The account JWT's `name` (events' `name_tag`).
+    pub account_name: String,
+    pub tags: Vec<String>,
 }
 
 /// The limits of a JWT user: the smaller of its own (or its scoped signing
@@ -170,6 +184,7 @@ impl UserEntry {
             account: self.account.clone(),
             expires: None,
             limits: None,
+            jwt_user: None,
         }
     }
 }
@@ -190,6 +205,7 @@ impl NkeyEntry {
             account: self.account.clone(),
             expires: None,
             limits: None,
+            jwt_user: None,
         }
     }
 }
@@ -252,6 +268,7 @@ impl SingleUser {
             account: None,
             expires: None,
             limits: None,
+            jwt_user: None,
         })
     }
 }

@@ -153,6 +153,7 @@ impl CertificateClients {
             account: None,
             expires: None,
             limits: None,
+            jwt_user: None,
         })
     }
 }

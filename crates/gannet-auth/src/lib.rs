@@ -34,7 +34,7 @@ mod permissions;
 #[cfg(test)]
 mod test_certs;
 
-pub use authenticator::{AuthFailure, Authenticator, Credentials, Identity, UserLimits};
+pub use authenticator::{AuthFailure, Authenticator, Credentials, Identity, JwtUser, UserLimits};
 pub use bosh::{split_common_name, BoshCertError, CLIENT_ID_PLACEHOLDER};
 pub use cache::{PublishCache, PUBLISH_CACHE_MAX, PUBLISH_CACHE_MAX_SUBJECT};
 pub use certificate::{public_key_info, CertError, CertIdentity};

@@ -23,7 +23,7 @@ use gannet_config::options::{
     ResponsePermission as ConfigResponse, SubjectPermission,
 };
 
-use crate::authenticator::{AuthFailure, Credentials, Identity, UserLimits};
+use crate::authenticator::{AuthFailure, Credentials, Identity, JwtUser, UserLimits};
 use crate::jwt::{self, AccountClaims, UserPermissionLimits};
 use crate::permissions::Permissions;
 
@@ -411,6 +411,12 @@ impl OperatorMode {
             limits: Some(UserLimits {
                 subs: min_limit(limits.subs, claims.nats.limits.subs),
                 payload: min_limit(limits.payload, claims.nats.limits.payload),
+            }),
+            jwt_user: Some(JwtUser {
+                issuer: user.iss.clone(),
+                name: user.name.clone(),
+                account_name: claims.name.clone(),
+                tags: user.nats.tags.clone(),
             }),
         })
     }

@@ -99,7 +99,14 @@ struct ClientObject {
     rtt: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stop: Option<String>,
+    /// Operator mode: the user JWT, and the key that signed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer_key: Option<String>,
     name_tag: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
     kind: &'static str,
     #[serde(skip_serializing_if = "str::is_empty")]
     client_type: &'static str,
@@ -259,7 +266,17 @@ impl ClientFacts {
             ver: self.meta.version.clone(),
             rtt: stop.map(|_| self.rtt_ns),
             stop: stop.map(go_time),
-            name_tag: self.account.clone(),
+            jwt: self.meta.jwt.as_ref().map(|j| j.0.clone()),
+            issuer_key: self.meta.jwt.as_ref().map(|j| j.1.issuer.clone()),
+            name_tag: match &self.meta.jwt {
+                Some(j) => j.1.account_name.clone(),
+                None => self.account.clone(),
+            },
+            tags: self
+                .meta
+                .jwt
+                .as_ref()
+                .map_or_else(Vec::new, |j| j.1.tags.clone()),
             kind: if self.leaf { "Leafnode" } else { "Client" },
             client_type: if self.leaf { "" } else { "nats" },
         }

@@ -935,3 +935,51 @@ async fn jwt_exports_and_imports_connect_accounts() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_events_describe_jwt_users() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let admin = KeyPair::new_user();
+        let sys = login(
+            &server,
+            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+        )
+        .await
+        .unwrap();
+        let mut connects = sys
+            .subscribe(format!("$SYS.ACCOUNT.{}.CONNECT", t.app.public_key()))
+            .await
+            .unwrap();
+        sys.flush().await.unwrap();
+        let user = KeyPair::new_user();
+        let jwt = t.user_jwt(&user, &t.app, json!({"tags": ["blue"]}));
+        let _client = login(&server, &t.creds("tagged", &jwt, &user))
+            .await
+            .unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(5), connects.next())
+            .await
+            .expect("CONNECT event")
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
+        let client = &doc["client"];
+        assert_eq!(
+            client["acc"],
+            t.app.public_key().as_str(),
+            "{binary}: {doc:#}"
+        );
+        assert_eq!(client["user"], user.public_key().as_str(), "{binary}");
+        assert_eq!(client["jwt"], jwt.as_str(), "{binary}");
+        assert_eq!(
+            client["issuer_key"],
+            t.app.public_key().as_str(),
+            "{binary}"
+        );
+        assert_eq!(client["name_tag"], "APP", "{binary}");
+        assert_eq!(client["tags"], json!(["blue"]), "{binary}");
+    }
+}

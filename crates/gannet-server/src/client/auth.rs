@@ -102,6 +102,13 @@ impl Connection {
             self.auth_expires = expires;
             self.expiry_changed = true;
         }
+        if let (Some(jwt_user), Some(jwt)) = (identity.jwt_user, opts.jwt.as_ref()) {
+            self.shared
+                .meta
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .jwt = Some(Arc::new((jwt.clone(), jwt_user)));
+        }
         self.install_identity(identity.user, identity.permissions);
         Ok(())
     }

@@ -112,6 +112,8 @@ pub struct ClientMeta {
     pub name: String,
     pub lang: String,
     pub version: String,
+    /// A JWT user (operator mode): its JWT and what events tell of it.
+    pub jwt: Option<Arc<(String, gannet_auth::JwtUser)>>,
 }
 
 /// The part of a client that other tasks reach: its outbound queue, whether it
@@ -204,6 +206,7 @@ impl ClientShared {
                 name: String::new(),
                 lang: String::new(),
                 version: String::new(),
+                jwt: None,
             }),
             activity: Activity::default(),
         }

@@ -196,6 +196,7 @@ impl Leaf {
                 name: peer.name,
                 lang: String::new(),
                 version: String::new(),
+                jwt: None,
             },
             account: self.account().map_or_else(String::new, |a| a.name.clone()),
             rtt_ns: self.rtt_ns.load(Ordering::Relaxed),
