@@ -118,6 +118,7 @@ impl InternalMsg {
 struct Outgoing {
     account: Arc<Account>,
     subject: String,
+    reply: Option<String>,
     payload: Vec<u8>,
 }
 
@@ -209,6 +210,24 @@ impl Internal {
         self.enqueue(Work::Publish(Outgoing {
             account: account.clone(),
             subject: subject.to_string(),
+            reply: None,
+            payload,
+        }));
+    }
+
+    /// Publishes a request of the server's: `payload` on `subject` with
+    /// `reply`, in `account`.
+    pub(crate) fn send_request(
+        &self,
+        account: &Arc<Account>,
+        subject: &str,
+        reply: &str,
+        payload: Vec<u8>,
+    ) {
+        self.enqueue(Work::Publish(Outgoing {
+            account: account.clone(),
+            subject: subject.to_string(),
+            reply: Some(reply.to_string()),
             payload,
         }));
     }
@@ -285,7 +304,12 @@ pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
                 }
             }
             Work::Publish(out) => {
-                let mut msg = Message::new(out.subject.as_bytes(), None, None, &out.payload);
+                let mut msg = Message::new(
+                    out.subject.as_bytes(),
+                    out.reply.as_deref().map(str::as_bytes),
+                    None,
+                    &out.payload,
+                );
                 fanout.publish(&server, &out.account, &mut msg);
                 server.stats().add_out(fanout.out_msgs, fanout.out_bytes);
                 server

@@ -6,11 +6,130 @@
 //! `$SYS.REQ.CLAIMS.UPDATE` (an account JWT, whichever account),
 //! `$SYS.REQ.CLAIMS.LIST` (the accounts known) and
 //! `$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP` (one account's JWT).
+//!
+//! Servers with the full resolver keep each other's accounts in step (with
+//! nats-server's too): every `interval` each sends `$SYS.REQ.CLAIMS.PACK`
+//! with the hash of its accounts (the XOR of each JWT's SHA-256); a server
+//! whose hash differs answers with its accounts, one `<key>|<jwt>` per
+//! message, then an empty message, and the asker keeps every JWT newer than
+//! its own.
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use gannet_config::options::Resolver;
+use sha2::{Digest, Sha256};
 
 use crate::server::Server;
+
+/// Where servers ask for each other's accounts.
+pub(crate) const PACK_SUBJECT: &str = "$SYS.REQ.CLAIMS.PACK";
+/// How often accounts are compared without an `interval` (nats-server's default).
+const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The subject this server's pack answers come to.
+pub(crate) fn pack_inbox(server: &Server) -> String {
+    format!("$SYS._INBOX_.{}.PACK", server.id())
+}
+
+/// The hash of the accounts known: the XOR of each JWT's SHA-256.
+fn accounts_hash(operator: &gannet_auth::OperatorMode) -> [u8; 32] {
+    let mut hash = [0u8; 32];
+    for key in operator.account_keys() {
+        if let Some(account) = operator.account(&key) {
+            let one = Sha256::digest(account.jwt.as_bytes());
+            for (h, b) in hash.iter_mut().zip(one.iter()) {
+                *h ^= b;
+            }
+        }
+    }
+    hash
+}
+
+/// Answers a pack request: nothing but the end mark when the asker's hash
+/// (`theirs`) is ours, else every account, then the end mark.
+pub(crate) fn answer_pack(server: &Server, reply: &str, theirs: &[u8]) {
+    let (Some(_), Some(system)) = (dir(server), server.system_account()) else {
+        return;
+    };
+    let auth = server.authenticator();
+    let Some(operator) = auth.operator() else {
+        return;
+    };
+    if theirs != accounts_hash(operator) {
+        for key in operator.account_keys() {
+            if let Some(account) = operator.account(&key) {
+                server.internal().send(
+                    &system,
+                    reply,
+                    format!("{key}|{}", account.jwt).into_bytes(),
+                );
+            }
+        }
+    }
+    server.internal().send(&system, reply, Vec::new());
+}
+
+/// Takes the accounts of a pack answer that are newer than ours.
+pub(crate) fn merge_pack(server: &Server, pack: &[u8]) {
+    let auth = server.authenticator();
+    let Some(operator) = auth.operator() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(pack);
+    let mut changed = false;
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let Some((key, jwt)) = line.split_once('|') else {
+            tracing::error!("DirResolver - a pack line without its key");
+            continue;
+        };
+        let known = operator.account(key).map(|a| a.jwt.clone());
+        if known.as_deref() == Some(jwt) {
+            continue;
+        }
+        match operator.install(jwt, Some(key), gannet_auth::operator::unix_now()) {
+            Ok(_) => {
+                store(server, key, jwt);
+                changed = true;
+            }
+            Err(e) => tracing::debug!("DirResolver - pack entry for {key} not taken: {e}"),
+        }
+    }
+    if changed {
+        tracing::info!("DirResolver - accounts updated from another server");
+        server.install_operator_links();
+        server.recheck_clients();
+    }
+}
+
+/// Asks the other servers for their accounts every `interval`, while the
+/// server runs.
+pub(crate) async fn sync_loop(server: Arc<Server>) {
+    let Some(Resolver::Dir(settings)) = server.options().resolver.clone() else {
+        return;
+    };
+    if dir(&server).is_none() || !settings.full {
+        return;
+    }
+    let every = settings
+        .interval
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_SYNC_INTERVAL);
+    let inbox = pack_inbox(&server);
+    loop {
+        tokio::time::sleep(every).await;
+        let (Some(system), Some(operator)) = (
+            server.system_account(),
+            server.authenticator().operator().cloned(),
+        ) else {
+            continue;
+        };
+        let hash = accounts_hash(&operator).to_vec();
+        server
+            .internal()
+            .send_request(&system, PACK_SUBJECT, &inbox, hash);
+    }
+}
 
 /// The subjects the directory resolver answers, besides the claim updates
 /// every operator-mode server takes.

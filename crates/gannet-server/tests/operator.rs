@@ -983,3 +983,73 @@ async fn connect_events_describe_jwt_users() {
         assert_eq!(client["tags"], json!(["blue"]), "{binary}");
     }
 }
+
+/// Two servers of a cluster with the full resolver, each in its own
+/// directory: an account pushed to `first` while `second` was away reaches
+/// `second` when it joins (the pack exchange), and its users get in there.
+async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str) {
+    let t = Trust::new();
+    let op = t.dir.path().join("op.jwt");
+    std::fs::write(&op, t.operator_jwt()).unwrap();
+    let (r1, r2) = (free_port(), free_port());
+    let config = |name: &str, dir: &str, listen: u16, peer: u16| {
+        format!(
+            "server_name: {name}\nhttp: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
+             resolver: {{ type: full, dir: \"{}\", interval: \"1s\" }}\n\
+             resolver_preload: {{\n  {}: \"{}\"\n}}\n\
+             cluster {{ name: C, listen: \"127.0.0.1:{listen}\", routes: [\"nats-route://127.0.0.1:{peer}\"] }}\n",
+            op.display(),
+            t.sys.public_key(),
+            t.dir.path().join(dir).display(),
+            t.sys.public_key(),
+            t.account_jwt(&t.sys, "SYS", json!({})),
+        )
+    };
+    let first = ServerProcess::builder(first_bin)
+        .config(&config("S1", "one", r1, r2))
+        .start();
+    let admin = KeyPair::new_user();
+    let sys = login(
+        &first,
+        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+    )
+    .await
+    .unwrap();
+    let answer = sys
+        .request(
+            "$SYS.REQ.CLAIMS.UPDATE",
+            t.account_jwt(&t.app, "APP", json!({})).into(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer.payload).contains("jwt updated"),
+        "{first_bin}"
+    );
+    let second = ServerProcess::builder(second_bin)
+        .config(&config("S2", "two", r2, r1))
+        .start();
+    let u = KeyPair::new_user();
+    let u_jwt = t.user_jwt(&u, &t.app, json!({}));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if raw_login(&second, Some(&u_jwt), Some(&u)) == "PONG" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{first_bin} -> {second_bin}: the account never reached the second server\n{}",
+            second.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_resolvers_keep_a_cluster_in_step() {
+    full_resolvers_catch_up(BIN, BIN).await;
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        full_resolvers_catch_up(BIN, &reference).await;
+        full_resolvers_catch_up(&reference, BIN).await;
+    }
+}

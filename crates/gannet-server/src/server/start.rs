@@ -510,6 +510,7 @@ impl Server {
             crate::leaf::start_remotes(&server);
         }
         server.spawn_background(crate::events::statsz_loop(server.clone()));
+        server.spawn_background(crate::resolver::sync_loop(server.clone()));
         server.spawn_background(crate::events::conns_loop(server.clone()));
         server.spawn_background(crate::heap::trim_loop());
         Ok(RunningServer {

@@ -106,7 +106,13 @@ pub(crate) fn system_subjects(server_id: &str, server_name: &str) -> Vec<String>
 /// Runs a request service, or nothing for an event.
 fn handler() -> Handler {
     Arc::new(|server: &Server, msg: &InternalMsg| {
-        if msg.subject.starts_with(super::REQ_PREFIX.as_bytes()) {
+        if msg.subject == crate::resolver::PACK_SUBJECT.as_bytes() {
+            if let Some(reply) = msg.reply_str() {
+                crate::resolver::answer_pack(server, reply, &msg.payload);
+            }
+        } else if msg.subject.ends_with(b".PACK") && msg.subject.starts_with(b"$SYS._INBOX_.") {
+            crate::resolver::merge_pack(server, &msg.payload);
+        } else if msg.subject.starts_with(super::REQ_PREFIX.as_bytes()) {
             super::serve(server, msg);
         } else if msg.subject.ends_with(b".CLAIMS.UPDATE") {
             super::claims_event(server, msg);
@@ -128,6 +134,8 @@ pub(crate) fn subscribe_services(server: &Server, system: &Arc<Account>, cid: u6
     let mut subjects = system_subjects(server.id(), server.name());
     if crate::resolver::dir(server).is_some() {
         subjects.extend(crate::resolver::SUBJECTS.iter().map(|s| (*s).to_string()));
+        subjects.push(crate::resolver::PACK_SUBJECT.to_string());
+        subjects.push(crate::resolver::pack_inbox(server));
     }
     for (sid, subject) in subjects.iter().enumerate() {
         if let Some(sub) =
