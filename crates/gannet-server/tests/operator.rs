@@ -1053,3 +1053,77 @@ async fn full_resolvers_keep_a_cluster_in_step() {
         full_resolvers_catch_up(&reference, BIN).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_info_names_the_jwt_user_and_account() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let user = KeyPair::new_user();
+        let jwt = t.user_jwt(&user, &t.app, json!({"sub": {"deny": ["secret.>"]}}));
+        let client = login(&server, &t.creds("named", &jwt, &user))
+            .await
+            .unwrap();
+        let answer = client
+            .request("$SYS.REQ.USER.INFO", "".into())
+            .await
+            .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        let data = doc["data"].clone();
+        assert_eq!(data["user"], user.public_key().as_str(), "{binary}: {doc}");
+        assert_eq!(data["account"], t.app.public_key().as_str(), "{binary}");
+        assert_eq!(data["account_name"], "APP", "{binary}: {doc}");
+        assert_eq!(data["user_name"], "u", "{binary}: {doc}");
+        assert_eq!(
+            data["permissions"],
+            json!({"publish": {}, "subscribe": {"deny": ["secret.>"]}}),
+            "{binary}: {doc}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_accounts_survive_a_reload() {
+    let t = Trust::new();
+    // No `system_account` line: the operator JWT names it.
+    let config = t
+        .config_with(&[])
+        .replace(&format!("system_account: {}\n", t.sys.public_key()), "");
+    let server = ServerProcess::builder(BIN).config(&config).start();
+    let admin = KeyPair::new_user();
+    let admin_creds = t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin);
+    let sys = login(&server, &admin_creds).await.unwrap();
+    let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", t.app.public_key());
+    let answer = sys
+        .request(subject, t.account_jwt(&t.app, "APP", json!({})).into())
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer.payload).contains("jwt updated"));
+    let u = KeyPair::new_user();
+    let u_jwt = t.user_jwt(&u, &t.app, json!({}));
+    assert_eq!(raw_login(&server, Some(&u_jwt), Some(&u)), "PONG");
+
+    std::fs::write(server.config_path(), &config).unwrap();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let log = server.wait_log("Reloaded server configuration");
+    assert!(!log.contains("system account"), "no restart needed: {log}");
+    assert_eq!(
+        raw_login(&server, Some(&u_jwt), Some(&u)),
+        "PONG",
+        "after the reload"
+    );
+    // The system account is still the operator's.
+    let again = login(&server, &admin_creds).await.unwrap();
+    let info = again
+        .request("$SYS.REQ.SERVER.PING", "".into())
+        .await
+        .expect("a system account request after the reload");
+    assert!(!info.payload.is_empty());
+}

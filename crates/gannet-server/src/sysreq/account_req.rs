@@ -190,7 +190,7 @@ pub(crate) fn account_info(server: &Server, account: &Account) -> AccountInfo {
 }
 
 /// A publish or subscribe permission as USER.INFO reports it.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct SubjectPerm {
     #[serde(skip_serializing_if = "Option::is_none")]
     allow: Option<Vec<String>>,
@@ -221,6 +221,9 @@ struct UserInfo<'a> {
     user: &'a str,
     account: &'a str,
     account_name: &'a str,
+    /// A JWT user's name (operator mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     permissions: Option<UserPermissions>,
 }
@@ -235,11 +238,22 @@ pub(super) fn user_info(server: &Server, requester: &Requester<'_>) -> Outcome {
                 deny: p.deny.clone(),
             })
     };
+    // A JWT user's permissions always name both sides, as nats-server's do.
+    let jwt = requester
+        .client
+        .and_then(|c| c.meta().jwt.as_ref().map(|j| j.1.clone()));
+    let both = |p: Option<SubjectPerm>| {
+        if jwt.is_some() {
+            Some(p.unwrap_or_default())
+        } else {
+            p
+        }
+    };
     let permissions = requester.perms.map(|perms| {
         let source = perms.source();
         UserPermissions {
-            publish: subject_perm(&source.publish),
-            subscribe: subject_perm(&source.subscribe),
+            publish: both(subject_perm(&source.publish)),
+            subscribe: both(subject_perm(&source.subscribe)),
             responses: source.allow_responses.map(|r| ResponsePerm {
                 max: i64::try_from(r.max).unwrap_or(-1),
                 ttl: u64::try_from(r.expires.as_nanos()).unwrap_or(u64::MAX),
@@ -252,7 +266,8 @@ pub(super) fn user_info(server: &Server, requester: &Requester<'_>) -> Outcome {
         UserInfo {
             user: requester.user.unwrap_or(""),
             account,
-            account_name: account,
+            account_name: jwt.as_ref().map_or(account, |j| j.account_name.as_str()),
+            user_name: jwt.as_ref().map(|j| j.name.clone()),
             permissions,
         },
     )

@@ -39,6 +39,8 @@ pub struct Requester<'a> {
     pub account: &'a std::sync::Arc<Account>,
     pub user: Option<&'a str>,
     pub perms: Option<&'a Permissions>,
+    /// The requesting client, when a client asked.
+    pub client: Option<&'a std::sync::Arc<crate::client::ClientShared>>,
 }
 
 /// What a service made of a request.
@@ -85,6 +87,7 @@ pub(crate) fn serve(server: &Server, msg: &InternalMsg) {
         account: &account,
         user: origin.and_then(|o| o.user.as_deref()),
         perms: origin.and_then(|o| o.perms.as_deref()),
+        client: origin.and_then(|o| o.client.as_ref()),
     };
     if !handle(server, &requester, subject, reply, &msg.payload) {
         let ep = subject.rsplit('.').next().unwrap_or(subject);
