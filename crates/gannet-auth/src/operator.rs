@@ -265,6 +265,16 @@ impl OperatorMode {
                         .is_some_and(|p| p.covers(subject))
             })
             .ok_or_else(|| "no matching export".to_string())?;
+        // An export may require a subject token to be the importer's own key.
+        if export.account_token_position > 0 {
+            let position = usize::try_from(export.account_token_position - 1).unwrap_or(usize::MAX);
+            if import.subject.split('.').nth(position) != Some(importer) {
+                return Err(
+                    "the subject does not name the importing account where the export requires it"
+                        .into(),
+                );
+            }
+        }
         let revoked = |iat: i64| jwt::is_revoked(&export.revocations, importer, iat);
         if export.token_req {
             if import.token.is_empty() {
@@ -288,8 +298,6 @@ impl OperatorMode {
             if revoked(activation.iat) {
                 return Err("activation revoked".into());
             }
-        } else if revoked(i64::MAX) {
-            return Err("the exporter revoked this account".into());
         }
         let local = if !import.local_subject.is_empty() {
             Some(import.local_subject.clone())
@@ -352,13 +360,17 @@ impl OperatorMode {
                 }
                 scope = Some(&s.template);
             }
-        } else if !user.nats.issuer_account.is_empty() && user.nats.issuer_account != user.iss {
-            return Err(fail("issuer_account does not match the issuer"));
         }
         if claims.nats.is_user_revoked(&user.sub, user.iat) {
             return Err(fail(format!("user {} has been revoked", user.sub)));
         }
         let limits = scope.unwrap_or(&user.nats.permissions);
+        if limits.bearer_token && claims.nats.limits.disallow_bearer {
+            return Err(fail(format!(
+                "bearer token of user {} refused: account {account_key} disallows bearer tokens",
+                user.sub
+            )));
+        }
         if !limits.bearer_token {
             let sig = creds
                 .sig
@@ -451,12 +463,20 @@ fn permissions_of(
     let config = ConfigPermissions {
         publish: side(publish),
         subscribe: side(subscribe),
-        allow_responses: resp.as_ref().map(|r| ConfigResponse {
-            max: usize::try_from(r.max)
-                .ok()
-                .filter(|m| *m > 0)
-                .unwrap_or(usize::MAX),
-            expires: Duration::from_nanos(u64::try_from(r.ttl).unwrap_or(0)),
+        // As in nats-server: 0 takes the default (1 response, 2 minutes), a
+        // negative value is no limit.
+        allow_responses: resp.as_ref().map(|r| {
+            let default = ConfigResponse::default();
+            ConfigResponse {
+                max: match r.max {
+                    0 => default.max,
+                    m => usize::try_from(m).unwrap_or(usize::MAX),
+                },
+                expires: match r.ttl {
+                    0 => default.expires,
+                    t => Duration::from_nanos(u64::try_from(t).unwrap_or(0)),
+                },
+            }
         }),
     };
     Permissions::compile(&config, None, false).map(|p| Some(Arc::new(p)))

@@ -7,7 +7,10 @@
 //! route, listing the queue groups the peer is to serve; a queue group spread
 //! over the cluster gets each message once, its members weighted evenly
 //! wherever they are. A message that came from a route goes to local
-//! subscribers only.
+//! subscribers only. Other clusters get a message published here through
+//! their outbound gateway connections (`Fanout::send_to_gateways`), and a
+//! `_GR_.` reply is routed by the cluster and server it names
+//! (`Fanout::gateway_reply`).
 //!
 //! A [`Fanout`] is the delivery state of one publisher: a client's connection
 //! task, or the internal loop for the server's own messages. It remembers the
@@ -604,6 +607,12 @@ impl Fanout {
         else {
             return false;
         };
+        // A publisher here never unwraps a reply for this cluster: that would
+        // deliver on a subject its permissions were not checked against (as
+        // nats-server, it is then an ordinary subject).
+        if from == ReplyFrom::Local && gateways.is_own_cluster(cluster_hash) {
+            return false;
+        }
         if !gateways.is_own_cluster(cluster_hash) {
             // Only this cluster's own publishers send replies across.
             if from == ReplyFrom::Local {

@@ -858,10 +858,60 @@ fn a_misbehaving_gateway_peer_is_cut_and_the_server_goes_on() {
     raw.send(b"RMSG NOPE foo 2\r\nhi\r\nRMSG NOPE bar 2\r\nhi\r\n");
     let got = String::from_utf8_lossy(&raw.read_for(Duration::from_millis(500))).into_owned();
     assert_eq!(got.matches("A- NOPE\r\n").count(), 1, "{got}");
+    // A CONNECT naming one gateway and an INFO naming another: cut.
+    let mut raw = gannet_test::RawClient::connect(&format!("127.0.0.1:{ga}"));
+    raw.send(b"CONNECT {\"gateway\":\"CX\",\"name\":\"NX\"}\r\nINFO {\"server_id\":\"NX\",\"gateway\":\"CY\"}\r\n");
+    let (_, closed) = raw.read_to_close(Duration::from_secs(3));
+    assert!(
+        closed,
+        "an INFO naming another gateway than the CONNECT closes"
+    );
     // The server is fine.
     let (status, _) = a.process.http_get("/varz");
     assert_eq!(status, 200);
     let mut c = gannet_test::RawClient::connect_with(&a.process.addr(), "{\"verbose\":false}");
     c.send(b"PING\r\n");
     c.expect(b"PONG\r\n");
+}
+
+#[tokio::test]
+async fn a_wrapped_reply_for_the_own_cluster_does_not_get_past_permissions() {
+    let ga = free_port();
+    let conf = format!(
+        "server_name: A\nhttp: \"127.0.0.1:-1\"\n\
+         accounts {{ APP {{ users = [\n\
+           {{ user: limited, password: p, permissions: {{ publish: {{ deny: [\"secret.>\"] }} }} }}\n\
+           {{ user: watcher, password: p }}\n\
+         ] }} }}\n\
+         gateway {{ name: C1, listen: \"127.0.0.1:{ga}\" }}\n"
+    );
+    let a = Node {
+        process: ServerProcess::builder(BIN).config(&conf).start(),
+        gateway_port: ga,
+        cluster_port: 0,
+    };
+    let connect = |user: &str| {
+        async_nats::ConnectOptions::with_user_and_password(user.into(), "p".into())
+            .connect(a.process.url())
+    };
+    let watcher = connect("watcher").await.unwrap();
+    let limited = connect("limited").await.unwrap();
+    let mut secret = watcher.subscribe("secret.x").await.unwrap();
+    watcher.flush().await.unwrap();
+    let id: serde_json::Value = serde_json::from_str(&a.process.http_get("/varz").1).unwrap();
+    let cluster = gannet_server::gateway::name_hash("C1");
+    let server = gannet_server::gateway::name_hash(id["server_id"].as_str().unwrap());
+    let wrapped = format!(
+        "_GR_.{}.{}.secret.x",
+        String::from_utf8_lossy(&cluster),
+        String::from_utf8_lossy(&server)
+    );
+    limited.publish(wrapped, "leak".into()).await.unwrap();
+    limited.flush().await.unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), secret.next())
+            .await
+            .is_err(),
+        "a denied subject was reached through a _GR_. wrapper"
+    );
 }

@@ -883,15 +883,24 @@ async fn jwt_exports_and_imports_connect_accounts() {
         let on_app = login(&server, &user_of(&t.app, "a")).await.unwrap();
         let on_other = login(&server, &user_of(&other, "o")).await.unwrap();
 
-        // The stream crosses into APP.
+        // The stream crosses into APP (published until it does: nats-server
+        // wires an import when it loads the account, which it may do late).
         let mut events = on_app.subscribe("events.>").await.unwrap();
         on_app.flush().await.unwrap();
-        on_exp.publish("events.x", "e1".into()).await.unwrap();
-        on_exp.flush().await.unwrap();
-        let m = tokio::time::timeout(Duration::from_secs(5), events.next())
-            .await
-            .unwrap_or_else(|_| panic!("{binary}: stream import"))
-            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let m = loop {
+            on_exp.publish("events.x", "e1".into()).await.unwrap();
+            on_exp.flush().await.unwrap();
+            if let Ok(Some(m)) =
+                tokio::time::timeout(Duration::from_millis(200), events.next()).await
+            {
+                break m;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{binary}: stream import"
+            );
+        };
         assert_eq!(m.payload, "e1".as_bytes(), "{binary}");
 
         // Services: the public one under its local name, the private one
@@ -1126,4 +1135,83 @@ async fn pushed_accounts_survive_a_reload() {
         .await
         .expect("a system account request after the reload");
     assert!(!info.payload.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_tokens_and_account_token_positions_follow_the_account() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let exp = KeyPair::new_account();
+        let mut limits = unlimited();
+        limits["disallow_bearer"] = json!(true);
+        let app_jwt = t.account_jwt(
+            &t.app,
+            "APP",
+            json!({"limits": limits, "imports": [
+                {"name": "mine", "subject": format!("orders.{}.>", t.app.public_key()),
+                 "account": exp.public_key(), "type": "stream"},
+                {"name": "theirs", "subject": format!("orders.{}.>", exp.public_key()),
+                 "account": exp.public_key(), "type": "stream"}
+            ]}),
+        );
+        let exp_jwt = t.account_jwt(
+            &exp,
+            "EXP",
+            json!({"exports": [{"name": "orders", "subject": "orders.*.>", "type": "stream",
+                                "account_token_position": 2}]}),
+        );
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config_with(&[(t.app.public_key(), app_jwt), (exp.public_key(), exp_jwt)]))
+            .start();
+        // A bearer token in an account that disallows them.
+        let bearer = KeyPair::new_user();
+        let bearer_jwt = t.user_jwt(&bearer, &t.app, json!({"bearer_token": true}));
+        assert_eq!(
+            raw_login(&server, Some(&bearer_jwt), None),
+            VIOLATION,
+            "{binary}"
+        );
+
+        // Only the import naming APP itself at token 2 is installed.
+        let user_of = |account: &KeyPair, name: &str| {
+            let u = KeyPair::new_user();
+            let jwt = t.user_jwt(&u, account, json!({}));
+            t.creds(name, &jwt, &u)
+        };
+        let on_app = login(&server, &user_of(&t.app, "a")).await.unwrap();
+        let on_exp = login(&server, &user_of(&exp, "e")).await.unwrap();
+        let mut mine = on_app
+            .subscribe(format!("orders.{}.>", t.app.public_key()))
+            .await
+            .unwrap();
+        let mut theirs = on_app
+            .subscribe(format!("orders.{}.>", exp.public_key()))
+            .await
+            .unwrap();
+        on_app.flush().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            on_exp
+                .publish(format!("orders.{}.new", t.app.public_key()), "1".into())
+                .await
+                .unwrap();
+            on_exp.flush().await.unwrap();
+            if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), mine.next()).await
+            {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{binary}: own slice");
+        }
+        on_exp
+            .publish(format!("orders.{}.new", exp.public_key()), "2".into())
+            .await
+            .unwrap();
+        on_exp.flush().await.unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), theirs.next())
+                .await
+                .is_err(),
+            "{binary}: another account's slice was imported"
+        );
+    }
 }

@@ -76,8 +76,8 @@ pub struct GatewayOptions {
     /// `write_deadline` of the block (`None`, also for 0, = the server's).
     pub write_deadline: Option<Duration>,
     /// `gateways`: the remote gateways to dial, in the order written. An
-    /// entry with this gateway's own name is kept (nats-server does not dial
-    /// it but remembers its URLs as its own).
+    /// entry with this gateway's own name is kept here, and not dialed by the
+    /// server.
     pub gateways: Vec<RemoteGateway>,
 }
 

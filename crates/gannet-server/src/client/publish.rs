@@ -2,7 +2,9 @@
 //! publish permission, the subject lookup in the client's own match cache, the
 //! no-responders status (only when no peer server is interested either),
 //! and the hand-over to the fan-out (`crate::fanout`), which delivers to
-//! every kind of subscriber and to the routes of interested peers.
+//! every kind of subscriber, to the routes of interested peers and to the
+//! other clusters over gateways (a `_GR_.` reply for another cluster goes
+//! straight there).
 use super::cache::MatchCache;
 use super::connection::Connection;
 use super::CloseReason;

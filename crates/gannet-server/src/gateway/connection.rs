@@ -114,6 +114,7 @@ where
         prefix,
         connected: is_outbound,
         got_info: false,
+        connect_gateway: String::new(),
         outcome: Outcome::default(),
         fanout: Fanout::new(gid),
         pings_out: 0,
@@ -155,6 +156,8 @@ struct GatewayConnection {
     connected: bool,
     /// The other side's first INFO came.
     got_info: bool,
+    /// The gateway name the dialer's CONNECT gave (its INFO must say the same).
+    connect_gateway: String,
     outcome: Outcome,
     fanout: Fanout,
     pings_out: u32,
@@ -472,6 +475,7 @@ impl GatewayConnection {
             ));
             return Err(CloseReason::WrongGateway);
         }
+        self.connect_gateway = connect.gateway;
         self.connected = true;
         Ok(())
     }
@@ -628,6 +632,15 @@ impl GatewayConnection {
     fn inbound_first_info(&mut self, info: GatewayInfo) -> Result<(), CloseReason> {
         if info.gateway.is_empty() {
             return Err(CloseReason::WrongPort);
+        }
+        if info.gateway != self.connect_gateway {
+            tracing::error!(
+                "{} - Gateway INFO names {:?}, its CONNECT {:?}",
+                self.prefix,
+                info.gateway,
+                self.connect_gateway
+            );
+            return Err(CloseReason::WrongGateway);
         }
         self.gw.set_peer(
             GatewayPeer {

@@ -139,7 +139,9 @@ async fn dial_remote(server: Arc<Server>, remote: Arc<RemoteGateway>) {
             };
             connected = outcome.registered;
             if outcome.duplicate {
-                return;
+                // Another connection to that cluster is up: try again later,
+                // in case it ends.
+                tokio::time::sleep(RECONNECT_DELAY * 5).await;
             }
             if outcome.refused {
                 tokio::time::sleep(RECONNECT_DELAY * 2).await;

@@ -18,8 +18,10 @@
 //! account in interest-only mode, so that only wanted messages cross. A
 //! message from a client, a leaf or the server itself goes to every other
 //! cluster that wants it, once; a message that came from a route or a
-//! gateway never goes to a gateway. A queue group with a member in this
-//! cluster is served here; otherwise by one other cluster.
+//! gateway never goes to a gateway (but for a reply unwrapped here, which
+//! goes on to the clusters that want its original subject). A queue group
+//! with a member in this cluster is served here; otherwise by one other
+//! cluster.
 //!
 //! Replies of requests that cross are rewritten `_GR_.<cluster hash>.<server
 //! hash>.<reply>`, so that the answer comes straight back to the cluster and
@@ -393,7 +395,7 @@ impl Gateways {
         listen: SocketAddr,
         tls_client: Option<Arc<rustls::ClientConfig>>,
         tls_server: Option<Arc<rustls::ServerConfig>>,
-    ) -> Gateways {
+    ) -> Result<Gateways, crate::tls::TlsError> {
         let cluster_hash = name_hash(&opts.name);
         let server_hash = name_hash(server_id);
         let mut reply_prefix = REPLY_PREFIX.to_vec();
@@ -423,11 +425,12 @@ impl Gateways {
             if remote.name == opts.name {
                 continue;
             }
-            let tls = remote
-                .tls
-                .as_ref()
-                .and_then(|t| crate::tls::route_client_config(t).ok())
-                .or_else(|| tls_client.clone());
+            // A remote's own TLS that does not load stops the start, rather
+            // than falling back to the block's (or to plain text).
+            let tls = match remote.tls.as_ref() {
+                Some(t) => Some(crate::tls::route_client_config(t)?),
+                None => tls_client.clone(),
+            };
             remotes.insert(
                 remote.name.clone(),
                 Arc::new(RemoteGateway {
@@ -438,7 +441,7 @@ impl Gateways {
                 }),
             );
         }
-        Gateways {
+        Ok(Gateways {
             name: opts.name.clone(),
             cluster_hash,
             server_hash,
@@ -453,7 +456,7 @@ impl Gateways {
             tls_client,
             tls_server,
             reject_unknown: opts.reject_unknown_cluster,
-        }
+        })
     }
 
     /// This server's gateway URL (`host:port`).
@@ -541,35 +544,36 @@ impl Gateways {
             .cloned()
     }
 
-    fn set_outbound(&self, list: Vec<Arc<Gateway>>) {
+    /// Changes the outbound list, the whole read-modify-write under its lock
+    /// (so that two connections coming or going at once lose nothing).
+    fn update_outbound<R>(&self, change: impl FnOnce(&mut Vec<Arc<Gateway>>) -> R) -> R {
+        let mut slot = self.outbound.write().unwrap_or_else(|e| e.into_inner());
+        let mut list = slot.to_vec();
+        let result = change(&mut list);
         self.has_outbound.store(!list.is_empty(), Ordering::Release);
-        *self.outbound.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(list);
+        *slot = Arc::new(list);
+        result
     }
 
     /// Registers `gw` as the outbound connection to its cluster; false if
     /// there is one already.
     pub(crate) fn register_outbound(&self, gw: &Arc<Gateway>) -> bool {
         let name = gw.remote_name();
-        let mut list = self.outbound();
-        if list.iter().any(|g| g.remote_name() == name) {
-            return false;
-        }
-        list.push(gw.clone());
-        // The order of first registration, for queue groups served by one
-        // cluster: the same cluster each time.
-        list.sort_by_key(|g| g.gid);
-        self.set_outbound(list);
-        true
+        self.update_outbound(|list| {
+            if list.iter().any(|g| g.remote_name() == name) {
+                return false;
+            }
+            list.push(gw.clone());
+            // The order of first registration, for queue groups served by
+            // one cluster: the same cluster each time.
+            list.sort_by_key(|g| g.gid);
+            true
+        })
     }
 
     pub(crate) fn remove(&self, gw: &Gateway) {
         if gw.is_outbound {
-            let list: Vec<_> = self
-                .outbound()
-                .into_iter()
-                .filter(|g| g.gid != gw.gid)
-                .collect();
-            self.set_outbound(list);
+            self.update_outbound(|list| list.retain(|g| g.gid != gw.gid));
         } else {
             self.inbound
                 .lock()

@@ -775,6 +775,14 @@ impl LeafConnection {
                     .tell_interest(self.server.leafs(), &key.pattern, key.queue.as_deref());
             }
         });
+        // With gateways, replies routed back to this cluster (`_GR_.`) must
+        // reach a responder behind the leaf: the hub asks for them all, as
+        // nats-server does.
+        if !self.leaf.is_spoke() && self.server.gateways().is_some() {
+            let mut line = BytesMut::new();
+            super::write_interest(&mut line, b"_GR_.>", None, 1);
+            self.leaf.send_line(&line);
+        }
         // A leaf announces its loop detection subject to its hub.
         if self.leaf.is_spoke() {
             let mut line = BytesMut::new();

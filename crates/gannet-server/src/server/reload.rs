@@ -76,6 +76,12 @@ impl Server {
         if old_system != new_system || old.no_system_account != new.no_system_account {
             restart_needed.push("system account".to_string());
         }
+        if old.gateway != new.gateway {
+            // Gateways, their listener, credentials and TLS are set up at
+            // start: the running ones keep the settings they were made with.
+            restart_needed.push("gateway".to_string());
+            new.gateway.clone_from(&old.gateway);
+        }
         if old.cluster != new.cluster {
             // Routes, their listener, credentials and permissions are set up
             // at start: the running ones stay as they are, with the

@@ -181,7 +181,7 @@ async fn start_gateway(
         .local_addr()
         .map_err(|source| StartError::Gateway { addr: bind, source })?;
     let gateways =
-        crate::gateway::Gateways::new(gw_opts, server_id, listen, tls_client, tls_server);
+        crate::gateway::Gateways::new(gw_opts, server_id, listen, tls_client, tls_server)?;
     Ok(Some((Arc::new(gateways), listener)))
 }
 
