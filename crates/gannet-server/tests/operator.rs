@@ -678,6 +678,47 @@ async fn check_leaf_credentials(hub_binary: &str, leaf_binary: &str) {
         "{leafz:#}"
     );
 
+    // The leaf's user revoked by a claim update: the link ends and stays down.
+    let admin = KeyPair::new_user();
+    let sys = login(
+        &hub,
+        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+    )
+    .await
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let revoked = t.account_jwt(
+        &t.app,
+        "APP",
+        json!({"revocations": {leaf_user.public_key(): now()}}),
+    );
+    let answer = sys
+        .request(
+            format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", t.app.public_key()),
+            revoked.into(),
+        )
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer.payload).contains("jwt updated"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let leafz: serde_json::Value = serde_json::from_str(&hub.http_get("/leafz").1).unwrap();
+        if leafz["leafnodes"] == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{hub_binary}: the revoked leaf stays linked: {leafz:#}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let leafz: serde_json::Value = serde_json::from_str(&hub.http_get("/leafz").1).unwrap();
+    assert_eq!(
+        leafz["leafnodes"], 0,
+        "{hub_binary}: the revoked leaf came back"
+    );
+
     // A user of an account the hub does not know: no link.
     let stranger = KeyPair::new_user();
     let stranger_creds = t.creds(

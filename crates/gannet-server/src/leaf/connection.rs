@@ -175,6 +175,8 @@ where
         pings_out: 0,
         ping_sent: None,
         nonce: start.nonce.clone(),
+        jwt_login: None,
+        jwt_expires: None,
         prefix,
         side,
         leaf: leaf.clone(),
@@ -290,6 +292,10 @@ struct LeafConnection {
     ping_sent: Option<Instant>,
     /// The nonce this hub sent the leaf (operator mode).
     nonce: Option<String>,
+    /// A leaf logged in with a user JWT: its JWT and nonce signature, to
+    /// check it again after claim updates; and when the JWT expires.
+    jwt_login: Option<(String, String)>,
+    jwt_expires: Option<Instant>,
 }
 
 impl LeafConnection {
@@ -303,6 +309,11 @@ impl LeafConnection {
         tokio::pin!(auth_timer);
         let mut closed = self.leaf.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
+        let mut reloads = self.server.reload_signal();
+        // Armed when a leaf logged in with a user JWT that expires.
+        let expiry_timer = tokio::time::sleep(Duration::from_secs(86_400 * 365));
+        tokio::pin!(expiry_timer);
+        let mut expiry_armed = false;
         // Before the handshake, nothing large is taken from an unknown peer;
         // after it, messages up to this server's max_payload.
         let mut parser = RouteParser::for_leaf(
@@ -321,12 +332,32 @@ impl LeafConnection {
             if buf.capacity() - buf.len() < READ_BUF / 4 {
                 buf.reserve(READ_BUF);
             }
+            if !expiry_armed {
+                if let Some(at) = self.jwt_expires {
+                    expiry_timer.as_mut().reset(at);
+                    expiry_armed = true;
+                }
+            }
             tokio::select! {
                 biased;
                 _ = closed.changed() => {
                     return closed.borrow().unwrap_or(CloseReason::ClientClosed);
                 }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
+                _ = &mut expiry_timer, if expiry_armed => {
+                    tracing::info!("{} - Leafnode User Authentication Expired", self.prefix);
+                    self.send_err("User Authentication Expired");
+                    return CloseReason::AuthenticationExpired;
+                }
+                _ = reloads.changed(), if self.jwt_login.is_some() => {
+                    // A claim update or a reload: the leaf's user JWT is
+                    // checked again (revoked, account gone).
+                    if let Err(reason) = self.jwt_recheck() {
+                        tracing::error!("{} - leafnode authentication error: {reason}", self.prefix);
+                        self.send_err("Authorization Violation");
+                        return CloseReason::AuthenticationViolation;
+                    }
+                }
                 _ = &mut auth_timer, if !self.ready => {
                     tracing::error!("{} - Leafnode handshake timeout", self.prefix);
                     self.send_err("Authentication Timeout");
@@ -577,6 +608,12 @@ impl LeafConnection {
             self.send_err("Authorization Violation");
             return Err(CloseReason::AuthenticationViolation);
         };
+        if let (Some(jwt), Some(sig)) = (&hello.jwt, &hello.sig) {
+            self.jwt_login = Some((jwt.clone(), sig.clone()));
+            if let Ok(expires) = self.jwt_recheck() {
+                self.jwt_expires = expires;
+            }
+        }
         self.set_peer(&hello);
         // A leaf that dialed as the hub of the link: this side is its spoke.
         if hello.is_hub {
@@ -591,6 +628,35 @@ impl LeafConnection {
         ));
         self.start(account);
         Ok(())
+    }
+
+    /// Checks the leaf's user JWT again (operator mode); `Ok` gives when it
+    /// expires.
+    fn jwt_recheck(&self) -> Result<Option<Instant>, String> {
+        let Some((jwt, sig)) = &self.jwt_login else {
+            return Ok(None);
+        };
+        let creds = Credentials {
+            user: None,
+            pass: None,
+            token: None,
+            nkey: None,
+            sig: Some(sig),
+            nonce: self.nonce.as_deref().map(str::as_bytes),
+            peer_certs: None,
+            jwt: Some(jwt),
+            client_ip: Some(self.leaf.addr.ip()),
+            connection_type: "LEAFNODE",
+        };
+        let identity = self
+            .server
+            .authenticator()
+            .authenticate(&creds)
+            .map_err(|f| f.reason)?;
+        Ok(identity.expires.map(|exp| {
+            let now = gannet_auth::operator::unix_now();
+            Instant::now() + Duration::from_secs(exp.saturating_sub(now))
+        }))
     }
 
     /// The account a leaf's credentials lead to: the `leafnodes`
