@@ -75,11 +75,12 @@ impl Connection {
                 self.cache = Default::default();
             }
         }
-        let expires = identity.expires.map(|exp| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            tokio::time::Instant::now() + std::time::Duration::from_secs(exp.saturating_sub(now))
+        // A far-off expiry (the JWT says when) that does not fit the clock
+        // is none.
+        let expires = identity.expires.and_then(|exp| {
+            let now = gannet_auth::operator::unix_now();
+            tokio::time::Instant::now()
+                .checked_add(std::time::Duration::from_secs(exp.saturating_sub(now)))
         });
         if let Some(limits) = identity.limits {
             let opts = self.server.options();

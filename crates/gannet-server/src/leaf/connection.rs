@@ -653,9 +653,9 @@ impl LeafConnection {
             .authenticator()
             .authenticate(&creds)
             .map_err(|f| f.reason)?;
-        Ok(identity.expires.map(|exp| {
+        Ok(identity.expires.and_then(|exp| {
             let now = gannet_auth::operator::unix_now();
-            Instant::now() + Duration::from_secs(exp.saturating_sub(now))
+            Instant::now().checked_add(Duration::from_secs(exp.saturating_sub(now)))
         }))
     }
 
