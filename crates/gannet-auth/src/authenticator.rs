@@ -434,7 +434,10 @@ impl Authenticator {
                 &opts.resolver_preload,
                 crate::operator::unix_now(),
             ) {
-                Ok(mode) => Some(Arc::new(mode)),
+                Ok(mode) => {
+                    check_operator_mode(opts, &mode, &mut errors);
+                    Some(Arc::new(mode))
+                }
                 Err(e) => {
                     errors.extend(e);
                     None
@@ -708,3 +711,30 @@ fn check_conflicts(a: &Authorization, opts: &Options, errors: &mut Vec<String>) 
 
 #[cfg(test)]
 mod tests;
+
+/// What nats-server refuses next to trusted operators, with its texts.
+fn check_operator_mode(opts: &Options, mode: &OperatorMode, errors: &mut Vec<String>) {
+    if opts.operators.is_empty() {
+        return;
+    }
+    if opts.resolver.is_none() && !mode.has_account_server {
+        errors.push("operators require an account resolver to be configured".to_string());
+    }
+    if !opts.accounts.is_empty() {
+        errors.push("operators do not allow Accounts to be configured directly".to_string());
+    }
+    let auth = opts.authorization.as_ref();
+    if auth.is_some_and(|a| !a.users.is_empty() || !a.nkeys.is_empty()) {
+        errors.push("operators do not allow users to be configured directly".to_string());
+    }
+    if !opts.trusted_keys.is_empty() {
+        errors.push("conflicting options for 'TrustedKeys' and 'TrustedOperators'".to_string());
+    }
+    if let (Some(configured), Some(from_jwt)) =
+        (&opts.system_account, &mode.operator_system_account)
+    {
+        if configured != from_jwt {
+            errors.push("system_account in config and operator JWT must be identical".to_string());
+        }
+    }
+}

@@ -48,6 +48,8 @@ pub struct OperatorMode {
     pub operator_system_account: Option<String>,
     /// The operators' names, for logs.
     pub operator_names: Vec<String>,
+    /// An operator names an account server (`account_server_url`).
+    pub has_account_server: bool,
     accounts: RwLock<HashMap<String, Arc<ResolvedAccount>>>,
 }
 
@@ -81,6 +83,7 @@ impl OperatorMode {
             identities: HashSet::new(),
             operator_system_account: None,
             operator_names: Vec::new(),
+            has_account_server: false,
             accounts: RwLock::new(HashMap::new()),
         };
         for token in operators {
@@ -95,6 +98,7 @@ impl OperatorMode {
                         mode.operator_system_account = Some(op.nats.system_account.clone());
                     }
                     mode.operator_names.push(op.name.clone());
+                    mode.has_account_server |= !op.nats.account_server_url.is_empty();
                 }
                 Err(e) => errors.push(format!("error parsing operator JWT: {e}")),
             }

@@ -1260,3 +1260,66 @@ async fn bearer_tokens_and_account_token_positions_follow_the_account() {
         );
     }
 }
+
+/// Runs `binary` on `config` and returns (whether it exited in error, its output).
+fn refused_start(binary: &str, config: &str, dir: &Path) -> (bool, String) {
+    let path = dir.join("refused.conf");
+    std::fs::write(&path, config).unwrap();
+    let mut child = std::process::Command::new(binary)
+        .arg("-c")
+        .arg(&path)
+        .args(["-a", "127.0.0.1", "-p", "-1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return (!status.success(), text);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (false, "still running".to_string());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn operator_mode_refuses_configured_users_and_a_missing_resolver() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let base = t.config(&t.account_jwt(&t.app, "APP", json!({})));
+        let with_users =
+            format!("{base}authorization {{ users = [ {{ user: x, password: y }} ] }}\n");
+        let (failed, text) = refused_start(&binary, &with_users, t.dir.path());
+        assert!(failed, "{binary}: {text}");
+        assert!(
+            text.contains("operators do not allow users to be configured directly"),
+            "{binary}: {text}"
+        );
+        let no_resolver = format!(
+            "operator: \"{}\"\nsystem_account: {}\n",
+            t.dir.path().join("op.jwt").display(),
+            t.sys.public_key()
+        );
+        // Both refuse to start; nats-server 2.15 fails later than its own
+        // check, trying to fetch the system account from an empty URL.
+        let (failed, text) = refused_start(&binary, &no_resolver, t.dir.path());
+        assert!(failed, "{binary}: {text}");
+        if binary == BIN {
+            assert!(
+                text.contains("operators require an account resolver to be configured"),
+                "{binary}: {text}"
+            );
+        }
+    }
+}
