@@ -319,20 +319,9 @@ impl RouteConnection {
 
     fn parse_failed(&mut self, e: &RouteParseError) -> CloseReason {
         tracing::error!("{} - Route parser ERROR: {e}", self.prefix);
-        match e {
-            RouteParseError::MaxPayload => {
-                self.send_err("Maximum Payload Violation");
-                CloseReason::MaxPayloadExceeded
-            }
-            RouteParseError::MaxControlLine => {
-                self.send_err("maximum control line exceeded");
-                CloseReason::MaxControlLineExceeded
-            }
-            _ => {
-                self.send_err("Unknown Protocol Operation");
-                CloseReason::ParseError
-            }
-        }
+        let (text, reason) = super::parse_error_reply(e);
+        self.send_err(text);
+        reason
     }
 
     fn send_err(&self, text: &str) {

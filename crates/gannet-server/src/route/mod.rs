@@ -34,6 +34,7 @@ pub use cluster::{Cluster, RouteSnapshot};
 pub(crate) use dial::{accept_loop, start_dialing};
 
 use crate::client::outbound::Outbound;
+use crate::client::CloseReason;
 use crate::subscription::Subscription;
 
 /// Pending bytes on a route from which publishers wait for it to drain (a
@@ -213,6 +214,24 @@ pub(crate) fn write_interest(
     } else {
         let weight = u32::try_from(count).unwrap_or(u32::MAX);
         write_sub(out, account, subject, queue.map(|q| (q, weight)));
+    }
+}
+
+/// What a server-to-server link (route, gateway) answers a stream it cannot
+/// parse: the `-ERR` text, and why it closes.
+pub(crate) fn parse_error_reply(
+    e: &gannet_proto::route::RouteParseError,
+) -> (&'static str, CloseReason) {
+    use gannet_proto::route::RouteParseError;
+    match e {
+        RouteParseError::MaxPayload => {
+            ("Maximum Payload Violation", CloseReason::MaxPayloadExceeded)
+        }
+        RouteParseError::MaxControlLine => (
+            "maximum control line exceeded",
+            CloseReason::MaxControlLineExceeded,
+        ),
+        _ => ("Unknown Protocol Operation", CloseReason::ParseError),
     }
 }
 
