@@ -525,15 +525,9 @@ impl Fanout {
                 .any(|g| *g.name == *name && !g.members.is_empty())
                 || remote.is_some_and(|r| r.queues.iter().any(|g| *g.name == *name))
         };
-        let mapped: Option<Vec<u8>> = msg.reply.map(|reply| {
-            if reply.starts_with(crate::gateway::REPLY_PREFIX) {
-                reply.to_vec()
-            } else {
-                let mut mapped = gateways.reply_prefix().to_vec();
-                mapped.extend_from_slice(reply);
-                mapped
-            }
-        });
+        // The reply as it crosses, made for the first cluster that wants the
+        // message (most messages go to none).
+        let mut mapped: Option<Vec<u8>> = None;
         self.gateway_queues.clear();
         let mut sent = false;
         let mut queues: Vec<u8> = Vec::new();
@@ -555,6 +549,17 @@ impl Fanout {
             }
             if !wanted.plain && queues.is_empty() {
                 continue;
+            }
+            if mapped.is_none() {
+                mapped = msg.reply.map(|reply| {
+                    if reply.starts_with(crate::gateway::REPLY_PREFIX) {
+                        reply.to_vec()
+                    } else {
+                        let mut mapped = gateways.reply_prefix().to_vec();
+                        mapped.extend_from_slice(reply);
+                        mapped
+                    }
+                });
             }
             sent |= self.write_to_gateway(gw, &account.name, msg, mapped.as_deref(), &queues);
         }

@@ -337,20 +337,7 @@ async fn signing_keys_permissions_and_revocations_apply() {
             &t.app,
             json!({"pub": {"allow": ["ok.>"]}, "sub": {"deny": ["secret"]}}),
         );
-        let mut raw = RawClient::connect(&server.addr());
-        let nonce = raw.info_json()["nonce"].as_str().unwrap().to_string();
-        let sig = {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(limited.sign(nonce.as_bytes()).unwrap())
-        };
-        raw.send(
-            format!(
-                "CONNECT {}\r\nPING\r\n",
-                json!({"verbose": false, "jwt": limited_jwt, "sig": sig})
-            )
-            .as_bytes(),
-        );
+        let mut raw = raw_session(&server, &limited_jwt, &limited);
         raw.expect(b"PONG\r\n");
         raw.send(b"PUB nope 1\r\nx\r\nPING\r\n");
         raw.expect(b"-ERR 'Permissions Violation for Publish to \"nope\"'\r\nPONG\r\n");
@@ -375,20 +362,7 @@ async fn account_connection_limits_and_missing_limits_match_the_reference() {
             .start();
         let u = KeyPair::new_user();
         let u_jwt = t.user_jwt(&u, &t.app, json!({}));
-        let mut first = RawClient::connect(&server.addr());
-        let nonce = first.info_json()["nonce"].as_str().unwrap().to_string();
-        let sig = {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(u.sign(nonce.as_bytes()).unwrap())
-        };
-        first.send(
-            format!(
-                "CONNECT {}\r\nPING\r\n",
-                json!({"verbose": false, "jwt": u_jwt, "sig": sig})
-            )
-            .as_bytes(),
-        );
+        let mut first = raw_session(&server, &u_jwt, &u);
         first.expect(b"PONG\r\n");
         let second = raw_login(&server, Some(&u_jwt), Some(&u));
         assert_eq!(
@@ -446,20 +420,7 @@ async fn claim_updates_apply_at_once() {
             t.user_jwt(&u1, &t.app, json!({})),
             t.user_jwt(&u2, &t.app, json!({})),
         );
-        let mut live = RawClient::connect(&server.addr());
-        let nonce = live.info_json()["nonce"].as_str().unwrap().to_string();
-        let sig = {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(u1.sign(nonce.as_bytes()).unwrap())
-        };
-        live.send(
-            format!(
-                "CONNECT {}\r\nPING\r\n",
-                json!({"verbose": false, "jwt": u1_jwt, "sig": sig})
-            )
-            .as_bytes(),
-        );
+        let mut live = raw_session(&server, &u1_jwt, &u1);
         live.expect(b"PONG\r\n");
         assert_eq!(
             raw_login(&server, Some(&u2_jwt), Some(&u2)),
@@ -769,20 +730,7 @@ async fn a_user_whose_jwt_expires_is_cut_then() {
                    "nats": {"type": "user", "version": 2, "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1}}),
             &t.app,
         );
-        let mut raw = RawClient::connect(&server.addr());
-        let nonce = raw.info_json()["nonce"].as_str().unwrap().to_string();
-        let sig = {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(brief.sign(nonce.as_bytes()).unwrap())
-        };
-        raw.send(
-            format!(
-                "CONNECT {}\r\nPING\r\n",
-                json!({"verbose": false, "jwt": brief_jwt, "sig": sig})
-            )
-            .as_bytes(),
-        );
+        let mut raw = raw_session(&server, &brief_jwt, &brief);
         raw.expect(b"PONG\r\n");
         let (rest, closed) = raw.read_to_close(Duration::from_secs(6));
         assert!(closed, "{binary}: cut when the JWT expired");

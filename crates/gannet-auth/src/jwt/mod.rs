@@ -34,7 +34,6 @@ mod creds;
 mod tests;
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -524,7 +523,7 @@ pub fn encode(claims: &Value, signer: &KeyPair) -> Result<String, JwtError> {
         .or_insert_with(|| Value::from(signer.public_key()));
     fields
         .entry("iat")
-        .or_insert_with(|| Value::from(unix_now()));
+        .or_insert_with(|| Value::from(crate::operator::unix_now()));
     if let Some(Value::Object(nats)) = fields.get_mut("nats") {
         nats.entry("version")
             .or_insert_with(|| Value::from(CLAIMS_VERSION));
@@ -549,14 +548,6 @@ fn sign_parts(header: &[u8], claims: &[u8], signer: &KeyPair) -> Result<String, 
         .sign(signed.as_bytes())
         .map_err(|e| JwtError::Encode(e.to_string()))?;
     Ok(format!("{signed}.{}", BASE64.encode(signature)))
-}
-
-/// Seconds since the Unix epoch (0 if the clock is before it).
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Unpadded RFC 4648 base32, the alphabet of nsc's token ids.

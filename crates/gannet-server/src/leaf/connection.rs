@@ -140,9 +140,8 @@ where
 {
     let opts = server.options();
     let lid = start.lid;
-    let did_solicit = matches!(side, Side::Leaf { .. });
     let spoke = matches!(side, Side::Leaf { hub: false, .. });
-    let leaf = Arc::new(Leaf::new(lid, addr, did_solicit, spoke, opts.max_pending));
+    let leaf = Arc::new(Leaf::new(lid, addr, spoke, opts.max_pending));
     if let Side::Leaf {
         deny_imports,
         deny_exports,

@@ -59,8 +59,6 @@ pub struct Leaf {
     pub lid: u64,
     pub outbound: Outbound,
     pub addr: SocketAddr,
-    /// This server dialed it.
-    pub did_solicit: bool,
     /// This server is the leaf (spoke) of the link: it dialed it, unless its
     /// remote says `hub: true`, or the other side dialed and said `is_hub`.
     spoke: std::sync::atomic::AtomicBool,
@@ -89,18 +87,11 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    pub(crate) fn new(
-        lid: u64,
-        addr: SocketAddr,
-        did_solicit: bool,
-        spoke: bool,
-        max_pending: usize,
-    ) -> Leaf {
+    pub(crate) fn new(lid: u64, addr: SocketAddr, spoke: bool, max_pending: usize) -> Leaf {
         Leaf {
             lid,
             outbound: Outbound::with_stall_mark(max_pending.max(LEAF_MAX_PENDING), LEAF_STALL_MARK),
             addr,
-            did_solicit,
             spoke: std::sync::atomic::AtomicBool::new(spoke),
             start: SystemTime::now(),
             account: OnceLock::new(),
