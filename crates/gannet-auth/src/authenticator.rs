@@ -119,6 +119,9 @@ pub struct Identity {
     /// When the identity stops being valid (a user JWT's `exp`, Unix
     /// seconds): the client is cut then.
     pub expires: Option<u64>,
+    /// When the account's JWT expires (Unix seconds): its clients are cut
+    /// then, told `Account Authentication Expired`.
+    pub account_expires: Option<u64>,
     /// Limits a user JWT and its account's JWT set (operator mode).
     pub limits: Option<UserLimits>,
     /// What events tell of a JWT user: its issuer, name and tags.
@@ -183,6 +186,7 @@ impl UserEntry {
             permissions: self.permissions.clone(),
             account: self.account.clone(),
             expires: None,
+            account_expires: None,
             limits: None,
             jwt_user: None,
         }
@@ -204,6 +208,7 @@ impl NkeyEntry {
             permissions: self.permissions.clone(),
             account: self.account.clone(),
             expires: None,
+            account_expires: None,
             limits: None,
             jwt_user: None,
         }
@@ -267,6 +272,7 @@ impl SingleUser {
             permissions: None,
             account: None,
             expires: None,
+            account_expires: None,
             limits: None,
             jwt_user: None,
         })

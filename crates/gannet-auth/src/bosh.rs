@@ -152,6 +152,7 @@ impl CertificateClients {
             permissions: Some(Arc::new(permissions)),
             account: None,
             expires: None,
+            account_expires: None,
             limits: None,
             jwt_user: None,
         })

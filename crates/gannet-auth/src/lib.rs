@@ -25,6 +25,7 @@ mod authenticator;
 mod bosh;
 mod cache;
 mod certificate;
+mod connect_times;
 pub mod jwt;
 mod nkey;
 pub mod operator;

@@ -9,7 +9,8 @@
 //! account's JWT is signed by a trusted operator (or one of its signing
 //! keys); neither has expired; the user is not revoked; it signed the nonce
 //! with its key (unless its JWT is a bearer token); and it connects from an
-//! allowed address and connection type. Its permissions are its JWT's, or
+//! allowed address and connection type, inside its connect times. Its
+//! permissions are its JWT's, or
 //! the account's `default_permissions` when it has none, or the scope
 //! template of the scoped signing key that signed it. Every refusal is
 //! `Authorization Violation` to the client, with the reason in the log.
@@ -24,6 +25,7 @@ use gannet_config::options::{
 };
 
 use crate::authenticator::{AuthFailure, Credentials, Identity, JwtUser, UserLimits};
+use crate::connect_times::connect_window;
 use crate::jwt::{self, AccountClaims, UserPermissionLimits};
 use crate::permissions::Permissions;
 
@@ -183,6 +185,23 @@ impl OperatorMode {
                 ours.insert(account.claims.sub.clone(), account);
             }
         }
+    }
+
+    /// Forgets account `key` (a `$SYS.REQ.CLAIMS.DELETE`); whether it was
+    /// known.
+    pub fn remove(&self, key: &str) -> bool {
+        self.accounts
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key)
+            .is_some()
+    }
+
+    /// Whether `key` may sign account JWTs (and the operator's requests):
+    /// an operator's identity key, unless signing keys are required, or
+    /// one of its signing keys.
+    pub fn is_operator_signer(&self, key: &str) -> bool {
+        self.trusted.contains(key) && !(self.strict && self.identities.contains(key))
     }
 
     /// The account JWT known for `key`.
@@ -414,13 +433,31 @@ impl OperatorMode {
                 )));
             }
         }
+        let window = connect_window(
+            &limits.times,
+            &limits.times_location,
+            jiff::Timestamp::from_second(i64::try_from(now).unwrap_or(i64::MAX))
+                .unwrap_or(jiff::Timestamp::MAX),
+        )
+        .map_err(|e| fail(format!("user {}: {e}", user.sub)))?;
         let permissions = permissions_of(limits, &claims.nats.default_permissions)
             .map_err(|e| fail(format!("user {} permissions: {e}", user.sub)))?;
+        let jwt_expires = user
+            .exp
+            .filter(|e| *e > 0)
+            .and_then(|e| u64::try_from(e).ok());
+        // The connection ends when the JWT expires or its connect window
+        // closes, whichever comes first.
+        let window_end = window.map(|left| now.saturating_add(left.as_secs().max(1)));
         Ok(Identity {
             user: Some(user.sub.clone()),
             permissions,
             account: Some(account_key),
-            expires: user
+            expires: match (jwt_expires, window_end) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            account_expires: claims
                 .exp
                 .filter(|e| *e > 0)
                 .and_then(|e| u64::try_from(e).ok()),

@@ -4,7 +4,8 @@
 //! written when a claim update is accepted, so pushed accounts survive a
 //! restart; and the requests it answers in the system account:
 //! `$SYS.REQ.CLAIMS.UPDATE` (an account JWT, whichever account),
-//! `$SYS.REQ.CLAIMS.LIST` (the accounts known) and
+//! `$SYS.REQ.CLAIMS.LIST` (the accounts known),
+//! `$SYS.REQ.CLAIMS.DELETE` (accounts an operator removes) and
 //! `$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP` (one account's JWT).
 //!
 //! Servers with the full resolver keep each other's accounts in step (with
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gannet_config::options::Resolver;
+use gannet_config::options::{DirResolver, Resolver};
 use sha2::{Digest, Sha256};
 
 use crate::server::Server;
@@ -136,16 +137,39 @@ pub(crate) async fn sync_loop(server: Arc<Server>) {
 pub(crate) const SUBJECTS: &[&str] = &[
     "$SYS.REQ.CLAIMS.UPDATE",
     "$SYS.REQ.CLAIMS.LIST",
+    "$SYS.REQ.CLAIMS.DELETE",
     "$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP",
 ];
 
 /// The resolver's directory, when the server keeps account JWTs in one.
 pub(crate) fn dir(server: &Server) -> Option<PathBuf> {
+    settings(server).map(|d| PathBuf::from(&d.dir))
+}
+
+/// The directory resolver's settings, when the server is in operator mode
+/// with one.
+pub(crate) fn settings(server: &Server) -> Option<DirResolver> {
     match &server.options().resolver {
-        Some(Resolver::Dir(d)) if server.authenticator().operator().is_some() => {
-            Some(PathBuf::from(&d.dir))
-        }
+        Some(Resolver::Dir(d)) if server.authenticator().operator().is_some() => Some(d.clone()),
         _ => None,
+    }
+}
+
+/// Deletes account `key`'s file: renamed `<key>.jwt.deleted`, or removed
+/// with `hard_delete`. A missing file is no error.
+pub(crate) fn delete(server: &Server, key: &str) -> std::io::Result<()> {
+    let Some(settings) = settings(server) else {
+        return Ok(());
+    };
+    let path = Path::new(&settings.dir).join(format!("{key}.jwt"));
+    let outcome = if settings.hard_delete {
+        std::fs::remove_file(&path)
+    } else {
+        std::fs::rename(&path, path.with_extension("jwt.deleted"))
+    };
+    match outcome {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
 

@@ -1271,3 +1271,358 @@ fn operator_mode_refuses_configured_users_and_a_missing_resolver() {
         }
     }
 }
+
+/// `H:MM:SS` of the UTC time `offset` seconds from now (wrapping at
+/// midnight, which makes a window over midnight).
+fn utc_clock(offset: i64) -> String {
+    let secs = (i64::try_from(now()).unwrap() + offset).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_times_admit_users_only_inside_their_windows() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let with_times = |start: String, end: String, location: &str| {
+            let user = KeyPair::new_user();
+            let jwt = t.user_jwt(
+                &user,
+                &t.app,
+                json!({"times": [{"start": start, "end": end}], "times_location": location}),
+            );
+            (user, jwt)
+        };
+        // Inside the window.
+        let (u, jwt) = with_times(utc_clock(-3600), utc_clock(3600), "UTC");
+        assert_eq!(raw_login(&server, Some(&jwt), Some(&u)), "PONG", "{binary}");
+        // Outside it.
+        let (u, jwt) = with_times(utc_clock(3600), utc_clock(7200), "UTC");
+        assert_eq!(
+            raw_login(&server, Some(&jwt), Some(&u)),
+            VIOLATION,
+            "{binary}: outside"
+        );
+        // A zone that does not exist.
+        let (u, jwt) = with_times(utc_clock(-3600), utc_clock(3600), "Mars/Olympus_Mons");
+        assert_eq!(
+            raw_login(&server, Some(&jwt), Some(&u)),
+            VIOLATION,
+            "{binary}: unknown zone"
+        );
+        // The connection ends when its window closes.
+        let (u, jwt) = with_times(utc_clock(-3600), utc_clock(3), "UTC");
+        let mut raw = raw_session(&server, &jwt, &u);
+        raw.expect(b"PONG\r\n");
+        let (rest, closed) = raw.read_to_close(Duration::from_secs(8));
+        assert!(closed, "{binary}: cut when the window closed");
+        assert!(
+            String::from_utf8_lossy(&rest).contains("-ERR 'User Authentication Expired'"),
+            "{binary}: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_whose_jwt_expires_loses_its_clients() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let app_jwt = sign(
+            json!({"sub": t.app.public_key(), "name": "APP", "exp": now() + 3,
+                   "nats": {"type": "account", "version": 2, "limits": unlimited()}}),
+            &t.operator,
+        );
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let u = KeyPair::new_user();
+        let jwt = t.user_jwt(&u, &t.app, json!({}));
+        let mut raw = raw_session(&server, &jwt, &u);
+        raw.expect(b"PONG\r\n");
+        let (rest, closed) = raw.read_to_close(Duration::from_secs(8));
+        assert!(closed, "{binary}: cut when the account expired");
+        assert!(
+            String::from_utf8_lossy(&rest).contains("-ERR 'Account Authentication Expired'"),
+            "{binary}: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+        assert_eq!(
+            raw_login(&server, Some(&jwt), Some(&u)),
+            VIOLATION,
+            "{binary}: no login into an expired account"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_jwts_over_their_import_and_export_limits_are_refused() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({}));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let admin = KeyPair::new_user();
+        let sys = login(
+            &server,
+            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+        )
+        .await
+        .unwrap();
+        // nats-server skips updates of accounts no client has used yet.
+        let u = KeyPair::new_user();
+        let u_jwt = t.user_jwt(&u, &t.app, json!({}));
+        assert_eq!(
+            raw_login(&server, Some(&u_jwt), Some(&u)),
+            "PONG",
+            "{binary}"
+        );
+        let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", t.app.public_key());
+        let other = KeyPair::new_account().public_key();
+        let push = |jwt: String| {
+            let sys = sys.clone();
+            let subject = subject.clone();
+            async move {
+                let answer = sys.request(subject, jwt.into()).await.unwrap();
+                serde_json::from_slice::<serde_json::Value>(&answer.payload).unwrap()
+            }
+        };
+        let mut limits = unlimited();
+        limits["imports"] = json!(1);
+        let imports = json!([{"subject": "a", "account": other, "type": "stream"},
+                             {"subject": "b", "account": other, "type": "stream"}]);
+        std::thread::sleep(Duration::from_millis(1100));
+        let doc =
+            push(t.account_jwt(&t.app, "APP", json!({"limits": limits, "imports": imports}))).await;
+        assert_eq!(doc["error"]["code"], 500, "{binary}: {doc}");
+        let mut limits = unlimited();
+        limits["exports"] = json!(5);
+        limits["wildcards"] = json!(false);
+        let doc = push(t.account_jwt(
+            &t.app,
+            "APP",
+            json!({"limits": limits, "exports": [{"subject": "svc.*", "type": "service"}]}),
+        ))
+        .await;
+        assert_eq!(
+            doc["error"]["code"], 500,
+            "{binary}: wildcard export: {doc}"
+        );
+        // Within the limits the update is taken.
+        limits["wildcards"] = json!(true);
+        let doc = push(t.account_jwt(
+            &t.app,
+            "APP",
+            json!({"limits": limits, "exports": [{"subject": "svc.*", "type": "service"}]}),
+        ))
+        .await;
+        assert_eq!(doc["data"]["code"], 200, "{binary}: {doc}");
+    }
+}
+
+/// A hub in operator mode whose account APP allows one leaf node
+/// connection, and two leaf servers logging in as APP users: one link.
+async fn check_leaf_limit(hub_binary: &str, leaf_binary: &str) {
+    let t = Trust::new();
+    let port = free_port();
+    let mut limits = unlimited();
+    limits["leaf"] = json!(1);
+    let app_jwt = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+    let hub_conf = format!(
+        "{}leafnodes {{ listen: \"127.0.0.1:{port}\" }}\n",
+        t.config(&app_jwt)
+    );
+    let hub = ServerProcess::builder(hub_binary).config(&hub_conf).start();
+    let leaf = |name: &str| {
+        let user = KeyPair::new_user();
+        let creds = t.creds(name, &t.user_jwt(&user, &t.app, json!({})), &user);
+        let conf = format!(
+            "server_name: {name}\nhttp: \"127.0.0.1:-1\"\n\
+             leafnodes {{ remotes: [ {{ url: \"nats-leaf://127.0.0.1:{port}\", credentials: \"{}\" }} ] }}\n",
+            creds.display()
+        );
+        ServerProcess::builder(leaf_binary).config(&conf).start()
+    };
+    let _first = leaf("L1");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let leafz: serde_json::Value = serde_json::from_str(&hub.http_get("/leafz").1).unwrap();
+        if leafz["leafnodes"] == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{hub_binary} <- {leaf_binary}: the first leaf never got in"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let second = leaf("L2");
+    std::thread::sleep(Duration::from_millis(2500));
+    let leafz: serde_json::Value = serde_json::from_str(&hub.http_get("/leafz").1).unwrap();
+    assert_eq!(
+        leafz["leafnodes"], 1,
+        "{hub_binary} <- {leaf_binary}: {leafz:#}"
+    );
+    let theirs: serde_json::Value = serde_json::from_str(&second.http_get("/leafz").1).unwrap();
+    assert_eq!(theirs["leafnodes"], 0, "{hub_binary} <- {leaf_binary}");
+    assert!(
+        second
+            .log()
+            .contains("maximum account active connections exceeded"),
+        "{hub_binary} <- {leaf_binary}: {}",
+        second.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_takes_no_more_leaf_nodes_than_its_jwt_allows() {
+    check_leaf_limit(BIN, BIN).await;
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        check_leaf_limit(&reference, BIN).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_delete_accounts_from_the_full_resolver() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let jwt_dir = t.dir.path().join("jwt");
+        let op = t.dir.path().join("op.jwt");
+        let signer = KeyPair::new_operator();
+        let operator_jwt = sign(
+            json!({"sub": t.operator.public_key(), "name": "OP",
+                   "nats": {"type": "operator", "version": 2,
+                            "system_account": t.sys.public_key(),
+                            "signing_keys": [signer.public_key()]}}),
+            &t.operator,
+        );
+        std::fs::write(&op, operator_jwt).unwrap();
+        let config = |allow_delete: bool| {
+            format!(
+                "http: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
+                 resolver: {{ type: full, dir: \"{}\", allow_delete: {allow_delete} }}\n\
+                 resolver_preload: {{\n  {}: \"{}\"\n}}\n",
+                op.display(),
+                t.sys.public_key(),
+                jwt_dir.display(),
+                t.sys.public_key(),
+                t.account_jwt(&t.sys, "SYS", json!({})),
+            )
+        };
+        let server = ServerProcess::builder(&binary)
+            .config(&config(true))
+            .start();
+        let admin = KeyPair::new_user();
+        let admin_creds = t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin);
+        let sys = login(&server, &admin_creds).await.unwrap();
+        let request = |subject: &'static str, body: String| {
+            let sys = sys.clone();
+            async move {
+                let answer = sys.request(subject, body.into()).await.unwrap();
+                serde_json::from_slice::<serde_json::Value>(&answer.payload).unwrap()
+            }
+        };
+        let doc = request(
+            "$SYS.REQ.CLAIMS.UPDATE",
+            t.account_jwt(&t.app, "APP", json!({})),
+        )
+        .await;
+        assert_eq!(doc["data"]["code"], 200, "{binary}: {doc}");
+        let u = KeyPair::new_user();
+        let u_jwt = t.user_jwt(&u, &t.app, json!({}));
+        let mut live = raw_session(&server, &u_jwt, &u);
+        live.expect(b"PONG\r\n");
+
+        let delete_request = |issuer: &KeyPair, about: &KeyPair, accounts: serde_json::Value| {
+            sign(
+                json!({"sub": about.public_key(), "nats": {"accounts": accounts}}),
+                issuer,
+            )
+        };
+        let app = json!([t.app.public_key()]);
+        // Refused: not about its issuer; an untrusted key; the system
+        // account; a malformed list.
+        let rogue = KeyPair::new_operator();
+        for (body, why) in [
+            (
+                delete_request(&signer, &t.operator, app.clone()),
+                "not self signed",
+            ),
+            (delete_request(&rogue, &rogue, app.clone()), "not trusted"),
+            (
+                delete_request(&signer, &signer, json!([t.sys.public_key()])),
+                "not allowed to delete system account",
+            ),
+            (
+                delete_request(&signer, &signer, json!(["nope"])),
+                "malformed request",
+            ),
+        ] {
+            let doc = request("$SYS.REQ.CLAIMS.DELETE", body).await;
+            assert_eq!(doc["error"]["code"], 500, "{binary}: {doc}");
+            let description = doc["error"]["description"].as_str().unwrap_or_default();
+            assert!(
+                description.starts_with("delete accounts request by ")
+                    && description.ends_with(why),
+                "{binary}: {why}: {doc}"
+            );
+        }
+        // By an operator signing key, about itself: APP goes.
+        let doc = request(
+            "$SYS.REQ.CLAIMS.DELETE",
+            delete_request(&signer, &signer, app.clone()),
+        )
+        .await;
+        assert_eq!(
+            doc["data"]["message"], "deleted 1 accounts",
+            "{binary}: {doc}"
+        );
+        assert_eq!(doc["data"]["code"], 200, "{binary}: {doc}");
+        let (rest, closed) = live.read_to_close(Duration::from_secs(5));
+        assert!(closed, "{binary}: the deleted account's client is cut");
+        assert!(
+            String::from_utf8_lossy(&rest).contains("-ERR 'Account Authentication Expired'"),
+            "{binary}: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+        let file = jwt_dir.join(format!("{}.jwt", t.app.public_key()));
+        assert!(!file.exists(), "{binary}");
+        assert!(
+            jwt_dir
+                .join(format!("{}.jwt.deleted", t.app.public_key()))
+                .is_file(),
+            "{binary}: renamed .deleted"
+        );
+        let listed = request("$SYS.REQ.CLAIMS.LIST", String::new()).await;
+        assert!(
+            !listed.to_string().contains(&t.app.public_key()),
+            "{binary}: {listed}"
+        );
+        drop(sys);
+        drop(server);
+
+        // Without allow_delete nothing is deleted.
+        let server = ServerProcess::builder(&binary)
+            .config(&config(false))
+            .start();
+        let sys = login(&server, &admin_creds).await.unwrap();
+        let answer = sys
+            .request(
+                "$SYS.REQ.CLAIMS.DELETE",
+                delete_request(&signer, &signer, app.clone()).into(),
+            )
+            .await
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        assert!(
+            doc["error"]["description"]
+                .as_str()
+                .is_some_and(|d| d.ends_with("delete must be enabled in server config")),
+            "{binary}: {doc}"
+        );
+    }
+}

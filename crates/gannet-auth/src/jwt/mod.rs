@@ -16,8 +16,9 @@
 //!
 //! Decoding checks, in order: the size (at most [`MAX_TOKEN_SIZE`]), the
 //! three parts, the header, the claims JSON, the claim type and version,
-//! the issuer's key type, the subject's key type, the signature, and `exp`
-//! and `nbf` against the caller's clock. It does not check that the issuer
+//! the issuer's key type, the subject's key type, the signature, the rules
+//! between the claims' own fields (an account's limits on its imports and
+//! exports), and `exp` and `nbf` against the caller's clock. It does not check that the issuer
 //! is trusted (the operator among the configured ones, the account's
 //! signing keys...): that is the caller's business, with the returned
 //! `iss`.
@@ -189,6 +190,10 @@ pub enum JwtError {
         /// The time checked against.
         now: u64,
     },
+    /// The claims break a rule between their fields (an account with more
+    /// imports than its limits allow, say).
+    #[error("JWT claims are not valid: {0}")]
+    Invalid(String),
     /// A creds file lacks a block or holds a bad seed. The message never
     /// quotes the seed.
     #[error("invalid creds file: {0}")]
@@ -214,6 +219,12 @@ pub trait ClaimType: DeserializeOwned + Default + sealed::Sealed {
 
     /// Adjusts a decoded value where the format says so.
     fn normalize(&mut self) {}
+
+    /// Checks rules between fields that make a token invalid however well
+    /// it is signed; the reason otherwise.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 mod sealed {
@@ -248,6 +259,34 @@ impl ClaimType for Account {
         if !self.limits.tiered_limits.is_empty() {
             self.limits.jetstream = JetStreamLimits::default();
         }
+    }
+
+    /// The operator's limits on the account's own imports and exports: no
+    /// more than `imports` and `exports` of them (`-1`: any number), and no
+    /// wildcard export unless `wildcards` allows it.
+    fn validate(&self) -> Result<(), String> {
+        let limits = &self.limits;
+        let over = |limit: i64, count: usize| {
+            limit != -1 && i64::try_from(count).unwrap_or(i64::MAX) > limit
+        };
+        if over(limits.imports, self.imports.len()) {
+            return Err("the account contains more imports than allowed by the operator".into());
+        }
+        if limits.exports != -1 {
+            if over(limits.exports, self.exports.len()) {
+                return Err(
+                    "the account contains more exports than allowed by the operator".into(),
+                );
+            }
+            let wildcard = |s: &str| !gannet_proto::subject::is_literal(s.as_bytes());
+            if !limits.wildcards && self.exports.iter().any(|e| wildcard(&e.subject)) {
+                return Err(
+                    "the account contains wildcard exports that are not allowed by the operator"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -303,24 +342,10 @@ pub fn decode<T: ClaimType>(token: &str, now: u64) -> Result<Jwt<T>, JwtError> {
 /// themselves (an expired account JWT still describes the account), with
 /// [`Jwt::check_time`].
 pub fn decode_ignoring_time<T: ClaimType>(token: &str) -> Result<Jwt<T>, JwtError> {
-    if token.len() > MAX_TOKEN_SIZE {
-        return Err(JwtError::TooLarge {
-            len: token.len(),
-            max: MAX_TOKEN_SIZE,
-        });
-    }
-    let parts: Vec<&str> = token.split('.').collect();
-    let [header, claims, signature] = parts[..] else {
-        return Err(JwtError::Parts(parts.len()));
-    };
-
-    check_header(header)?;
-
-    let claims_json = BASE64
-        .decode(claims)
-        .map_err(|_| JwtError::Base64(JwtPart::Claims))?;
-    check_type_and_version::<T>(&claims_json)?;
-    let mut jwt: Jwt<T> = json_object(&claims_json, JwtPart::Claims)?;
+    let parts = split_token(token)?;
+    let claims_json = &parts.claims_json;
+    check_type_and_version::<T>(claims_json)?;
+    let mut jwt: Jwt<T> = json_object(claims_json, JwtPart::Claims)?;
 
     let issuer =
         KeyPair::from_public_key(&jwt.iss).map_err(|_| JwtError::InvalidIssuer(clip(&jwt.iss)))?;
@@ -342,17 +367,70 @@ pub fn decode_ignoring_time<T: ClaimType>(token: &str) -> Result<Jwt<T>, JwtErro
         });
     }
 
-    let signature = BASE64
-        .decode(signature)
-        .map_err(|_| JwtError::Base64(JwtPart::Signature))?;
-    // The signed text is the first two parts with the dot between them.
-    let signed = &token[..header.len() + 1 + claims.len()];
-    issuer
-        .verify(signed.as_bytes(), &signature)
-        .map_err(|_| JwtError::BadSignature)?;
+    parts.verify(&issuer)?;
 
     jwt.nats.normalize();
+    jwt.nats.validate().map_err(JwtError::Invalid)?;
     Ok(jwt)
+}
+
+/// Decodes a token of any claim type (or none), and verifies its signature
+/// by its `iss`, whatever kind of key that is: the requests operators sign,
+/// such as `$SYS.REQ.CLAIMS.DELETE`'s. `nats` is left as JSON; neither the
+/// claim type nor `exp` and `nbf` are checked.
+pub fn decode_generic(token: &str) -> Result<Jwt<Value>, JwtError> {
+    let parts = split_token(token)?;
+    let jwt: Jwt<Value> = json_object(&parts.claims_json, JwtPart::Claims)?;
+    let issuer =
+        KeyPair::from_public_key(&jwt.iss).map_err(|_| JwtError::InvalidIssuer(clip(&jwt.iss)))?;
+    parts.verify(&issuer)?;
+    Ok(jwt)
+}
+
+/// A token split into its parts, its size and header checked.
+struct TokenParts<'a> {
+    /// The decoded second part.
+    claims_json: Vec<u8>,
+    /// The signed text: the first two parts with the dot between them.
+    signed: &'a str,
+    /// The third part, still encoded.
+    signature: &'a str,
+}
+
+/// Checks `token`'s size, its three parts and its header, and decodes its
+/// claims part.
+fn split_token(token: &str) -> Result<TokenParts<'_>, JwtError> {
+    if token.len() > MAX_TOKEN_SIZE {
+        return Err(JwtError::TooLarge {
+            len: token.len(),
+            max: MAX_TOKEN_SIZE,
+        });
+    }
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return Err(JwtError::Parts(parts.len()));
+    };
+    check_header(header)?;
+    let claims_json = BASE64
+        .decode(claims)
+        .map_err(|_| JwtError::Base64(JwtPart::Claims))?;
+    Ok(TokenParts {
+        claims_json,
+        signed: &token[..header.len() + 1 + claims.len()],
+        signature,
+    })
+}
+
+impl TokenParts<'_> {
+    /// Checks the signature is `issuer`'s.
+    fn verify(&self, issuer: &KeyPair) -> Result<(), JwtError> {
+        let signature = BASE64
+            .decode(self.signature)
+            .map_err(|_| JwtError::Base64(JwtPart::Signature))?;
+        issuer
+            .verify(self.signed.as_bytes(), &signature)
+            .map_err(|_| JwtError::BadSignature)
+    }
 }
 
 /// Parses `json`, which must be a JSON object (serde would read a struct

@@ -966,12 +966,54 @@ fn bad_signing_keys_and_export_types() {
             "{kind}"
         );
     }
-    let decoded = decode_nats(json!({"exports": [{"subject": "x"}]})).unwrap();
+    let decoded =
+        decode_nats(json!({"exports": [{"subject": "x"}], "limits": {"exports": -1}})).unwrap();
     assert_eq!(decoded.nats.exports[0].kind, ExportType::Unknown);
     let exports = json!([{"subject": "x", "service_latency": {"sampling": "sometimes"}}]);
     assert!(decode_nats(json!({ "exports": exports })).is_err());
     let mappings = json!({"a": [{"subject": "b", "weight": 300}]});
     assert!(decode_nats(json!({ "mappings": mappings })).is_err());
+}
+
+#[test]
+fn account_limits_bound_its_own_imports_and_exports() {
+    let op = KeyPair::new_operator();
+    let acc = KeyPair::new_account();
+    let other = KeyPair::new_account().public_key();
+    let decode_nats = |nats: Value| {
+        let mut claims = account_json(&acc);
+        for (k, v) in nats.as_object().unwrap() {
+            claims["nats"][k] = v.clone();
+        }
+        decode_account(&encode(&claims, &op).unwrap(), NOW)
+    };
+    let imports = json!([{"subject": "a", "account": other, "type": "stream"},
+                         {"subject": "b", "account": other, "type": "stream"}]);
+    let exports = json!([{"subject": "x.*", "type": "service"}]);
+    let invalid = |nats: Value, why: &str| match decode_nats(nats) {
+        Err(JwtError::Invalid(reason)) => assert!(reason.contains(why), "{reason}"),
+        other => panic!("expected {why:?}, got {other:?}"),
+    };
+    // A missing limit is 0, as in nats-server's JWT library.
+    invalid(json!({"imports": imports}), "more imports");
+    invalid(
+        json!({"imports": imports, "limits": {"imports": 1}}),
+        "more imports",
+    );
+    assert!(decode_nats(json!({"imports": imports, "limits": {"imports": 2}})).is_ok());
+    assert!(decode_nats(json!({"imports": imports, "limits": {"imports": -1}})).is_ok());
+    invalid(
+        json!({"exports": exports, "limits": {"imports": -1}}),
+        "more exports",
+    );
+    invalid(
+        json!({"exports": exports, "limits": {"exports": 1}}),
+        "wildcard exports",
+    );
+    let limits = json!({"exports": 1, "wildcards": true});
+    assert!(decode_nats(json!({"exports": exports, "limits": limits})).is_ok());
+    // Unlimited exports may use wildcards whatever `wildcards` says.
+    assert!(decode_nats(json!({"exports": exports, "limits": {"exports": -1}})).is_ok());
 }
 
 // --- revocations ---

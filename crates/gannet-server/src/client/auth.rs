@@ -14,6 +14,23 @@ use super::CloseReason;
 use crate::accounts::GLOBAL_ACCOUNT;
 use crate::subscription::{self, Subscription};
 
+/// Whose JWT ends a client's login: what it is told when cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expiry {
+    User,
+    Account,
+}
+
+impl Expiry {
+    /// The `-ERR` text (nats-server's).
+    pub(super) fn message(self) -> &'static str {
+        match self {
+            Expiry::User => "User Authentication Expired",
+            Expiry::Account => "Account Authentication Expired",
+        }
+    }
+}
+
 /// Who a client is and what it may do: what CONNECT and the TLS handshake
 /// proved, the permissions that follow, and the publisher identity its
 /// messages carry to internal handlers and service imports.
@@ -76,12 +93,18 @@ impl Connection {
             }
         }
         // A far-off expiry (the JWT says when) that does not fit the clock
-        // is none.
-        let expires = identity.expires.and_then(|exp| {
+        // is none. The user's or the account's JWT, whichever ends first.
+        let at = |exp: u64| {
             let now = gannet_auth::operator::unix_now();
             tokio::time::Instant::now()
                 .checked_add(std::time::Duration::from_secs(exp.saturating_sub(now)))
-        });
+        };
+        let user = identity.expires.and_then(at).map(|i| (i, Expiry::User));
+        let account = (identity.account_expires.and_then(at)).map(|i| (i, Expiry::Account));
+        let expires = match (user, account) {
+            (Some(u), Some(a)) => Some(if a.0 < u.0 { a } else { u }),
+            (u, a) => u.or(a),
+        };
         if let Some(limits) = identity.limits {
             let opts = self.server.options();
             let server_subs = (opts.max_subscriptions > 0).then_some(opts.max_subscriptions);
@@ -130,6 +153,21 @@ impl Connection {
     /// After a reload: checks this client against the new authorization. A client
     /// that no longer authenticates is closed; subscriptions its new permissions
     /// deny are removed.
+    /// In operator mode, whether the client's account is no longer known
+    /// (deleted) or its JWT has expired.
+    fn account_gone(&self) -> bool {
+        let auth = self.server.authenticator();
+        let Some(operator) = auth.operator() else {
+            return false;
+        };
+        let now = gannet_auth::operator::unix_now();
+        operator.account(&self.account.name).is_none_or(|a| {
+            a.claims
+                .exp
+                .is_some_and(|e| e > 0 && u64::try_from(e).unwrap_or(0) <= now)
+        })
+    }
+
     pub(super) fn reauthorize(&mut self) -> Result<(), CloseReason> {
         if !self.connected {
             return Ok(());
@@ -137,6 +175,12 @@ impl Connection {
         if !self.server.authenticator().auth_required() {
             self.install_identity(None, None);
             return Ok(());
+        }
+        if self.account_gone() {
+            // Deleted by the operator, or its JWT ran out.
+            tracing::info!("{} - Account Authentication Expired", self.prefix);
+            self.send_err(Expiry::Account.message());
+            return Err(CloseReason::AuthenticationExpired);
         }
         let opts = self.opts.clone();
         if let Err(reason) = self.authenticate(&opts) {

@@ -163,7 +163,7 @@ pub(super) struct Connection {
     failed_user: Option<String>,
     /// When the client's credentials expire (a user JWT's `exp`), once
     /// authenticated; `expiry_changed` says the timer must be set again.
-    pub(super) auth_expires: Option<Instant>,
+    pub(super) auth_expires: Option<(Instant, super::auth::Expiry)>,
     pub(super) expiry_changed: bool,
     sent_connect_info: bool,
     pub(super) parser: Parser,
@@ -245,7 +245,7 @@ impl Connection {
             if self.expiry_changed {
                 self.expiry_changed = false;
                 expiry_armed = self.auth_expires.is_some();
-                if let Some(at) = self.auth_expires {
+                if let Some((at, _)) = self.auth_expires {
                     expiry_timer.as_mut().reset(at);
                 }
             }
@@ -263,8 +263,9 @@ impl Connection {
                     return CloseReason::AuthenticationTimeout;
                 }
                 _ = &mut expiry_timer, if expiry_armed => {
-                    tracing::info!("{} - User Authentication Expired", self.prefix);
-                    self.send_err("User Authentication Expired");
+                    let message = self.auth_expires.map_or("User Authentication Expired", |(_, e)| e.message());
+                    tracing::info!("{} - {message}", self.prefix);
+                    self.send_err(message);
                     self.flush();
                     return CloseReason::AuthenticationExpired;
                 }
@@ -491,7 +492,7 @@ impl Connection {
                         self.account.name
                     );
                     self.send_err("maximum account active connections exceeded");
-                    return Err(CloseReason::MaxConnectionsExceeded);
+                    return Err(CloseReason::MaxAccountConnectionsExceeded);
                 }
             }
         }

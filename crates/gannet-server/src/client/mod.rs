@@ -54,6 +54,8 @@ pub enum CloseReason {
     AuthenticationExpired,
     /// A JWT user allowed no subscription at all.
     MaxSubscriptionsExceeded,
+    /// The account's JWT allows no more client (or leaf node) connections.
+    MaxAccountConnectionsExceeded,
 }
 
 impl std::fmt::Display for CloseReason {
@@ -79,6 +81,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::WrongGateway => "Wrong Gateway",
             CloseReason::AuthenticationExpired => "Authentication Expired",
             CloseReason::MaxSubscriptionsExceeded => "Maximum Subscriptions Exceeded",
+            CloseReason::MaxAccountConnectionsExceeded => "Maximum Account Connections Exceeded",
         })
     }
 }

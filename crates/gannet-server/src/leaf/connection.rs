@@ -607,6 +607,17 @@ impl LeafConnection {
             self.send_err("Authorization Violation");
             return Err(CloseReason::AuthenticationViolation);
         };
+        if let Some(max) = self.server.account_leaf_limit(&account.name) {
+            if account.num_leafs() >= max {
+                tracing::error!(
+                    "{} - maximum account active connections exceeded ({max} leaf nodes) for account {}",
+                    self.prefix,
+                    account.name
+                );
+                self.send_err("maximum account active connections exceeded");
+                return Err(CloseReason::MaxAccountConnectionsExceeded);
+            }
+        }
         if let (Some(jwt), Some(sig)) = (&hello.jwt, &hello.sig) {
             self.jwt_login = Some((jwt.clone(), sig.clone()));
             if let Ok(expires) = self.jwt_recheck() {
@@ -652,7 +663,11 @@ impl LeafConnection {
             .authenticator()
             .authenticate(&creds)
             .map_err(|f| f.reason)?;
-        Ok(identity.expires.and_then(|exp| {
+        let expires = match (identity.expires, identity.account_expires) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(expires.and_then(|exp| {
             let now = gannet_auth::operator::unix_now();
             Instant::now().checked_add(Duration::from_secs(exp.saturating_sub(now)))
         }))

@@ -9,12 +9,13 @@ use serde::Serialize;
 use super::{data_reply, error_reply, Outcome};
 use crate::server::Server;
 
-/// The answer to a successful update.
+/// The answer to a successful update or delete.
 #[derive(Serialize)]
 struct Updated<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
     account: &'a str,
     code: u16,
-    message: &'static str,
+    message: &'a str,
 }
 
 /// Puts `jwt` (the payload) in force for account `key`.
@@ -87,4 +88,104 @@ pub(super) fn lookup(server: &Server, key: &str) -> Outcome {
         ),
         _ => Outcome::Unknown,
     }
+}
+
+/// `$SYS.REQ.CLAIMS.DELETE` (directory resolver): the accounts listed in
+/// an operator's signed request (`nats.accounts` of a JWT that an operator
+/// key issued about itself) are forgotten, their files deleted (renamed
+/// `.deleted` unless `hard_delete`), and their clients cut. Only with
+/// `allow_delete`; never the system account.
+pub(super) fn delete(server: &Server, payload: &[u8]) -> Outcome {
+    let Some(settings) = crate::resolver::settings(server) else {
+        return Outcome::Unknown;
+    };
+    let auth = server.authenticator();
+    let Some(operator) = auth.operator() else {
+        return Outcome::Unknown;
+    };
+    let text = String::from_utf8_lossy(payload);
+    let system = server.system_account().map(|a| a.name.clone());
+    let request = gannet_auth::jwt::decode_generic(text.trim());
+    let by = request.as_ref().map_or("", |r| r.sub.as_str());
+    let accounts = request
+        .as_ref()
+        .map_err(ToString::to_string)
+        .and_then(|request| {
+            if !(settings.full && settings.allow_delete) {
+                return Err("delete must be enabled in server config".to_string());
+            }
+            if request.sub != request.iss {
+                return Err("not self signed".to_string());
+            }
+            if !operator.is_operator_signer(&request.iss) {
+                return Err("not trusted".to_string());
+            }
+            accounts_to_delete(&request.nats, system.as_deref())
+        });
+    let accounts = match accounts {
+        Ok(accounts) => accounts,
+        Err(e) => {
+            let description = format!("delete accounts request by {by} failed - {e}");
+            tracing::error!("{description}");
+            return error_reply(server, 500, &description);
+        }
+    };
+    let mut errors = Vec::new();
+    for key in &accounts {
+        match crate::resolver::delete(server, key) {
+            Ok(()) => {
+                operator.remove(key);
+                tracing::info!("Deleted account claims for {key}");
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    server.install_operator_links();
+    server.recheck_clients();
+    let deleted = accounts.len() - errors.len();
+    if errors.is_empty() {
+        data_reply(
+            server,
+            Updated {
+                account: "",
+                code: 200,
+                message: &format!("deleted {deleted} accounts"),
+            },
+        )
+    } else {
+        let description = format!(
+            "deleted {deleted} accounts, failed for {} - {}",
+            errors.len(),
+            errors.join("\n")
+        );
+        tracing::error!("{description}");
+        error_reply(server, 500, &description)
+    }
+}
+
+/// The account keys of a delete request's `nats.accounts`: every one a
+/// public account key, none the system account's.
+fn accounts_to_delete(
+    nats: &serde_json::Value,
+    system: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let malformed = || "malformed request".to_string();
+    let list = nats
+        .get("accounts")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(malformed)?;
+    let mut keys = Vec::with_capacity(list.len());
+    for entry in list {
+        let key = entry.as_str().ok_or_else(malformed)?;
+        let valid = nkeys::KeyPair::from_public_key(key)
+            .is_ok_and(|k| k.key_pair_type() == nkeys::KeyPairType::Account);
+        if !valid {
+            return Err(malformed());
+        }
+        if Some(key) == system {
+            return Err("not allowed to delete system account".to_string());
+        }
+        keys.push(key.to_string());
+    }
+    Ok(keys)
 }

@@ -174,6 +174,7 @@ fn system_request(
         ["ACCOUNT", acc, "CLAIMS", "LOOKUP"] => claims::lookup(server, acc),
         ["CLAIMS", "UPDATE"] => claims::update_any(server, payload),
         ["CLAIMS", "LIST"] => claims::list(server),
+        ["CLAIMS", "DELETE"] => claims::delete(server, payload),
         ["ACCOUNT", acc, ep] => account_req::account_request(server, acc, ep, payload),
         _ => Outcome::Unknown,
     }
