@@ -21,8 +21,9 @@ use std::time::Duration;
 
 use gannet_config::options::{
     AccountConfig, ExportKind, ImportConfig, Permissions as ConfigPermissions,
-    ResponsePermission as ConfigResponse, SubjectPermission,
+    ResponsePermission as ConfigResponse, SubjectMapping, SubjectPermission,
 };
+use gannet_proto::mapping::{Destination, Mapping};
 
 use crate::authenticator::{AuthFailure, Credentials, Identity, JwtUser, UserLimits};
 use crate::connect_times::connect_window;
@@ -226,7 +227,8 @@ impl OperatorMode {
         keys
     }
 
-    /// The imports of every known account that its exporter allows, as
+    /// The subject mappings of every known account, and the imports of
+    /// every known account that its exporter allows, as
     /// account settings the server installs like configured ones: the
     /// exporting account is known and exports a subject of that kind
     /// covering the import's; an export that wants a token gets a valid
@@ -254,6 +256,29 @@ impl OperatorMode {
                     Err(e) => refused.push(format!(
                         "account {} import of {:?} from {}: {e}",
                         importer.claims.sub, import.subject, import.account
+                    )),
+                }
+            }
+            let mut sources: Vec<&String> = importer.claims.nats.mappings.keys().collect();
+            sources.sort();
+            for source in sources {
+                let destinations: Vec<Destination> = importer.claims.nats.mappings[source]
+                    .iter()
+                    .map(|m| Destination {
+                        subject: m.subject.clone(),
+                        // A weight left out (0) is the whole.
+                        weight: if m.weight == 0 { 100 } else { m.weight },
+                        cluster: m.cluster.clone(),
+                    })
+                    .collect();
+                match Mapping::new(source, &destinations) {
+                    Ok(_) => config.mappings.push(SubjectMapping {
+                        source: source.clone(),
+                        destinations,
+                    }),
+                    Err(e) => refused.push(format!(
+                        "account {} mapping of {source:?}: {e}",
+                        importer.claims.sub
                     )),
                 }
             }

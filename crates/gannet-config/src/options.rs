@@ -21,6 +21,7 @@ mod convert;
 pub mod gateway;
 mod keys;
 pub mod leafnodes;
+pub mod mappings;
 mod nkey;
 pub mod operator;
 mod permissions;
@@ -33,6 +34,7 @@ pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
 pub use cluster::{ClusterOptions, ListenUrl, RouteCompression, RouteUrl};
 pub use gateway::{GatewayOptions, RemoteGateway};
 pub use leafnodes::{LeafNodeOptions, LeafRemote, LeafUrl, LeafUser};
+pub use mappings::SubjectMapping;
 pub use nkey::is_valid_public_user_key;
 pub use operator::{DirResolver, Resolver};
 pub use security::{
@@ -193,6 +195,8 @@ pub struct Options {
     pub allow_non_tls: bool,
     /// `accounts { }`: empty = everybody in the global account `$G`.
     pub accounts: Vec<AccountConfig>,
+    /// Top-level `mappings`: subject mappings of the global account `$G`.
+    pub mappings: Vec<SubjectMapping>,
     /// `system_account`: the account server events and `$SYS` services live in.
     /// `None` = the default system account `$SYS` (unless `no_system_account`).
     pub system_account: Option<String>,
@@ -265,6 +269,7 @@ impl Default for Options {
             no_auth_user: None,
             allow_non_tls: false,
             accounts: Vec::new(),
+            mappings: Vec::new(),
             system_account: None,
             no_system_account: false,
             cluster: None,

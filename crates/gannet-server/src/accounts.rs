@@ -12,6 +12,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
+use gannet_proto::mapping::Mappings;
 use gannet_sublist::{Sublist, SublistError};
 
 use crate::events::DataStats;
@@ -51,6 +52,17 @@ impl InterestChange<'_> {
     }
 }
 
+/// What an account's subject mappings make of a published subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Mapped {
+    /// No mapping applies (or it kept the subject).
+    Unchanged,
+    /// The message goes to this subject instead.
+    To(Vec<u8>),
+    /// The message falls in a share the mapping drops.
+    Dropped,
+}
+
 /// Told of interest changes, synchronously, by the task that made them.
 pub type InterestListener = Arc<dyn Fn(&InterestChange<'_>) + Send + Sync>;
 
@@ -82,6 +94,11 @@ pub struct Account {
     /// are none.
     routes: RwLock<Option<Arc<AccountRoutes>>>,
     has_routes: AtomicBool,
+    /// Subject mappings (the config's or the account JWT's `mappings`),
+    /// replaced on reload and claim updates; `has_mappings` tells the
+    /// publish path without a lock that there are none.
+    mappings: RwLock<Option<Arc<Mappings>>>,
+    has_mappings: AtomicBool,
     /// Where replies to requests this account's services got go back to.
     pub(crate) replies: ReplyMap,
     /// Who hears of first and last interest (`listening` = how many, so that
@@ -104,6 +121,44 @@ impl Account {
         let mut slot = self.routes.write().unwrap_or_else(|e| e.into_inner());
         self.has_routes.store(routes.is_some(), Ordering::Release);
         *slot = routes;
+    }
+
+    /// Installs this account's subject mappings, replacing any before.
+    pub(crate) fn set_mappings(&self, mappings: Mappings) {
+        let mappings = (!mappings.is_empty()).then(|| Arc::new(mappings));
+        let mut slot = self.mappings.write().unwrap_or_else(|e| e.into_inner());
+        self.has_mappings
+            .store(mappings.is_some(), Ordering::Release);
+        *slot = mappings;
+    }
+
+    /// Whether the account maps any subject.
+    #[inline]
+    pub(crate) fn has_mappings(&self) -> bool {
+        self.has_mappings.load(Ordering::Acquire)
+    }
+
+    /// Where a message published to `subject` by a client (or arriving over
+    /// a leaf link) goes under the account's mappings, in a server of
+    /// `cluster` (a weighted destination is drawn at random).
+    pub(crate) fn map_subject(&self, subject: &[u8], cluster: &str) -> Mapped {
+        let Some(mappings) = self
+            .mappings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        else {
+            return Mapped::Unchanged;
+        };
+        let Some(mapping) = mappings.find(subject) else {
+            return Mapped::Unchanged;
+        };
+        let roll = rand::random_range(0..100u8);
+        match mapping.map(subject, cluster, roll) {
+            Some(to) if to == subject => Mapped::Unchanged,
+            Some(to) => Mapped::To(to),
+            None => Mapped::Dropped,
+        }
     }
 
     /// The cross-account routes, when there are any.
@@ -133,6 +188,8 @@ impl Account {
             slow_consumers: AtomicU64::new(0),
             routes: RwLock::new(None),
             has_routes: AtomicBool::new(false),
+            mappings: RwLock::new(None),
+            has_mappings: AtomicBool::new(false),
             replies: ReplyMap::default(),
             listeners: RwLock::new(Vec::new()),
             listening: AtomicUsize::new(0),

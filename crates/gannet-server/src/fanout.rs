@@ -27,7 +27,7 @@ use gannet_proto::route::QueueList;
 use gannet_sublist::MatchResult;
 use rustc_hash::FxHashMap;
 
-use crate::accounts::Account;
+use crate::accounts::{Account, Mapped};
 use crate::client::outbound::COPY_THRESHOLD;
 use crate::client::ClientShared;
 use crate::gateway::Gateway;
@@ -954,6 +954,20 @@ impl Fanout {
                 subject
             } else {
                 route.remote.as_bytes()
+            };
+            // The exporter's subject mappings apply to the requests it gets.
+            let mapped;
+            let remote = if route.exporter.has_mappings() {
+                match route.exporter.map_subject(remote, &server.cluster_name()) {
+                    Mapped::Unchanged => remote,
+                    Mapped::To(to) => {
+                        mapped = to;
+                        mapped.as_slice()
+                    }
+                    Mapped::Dropped => continue,
+                }
+            } else {
+                remote
             };
             let made_up = reply.map(|r| route.exporter.replies.map_reply(account.clone(), r));
             let headers = crate::internal::request_info_headers(account, msg, headers);

@@ -1626,3 +1626,78 @@ async fn operators_delete_accounts_from_the_full_resolver() {
         );
     }
 }
+
+/// The subject of the next message `all` gets.
+async fn next_subject(all: &mut async_nats::Subscriber) -> String {
+    tokio::time::timeout(Duration::from_secs(5), all.next())
+        .await
+        .expect("a message")
+        .unwrap()
+        .subject
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_jwt_mappings_apply_and_change_with_claim_updates() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let mappings = json!({"src.*": [{"subject": "dst.$1"}],
+                              "split": [{"subject": "split.a", "weight": 50},
+                                        {"subject": "split.b", "weight": 50}]});
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({ "mappings": mappings }));
+        let server = ServerProcess::builder(&binary)
+            .config(&t.config(&app_jwt))
+            .start();
+        let u = KeyPair::new_user();
+        let client = login(
+            &server,
+            &t.creds("u", &t.user_jwt(&u, &t.app, json!({})), &u),
+        )
+        .await
+        .unwrap();
+        let mut all = client.subscribe(">").await.unwrap();
+        client.flush().await.unwrap();
+        client.publish("src.x", "1".into()).await.unwrap();
+        assert_eq!(next_subject(&mut all).await, "dst.x", "{binary}");
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..40 {
+            client.publish("split", "1".into()).await.unwrap();
+            seen.insert(next_subject(&mut all).await);
+        }
+        assert_eq!(
+            seen,
+            ["split.a", "split.b"].map(String::from).into(),
+            "{binary}"
+        );
+
+        // A claim update replaces the mappings at once.
+        let admin = KeyPair::new_user();
+        let sys = login(
+            &server,
+            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+        )
+        .await
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        let updated = t.account_jwt(
+            &t.app,
+            "APP",
+            json!({"mappings": {"src.*": [{"subject": "other.$1", "weight": 100}]}}),
+        );
+        let answer = sys
+            .request(
+                format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", t.app.public_key()),
+                updated.into(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&answer.payload).contains("jwt updated"),
+            "{binary}"
+        );
+        client.publish("src.y", "1".into()).await.unwrap();
+        assert_eq!(next_subject(&mut all).await, "other.y", "{binary}");
+        client.publish("split", "1".into()).await.unwrap();
+        assert_eq!(next_subject(&mut all).await, "split", "{binary}");
+    }
+}

@@ -23,6 +23,8 @@ pub struct AccountConfig {
     pub nkeys: Vec<NkeyUser>,
     pub exports: Vec<ExportConfig>,
     pub imports: Vec<ImportConfig>,
+    /// Subject mappings applied to what the account's clients publish.
+    pub mappings: Vec<super::SubjectMapping>,
 }
 
 /// A stream (messages flow to importers) or a service (requests flow to the exporter).

@@ -256,6 +256,7 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         }
         "allow_non_tls" => set_bool(&mut o.allow_non_tls, entry, r),
         "accounts" => o.accounts = accounts::parse(entry, r, &mut marks.accounts),
+        "mappings" | "maps" => o.mappings = super::mappings::parse(entry, r),
         "system_account" | "system" => match entry.value.as_str() {
             Some(name) => {
                 o.system_account = non_empty(name.to_string());

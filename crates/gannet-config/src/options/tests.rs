@@ -539,3 +539,57 @@ fn idle_spin_takes_a_duration_up_to_ten_milliseconds() {
         ["t.conf:1:1: error parsing idle_spin: time: invalid duration \"fast\""]
     );
 }
+
+#[test]
+fn mappings_at_the_top_and_in_accounts() {
+    use gannet_proto::mapping::Destination;
+    let dest = |subject: &str, weight: u8, cluster: &str| Destination {
+        subject: subject.into(),
+        weight,
+        cluster: cluster.into(),
+    };
+    let o = opts(
+        "mappings {\n  a: b\n  c: [ { destination: d, weight: 30% }, { dest: e, weight: \"70\", cluster: east } ]\n  f: { destination: g, weight: 100 }\n}\n\
+         accounts { A { maps { \"x.*\": \"y.$1\" } } }\n",
+    );
+    assert_eq!(
+        o.mappings,
+        vec![
+            SubjectMapping {
+                source: "a".into(),
+                destinations: vec![dest("b", 100, "")]
+            },
+            SubjectMapping {
+                source: "c".into(),
+                destinations: vec![dest("d", 30, ""), dest("e", 70, "east")]
+            },
+            SubjectMapping {
+                source: "f".into(),
+                destinations: vec![dest("g", 100, "")]
+            },
+        ]
+    );
+    assert_eq!(
+        o.accounts[0].mappings,
+        vec![SubjectMapping {
+            source: "x.*".into(),
+            destinations: vec![dest("y.$1", 100, "")]
+        }]
+    );
+    assert_eq!(
+        errors("mappings {\n  a: { destination: b, weight: x }\n}\n"),
+        ["t.conf:2:24: Invalid weight \"x\" for mapping destination"]
+    );
+    assert_eq!(
+        errors("mappings {\n  a: { destination: b, weight: 5, color: red }\n}\n"),
+        ["t.conf:2:35: Unknown field \"color\" for mapping destination"]
+    );
+    assert_eq!(
+        errors("mappings {\n  a: { destination: b }\n}\n"),
+        ["t.conf:2:3: Missing weight for mapping destination \"b\""]
+    );
+    assert_eq!(
+        errors("mappings {\n  a: 5\n}\n"),
+        ["t.conf:2:3: Expected an entry for the mapping destination"]
+    );
+}

@@ -9,8 +9,6 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "ocsp",
     "ocsp_cache",
     // Multi-tenancy and decentralized auth.
-    "mappings",
-    "maps",
     "resolver_tls",
     "resolver_pinned_accounts",
     "default_sentinel",

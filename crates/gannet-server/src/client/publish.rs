@@ -1,5 +1,5 @@
 //! A client's PUB and HPUB (nats-server's `processInboundClientMsg`): the
-//! publish permission, the subject lookup in the client's own match cache, the
+//! account's subject mappings, the publish permission, the subject lookup in the client's own match cache, the
 //! no-responders status (only when no peer server is interested either),
 //! and the hand-over to the fan-out (`crate::fanout`), which delivers to
 //! every kind of subscriber, to the routes of interested peers and to the
@@ -8,6 +8,7 @@
 use super::cache::MatchCache;
 use super::connection::Connection;
 use super::CloseReason;
+use crate::accounts::Mapped;
 use crate::fanout::Message;
 use crate::internal::OriginRef;
 
@@ -29,13 +30,34 @@ impl Connection {
     /// Handles PUB and HPUB.
     pub(super) fn publish(
         &mut self,
-        subject: &[u8],
+        published: &[u8],
         reply: Option<&[u8]>,
         headers: Option<&[u8]>,
         payload: &[u8],
     ) -> Result<(), CloseReason> {
         self.batch.in_msgs += 1;
         self.batch.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
+        // The account's subject mappings come first: permissions and
+        // delivery are about the subject the message is mapped to.
+        let mapped;
+        let subject = if self.account.has_mappings() {
+            match self
+                .account
+                .map_subject(published, &self.server.cluster_name())
+            {
+                Mapped::Unchanged => published,
+                Mapped::To(to) => {
+                    mapped = to;
+                    mapped.as_slice()
+                }
+                Mapped::Dropped => {
+                    self.ok();
+                    return Ok(());
+                }
+            }
+        } else {
+            published
+        };
         if let Some(perms) = &self.identity.perms {
             if !self.identity.pub_cache.check(perms, subject) && !self.shared.take_response(subject)
             {

@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
 use super::{Leaf, LeafPeer};
-use crate::accounts::Account;
+use crate::accounts::{Account, Mapped};
 use crate::client::outbound::DeadlinePolicy;
 use crate::client::CloseReason;
 use crate::fanout::{Fanout, Message};
@@ -508,6 +508,21 @@ impl LeafConnection {
                 let account = self.bound()?;
                 self.leaf
                     .count_in(payload.len() + headers.map_or(0, <[u8]>::len));
+                // The account's subject mappings apply to what a leaf sends,
+                // as to what a client publishes.
+                let mapped;
+                let subject = if account.has_mappings() {
+                    match account.map_subject(subject, &self.server.cluster_name()) {
+                        Mapped::Unchanged => subject,
+                        Mapped::To(to) => {
+                            mapped = to;
+                            mapped.as_slice()
+                        }
+                        Mapped::Dropped => return Ok(()),
+                    }
+                } else {
+                    subject
+                };
                 if !self.leaf.may_import(subject) {
                     return Ok(());
                 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use gannet_config::options::{AccountConfig, SubjectMapping};
 use gannet_config::Options;
+use gannet_proto::mapping::{Mapping, Mappings};
 
 use super::Server;
 use crate::accounts::{Account, GLOBAL_ACCOUNT};
@@ -26,6 +28,7 @@ impl Server {
         for account in self.accounts() {
             account.set_routes(routes.remove(&account.name).unwrap_or_default());
         }
+        self.install_mappings(&new.accounts, &new.mappings);
         let Some(old) = old else {
             return;
         };
@@ -61,15 +64,49 @@ impl Server {
         };
         let (mut configs, refused) = operator.account_links(gannet_auth::operator::unix_now());
         for reason in refused {
-            tracing::warn!("Import not installed: {reason}");
+            tracing::warn!("Account JWT setting not installed: {reason}");
         }
-        configs.extend(self.options().accounts.iter().cloned());
+        let opts = self.options();
+        configs.extend(opts.accounts.iter().cloned());
         for config in &configs {
             self.account(Some(&config.name));
         }
         let mut routes = crate::imports::build(&configs, |n| self.account(Some(n)));
         for account in self.accounts() {
             account.set_routes(routes.remove(&account.name).unwrap_or_default());
+        }
+        self.install_mappings(&configs, &opts.mappings);
+    }
+
+    /// Puts the subject mappings of `configs`, and `global` for `$G`, in
+    /// force; an account none names has none. Mappings were checked when
+    /// the config or the JWT was read; one that does not compile is left
+    /// out with a warning.
+    fn install_mappings(&self, configs: &[AccountConfig], global: &[SubjectMapping]) {
+        for account in self.accounts() {
+            let listed = if account.name == GLOBAL_ACCOUNT {
+                global
+            } else {
+                configs
+                    .iter()
+                    .find(|c| c.name == account.name)
+                    .map_or(&[][..], |c| c.mappings.as_slice())
+            };
+            let compiled = listed
+                .iter()
+                .filter_map(|m| match Mapping::new(&m.source, &m.destinations) {
+                    Ok(mapping) => Some(mapping),
+                    Err(e) => {
+                        tracing::warn!(
+                            "Mapping of {:?} in account {} not installed: {e}",
+                            m.source,
+                            account.name
+                        );
+                        None
+                    }
+                })
+                .collect();
+            account.set_mappings(Mappings::new(compiled));
         }
     }
 

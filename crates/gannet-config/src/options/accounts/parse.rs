@@ -42,8 +42,6 @@ const UNSUPPORTED_ACCOUNT_KEYS: &[&str] = &[
     "nkey",
     "jetstream",
     "js",
-    "mappings",
-    "maps",
     "limits",
     "max_connections",
     "max_conn",
@@ -180,6 +178,7 @@ fn account(name: &str, map: &Map, r: &mut Report) -> (AccountConfig, AccountPos,
                     }
                 }
             }
+            "mappings" | "maps" => account.mappings = crate::options::mappings::parse(e, r),
             k if UNSUPPORTED_ACCOUNT_KEYS.contains(&k) => {
                 r.warn(
                     e,

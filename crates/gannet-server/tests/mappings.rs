@@ -1,0 +1,258 @@
+//! Subject mappings from the config (`mappings` at the top level and in an
+//! account): plain and wildcard mappings, mapping functions, weighted
+//! destinations, permissions checked on the mapped subject, service imports
+//! through the exporter's mappings, and bad mappings refused at start.
+//! Every case runs against Gannet and, when this machine has it,
+//! nats-server 2.15, which must agree.
+use std::time::Duration;
+
+use futures::StreamExt;
+use gannet_test::ServerProcess;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+
+fn binaries() -> Vec<String> {
+    let mut all = vec![BIN.to_string()];
+    match gannet_test::reference_server_binary() {
+        Some(r) => all.push(r),
+        None => eprintln!("nats-server 2.15 not installed: Gannet only"),
+    }
+    all
+}
+
+const CONFIG: &str = r#"
+mappings {
+  orders: "orders.v2"
+  "req.*.*": "req.{{wildcard(2)}}.{{wildcard(1)}}"
+  "legacy.*.*": "legacy.$2.$1"
+  "part.*": "part.{{partition(4,1)}}.{{wildcard(1)}}"
+  "split.*": "split.{{splitfromleft(1,2)}}"
+  canary: [ { destination: "canary.new", weight: 30% }, { destination: "canary.old", weight: 70 } ]
+  half: { destination: "half.mapped", weight: 50 }
+  "lossy": [ { destination: "lossy", weight: 0 }, { destination: "lossy.kept", weight: 40 } ]
+}
+"#;
+
+/// Publishes each of `subjects` once and says where each arrived (`>`).
+async fn destinations(client: &async_nats::Client, subjects: &[&str]) -> Vec<String> {
+    let mut all = client.subscribe(">").await.unwrap();
+    client.flush().await.unwrap();
+    let mut seen = Vec::new();
+    for subject in subjects {
+        client
+            .publish(subject.to_string(), "x".into())
+            .await
+            .unwrap();
+        client.flush().await.unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(5), all.next())
+            .await
+            .unwrap_or_else(|_| panic!("nothing arrived for {subject}"))
+            .unwrap();
+        seen.push(m.subject.to_string());
+    }
+    seen
+}
+
+/// How many messages `sub` gets until none comes for 300 ms.
+async fn drain(sub: &mut async_nats::Subscriber) -> usize {
+    let mut n = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        n += 1;
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_level_mappings_send_messages_where_nats_server_does() {
+    let mut partitions = Vec::new();
+    for binary in binaries() {
+        let server = ServerProcess::builder(&binary).config(CONFIG).start();
+        let client = async_nats::connect(server.url()).await.unwrap();
+        let seen = destinations(
+            &client,
+            &[
+                "orders",
+                "orders.other",
+                "req.a.b",
+                "legacy.a.b",
+                "split.abcdef",
+            ],
+        )
+        .await;
+        assert_eq!(
+            seen,
+            [
+                "orders.v2",
+                "orders.other",
+                "req.b.a",
+                "legacy.b.a",
+                "split.ab.cdef"
+            ],
+            "{binary}"
+        );
+        let keys: Vec<String> = (0..20).map(|i| format!("part.key{i}")).collect();
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        partitions.push(destinations(&client, &key_refs).await);
+
+        // Weighted: about 30% to one, 70% to the other, none lost.
+        let count = |subject: &'static str| {
+            let client = client.clone();
+            async move {
+                let sub = client.subscribe(subject).await.unwrap();
+                client.flush().await.unwrap();
+                sub
+            }
+        };
+        let (mut new, mut old) = (count("canary.new").await, count("canary.old").await);
+        let (mut half, mut kept) = (count("half.mapped").await, count("half").await);
+        let (mut lossy, mut lossy_kept) = (count("lossy").await, count("lossy.kept").await);
+        const N: usize = 1000;
+        for _ in 0..N {
+            client.publish("canary", "x".into()).await.unwrap();
+            client.publish("half", "x".into()).await.unwrap();
+            client.publish("lossy", "x".into()).await.unwrap();
+        }
+        client.flush().await.unwrap();
+        let (n_new, n_old) = (drain(&mut new).await, drain(&mut old).await);
+        assert_eq!(n_new + n_old, N, "{binary}");
+        assert!(
+            (200..=400).contains(&n_new),
+            "{binary}: {n_new} of {N} to canary.new"
+        );
+        // The unlisted rest of a weighted mapping keeps the subject.
+        let (n_half, n_kept) = (drain(&mut half).await, drain(&mut kept).await);
+        assert_eq!(n_half + n_kept, N, "{binary}");
+        assert!(
+            (400..=600).contains(&n_half),
+            "{binary}: {n_half} of {N} mapped"
+        );
+        // Listing the source itself with weight 0 drops the rest.
+        let (n_lossy, n_lossy_kept) = (drain(&mut lossy).await, drain(&mut lossy_kept).await);
+        assert_eq!(n_lossy, 0, "{binary}");
+        assert!(
+            (300..=500).contains(&n_lossy_kept),
+            "{binary}: {n_lossy_kept} of {N} kept"
+        );
+    }
+    // The partition function puts each key where nats-server puts it.
+    if let [ours, theirs] = &partitions[..] {
+        assert_eq!(ours, theirs);
+    }
+    let distinct: std::collections::HashSet<&str> = partitions[0]
+        .iter()
+        .map(|s| s.split('.').nth(1).unwrap())
+        .collect();
+    assert!(distinct.len() > 1, "{:?}", partitions[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_mappings_apply_before_permissions_and_to_service_imports() {
+    let config = r#"
+accounts {
+  APP {
+    users = [ { user: app, password: app, permissions: { publish: { allow: ["mapped.>", "ask"] } } } ]
+    mappings { "raw.*": "mapped.$1" }
+    imports [ { service: { account: SVC, subject: "svc.ask" }, to: "ask" } ]
+  }
+  SVC {
+    users = [ { user: svc, password: svc } ]
+    exports [ { service: "svc.ask" } ]
+    mappings { "svc.ask": "svc.v2.ask" }
+  }
+}
+"#;
+    for binary in binaries() {
+        let server = ServerProcess::builder(&binary).config(config).start();
+        let login = |user: &str| {
+            async_nats::ConnectOptions::with_user_and_password(user.into(), user.into())
+                .connect(server.url())
+        };
+        let app = login("app").await.unwrap();
+        let svc = login("svc").await.unwrap();
+
+        // `raw.x` is not allowed as such, but is published as `mapped.x`.
+        let mut mapped = app.subscribe("mapped.>").await.unwrap();
+        app.flush().await.unwrap();
+        app.publish("raw.x", "1".into()).await.unwrap();
+        app.flush().await.unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(5), mapped.next())
+            .await
+            .expect("mapped message")
+            .unwrap();
+        assert_eq!(m.subject.as_str(), "mapped.x", "{binary}");
+
+        // The exporter's mapping takes the imported request on to its new
+        // subject, and the answer comes back.
+        let mut service = svc.subscribe("svc.v2.ask").await.unwrap();
+        svc.flush().await.unwrap();
+        let responder = tokio::spawn({
+            let svc = svc.clone();
+            async move {
+                if let Some(req) = service.next().await {
+                    svc.publish(req.reply.unwrap(), "answer".into())
+                        .await
+                        .unwrap();
+                    svc.flush().await.unwrap();
+                }
+            }
+        });
+        let answer = tokio::time::timeout(Duration::from_secs(5), app.request("ask", "q".into()))
+            .await
+            .unwrap_or_else(|_| panic!("{binary}: no answer"))
+            .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        assert_eq!(answer.payload, "answer".as_bytes(), "{binary}");
+        responder.await.unwrap();
+    }
+}
+
+fn start_fails(binary: &str, config: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.conf");
+    std::fs::write(&path, config).unwrap();
+    let out = std::process::Command::new(binary)
+        .arg("-c")
+        .arg(&path)
+        .args(["-a", "127.0.0.1", "-p", "-1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{binary} started with {config}");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn bad_mappings_are_config_errors_with_their_line() {
+    let cases = [
+        ("mappings {\n  \"a.*\": \"b.$2\"\n}\n", "Error adding mapping for \"a.*\""),
+        (
+            "mappings {\n  a: [ { destination: b, weight: 60 }, { destination: c, weight: 50 } ]\n}\n",
+            "total weight needs to be <= 100",
+        ),
+        (
+            "mappings {\n  a: { destination: b }\n}\n",
+            "Missing weight for mapping destination",
+        ),
+        (
+            "mappings {\n  a: { destination: b, weight: 120 }\n}\n",
+            "Invalid weight 120 for mapping destination",
+        ),
+        (
+            "\nmappings {\n  \"a..b\": c\n}\n",
+            "is not a valid subject",
+        ),
+        (
+            "mappings {\n  a: \"b.{{nope(1)}}\"\n}\n",
+            "Error adding mapping for \"a\"",
+        ),
+    ];
+    for binary in binaries() {
+        for (config, want) in cases {
+            let out = start_fails(&binary, config);
+            assert!(out.contains(want), "{binary}: {config}: {out}");
+            assert!(out.contains("bad.conf:2:"), "{binary}: {config}: {out}");
+        }
+    }
+}
