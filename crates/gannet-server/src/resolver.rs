@@ -23,6 +23,10 @@ use sha2::{Digest, Sha256};
 
 use crate::server::Server;
 
+/// How long a login waits for other servers to send an account it does not
+/// know, without a resolver `timeout` (nats-server's default).
+const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_millis(1900);
+
 /// Where servers ask for each other's accounts.
 pub(crate) const PACK_SUBJECT: &str = "$SYS.REQ.CLAIMS.PACK";
 /// How often accounts are compared without an `interval` (nats-server's default).
@@ -227,6 +231,47 @@ pub(crate) fn store(server: &Server, key: &str, jwt: &str) {
     if let Err(e) = written {
         tracing::error!("DirResolver - could not store {}: {e}", path.display());
     }
+}
+
+/// Asks the other servers for account `key`
+/// (`$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP`) and installs the first JWT that
+/// comes back and validates, waiting at most the resolver's `timeout`.
+/// Whether the account is known now. A login into an account this server
+/// has not heard of yet waits on this, as in nats-server.
+pub(crate) async fn fetch(server: &Arc<Server>, key: &str) -> bool {
+    let (Some(settings), Some(system)) = (settings(server), server.system_account()) else {
+        return false;
+    };
+    let limit = settings.timeout.unwrap_or(DEFAULT_FETCH_TIMEOUT);
+    let cid = server.next_client_id();
+    let inbox = format!("$SYS._INBOX_.{}.FETCH.{cid}", server.id());
+    let (found, mut wait) = tokio::sync::mpsc::unbounded_channel();
+    let wanted = key.to_string();
+    let handler: crate::internal::Handler = Arc::new(move |server, msg| {
+        let jwt = String::from_utf8_lossy(&msg.payload);
+        let jwt = jwt.trim();
+        if jwt.is_empty() {
+            // That server does not know the account either.
+            return;
+        }
+        match crate::sysreq::claims::install(server, &wanted, jwt) {
+            Ok(()) => {
+                tracing::info!("Fetched account claims for {wanted}");
+                let _ = found.send(());
+            }
+            Err(e) => tracing::warn!("Fetched account claims for {wanted} refused: {e}"),
+        }
+    });
+    let Some(sub) = crate::internal::subscribe(&system, cid, &inbox, 1, handler) else {
+        return false;
+    };
+    let subject = format!("$SYS.REQ.ACCOUNT.{key}.CLAIMS.LOOKUP");
+    server
+        .internal()
+        .send_request(&system, &subject, &inbox, Vec::new());
+    let known = tokio::time::timeout(limit, wait.recv()).await.is_ok();
+    system.unsubscribe(&sub);
+    known
 }
 
 #[cfg(test)]

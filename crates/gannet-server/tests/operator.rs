@@ -989,15 +989,20 @@ async fn connect_events_describe_jwt_users() {
 /// Two servers of a cluster with the full resolver, each in its own
 /// directory: an account pushed to `first` while `second` was away reaches
 /// `second` when it joins (the pack exchange), and its users get in there.
-async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str) {
+/// Two servers with full resolvers; an account pushed to the first while
+/// alone reaches the second: through the periodic sync (`interval` 1 s),
+/// or, when that is an hour away, through the lookup the second makes when
+/// a user of the account logs in there (the first login then succeeds).
+async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str, by_lookup: bool) {
     let t = Trust::new();
     let op = t.dir.path().join("op.jwt");
     std::fs::write(&op, t.operator_jwt()).unwrap();
     let (r1, r2) = (free_port(), free_port());
+    let interval = if by_lookup { "1h" } else { "1s" };
     let config = |name: &str, dir: &str, listen: u16, peer: u16| {
         format!(
             "server_name: {name}\nhttp: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
-             resolver: {{ type: full, dir: \"{}\", interval: \"1s\" }}\n\
+             resolver: {{ type: full, dir: \"{}\", interval: \"{interval}\" }}\n\
              resolver_preload: {{\n  {}: \"{}\"\n}}\n\
              cluster {{ name: C, listen: \"127.0.0.1:{listen}\", routes: [\"nats-route://127.0.0.1:{peer}\"] }}\n",
             op.display(),
@@ -1034,6 +1039,27 @@ async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str) {
     let u = KeyPair::new_user();
     let u_jwt = t.user_jwt(&u, &t.app, json!({}));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    if by_lookup {
+        loop {
+            let routez: serde_json::Value =
+                serde_json::from_str(&second.http_get("/routez").1).unwrap();
+            if routez["num_routes"].as_u64().unwrap_or(0) >= 1 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no route");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The route is up; give the system account's interest a moment to
+        // cross it.
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(
+            raw_login(&second, Some(&u_jwt), Some(&u)),
+            "PONG",
+            "{first_bin} -> {second_bin}: the second server did not look the account up\n{}",
+            second.log()
+        );
+        return;
+    }
     loop {
         if raw_login(&second, Some(&u_jwt), Some(&u)) == "PONG" {
             break;
@@ -1049,10 +1075,19 @@ async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_resolvers_keep_a_cluster_in_step() {
-    full_resolvers_catch_up(BIN, BIN).await;
+    full_resolvers_catch_up(BIN, BIN, false).await;
     if let Some(reference) = gannet_test::reference_server_binary() {
-        full_resolvers_catch_up(BIN, &reference).await;
-        full_resolvers_catch_up(&reference, BIN).await;
+        full_resolvers_catch_up(BIN, &reference, false).await;
+        full_resolvers_catch_up(&reference, BIN, false).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_into_an_unknown_account_looks_it_up_in_the_cluster() {
+    full_resolvers_catch_up(BIN, BIN, true).await;
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        full_resolvers_catch_up(BIN, &reference, true).await;
+        full_resolvers_catch_up(&reference, BIN, true).await;
     }
 }
 

@@ -157,6 +157,11 @@ pub(super) struct Connection {
     pub(super) connected: bool,
     /// Authentication is required and has not happened yet.
     awaiting_auth: bool,
+    /// An account the CONNECT's user JWT names that this server does not
+    /// know: asked of the other servers before the CONNECT is handled
+    /// (once per connection: `fetched` then stays set).
+    fetch_account: Option<String>,
+    fetched: bool,
     /// The client has joined its account (counted in CONNS, owed a DISCONNECT).
     pub(super) joined: bool,
     /// The user name of a failed login, for its DISCONNECT event.
@@ -203,6 +208,8 @@ impl Connection {
             identity: Identity::default(),
             connected: false,
             awaiting_auth: server.authenticator().auth_required(),
+            fetch_account: None,
+            fetched: false,
             joined: false,
             failed_user: None,
             auth_expires: None,
@@ -292,6 +299,14 @@ impl Connection {
                     if let Err(reason) = outcome {
                         return reason;
                     }
+                    if let Some(key) = self.fetch_account.take() {
+                        crate::resolver::fetch(&self.server, &key).await;
+                        let outcome = self.process(&mut buf);
+                        self.flush();
+                        if let Err(reason) = outcome {
+                            return reason;
+                        }
+                    }
                     if !opts.no_fast_producer_stall {
                         self.stall().await;
                     }
@@ -339,6 +354,15 @@ impl Connection {
         let result = loop {
             match self.parser.parse(&buf[consumed..]) {
                 Ok(Some((op, n))) => {
+                    if let ClientOp::Connect { json } = &op {
+                        if let Some(key) = self.account_to_fetch(json) {
+                            // Left unconsumed: handled again once the
+                            // account has been asked for.
+                            self.parser.reset();
+                            self.fetch_account = Some(key);
+                            break Ok(());
+                        }
+                    }
                     consumed += n;
                     if let Err(reason) = self.handle(op) {
                         break Err(reason);
@@ -447,6 +471,28 @@ impl Connection {
             ClientOp::Info | ClientOp::Ok => Ok(()),
             ClientOp::Err => Err(CloseReason::ClientClosed),
         }
+    }
+
+    /// In operator mode with a directory resolver, the account of the user
+    /// JWT in a first CONNECT when this server does not know it yet.
+    fn account_to_fetch(&mut self, json: &[u8]) -> Option<String> {
+        if self.fetched || !self.awaiting_auth {
+            return None;
+        }
+        crate::resolver::settings(&self.server)?;
+        #[derive(serde::Deserialize)]
+        struct WithJwt {
+            jwt: Option<String>,
+        }
+        let token = serde_json::from_slice::<WithJwt>(json).ok()?.jwt?;
+        let user = gannet_auth::jwt::decode_ignoring_time::<gannet_auth::jwt::User>(&token).ok()?;
+        let key = user.account().to_string();
+        let auth = self.server.authenticator();
+        if auth.operator()?.account(&key).is_some() {
+            return None;
+        }
+        self.fetched = true;
+        Some(key)
     }
 
     fn connect(&mut self, json: &[u8]) -> Result<(), CloseReason> {

@@ -18,19 +18,28 @@ struct Updated<'a> {
     message: &'a str,
 }
 
+/// Puts `jwt` in force for account `key`: checked, kept (in the resolver's
+/// directory too), its imports and mappings installed, every client checked
+/// again. The error says why it was refused.
+pub(crate) fn install(server: &Server, key: &str, jwt: &str) -> Result<(), String> {
+    let auth = server.authenticator();
+    let operator = auth.operator().ok_or("not in operator mode")?;
+    operator.install(jwt, Some(key), gannet_auth::operator::unix_now())?;
+    crate::resolver::store(server, key, jwt);
+    server.install_operator_links();
+    server.recheck_clients();
+    Ok(())
+}
+
 /// Puts `jwt` (the payload) in force for account `key`.
 pub(super) fn update(server: &Server, key: &str, jwt: &[u8]) -> Outcome {
-    let auth = server.authenticator();
-    let Some(operator) = auth.operator() else {
+    if server.authenticator().operator().is_none() {
         return Outcome::Unknown;
-    };
+    }
     let text = String::from_utf8_lossy(jwt);
-    match operator.install(text.trim(), Some(key), gannet_auth::operator::unix_now()) {
-        Ok(_) => {
+    match install(server, key, text.trim()) {
+        Ok(()) => {
             tracing::info!("Updated account claims for {key}");
-            crate::resolver::store(server, key, text.trim());
-            server.install_operator_links();
-            server.recheck_clients();
             data_reply(
                 server,
                 Updated {

@@ -13,7 +13,7 @@
 //! that serve HTTP. Nothing a client sends can panic here: bad options are
 //! answered with the error envelope.
 mod account_req;
-mod claims;
+pub(crate) mod claims;
 pub(crate) use account_req::account_info;
 mod server_req;
 mod services;
