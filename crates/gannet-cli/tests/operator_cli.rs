@@ -1,7 +1,7 @@
 //! `gannet --creds` against a server in operator mode (Gannet's, and
 //! nats-server's when installed): publishing and subscribing as a JWT user,
-//! a refused user's error, and a claim update pushed with `gannet request`
-//! as a system account user.
+//! a refused user's error, a claim update pushed with `gannet request`
+//! as a system account user, and `gannet server request claims`.
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -122,5 +122,61 @@ fn creds_files_log_in_and_push_claim_updates() {
         .run()
         .success();
         assert!(answer.contains("jwt updated"), "{binary}: {answer}");
+    }
+}
+
+#[test]
+fn server_request_claims_lists_looks_up_pushes_and_deletes_accounts() {
+    for binary in all_server_binaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (operator, sys, app) = (
+            KeyPair::new_operator(),
+            KeyPair::new_account(),
+            KeyPair::new_account(),
+        );
+        let op_jwt = sign(
+            json!({"sub": operator.public_key(), "name": "OP",
+                   "nats": {"type": "operator", "version": 2, "system_account": sys.public_key()}}),
+            &operator,
+        );
+        let config = format!(
+            "operator: \"{op_jwt}\"\nresolver: {{ type: full, dir: \"{}\", allow_delete: true }}\n\
+             resolver_preload: {{\n  {}: \"{}\"\n}}\n",
+            dir.path().join("jwt").display(),
+            sys.public_key(),
+            account_jwt(&operator, &sys, "SYS"),
+        );
+        let server = start_binary(&binary, Some(&config));
+        let admin = creds(dir.path(), "admin", &sys);
+        let claims = |args: &[&str]| {
+            let mut argv = vec!["server", "request", "claims"];
+            argv.extend_from_slice(args);
+            argv.extend_from_slice(&["--creds", admin.to_str().unwrap()]);
+            gannet(&argv).server(&server.url()).run().success()
+        };
+
+        // Push from a file.
+        let app_jwt = account_jwt(&operator, &app, "APP");
+        let file = dir.path().join("app.jwt");
+        std::fs::write(&file, &app_jwt).unwrap();
+        let pushed = claims(&["update", &format!("@{}", file.display())]);
+        assert!(pushed.contains("jwt updated"), "{binary}: {pushed}");
+        let listed = claims(&["list"]);
+        assert!(listed.contains(&app.public_key()), "{binary}: {listed}");
+        let found = claims(&["lookup", &app.public_key()]);
+        assert_eq!(found.trim(), app_jwt, "{binary}");
+
+        // Delete, with a request the operator signed about itself.
+        let request = sign(
+            json!({"sub": operator.public_key(), "nats": {"accounts": [app.public_key()]}}),
+            &operator,
+        );
+        let deleted = claims(&["delete", &request]);
+        assert!(
+            deleted.contains("deleted 1 accounts"),
+            "{binary}: {deleted}"
+        );
+        let listed = claims(&["list"]);
+        assert!(!listed.contains(&app.public_key()), "{binary}: {listed}");
     }
 }

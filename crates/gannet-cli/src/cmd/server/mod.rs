@@ -9,6 +9,7 @@ use clap::Subcommand;
 use crate::connect::Connector;
 
 mod check;
+mod claims;
 mod info;
 pub(crate) mod json;
 mod list;

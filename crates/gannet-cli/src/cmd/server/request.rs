@@ -1,6 +1,8 @@
 //! `server request <endpoint>`: asks every server (or one, by id) for one of
 //! the `$SYS.REQ.SERVER` monitoring services with natscli's options and
 //! filters, and prints each server's reply as one line of JSON, as natscli does.
+//! `server request claims` (the resolver's account JWT requests) lives in
+//! `claims.rs`.
 
 use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -211,6 +213,12 @@ enum Endpoint {
         #[command(flatten)]
         target: Target,
     },
+    /// List, look up, push or delete account JWTs (operator mode resolvers)
+    #[command(alias = "jwt")]
+    Claims {
+        #[command(subcommand)]
+        action: super::claims::ClaimsAction,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -283,7 +291,9 @@ fn put_bool(options: &mut Map<String, Value>, key: &str, value: bool) {
 }
 
 impl RequestArgs {
-    fn plan(&self) -> Plan<'_> {
+    /// What to ask of every server; `None` for `claims`, which are not
+    /// monitoring requests.
+    fn plan(&self) -> Option<Plan<'_>> {
         let mut options = Map::new();
         let mut single = false;
         let mut skip_empty = false;
@@ -416,14 +426,15 @@ impl RequestArgs {
             Endpoint::Variables { target } => ("VARZ", target),
             Endpoint::Statsz { target } => ("STATSZ", target),
             Endpoint::Idz { target } => ("IDZ", target),
+            Endpoint::Claims { .. } => return None,
         };
-        Plan {
+        Some(Plan {
             endpoint,
             options,
             target,
             single,
             skip_empty,
-        }
+        })
     }
 
     fn filter(&self) -> ServerFilter {
@@ -437,7 +448,12 @@ impl RequestArgs {
 }
 
 pub async fn run(args: RequestArgs, connector: &Connector) -> anyhow::Result<()> {
-    let plan = args.plan();
+    let Some(plan) = args.plan() else {
+        if let Endpoint::Claims { action } = args.endpoint {
+            return super::claims::run(action, connector).await;
+        }
+        return Ok(());
+    };
     let filter = args.filter();
     let mut session = connector.connect().await?;
 
@@ -517,7 +533,7 @@ mod tests {
     fn plan_of(argv: &[&str]) -> (String, String) {
         let test =
             Test::try_parse_from(std::iter::once("request").chain(argv.iter().copied())).unwrap();
-        let plan = test.args.plan();
+        let plan = test.args.plan().unwrap();
         let body = String::from_utf8(sys::request_body(plan.options, &test.args.filter())).unwrap();
         (plan.endpoint.to_string(), body)
     }
