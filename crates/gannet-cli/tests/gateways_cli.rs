@@ -231,8 +231,22 @@ fn report_gateways_of_a_super_cluster(binary: &str) {
     let b = start_binary(binary, Some(&node_config("B", "C2", port_b, "C1", port_a)));
     wait_for_gateways(&a, &b);
 
-    let text = sys(&a, &["server", "report", "gateways"]).success();
-    let report = Report::parse(&text);
+    // Until both outbound connections have sent their interest (nats-server
+    // counts the bytes a moment after the link is up).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (text, report) = loop {
+        let text = sys(&a, &["server", "report", "gateways"]).success();
+        let report = Report::parse(&text);
+        let sent = |name: &str| {
+            report.connections_of(name).iter().any(|c| {
+                c.get(3).is_some_and(|d| d == "Outbound") && c.get(8).is_some_and(|b| b != "0 B")
+            })
+        };
+        if (sent("A") && sent("B")) || std::time::Instant::now() > deadline {
+            break (text, report);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     assert_eq!(report.title, "Super Cluster Report", "{binary}:\n{text}");
     assert_eq!(report.headers, HEADERS, "{binary}:\n{text}");
     // By cluster: A (C1) then B (C2), each with its gateway port.

@@ -82,6 +82,9 @@ pub struct Account {
     clients: AtomicUsize,
     /// Leaf node connections bound to this account.
     leafs: AtomicUsize,
+    /// Client and leaf connections the cluster's other servers report for
+    /// this account (their CONNS events), by server id.
+    remote_conns: std::sync::Mutex<std::collections::HashMap<String, (usize, usize)>>,
     /// Messages and bytes its clients published (added per read batch).
     in_msgs: AtomicU64,
     in_bytes: AtomicU64,
@@ -181,6 +184,7 @@ impl Account {
             remote: Sublist::new(cache),
             clients: AtomicUsize::new(0),
             leafs: AtomicUsize::new(0),
+            remote_conns: std::sync::Mutex::new(std::collections::HashMap::new()),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
             out_msgs: AtomicU64::new(0),
@@ -341,6 +345,34 @@ impl Account {
         let _ = self
             .leafs
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Notes the client and leaf connections server `id` reports for this
+    /// account.
+    pub(crate) fn set_remote_conns(&self, id: &str, clients: usize, leafs: usize) {
+        let mut remote = self.remote_conns.lock().unwrap_or_else(|e| e.into_inner());
+        if clients == 0 && leafs == 0 {
+            remote.remove(id);
+        } else {
+            remote.insert(id.to_string(), (clients, leafs));
+        }
+    }
+
+    /// Forgets what server `id` reported (it shut down).
+    pub(crate) fn forget_remote_server(&self, id: &str) {
+        self.remote_conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// Client and leaf connections the other servers report, summed.
+    pub(crate) fn remote_conns(&self) -> (usize, usize) {
+        self.remote_conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .fold((0, 0), |(c, l), (rc, rl)| (c + rc, l + rl))
     }
 
     pub fn num_clients(&self) -> usize {

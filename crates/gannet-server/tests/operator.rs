@@ -1736,3 +1736,93 @@ async fn account_jwt_mappings_apply_and_change_with_claim_updates() {
         assert_eq!(next_subject(&mut all).await, "split", "{binary}");
     }
 }
+
+/// Two servers in a cluster, both in operator mode with APP allowed two
+/// connections: one client on each, then a third is refused on either
+/// server (each counts the other's from its CONNS events); a claim update
+/// lowering the limit to none cuts the first server's client.
+async fn check_cluster_wide_connection_limit(first_bin: &str, second_bin: &str) {
+    let t = Trust::new();
+    let mut limits = unlimited();
+    limits["conn"] = json!(2);
+    let app_jwt = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+    let (r1, r2) = (free_port(), free_port());
+    let config = |name: &str, listen: u16, peer: u16| {
+        format!(
+            "server_name: {name}\n{}cluster {{ name: C, listen: \"127.0.0.1:{listen}\", routes: [\"nats-route://127.0.0.1:{peer}\"] }}\n",
+            t.config(&app_jwt)
+        )
+    };
+    let first = ServerProcess::builder(first_bin)
+        .config(&config("S1", r1, r2))
+        .start();
+    let second = ServerProcess::builder(second_bin)
+        .config(&config("S2", r2, r1))
+        .start();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let routez: serde_json::Value = serde_json::from_str(&first.http_get("/routez").1).unwrap();
+        if routez["num_routes"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no route");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let user = || {
+        let u = KeyPair::new_user();
+        let jwt = t.user_jwt(&u, &t.app, json!({}));
+        (u, jwt)
+    };
+    let (u1, j1) = user();
+    let mut on_first = raw_session(&first, &j1, &u1);
+    on_first.expect(b"PONG\r\n");
+    let (u2, j2) = user();
+    let mut on_second = raw_session(&second, &j2, &u2);
+    on_second.expect(b"PONG\r\n");
+    std::thread::sleep(Duration::from_millis(1000));
+    let (u3, j3) = user();
+    for server in [&first, &second] {
+        assert_eq!(
+            raw_login(server, Some(&j3), Some(&u3)),
+            "-ERR 'maximum account active connections exceeded'",
+            "{first_bin} + {second_bin}: a third connection on {}",
+            server.binary()
+        );
+    }
+
+    // Lowered to none: the first server cuts its client.
+    let admin = KeyPair::new_user();
+    let sys = login(
+        &first,
+        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+    )
+    .await
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut limits = unlimited();
+    limits["conn"] = json!(0);
+    let lowered = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+    sys.request(
+        format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", t.app.public_key()),
+        lowered.into(),
+    )
+    .await
+    .unwrap();
+    let (rest, closed) = on_first.read_to_close(Duration::from_secs(5));
+    assert!(closed, "{first_bin} + {second_bin}: over the lowered limit");
+    assert!(
+        String::from_utf8_lossy(&rest).contains("maximum account active connections exceeded"),
+        "{first_bin} + {second_bin}: {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_connection_limits_count_the_whole_cluster() {
+    check_cluster_wide_connection_limit(BIN, BIN).await;
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        check_cluster_wide_connection_limit(BIN, &reference).await;
+        check_cluster_wide_connection_limit(&reference, BIN).await;
+    }
+}

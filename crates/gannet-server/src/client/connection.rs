@@ -20,7 +20,7 @@ use super::{ClientShared, CloseReason};
 use crate::accounts::Account;
 use crate::fanout::Fanout;
 use crate::info::ServerInfo;
-use crate::server::Server;
+use crate::server::{Server, ACCOUNT_CONNS_EXCEEDED};
 use crate::stats::BatchStats;
 use crate::subscription::{self, Subscriber, Subscription};
 
@@ -530,16 +530,14 @@ impl Connection {
             return Err(CloseReason::MaxSubscriptionsExceeded);
         }
         if !self.joined {
-            if let Some(max) = self.server.account_connection_limit(&self.account.name) {
-                if self.account.num_clients() >= max {
-                    tracing::error!(
-                        "{} - maximum account active connections exceeded ({max}) for account {}",
-                        self.prefix,
-                        self.account.name
-                    );
-                    self.send_err("maximum account active connections exceeded");
-                    return Err(CloseReason::MaxAccountConnectionsExceeded);
-                }
+            if let Some(max) = self.server.account_clients_full(&self.account) {
+                tracing::error!(
+                    "{} - {ACCOUNT_CONNS_EXCEEDED} ({max}) for account {}",
+                    self.prefix,
+                    self.account.name
+                );
+                self.send_err(ACCOUNT_CONNS_EXCEEDED);
+                return Err(CloseReason::MaxAccountConnectionsExceeded);
             }
         }
         self.shared

@@ -27,7 +27,7 @@ use crate::accounts::{Account, Mapped};
 use crate::client::outbound::DeadlinePolicy;
 use crate::client::CloseReason;
 use crate::fanout::{Fanout, Message};
-use crate::server::Server;
+use crate::server::{Server, ACCOUNT_CONNS_EXCEEDED};
 use crate::subscription::{Subscriber, Subscription};
 
 const READ_BUF: usize = 64 * 1024;
@@ -622,16 +622,14 @@ impl LeafConnection {
             self.send_err("Authorization Violation");
             return Err(CloseReason::AuthenticationViolation);
         };
-        if let Some(max) = self.server.account_leaf_limit(&account.name) {
-            if account.num_leafs() >= max {
-                tracing::error!(
-                    "{} - maximum account active connections exceeded ({max} leaf nodes) for account {}",
-                    self.prefix,
-                    account.name
-                );
-                self.send_err("maximum account active connections exceeded");
-                return Err(CloseReason::MaxAccountConnectionsExceeded);
-            }
+        if let Some(max) = self.server.account_leafs_full(&account) {
+            tracing::error!(
+                "{} - {ACCOUNT_CONNS_EXCEEDED} ({max} leaf nodes) for account {}",
+                self.prefix,
+                account.name
+            );
+            self.send_err(ACCOUNT_CONNS_EXCEEDED);
+            return Err(CloseReason::MaxAccountConnectionsExceeded);
         }
         if let (Some(jwt), Some(sig)) = (&hello.jwt, &hello.sig) {
             self.jwt_login = Some((jwt.clone(), sig.clone()));

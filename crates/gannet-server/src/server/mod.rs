@@ -6,6 +6,7 @@
 //!   the internal subscriptions;
 //! - `reload`: putting a new configuration in force;
 //! - `shutdown`: stopping (and lame duck mode), waiting for every task.
+mod limits;
 mod registry;
 mod reload;
 mod shutdown;
@@ -23,6 +24,7 @@ use gannet_config::Options;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
+pub(crate) use limits::ACCOUNT_CONNS_EXCEEDED;
 pub use start::{host_port, RunningServer, StartError};
 pub(crate) use start::{interface_urls, new_cluster_name, new_nonce};
 

@@ -23,30 +23,6 @@ impl Server {
         self.reloads.send_modify(|n| *n += 1);
     }
 
-    /// In operator mode, the most client connections the account's JWT
-    /// allows (`limits.conn`; none when negative or outside operator mode).
-    pub(crate) fn account_connection_limit(&self, account: &str) -> Option<usize> {
-        self.account_jwt_limit(account, |limits| limits.conn)
-    }
-
-    /// In operator mode, the most leaf node connections the account's JWT
-    /// allows (`limits.leaf`; none when negative or outside operator mode).
-    pub(crate) fn account_leaf_limit(&self, account: &str) -> Option<usize> {
-        self.account_jwt_limit(account, |limits| limits.leaf)
-    }
-
-    /// The account JWT's limit `pick` chooses, if the server is in operator
-    /// mode, knows the account, and the limit is not negative (unlimited).
-    fn account_jwt_limit(
-        &self,
-        account: &str,
-        pick: impl Fn(&gannet_auth::jwt::AccountLimits) -> i64,
-    ) -> Option<usize> {
-        let auth = self.authenticator();
-        let claims = auth.operator()?.account(account)?;
-        usize::try_from(pick(&claims.claims.nats.limits)).ok()
-    }
-
     /// Puts a newly loaded configuration in force: accounts with their imports
     /// and exports, authorization (users, permissions, certificate clients) and
     /// TLS files. Connected clients are checked again against it; nothing

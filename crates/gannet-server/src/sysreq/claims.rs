@@ -28,6 +28,10 @@ pub(crate) fn install(server: &Server, key: &str, jwt: &str) -> Result<(), Strin
     crate::resolver::store(server, key, jwt);
     server.install_operator_links();
     server.recheck_clients();
+    // A lowered connection limit cuts the newest clients over it.
+    if let Some(account) = server.find_account(key) {
+        server.enforce_account_limit(&account, false);
+    }
     Ok(())
 }
 

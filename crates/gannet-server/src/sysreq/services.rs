@@ -116,6 +116,12 @@ fn handler() -> Handler {
             super::serve(server, msg);
         } else if msg.subject.ends_with(b".CLAIMS.UPDATE") {
             super::claims_event(server, msg);
+        } else if msg.subject.starts_with(b"$SYS.SERVER.ACCOUNT.")
+            && msg.subject.ends_with(b".CONNS")
+        {
+            // Another server's connections in an account: the JWT limits
+            // count them.
+            server.remote_conns_update(&msg.payload);
         } else if let Some(rest) = msg.subject.strip_prefix(b"$SYS.SERVER.") {
             // Another server's heartbeat or farewell: what `active_servers` counts.
             let rest = String::from_utf8_lossy(rest);
@@ -123,6 +129,7 @@ fn handler() -> Handler {
                 server.note_remote_server(id);
             } else if let Some(id) = rest.strip_suffix(".SHUTDOWN") {
                 server.forget_remote_server(id);
+                server.forget_remote_conns(id);
             }
         }
     })
