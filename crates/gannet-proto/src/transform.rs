@@ -458,6 +458,14 @@ pub fn identity_destination(source: &str) -> String {
         .join(".")
 }
 
+/// The subscription pattern a destination's subjects fall under: each
+/// wildcard reference (`$n` or `{{wildcard(n)}}`) becomes `*`
+/// (`foo.$2.{{wildcard(1)}}` → `foo.*.*`), as nats-server reads an import's
+/// local subject.
+pub fn wildcard_pattern(destination: &str) -> String {
+    references_to_wildcards(destination).0
+}
+
 /// Checks a mapping destination as nats-server's `ValidateMapping` does
 /// before accepting an account mapping or a stream subject transform, then
 /// compiles the pair. An empty destination is accepted.

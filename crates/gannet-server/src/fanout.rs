@@ -950,11 +950,8 @@ impl Fanout {
             if !imports::matches(&route.local, subject) {
                 continue;
             }
-            let remote = if route.local == route.remote {
-                subject
-            } else {
-                route.remote.as_bytes()
-            };
+            let remote = route.remote_subject(subject);
+            let remote = remote.as_ref();
             // The exporter's subject mappings apply to the requests it gets.
             let mapped;
             let remote = if route.exporter.has_mappings() {

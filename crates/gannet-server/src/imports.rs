@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gannet_config::options::{AccountConfig, ExportKind};
+use gannet_proto::transform::{identity_destination, wildcard_pattern, SubjectTransform};
 use rand::{Rng, SeedableRng};
 
 use crate::accounts::Account;
@@ -29,16 +30,65 @@ pub struct StreamRoute {
     pub subject: String,
     pub prefix: Option<String>,
     pub to: Option<String>,
+    /// For a wildcard import under another name (`to` / `local_subject`
+    /// such as `mine.$2.$1` or `mine.*`): the exporter's subjects to the
+    /// importer's.
+    pub transform: Option<SubjectTransform>,
 }
 
 /// Requests an account makes that go to another account's service.
 #[derive(Debug, Clone)]
 pub struct ServiceRoute {
     pub exporter: Arc<Account>,
-    /// The subject requests are made on in the importing account.
+    /// The subject (pattern) requests are made on in the importing account.
     pub local: String,
     /// The service's subject in the exporting account.
     pub remote: String,
+    /// For a wildcard service imported under another name: the importer's
+    /// subjects to the exporter's.
+    pub transform: Option<SubjectTransform>,
+}
+
+impl ServiceRoute {
+    /// The exporter's subject for a request made on `subject` here.
+    pub fn remote_subject<'a>(&'a self, subject: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        match &self.transform {
+            Some(t) => std::borrow::Cow::Owned(t.transform_matched(subject)),
+            None if self.local == self.remote => std::borrow::Cow::Borrowed(subject),
+            None => std::borrow::Cow::Borrowed(self.remote.as_bytes()),
+        }
+    }
+}
+
+/// The transform of a stream import from `from` (the exporter's pattern) to
+/// `to` (the importer's name for it, whose `*`s stand for `from`'s in
+/// order), as nats-server makes it: none when `from` has no wildcards or the
+/// names are the same.
+fn stream_transform(from: &str, to: &str) -> Result<Option<SubjectTransform>, String> {
+    if gannet_proto::subject::is_literal(from.as_bytes()) || to == from {
+        return Ok(None);
+    }
+    SubjectTransform::new_strict(from, &identity_destination(to))
+        .map(Some)
+        .map_err(|e| {
+            format!("failed to create mapping transform for stream import subject from {from:?} to {to:?}: {e}")
+        })
+}
+
+/// The transform of a service import of `remote` (the exporter's pattern)
+/// requested on `local` here: the importer's subjects to the exporter's,
+/// none when `remote` has no wildcards or the names are the same.
+fn service_transform(local: &str, remote: &str) -> Result<Option<SubjectTransform>, String> {
+    if gannet_proto::subject::is_literal(remote.as_bytes()) || local == remote {
+        return Ok(None);
+    }
+    let forward = SubjectTransform::new_strict(remote, &identity_destination(local)).map_err(|e| {
+        format!("failed to create mapping transform for service import subject from {local:?} to {remote:?}: {e}")
+    })?;
+    forward
+        .reverse()
+        .map(Some)
+        .ok_or_else(|| format!("service import subject {local:?} does not map back to {remote:?}"))
 }
 
 /// Where a made-up reply subject leads back to.
@@ -123,7 +173,11 @@ pub fn stream_subject(route: &StreamRoute, subject: &[u8]) -> Vec<u8> {
             s.extend_from_slice(subject);
             s
         }
-        (None, Some(to)) if !to.is_empty() => to.as_bytes().to_vec(),
+        (None, Some(_)) if route.transform.is_some() => route
+            .transform
+            .as_ref()
+            .map_or_else(|| subject.to_vec(), |t| t.transform_matched(subject)),
+        (None, Some(to)) if !to.is_empty() && *to != route.subject => to.as_bytes().to_vec(),
         _ => subject.to_vec(),
     }
 }
@@ -145,17 +199,43 @@ pub fn build(
         for import in &importer.imports {
             let exporter = lookup(&import.account);
             match import.kind {
-                ExportKind::Stream => routes
-                    .entry(import.account.clone())
-                    .or_default()
-                    .streams_out
-                    .push(StreamRoute {
-                        importer: importer_account.clone(),
-                        subject: import.subject.clone(),
-                        prefix: import.prefix.clone(),
-                        to: import.to.clone(),
-                    }),
+                ExportKind::Stream => {
+                    let to = import.to.as_deref().filter(|t| !t.is_empty());
+                    let transform = match to.map(|to| stream_transform(&import.subject, to)) {
+                        Some(Err(e)) => {
+                            tracing::warn!(
+                                "Stream import of account {} not installed: {e}",
+                                importer.name
+                            );
+                            continue;
+                        }
+                        Some(Ok(t)) => t,
+                        None => None,
+                    };
+                    routes
+                        .entry(import.account.clone())
+                        .or_default()
+                        .streams_out
+                        .push(StreamRoute {
+                            importer: importer_account.clone(),
+                            subject: import.subject.clone(),
+                            prefix: import.prefix.clone(),
+                            to: import.to.clone(),
+                            transform,
+                        });
+                }
                 ExportKind::Service => {
+                    let local = import.to.clone().unwrap_or_else(|| import.subject.clone());
+                    let transform = match service_transform(&local, &import.subject) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            tracing::warn!(
+                                "Service import of account {} not installed: {e}",
+                                importer.name
+                            );
+                            continue;
+                        }
+                    };
                     routes.entry(import.account.clone()).or_default().serves = true;
                     routes
                         .entry(importer.name.clone())
@@ -163,8 +243,9 @@ pub fn build(
                         .services_in
                         .push(ServiceRoute {
                             exporter,
-                            local: import.to.clone().unwrap_or_else(|| import.subject.clone()),
+                            local: wildcard_pattern(&local),
                             remote: import.subject.clone(),
+                            transform,
                         });
                 }
             }
@@ -195,13 +276,50 @@ mod tests {
             subject: "events.>".into(),
             prefix: Some("imported".into()),
             to: None,
+            transform: None,
         };
         assert_eq!(stream_subject(&route, b"events.x"), b"imported.events.x");
         route.prefix = None;
-        route.to = Some("local".into());
-        assert_eq!(stream_subject(&route, b"events.x"), b"local");
         route.to = None;
         assert_eq!(stream_subject(&route, b"events.x"), b"events.x");
+        // A literal import under a new name.
+        route.subject = "events.x".into();
+        route.to = Some("local".into());
+        assert_eq!(stream_subject(&route, b"events.x"), b"local");
+        // Wildcard imports under new names go through a transform.
+        route.subject = "events.*.*".into();
+        route.to = Some("mine.$2.$1".into());
+        route.transform = stream_transform("events.*.*", "mine.$2.$1").unwrap();
+        assert_eq!(stream_subject(&route, b"events.a.b"), b"mine.b.a");
+        route.to = Some("mine.*.*".into());
+        route.transform = stream_transform("events.*.*", "mine.*.*").unwrap();
+        assert_eq!(stream_subject(&route, b"events.a.b"), b"mine.a.b");
+        // The same name keeps the published subject.
+        route.to = Some("events.*.*".into());
+        route.transform = stream_transform("events.*.*", "events.*.*").unwrap();
+        assert_eq!(stream_subject(&route, b"events.a.b"), b"events.a.b");
+        // A full wildcard cannot become a literal.
+        assert!(stream_transform("events.>", "local").is_err());
+    }
+
+    #[test]
+    fn wildcard_services_map_requests_back_to_the_exporters_subjects() {
+        let exporter = Arc::new(Account::new("A", true));
+        let route = |local: &str, remote: &str| ServiceRoute {
+            exporter: exporter.clone(),
+            local: wildcard_pattern(local),
+            remote: remote.into(),
+            transform: service_transform(local, remote).unwrap(),
+        };
+        let r = route("ask.$2.$1", "svc.*.*");
+        assert_eq!(r.local, "ask.*.*");
+        assert_eq!(r.remote_subject(b"ask.x.y").as_ref(), b"svc.y.x");
+        let r = route("ask.*", "svc.*");
+        assert_eq!(r.remote_subject(b"ask.q").as_ref(), b"svc.q");
+        let r = route("svc.*", "svc.*");
+        assert_eq!(r.remote_subject(b"svc.q").as_ref(), b"svc.q");
+        let r = route("ask", "svc.echo");
+        assert_eq!(r.remote_subject(b"ask").as_ref(), b"svc.echo");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Subject mappings from the config (`mappings` at the top level and in an
 //! account): plain and wildcard mappings, mapping functions, weighted
 //! destinations, permissions checked on the mapped subject, service imports
-//! through the exporter's mappings, and bad mappings refused at start.
+//! through the exporter's mappings, and bad mappings refused at start; and
+//! the other subject transforms, those of stream and service imports under
+//! wildcard names (`to: "mine.$2.$1"`).
 //! Every case runs against Gannet and, when this machine has it,
 //! nats-server 2.15, which must agree.
 use std::time::Duration;
@@ -254,5 +256,67 @@ fn bad_mappings_are_config_errors_with_their_line() {
             assert!(out.contains(want), "{binary}: {config}: {out}");
             assert!(out.contains("bad.conf:2:"), "{binary}: {config}: {out}");
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wildcard_imports_under_new_names_transform_subjects() {
+    let config = r#"
+accounts {
+  EXP {
+    users = [ { user: exp, password: exp } ]
+    exports [ { stream: "events.*.*" }, { service: "svc.*.*" } ]
+  }
+  IMP {
+    users = [ { user: imp, password: imp } ]
+    imports [
+      { stream: { account: EXP, subject: "events.*.*" }, to: "mine.$2.$1" }
+      { service: { account: EXP, subject: "svc.*.*" }, to: "ask.$2.$1" }
+    ]
+  }
+}
+"#;
+    for binary in binaries() {
+        let server = ServerProcess::builder(&binary).config(config).start();
+        let login = |user: &str| {
+            async_nats::ConnectOptions::with_user_and_password(user.into(), user.into())
+                .connect(server.url())
+        };
+        let exp = login("exp").await.unwrap();
+        let imp = login("imp").await.unwrap();
+
+        // The stream: `events.a.b` arrives in IMP as `mine.b.a`.
+        let mut mine = imp.subscribe("mine.>").await.unwrap();
+        imp.flush().await.unwrap();
+        exp.publish("events.a.b", "e".into()).await.unwrap();
+        exp.flush().await.unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(5), mine.next())
+            .await
+            .unwrap_or_else(|_| panic!("{binary}: no stream message"))
+            .unwrap();
+        assert_eq!(m.subject.as_str(), "mine.b.a", "{binary}");
+
+        // The service: a request on `ask.x.y` reaches EXP on `svc.y.x`.
+        let mut service = exp.subscribe("svc.>").await.unwrap();
+        exp.flush().await.unwrap();
+        let responder = tokio::spawn({
+            let exp = exp.clone();
+            async move {
+                let req = service.next().await.unwrap();
+                let subject = req.subject.to_string();
+                exp.publish(req.reply.unwrap(), subject.clone().into())
+                    .await
+                    .unwrap();
+                exp.flush().await.unwrap();
+                subject
+            }
+        });
+        let answer =
+            tokio::time::timeout(Duration::from_secs(5), imp.request("ask.x.y", "q".into()))
+                .await
+                .unwrap_or_else(|_| panic!("{binary}: no answer"))
+                .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        assert_eq!(answer.payload, "svc.y.x".as_bytes(), "{binary}");
+        assert_eq!(responder.await.unwrap(), "svc.y.x", "{binary}");
     }
 }
