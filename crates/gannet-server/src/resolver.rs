@@ -233,6 +233,25 @@ pub(crate) fn store(server: &Server, key: &str, jwt: &str) {
     }
 }
 
+/// With a directory resolver, the account of the user JWT in a CONNECT
+/// (`connect_json`, a client's or a leaf's) when this server does not know
+/// it: the one to [`fetch`] before the login is checked.
+pub(crate) fn unknown_account(server: &Server, connect_json: &[u8]) -> Option<String> {
+    settings(server)?;
+    #[derive(serde::Deserialize)]
+    struct WithJwt {
+        jwt: Option<String>,
+    }
+    let token = serde_json::from_slice::<WithJwt>(connect_json).ok()?.jwt?;
+    let user = gannet_auth::jwt::decode_ignoring_time::<gannet_auth::jwt::User>(&token).ok()?;
+    let key = user.account().to_string();
+    let auth = server.authenticator();
+    if auth.operator()?.account(&key).is_some() {
+        return None;
+    }
+    Some(key)
+}
+
 /// Asks the other servers for account `key`
 /// (`$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP`) and installs the first JWT that
 /// comes back and validates, waiting at most the resolver's `timeout`.

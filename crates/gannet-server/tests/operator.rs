@@ -1826,3 +1826,88 @@ async fn account_connection_limits_count_the_whole_cluster() {
         check_cluster_wide_connection_limit(&reference, BIN).await;
     }
 }
+
+/// A hub (`second_bin`) that has not heard of APP, in a cluster with a
+/// server (`first_bin`) that has: a leaf logging in to it as an APP user
+/// gets its link, the hub having asked the cluster for the account.
+async fn check_leaf_login_looks_up_the_account(first_bin: &str, second_bin: &str) {
+    let t = Trust::new();
+    let op = t.dir.path().join("op.jwt");
+    std::fs::write(&op, t.operator_jwt()).unwrap();
+    let (r1, r2, leaf_port) = (free_port(), free_port(), free_port());
+    let config = |name: &str, dir: &str, listen: u16, peer: u16| {
+        format!(
+            "server_name: {name}\nhttp: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
+             resolver: {{ type: full, dir: \"{}\", interval: \"1h\" }}\n\
+             resolver_preload: {{\n  {}: \"{}\"\n}}\n\
+             cluster {{ name: C, listen: \"127.0.0.1:{listen}\", routes: [\"nats-route://127.0.0.1:{peer}\"] }}\n",
+            op.display(),
+            t.sys.public_key(),
+            t.dir.path().join(dir).display(),
+            t.sys.public_key(),
+            t.account_jwt(&t.sys, "SYS", json!({})),
+        )
+    };
+    let first = ServerProcess::builder(first_bin)
+        .config(&config("S1", "one", r1, r2))
+        .start();
+    let admin = KeyPair::new_user();
+    let sys = login(
+        &first,
+        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+    )
+    .await
+    .unwrap();
+    let answer = sys
+        .request(
+            "$SYS.REQ.CLAIMS.UPDATE",
+            t.account_jwt(&t.app, "APP", json!({})).into(),
+        )
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer.payload).contains("jwt updated"));
+    let hub_conf = format!(
+        "{}leafnodes {{ listen: \"127.0.0.1:{leaf_port}\" }}\n",
+        config("S2", "two", r2, r1)
+    );
+    let hub = ServerProcess::builder(second_bin).config(&hub_conf).start();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let routez: serde_json::Value = serde_json::from_str(&hub.http_get("/routez").1).unwrap();
+        if routez["num_routes"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no route");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let user = KeyPair::new_user();
+    let creds = t.creds("leaf", &t.user_jwt(&user, &t.app, json!({})), &user);
+    let _leaf = ServerProcess::builder(BIN)
+        .config(&format!(
+            "server_name: LEAF\nhttp: \"127.0.0.1:-1\"\n\
+             leafnodes {{ remotes: [ {{ url: \"nats-leaf://127.0.0.1:{leaf_port}\", credentials: \"{}\" }} ] }}\n",
+            creds.display()
+        ))
+        .start();
+    loop {
+        let leafz: serde_json::Value = serde_json::from_str(&hub.http_get("/leafz").1).unwrap();
+        if leafz["leafnodes"] == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{first_bin} + {second_bin}: the leaf never got in\n{}",
+            hub.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaf_login_into_an_unknown_account_looks_it_up_in_the_cluster() {
+    check_leaf_login_looks_up_the_account(BIN, BIN).await;
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        check_leaf_login_looks_up_the_account(&reference, BIN).await;
+    }
+}

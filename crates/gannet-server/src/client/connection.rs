@@ -479,18 +479,7 @@ impl Connection {
         if self.fetched || !self.awaiting_auth {
             return None;
         }
-        crate::resolver::settings(&self.server)?;
-        #[derive(serde::Deserialize)]
-        struct WithJwt {
-            jwt: Option<String>,
-        }
-        let token = serde_json::from_slice::<WithJwt>(json).ok()?.jwt?;
-        let user = gannet_auth::jwt::decode_ignoring_time::<gannet_auth::jwt::User>(&token).ok()?;
-        let key = user.account().to_string();
-        let auth = self.server.authenticator();
-        if auth.operator()?.account(&key).is_some() {
-            return None;
-        }
+        let key = crate::resolver::unknown_account(&self.server, json)?;
         self.fetched = true;
         Some(key)
     }

@@ -176,6 +176,8 @@ where
         nonce: start.nonce.clone(),
         jwt_login: None,
         jwt_expires: None,
+        fetch_account: None,
+        fetched: false,
         prefix,
         side,
         leaf: leaf.clone(),
@@ -295,6 +297,10 @@ struct LeafConnection {
     /// check it again after claim updates; and when the JWT expires.
     jwt_login: Option<(String, String)>,
     jwt_expires: Option<Instant>,
+    /// An account the leaf's user JWT names that this hub does not know:
+    /// asked of the cluster before the CONNECT is handled (once: `fetched`).
+    fetch_account: Option<String>,
+    fetched: bool,
 }
 
 impl LeafConnection {
@@ -324,6 +330,9 @@ impl LeafConnection {
         buf.extend_from_slice(&read);
         if !buf.is_empty() {
             if let Err(reason) = self.process(&mut parser, &mut buf) {
+                return reason;
+            }
+            if let Err(reason) = self.resume_after_fetch(&mut parser, &mut buf).await {
                 return reason;
             }
         }
@@ -381,6 +390,9 @@ impl LeafConnection {
                     if let Err(reason) = outcome {
                         return reason;
                     }
+                    if let Err(reason) = self.resume_after_fetch(&mut parser, &mut buf).await {
+                        return reason;
+                    }
                     for client in self.fanout.take_stalled() {
                         client.outbound.wait_drained().await;
                     }
@@ -401,11 +413,35 @@ impl LeafConnection {
         }
     }
 
+    /// When [`Self::process`] stopped at a CONNECT naming an account this
+    /// hub does not know: asks the cluster for it, then goes on.
+    async fn resume_after_fetch(
+        &mut self,
+        parser: &mut RouteParser,
+        buf: &mut BytesMut,
+    ) -> Result<(), CloseReason> {
+        match self.fetch_account.take() {
+            Some(key) => {
+                crate::resolver::fetch(&self.server, &key).await;
+                self.process(parser, buf)
+            }
+            None => Ok(()),
+        }
+    }
+
     fn process(&mut self, parser: &mut RouteParser, buf: &mut BytesMut) -> Result<(), CloseReason> {
         let mut consumed = 0;
         let result = loop {
             match parser.parse(&buf[consumed..]) {
                 Ok(Some((op, n))) => {
+                    if let RouteOp::Connect { json } = &op {
+                        if let Some(key) = self.account_to_fetch(json) {
+                            // Left unconsumed: handled again once the
+                            // account has been asked for.
+                            self.fetch_account = Some(key);
+                            break Ok(());
+                        }
+                    }
                     consumed += n;
                     if let Err(reason) = self.handle(op) {
                         break Err(reason);
@@ -601,6 +637,18 @@ impl LeafConnection {
                 remote.as_deref(),
             );
         }
+    }
+
+    /// On a hub in operator mode with a directory resolver, the account of
+    /// the leaf's user JWT when this server does not know it yet (asked of
+    /// the cluster once per connection).
+    fn account_to_fetch(&mut self, json: &[u8]) -> Option<String> {
+        if self.fetched || self.ready || !matches!(self.side, Side::Hub) {
+            return None;
+        }
+        let key = crate::resolver::unknown_account(&self.server, json)?;
+        self.fetched = true;
+        Some(key)
     }
 
     /// The hub's check of the leaf's CONNECT: credentials, and the account
