@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -34,18 +33,9 @@ const HEADERS: [&str; 10] = [
     "Accounts",
 ];
 
-/// Distinct loopback ports nothing listens on (each bound, then released).
+/// Distinct loopback ports nothing listens on.
 fn free_ports<const N: usize>() -> [u16; N] {
-    let mut ports = BTreeSet::new();
-    while ports.len() < N {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        ports.insert(port);
-    }
-    let ports: Vec<u16> = ports.into_iter().collect();
-    ports.try_into().expect("N ports")
+    std::array::from_fn(|_| gannet_test::free_port())
 }
 
 /// Server `name` whose gateway `cluster` listens on `port` and dials

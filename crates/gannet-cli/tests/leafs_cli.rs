@@ -10,6 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
+use gannet_test::free_port;
 use gannet_test::reference::SEED_CONFIG;
 use serde_json::Value;
 
@@ -31,14 +32,6 @@ const HEADERS: [&str; 12] = [
     "Compressed",
     "Spoke",
 ];
-
-/// A loopback port nothing listens on (bound, then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// The hub: accepts leafs on `leaf_port` into APP; monitoring for `/leafz`.
 fn hub_config(leaf_port: u16) -> String {

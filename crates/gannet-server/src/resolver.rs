@@ -113,8 +113,20 @@ pub(crate) async fn sync_loop(server: Arc<Server>) {
     let Some(Resolver::Dir(settings)) = server.options().resolver.clone() else {
         return;
     };
-    if dir(&server).is_none() || !settings.full {
+    let Some(directory) = dir(&server) else {
         return;
+    };
+    if !settings.full {
+        // The cache resolver drops its files after `ttl`, checking every
+        // half `ttl` (at most every minute).
+        let Some(ttl) = settings.ttl.filter(|t| !t.is_zero()) else {
+            return;
+        };
+        let every = (ttl / 2).clamp(Duration::from_millis(100), Duration::from_secs(60));
+        loop {
+            tokio::time::sleep(every).await;
+            expire_cached(&directory, ttl);
+        }
     }
     let every = settings
         .interval
@@ -145,6 +157,78 @@ pub(crate) const SUBJECTS: &[&str] = &[
     "$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP",
 ];
 
+/// How many account JWTs the cache resolver keeps on disk without a
+/// `limit` (nats-server's default).
+const DEFAULT_CACHE_LIMIT: usize = 1_000;
+
+/// A full resolver at its `limit` refuses new accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("jwt store is full")]
+pub(crate) struct StoreFull;
+
+/// Whether account `key` may be added: a full resolver holds at most
+/// `limit` accounts (none when 0), so past it only known accounts are
+/// updated. The cache resolver makes room instead (see [`store`]).
+pub(crate) fn admit(
+    server: &Server,
+    operator: &gannet_auth::OperatorMode,
+    key: &str,
+) -> Result<(), StoreFull> {
+    let Some(settings) = settings(server).filter(|s| s.full && s.limit > 0) else {
+        return Ok(());
+    };
+    let held = operator.account_keys().len();
+    let full = i64::try_from(held).unwrap_or(i64::MAX) >= settings.limit;
+    if full && operator.account(key).is_none() {
+        return Err(StoreFull);
+    }
+    Ok(())
+}
+
+/// The cache resolver's files past its `limit`: the least recently written
+/// go (the accounts stay in memory while the server runs, as in
+/// nats-server; only the copy on disk is dropped).
+fn evict_over_limit(dir: &Path, limit: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| account_key_of(&e.path()).is_some())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if files.len() <= limit {
+        return;
+    }
+    files.sort();
+    let over = files.len() - limit;
+    for (_, path) in files.into_iter().take(over) {
+        if let Err(e) = std::fs::remove_file(&path) {
+            tracing::error!("DirResolver - could not evict {}: {e}", path.display());
+        }
+    }
+}
+
+/// The cache resolver's files older than its `ttl` are dropped (their
+/// accounts stay in memory while the server runs).
+fn expire_cached(dir: &Path, ttl: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let old = account_key_of(&path).is_some()
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|written| now.duration_since(written).is_ok_and(|age| age > ttl));
+        if old {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
 /// The resolver's directory, when the server keeps account JWTs in one.
 pub(crate) fn dir(server: &Server) -> Option<PathBuf> {
     settings(server).map(|d| PathBuf::from(&d.dir))
@@ -160,13 +244,14 @@ pub(crate) fn settings(server: &Server) -> Option<DirResolver> {
 }
 
 /// Deletes account `key`'s file: renamed `<key>.jwt.deleted`, or removed
-/// with `hard_delete`. A missing file is no error.
+/// with `hard_delete` (always, by the cache resolver). A missing file is no
+/// error.
 pub(crate) fn delete(server: &Server, key: &str) -> std::io::Result<()> {
     let Some(settings) = settings(server) else {
         return Ok(());
     };
     let path = Path::new(&settings.dir).join(format!("{key}.jwt"));
-    let outcome = if settings.hard_delete {
+    let outcome = if settings.hard_delete || !settings.full {
         std::fs::remove_file(&path)
     } else {
         std::fs::rename(&path, path.with_extension("jwt.deleted"))
@@ -178,8 +263,8 @@ pub(crate) fn delete(server: &Server, key: &str) -> std::io::Result<()> {
 }
 
 /// Loads every `*.jwt` of the directory (creating it if missing), as
-/// accounts of operator mode. A JWT that does not validate is logged and
-/// left out.
+/// accounts of operator mode, then writes the preloaded accounts the
+/// directory lacks. A JWT that does not validate is logged and left out.
 pub(crate) fn load(server: &Server) -> std::io::Result<usize> {
     let Some(dir) = dir(server) else {
         return Ok(0);
@@ -207,6 +292,17 @@ pub(crate) fn load(server: &Server) -> std::io::Result<usize> {
             Err(e) => tracing::error!("DirResolver - account {key} in {}: {e}", path.display()),
         }
     }
+    // Preloaded accounts are kept in the directory too (as nats-server
+    // stores them), unless it holds the same or a newer JWT.
+    for key in operator.account_keys() {
+        let Some(account) = operator.account(&key) else {
+            continue;
+        };
+        let on_disk = std::fs::read_to_string(dir.join(format!("{key}.jwt"))).ok();
+        if on_disk.as_deref().map(str::trim) != Some(account.jwt.as_str()) {
+            store(server, &key, &account.jwt);
+        }
+    }
     Ok(loaded)
 }
 
@@ -230,6 +326,13 @@ pub(crate) fn store(server: &Server, key: &str, jwt: &str) {
     let written = std::fs::write(&tmp, jwt).and_then(|()| std::fs::rename(&tmp, &path));
     if let Err(e) = written {
         tracing::error!("DirResolver - could not store {}: {e}", path.display());
+    }
+    if let Some(settings) = settings(server).filter(|s| !s.full) {
+        let limit = usize::try_from(settings.limit)
+            .ok()
+            .filter(|l| *l > 0)
+            .unwrap_or(DEFAULT_CACHE_LIMIT);
+        evict_over_limit(&dir, limit);
     }
 }
 

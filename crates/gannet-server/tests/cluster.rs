@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use gannet_test::certs::{CertAuthority, CertSpec};
-use gannet_test::ServerProcess;
+use gannet_test::{free_port, ServerProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 
@@ -1008,16 +1008,6 @@ async fn a_killed_node_rejoins_and_a_steady_subscriber_loses_nothing() {
         (0..N).collect::<Vec<_>>(),
         "lost, duplicated or reordered"
     );
-}
-
-/// A port free right now on 127.0.0.1 (for configs that must name every
-/// node's route port before the nodes start).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Sends `signal` (`-USR2` = lame duck mode, `-TERM` = stop) to a process.

@@ -6,18 +6,10 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use gannet_test::ServerProcess;
+use gannet_test::{free_port, ServerProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 const LINK_TIMEOUT: Duration = Duration::from_secs(20);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn reference() -> Option<String> {
     let found = gannet_test::reference_server_binary();

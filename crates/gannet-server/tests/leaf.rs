@@ -5,20 +5,10 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use gannet_test::ServerProcess;
+use gannet_test::{free_port, ServerProcess};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 const LINK_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// A port free right now on 127.0.0.1 (nats-server's ports file does not
-/// list the leaf node port, so the test chooses it).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A hub accepting leafs on `port`; user `leaf`/`pw` binds them to account APP.
 fn start_hub(binary: &str, port: u16) -> ServerProcess {

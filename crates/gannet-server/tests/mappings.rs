@@ -35,6 +35,19 @@ mappings {
 }
 "#;
 
+/// Waits until the server has handled everything `client` sent before: a
+/// request nobody answers comes back (no responders) only after its earlier
+/// SUBs were handled, which `flush` (a write, not a round trip) does not
+/// promise.
+async fn handled(client: &async_nats::Client) {
+    client.flush().await.unwrap();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.request("mappings.test.barrier", "".into()),
+    )
+    .await;
+}
+
 /// Publishes each of `subjects` once and says where each arrived (`>`).
 async fn destinations(client: &async_nats::Client, subjects: &[&str]) -> Vec<String> {
     let mut all = client.subscribe(">").await.unwrap();
@@ -186,7 +199,7 @@ accounts {
         // The exporter's mapping takes the imported request on to its new
         // subject, and the answer comes back.
         let mut service = svc.subscribe("svc.v2.ask").await.unwrap();
-        svc.flush().await.unwrap();
+        handled(&svc).await;
         let responder = tokio::spawn({
             let svc = svc.clone();
             async move {
@@ -287,7 +300,7 @@ accounts {
 
         // The stream: `events.a.b` arrives in IMP as `mine.b.a`.
         let mut mine = imp.subscribe("mine.>").await.unwrap();
-        imp.flush().await.unwrap();
+        handled(&imp).await;
         exp.publish("events.a.b", "e".into()).await.unwrap();
         exp.flush().await.unwrap();
         let m = tokio::time::timeout(Duration::from_secs(5), mine.next())
@@ -298,7 +311,7 @@ accounts {
 
         // The service: a request on `ask.x.y` reaches EXP on `svc.y.x`.
         let mut service = exp.subscribe("svc.>").await.unwrap();
-        exp.flush().await.unwrap();
+        handled(&exp).await;
         let responder = tokio::spawn({
             let exp = exp.clone();
             async move {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
-use gannet_test::{RawClient, ServerProcess};
+use gannet_test::{free_port, RawClient, ServerProcess};
 use nkeys::KeyPair;
 use serde_json::json;
 
@@ -558,14 +558,6 @@ async fn the_full_resolver_keeps_pushed_accounts_across_a_restart() {
             "{binary}: after restart"
         );
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A leaf (`leaf_binary`) logging in to an operator-mode hub (`hub_binary`)
@@ -1909,5 +1901,103 @@ async fn a_leaf_login_into_an_unknown_account_looks_it_up_in_the_cluster() {
     check_leaf_login_looks_up_the_account(BIN, BIN).await;
     if let Some(reference) = gannet_test::reference_server_binary() {
         check_leaf_login_looks_up_the_account(&reference, BIN).await;
+    }
+}
+
+/// A server with a directory resolver (`resolver` is the block's inside,
+/// `dir` added), SYS preloaded, and a system user logged in.
+async fn dir_resolver_server(
+    t: &Trust,
+    binary: &str,
+    resolver: &str,
+) -> (ServerProcess, async_nats::Client, PathBuf) {
+    let jwt_dir = t.dir.path().join("jwt");
+    let op = t.dir.path().join("op.jwt");
+    std::fs::write(&op, t.operator_jwt()).unwrap();
+    let config = format!(
+        "http: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
+         resolver: {{ {resolver}, dir: \"{}\" }}\n\
+         resolver_preload: {{\n  {}: \"{}\"\n}}\n",
+        op.display(),
+        t.sys.public_key(),
+        jwt_dir.display(),
+        t.sys.public_key(),
+        t.account_jwt(&t.sys, "SYS", json!({})),
+    );
+    let server = ServerProcess::builder(binary).config(&config).start();
+    let admin = KeyPair::new_user();
+    let sys = login(
+        &server,
+        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
+    )
+    .await
+    .unwrap();
+    (server, sys, jwt_dir)
+}
+
+/// The answer to an account JWT pushed on `$SYS.REQ.ACCOUNT.<key>.CLAIMS.UPDATE`.
+async fn push(sys: &async_nats::Client, account: &KeyPair, jwt: String) -> serde_json::Value {
+    let answer = sys
+        .request(
+            format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", account.public_key()),
+            jwt.into(),
+        )
+        .await
+        .unwrap();
+    serde_json::from_slice(&answer.payload).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_resolver_at_its_limit_takes_no_new_accounts() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let (_server, sys, jwt_dir) =
+            dir_resolver_server(&t, &binary, "type: full, limit: 2").await;
+        // The preloaded system account is kept in the directory.
+        assert!(
+            jwt_dir
+                .join(format!("{}.jwt", t.sys.public_key()))
+                .is_file(),
+            "{binary}"
+        );
+        let doc = push(&sys, &t.app, t.account_jwt(&t.app, "APP", json!({}))).await;
+        assert_eq!(doc["data"]["message"], "jwt updated", "{binary}: {doc}");
+        let other = KeyPair::new_account();
+        let doc = push(&sys, &other, t.account_jwt(&other, "OTHER", json!({}))).await;
+        assert_eq!(
+            doc["error"]["description"], "jwt update resulted in error - jwt store is full",
+            "{binary}: {doc}"
+        );
+        // A known account is still updated.
+        std::thread::sleep(Duration::from_millis(1100));
+        let doc = push(&sys, &t.app, t.account_jwt(&t.app, "APP", json!({}))).await;
+        assert_eq!(doc["data"]["message"], "jwt updated", "{binary}: {doc}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_resolver_updates_only_the_accounts_it_holds() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let (server, sys, _) = dir_resolver_server(&t, &binary, "type: cache").await;
+        let doc = push(&sys, &t.app, t.account_jwt(&t.app, "APP", json!({}))).await;
+        assert_eq!(
+            doc["data"]["message"], "jwt update cache skipped",
+            "{binary}: {doc}"
+        );
+        let u = KeyPair::new_user();
+        let u_jwt = t.user_jwt(&u, &t.app, json!({}));
+        assert_eq!(
+            raw_login(&server, Some(&u_jwt), Some(&u)),
+            VIOLATION,
+            "{binary}: not cached"
+        );
+        // The system account is held: its updates are taken.
+        std::thread::sleep(Duration::from_millis(1100));
+        let doc = push(&sys, &t.sys, t.account_jwt(&t.sys, "SYS", json!({}))).await;
+        assert_eq!(
+            doc["data"]["message"], "jwt updated cache",
+            "{binary}: {doc}"
+        );
     }
 }

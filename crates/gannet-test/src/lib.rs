@@ -317,6 +317,35 @@ impl Drop for ServerProcess {
 }
 
 /// A plain HTTP/1.0 GET; returns the status code and body.
+/// A loopback port nothing listens on, for configs that must name a port
+/// before their server starts (routes, gateways, leaf nodes). Drawn at
+/// random below the kernel's ephemeral range (32768 and up on Linux), where
+/// `-p -1` listeners and outgoing connections get theirs, so that another
+/// test's server or client cannot take it between now and this server's
+/// start; never the same twice in one test process.
+pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    static TAKEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+    let seed = std::collections::hash_map::RandomState::new();
+    for attempt in 0u64.. {
+        let mut hasher = seed.build_hasher();
+        hasher.write_u64(attempt);
+        hasher.write_u32(std::process::id());
+        let port = 10_000 + (hasher.finish() % 22_000) as u16;
+        if taken.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            taken.insert(port);
+            return port;
+        }
+        assert!(attempt < 10_000, "no free port below the ephemeral range");
+    }
+    unreachable!("the loop returns or panics")
+}
+
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect to monitoring");
     s.set_read_timeout(Some(Duration::from_secs(5))).ok();

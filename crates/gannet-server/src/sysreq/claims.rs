@@ -24,6 +24,7 @@ struct Updated<'a> {
 pub(crate) fn install(server: &Server, key: &str, jwt: &str) -> Result<(), String> {
     let auth = server.authenticator();
     let operator = auth.operator().ok_or("not in operator mode")?;
+    crate::resolver::admit(server, operator, key).map_err(|e| e.to_string())?;
     operator.install(jwt, Some(key), gannet_auth::operator::unix_now())?;
     crate::resolver::store(server, key, jwt);
     server.install_operator_links();
@@ -35,31 +36,51 @@ pub(crate) fn install(server: &Server, key: &str, jwt: &str) -> Result<(), Strin
     Ok(())
 }
 
-/// Puts `jwt` (the payload) in force for account `key`.
+/// Puts `jwt` (the payload) in force for account `key`. A cache resolver
+/// takes updates only of the accounts it holds (nats-server's "jwt update
+/// cache skipped" otherwise).
 pub(super) fn update(server: &Server, key: &str, jwt: &[u8]) -> Outcome {
-    if server.authenticator().operator().is_none() {
+    let auth = server.authenticator();
+    let Some(operator) = auth.operator() else {
         return Outcome::Unknown;
+    };
+    let cache = crate::resolver::settings(server).is_some_and(|s| !s.full);
+    let reply = |message: &str| {
+        data_reply(
+            server,
+            Updated {
+                account: key,
+                code: 200,
+                message,
+            },
+        )
+    };
+    if cache && operator.account(key).is_none() {
+        return reply("jwt update cache skipped");
     }
     let text = String::from_utf8_lossy(jwt);
     match install(server, key, text.trim()) {
         Ok(()) => {
             tracing::info!("Updated account claims for {key}");
-            data_reply(
-                server,
-                Updated {
-                    account: key,
-                    code: 200,
-                    message: "jwt updated",
-                },
-            )
+            reply(if cache {
+                "jwt updated cache"
+            } else {
+                "jwt updated"
+            })
         }
         Err(e) => {
             tracing::error!("Account claims update for {key} refused: {e}");
-            error_reply(
-                server,
-                500,
-                "jwt update resulted in error - account validation failed",
-            )
+            let why = if e == crate::resolver::StoreFull.to_string() {
+                e.as_str()
+            } else {
+                "account validation failed"
+            };
+            let what = if cache {
+                "jwt update cache resulted in error"
+            } else {
+                "jwt update resulted in error"
+            };
+            error_reply(server, 500, &format!("{what} - {why}"))
         }
     }
 }
@@ -106,8 +127,8 @@ pub(super) fn lookup(server: &Server, key: &str) -> Outcome {
 /// `$SYS.REQ.CLAIMS.DELETE` (directory resolver): the accounts listed in
 /// an operator's signed request (`nats.accounts` of a JWT that an operator
 /// key issued about itself) are forgotten, their files deleted (renamed
-/// `.deleted` unless `hard_delete`), and their clients cut. Only with
-/// `allow_delete`; never the system account.
+/// `.deleted` unless `hard_delete` or the cache resolver), and their clients
+/// cut. A full resolver needs `allow_delete`; never the system account.
 pub(super) fn delete(server: &Server, payload: &[u8]) -> Outcome {
     let Some(settings) = crate::resolver::settings(server) else {
         return Outcome::Unknown;
@@ -124,7 +145,9 @@ pub(super) fn delete(server: &Server, payload: &[u8]) -> Outcome {
         .as_ref()
         .map_err(ToString::to_string)
         .and_then(|request| {
-            if !(settings.full && settings.allow_delete) {
+            // The cache resolver always may (as nats-server's, which deletes
+            // its files outright); the full one with `allow_delete`.
+            if settings.full && !settings.allow_delete {
                 return Err("delete must be enabled in server config".to_string());
             }
             if request.sub != request.iss {
