@@ -2001,3 +2001,59 @@ async fn a_cache_resolver_updates_only_the_accounts_it_holds() {
         );
     }
 }
+
+/// The account JWT files in `dir`.
+fn jwt_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "jwt"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_resolver_keeps_its_files_within_limit_and_ttl() {
+    for binary in binaries() {
+        // limit 1 with two preloaded accounts: one file stays.
+        let t = Trust::new();
+        let jwt_dir = t.dir.path().join("jwt");
+        let op = t.dir.path().join("op.jwt");
+        std::fs::write(&op, t.operator_jwt()).unwrap();
+        let config = |resolver: &str| {
+            format!(
+                "operator: \"{}\"\nsystem_account: {}\nresolver: {{ type: cache, dir: \"{}\", {resolver} }}\n\
+                 resolver_preload: {{\n  {}: \"{}\"\n  {}: \"{}\"\n}}\n",
+                op.display(),
+                t.sys.public_key(),
+                jwt_dir.display(),
+                t.sys.public_key(),
+                t.account_jwt(&t.sys, "SYS", json!({})),
+                t.app.public_key(),
+                t.account_jwt(&t.app, "APP", json!({})),
+            )
+        };
+        let server = ServerProcess::builder(&binary)
+            .config(&config("limit: 1"))
+            .start();
+        assert_eq!(jwt_files(&jwt_dir), 1, "{binary}: limit 1");
+        drop(server);
+        std::fs::remove_dir_all(&jwt_dir).unwrap();
+
+        // ttl 1s: the files go.
+        let _server = ServerProcess::builder(&binary)
+            .config(&config("ttl: \"1s\""))
+            .start();
+        assert_eq!(jwt_files(&jwt_dir), 2, "{binary}: stored");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while jwt_files(&jwt_dir) > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{binary}: files older than the ttl stay"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
