@@ -62,20 +62,27 @@ fn creds(dir: &Path, name: &str, account: &KeyPair) -> PathBuf {
     path
 }
 
+/// An operator, its system account and an application account, with the
+/// operator's JWT.
+fn trust() -> (KeyPair, KeyPair, KeyPair, String) {
+    let (operator, sys, app) = (
+        KeyPair::new_operator(),
+        KeyPair::new_account(),
+        KeyPair::new_account(),
+    );
+    let op_jwt = sign(
+        json!({"sub": operator.public_key(), "name": "OP",
+               "nats": {"type": "operator", "version": 2, "system_account": sys.public_key()}}),
+        &operator,
+    );
+    (operator, sys, app, op_jwt)
+}
+
 #[test]
 fn creds_files_log_in_and_push_claim_updates() {
     for binary in all_server_binaries() {
         let dir = tempfile::tempdir().unwrap();
-        let (operator, sys, app) = (
-            KeyPair::new_operator(),
-            KeyPair::new_account(),
-            KeyPair::new_account(),
-        );
-        let op_jwt = sign(
-            json!({"sub": operator.public_key(), "name": "OP",
-                   "nats": {"type": "operator", "version": 2, "system_account": sys.public_key()}}),
-            &operator,
-        );
+        let (operator, sys, app, op_jwt) = trust();
         let config = format!(
             "operator: \"{op_jwt}\"\nresolver: MEMORY\nresolver_preload: {{\n  {}: \"{}\"\n  {}: \"{}\"\n}}\n",
             sys.public_key(),
@@ -129,16 +136,7 @@ fn creds_files_log_in_and_push_claim_updates() {
 fn server_request_claims_lists_looks_up_pushes_and_deletes_accounts() {
     for binary in all_server_binaries() {
         let dir = tempfile::tempdir().unwrap();
-        let (operator, sys, app) = (
-            KeyPair::new_operator(),
-            KeyPair::new_account(),
-            KeyPair::new_account(),
-        );
-        let op_jwt = sign(
-            json!({"sub": operator.public_key(), "name": "OP",
-                   "nats": {"type": "operator", "version": 2, "system_account": sys.public_key()}}),
-            &operator,
-        );
+        let (operator, sys, app, op_jwt) = trust();
         let config = format!(
             "operator: \"{op_jwt}\"\nresolver: {{ type: full, dir: \"{}\", allow_delete: true }}\n\
              resolver_preload: {{\n  {}: \"{}\"\n}}\n",

@@ -13,7 +13,14 @@
 //! with the hash of its accounts (the XOR of each JWT's SHA-256); a server
 //! whose hash differs answers with its accounts, one `<key>|<jwt>` per
 //! message, then an empty message, and the asker keeps every JWT newer than
-//! its own.
+//! its own. A full resolver holds at most `limit` accounts.
+//!
+//! The cache resolver holds only the accounts it was given or looked up,
+//! keeps at most `limit` files (the least recently written go) and drops
+//! files older than `ttl`.
+//!
+//! A login naming an account the server does not know makes it ask the
+//! cluster first ([`fetch`]: `$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP`).
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,12 +14,7 @@ use gannet_test::ServerProcess;
 const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 
 fn binaries() -> Vec<String> {
-    let mut all = vec![BIN.to_string()];
-    match gannet_test::reference_server_binary() {
-        Some(r) => all.push(r),
-        None => eprintln!("nats-server 2.15 not installed: Gannet only"),
-    }
-    all
+    gannet_test::with_reference(BIN)
 }
 
 const CONFIG: &str = r#"
@@ -46,6 +41,50 @@ async fn handled(client: &async_nats::Client) {
         client.request("mappings.test.barrier", "".into()),
     )
     .await;
+}
+
+/// A client of `server` logged in as `user` (whose password is its name).
+async fn login(server: &ServerProcess, user: &str) -> async_nats::Client {
+    async_nats::ConnectOptions::with_user_and_password(user.into(), user.into())
+        .connect(server.url())
+        .await
+        .unwrap()
+}
+
+/// Makes `request` on `requester` while `service` (another connection),
+/// subscribed to `subject`, answers with the subject it got the request on;
+/// returns that subject.
+async fn ask(
+    service: &async_nats::Client,
+    subject: &str,
+    requester: &async_nats::Client,
+    request: &str,
+) -> String {
+    let mut sub = service.subscribe(subject.to_string()).await.unwrap();
+    handled(service).await;
+    let responder = tokio::spawn({
+        let service = service.clone();
+        async move {
+            let req = sub.next().await.unwrap();
+            let subject = req.subject.to_string();
+            service
+                .publish(req.reply.unwrap(), subject.clone().into())
+                .await
+                .unwrap();
+            service.flush().await.unwrap();
+            subject
+        }
+    });
+    let answer = tokio::time::timeout(
+        Duration::from_secs(5),
+        requester.request(request.to_string(), "q".into()),
+    )
+    .await
+    .expect("an answer")
+    .unwrap();
+    let got = responder.await.unwrap();
+    assert_eq!(answer.payload, got.as_bytes());
+    got
 }
 
 /// Publishes each of `subjects` once and says where each arrived (`>`).
@@ -178,12 +217,8 @@ accounts {
 "#;
     for binary in binaries() {
         let server = ServerProcess::builder(&binary).config(config).start();
-        let login = |user: &str| {
-            async_nats::ConnectOptions::with_user_and_password(user.into(), user.into())
-                .connect(server.url())
-        };
-        let app = login("app").await.unwrap();
-        let svc = login("svc").await.unwrap();
+        let app = login(&server, "app").await;
+        let svc = login(&server, "svc").await;
 
         // `raw.x` is not allowed as such, but is published as `mapped.x`.
         let mut mapped = app.subscribe("mapped.>").await.unwrap();
@@ -198,25 +233,11 @@ accounts {
 
         // The exporter's mapping takes the imported request on to its new
         // subject, and the answer comes back.
-        let mut service = svc.subscribe("svc.v2.ask").await.unwrap();
-        handled(&svc).await;
-        let responder = tokio::spawn({
-            let svc = svc.clone();
-            async move {
-                if let Some(req) = service.next().await {
-                    svc.publish(req.reply.unwrap(), "answer".into())
-                        .await
-                        .unwrap();
-                    svc.flush().await.unwrap();
-                }
-            }
-        });
-        let answer = tokio::time::timeout(Duration::from_secs(5), app.request("ask", "q".into()))
-            .await
-            .unwrap_or_else(|_| panic!("{binary}: no answer"))
-            .unwrap_or_else(|e| panic!("{binary}: {e}"));
-        assert_eq!(answer.payload, "answer".as_bytes(), "{binary}");
-        responder.await.unwrap();
+        assert_eq!(
+            ask(&svc, "svc.>", &app, "ask").await,
+            "svc.v2.ask",
+            "{binary}"
+        );
     }
 }
 
@@ -291,12 +312,8 @@ accounts {
 "#;
     for binary in binaries() {
         let server = ServerProcess::builder(&binary).config(config).start();
-        let login = |user: &str| {
-            async_nats::ConnectOptions::with_user_and_password(user.into(), user.into())
-                .connect(server.url())
-        };
-        let exp = login("exp").await.unwrap();
-        let imp = login("imp").await.unwrap();
+        let exp = login(&server, "exp").await;
+        let imp = login(&server, "imp").await;
 
         // The stream: `events.a.b` arrives in IMP as `mine.b.a`.
         let mut mine = imp.subscribe("mine.>").await.unwrap();
@@ -310,26 +327,10 @@ accounts {
         assert_eq!(m.subject.as_str(), "mine.b.a", "{binary}");
 
         // The service: a request on `ask.x.y` reaches EXP on `svc.y.x`.
-        let mut service = exp.subscribe("svc.>").await.unwrap();
-        handled(&exp).await;
-        let responder = tokio::spawn({
-            let exp = exp.clone();
-            async move {
-                let req = service.next().await.unwrap();
-                let subject = req.subject.to_string();
-                exp.publish(req.reply.unwrap(), subject.clone().into())
-                    .await
-                    .unwrap();
-                exp.flush().await.unwrap();
-                subject
-            }
-        });
-        let answer =
-            tokio::time::timeout(Duration::from_secs(5), imp.request("ask.x.y", "q".into()))
-                .await
-                .unwrap_or_else(|_| panic!("{binary}: no answer"))
-                .unwrap_or_else(|e| panic!("{binary}: {e}"));
-        assert_eq!(answer.payload, "svc.y.x".as_bytes(), "{binary}");
-        assert_eq!(responder.await.unwrap(), "svc.y.x", "{binary}");
+        assert_eq!(
+            ask(&exp, "svc.>", &imp, "ask.x.y").await,
+            "svc.y.x",
+            "{binary}"
+        );
     }
 }

@@ -21,12 +21,7 @@ fn now() -> u64 {
 }
 
 fn binaries() -> Vec<String> {
-    let mut all = vec![BIN.to_string()];
-    match gannet_test::reference_server_binary() {
-        Some(r) => all.push(r),
-        None => eprintln!("nats-server 2.15 not installed: Gannet only"),
-    }
-    all
+    gannet_test::with_reference(BIN)
 }
 
 /// Signs `claims` (with `iss` set to `signer`'s public key) as a JWT.
@@ -981,31 +976,45 @@ async fn connect_events_describe_jwt_users() {
 /// Two servers of a cluster with the full resolver, each in its own
 /// directory: an account pushed to `first` while `second` was away reaches
 /// `second` when it joins (the pack exchange), and its users get in there.
-/// Two servers with full resolvers; an account pushed to the first while
-/// alone reaches the second: through the periodic sync (`interval` 1 s),
-/// or, when that is an hour away, through the lookup the second makes when
-/// a user of the account logs in there (the first login then succeeds).
-async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str, by_lookup: bool) {
-    let t = Trust::new();
+/// The config of server `name` of a two-server cluster with full resolvers
+/// (JWTs in `dir` under the test's directory, synced every `interval`),
+/// routing from `listen` to `peer`.
+fn resolver_cluster_config(
+    t: &Trust,
+    name: &str,
+    dir: &str,
+    interval: &str,
+    listen: u16,
+    peer: u16,
+) -> String {
     let op = t.dir.path().join("op.jwt");
     std::fs::write(&op, t.operator_jwt()).unwrap();
-    let (r1, r2) = (free_port(), free_port());
-    let interval = if by_lookup { "1h" } else { "1s" };
-    let config = |name: &str, dir: &str, listen: u16, peer: u16| {
-        format!(
-            "server_name: {name}\nhttp: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
-             resolver: {{ type: full, dir: \"{}\", interval: \"{interval}\" }}\n\
-             resolver_preload: {{\n  {}: \"{}\"\n}}\n\
-             cluster {{ name: C, listen: \"127.0.0.1:{listen}\", routes: [\"nats-route://127.0.0.1:{peer}\"] }}\n",
-            op.display(),
-            t.sys.public_key(),
-            t.dir.path().join(dir).display(),
-            t.sys.public_key(),
-            t.account_jwt(&t.sys, "SYS", json!({})),
-        )
-    };
-    let first = ServerProcess::builder(first_bin)
-        .config(&config("S1", "one", r1, r2))
+    format!(
+        "server_name: {name}\nhttp: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
+         resolver: {{ type: full, dir: \"{}\", interval: \"{interval}\" }}\n\
+         resolver_preload: {{\n  {}: \"{}\"\n}}\n\
+         cluster {{ name: C, listen: \"127.0.0.1:{listen}\", routes: [\"nats-route://127.0.0.1:{peer}\"] }}\n",
+        op.display(),
+        t.sys.public_key(),
+        t.dir.path().join(dir).display(),
+        t.sys.public_key(),
+        t.account_jwt(&t.sys, "SYS", json!({})),
+    )
+}
+
+/// Starts the first server of such a cluster (`one`, routing from `listen`
+/// to `peer`) and pushes APP to it while it is alone.
+async fn first_server_with_app(
+    t: &Trust,
+    binary: &str,
+    interval: &str,
+    listen: u16,
+    peer: u16,
+) -> ServerProcess {
+    let first = ServerProcess::builder(binary)
+        .config(&resolver_cluster_config(
+            t, "S1", "one", interval, listen, peer,
+        ))
         .start();
     let admin = KeyPair::new_user();
     let sys = login(
@@ -1023,27 +1032,44 @@ async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str, by_lookup: b
         .unwrap();
     assert!(
         String::from_utf8_lossy(&answer.payload).contains("jwt updated"),
-        "{first_bin}"
+        "{binary}"
     );
+    first
+}
+
+/// Waits until `server` has a route, and a moment more for the system
+/// account's interest to cross it.
+fn wait_for_route(server: &ServerProcess) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let routez: serde_json::Value =
+            serde_json::from_str(&server.http_get("/routez").1).unwrap();
+        if routez["num_routes"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no route");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// Two servers with full resolvers; an account pushed to the first while
+/// alone reaches the second: through the periodic sync (`interval` 1 s),
+/// or, when that is an hour away, through the lookup the second makes when
+/// a user of the account logs in there (the first login then succeeds).
+async fn full_resolvers_catch_up(first_bin: &str, second_bin: &str, by_lookup: bool) {
+    let t = Trust::new();
+    let (r1, r2) = (free_port(), free_port());
+    let interval = if by_lookup { "1h" } else { "1s" };
+    let _first = first_server_with_app(&t, first_bin, interval, r1, r2).await;
     let second = ServerProcess::builder(second_bin)
-        .config(&config("S2", "two", r2, r1))
+        .config(&resolver_cluster_config(&t, "S2", "two", interval, r2, r1))
         .start();
     let u = KeyPair::new_user();
     let u_jwt = t.user_jwt(&u, &t.app, json!({}));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     if by_lookup {
-        loop {
-            let routez: serde_json::Value =
-                serde_json::from_str(&second.http_get("/routez").1).unwrap();
-            if routez["num_routes"].as_u64().unwrap_or(0) >= 1 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "no route");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        // The route is up; give the system account's interest a moment to
-        // cross it.
-        std::thread::sleep(Duration::from_millis(500));
+        wait_for_route(&second);
         assert_eq!(
             raw_login(&second, Some(&u_jwt), Some(&u)),
             "PONG",
@@ -1751,16 +1777,7 @@ async fn check_cluster_wide_connection_limit(first_bin: &str, second_bin: &str) 
     let second = ServerProcess::builder(second_bin)
         .config(&config("S2", r2, r1))
         .start();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let routez: serde_json::Value = serde_json::from_str(&first.http_get("/routez").1).unwrap();
-        if routez["num_routes"].as_u64().unwrap_or(0) >= 1 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no route");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_route(&first);
     let user = || {
         let u = KeyPair::new_user();
         let jwt = t.user_jwt(&u, &t.app, json!({}));
@@ -1824,55 +1841,14 @@ async fn account_connection_limits_count_the_whole_cluster() {
 /// gets its link, the hub having asked the cluster for the account.
 async fn check_leaf_login_looks_up_the_account(first_bin: &str, second_bin: &str) {
     let t = Trust::new();
-    let op = t.dir.path().join("op.jwt");
-    std::fs::write(&op, t.operator_jwt()).unwrap();
     let (r1, r2, leaf_port) = (free_port(), free_port(), free_port());
-    let config = |name: &str, dir: &str, listen: u16, peer: u16| {
-        format!(
-            "server_name: {name}\nhttp: \"127.0.0.1:-1\"\noperator: \"{}\"\nsystem_account: {}\n\
-             resolver: {{ type: full, dir: \"{}\", interval: \"1h\" }}\n\
-             resolver_preload: {{\n  {}: \"{}\"\n}}\n\
-             cluster {{ name: C, listen: \"127.0.0.1:{listen}\", routes: [\"nats-route://127.0.0.1:{peer}\"] }}\n",
-            op.display(),
-            t.sys.public_key(),
-            t.dir.path().join(dir).display(),
-            t.sys.public_key(),
-            t.account_jwt(&t.sys, "SYS", json!({})),
-        )
-    };
-    let first = ServerProcess::builder(first_bin)
-        .config(&config("S1", "one", r1, r2))
-        .start();
-    let admin = KeyPair::new_user();
-    let sys = login(
-        &first,
-        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-    )
-    .await
-    .unwrap();
-    let answer = sys
-        .request(
-            "$SYS.REQ.CLAIMS.UPDATE",
-            t.account_jwt(&t.app, "APP", json!({})).into(),
-        )
-        .await
-        .unwrap();
-    assert!(String::from_utf8_lossy(&answer.payload).contains("jwt updated"));
+    let _first = first_server_with_app(&t, first_bin, "1h", r1, r2).await;
     let hub_conf = format!(
         "{}leafnodes {{ listen: \"127.0.0.1:{leaf_port}\" }}\n",
-        config("S2", "two", r2, r1)
+        resolver_cluster_config(&t, "S2", "two", "1h", r2, r1)
     );
     let hub = ServerProcess::builder(second_bin).config(&hub_conf).start();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let routez: serde_json::Value = serde_json::from_str(&hub.http_get("/routez").1).unwrap();
-        if routez["num_routes"].as_u64().unwrap_or(0) >= 1 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no route");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_route(&hub);
     let user = KeyPair::new_user();
     let creds = t.creds("leaf", &t.user_jwt(&user, &t.app, json!({})), &user);
     let _leaf = ServerProcess::builder(BIN)
@@ -1882,6 +1858,7 @@ async fn check_leaf_login_looks_up_the_account(first_bin: &str, second_bin: &str
             creds.display()
         ))
         .start();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let leafz: serde_json::Value = serde_json::from_str(&hub.http_get("/leafz").1).unwrap();
         if leafz["leafnodes"] == 1 {

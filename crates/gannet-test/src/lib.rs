@@ -66,6 +66,18 @@ pub fn reference_server_binary() -> Option<String> {
         .then(|| candidate.to_string_lossy().into_owned())
 }
 
+/// The servers a side-by-side test runs against: `ours` (Gannet's binary),
+/// then the reference nats-server when this machine has it (said on stderr
+/// when it has not).
+pub fn with_reference(ours: &str) -> Vec<String> {
+    let mut all = vec![ours.to_string()];
+    match reference_server_binary() {
+        Some(reference) => all.push(reference),
+        None => eprintln!("nats-server 2.15 not installed: Gannet only"),
+    }
+    all
+}
+
 /// How to start a [`ServerProcess`] when [`ServerProcess::start_with_config`] is
 /// not enough: a folder prepared beforehand (files the config includes), a
 /// working directory (relative paths in the config).

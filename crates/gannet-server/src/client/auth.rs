@@ -150,9 +150,6 @@ impl Connection {
         self.identity.user = user;
     }
 
-    /// After a reload: checks this client against the new authorization. A client
-    /// that no longer authenticates is closed; subscriptions its new permissions
-    /// deny are removed.
     /// In operator mode, whether the client's account is no longer known
     /// (deleted) or its JWT has expired.
     fn account_gone(&self) -> bool {
@@ -168,6 +165,10 @@ impl Connection {
         })
     }
 
+    /// After a reload or a claim update: checks this client against the new
+    /// authorization. A client whose account is gone is told so and closed,
+    /// as is one that no longer authenticates; subscriptions its new
+    /// permissions deny are removed.
     pub(super) fn reauthorize(&mut self) -> Result<(), CloseReason> {
         if !self.connected {
             return Ok(());

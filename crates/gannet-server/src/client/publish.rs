@@ -1,6 +1,6 @@
 //! A client's PUB and HPUB (nats-server's `processInboundClientMsg`): the
-//! account's subject mappings, the publish permission, the subject lookup in the client's own match cache, the
-//! no-responders status (only when no peer server is interested either),
+//! account's subject mappings, the publish permission, the subject lookup in
+//! the client's own match cache, the no-responders status (only when no peer server is interested either),
 //! and the hand-over to the fan-out (`crate::fanout`), which delivers to
 //! every kind of subscriber, to the routes of interested peers and to the
 //! other clusters over gateways (a `_GR_.` reply for another cluster goes
