@@ -101,6 +101,17 @@ impl Trust {
         )
     }
 
+    /// A system account user logged in to `server`.
+    async fn system_user(&self, server: &ServerProcess) -> async_nats::Client {
+        let admin = KeyPair::new_user();
+        let creds = self.creds(
+            "admin",
+            &self.user_jwt(&admin, &self.sys, json!({})),
+            &admin,
+        );
+        login(server, &creds).await.expect("system user login")
+    }
+
     /// A credentials file for `jwt` and `user`'s seed.
     fn creds(&self, name: &str, jwt: &str, user: &KeyPair) -> PathBuf {
         let path = self.dir.path().join(format!("{name}.creds"));
@@ -403,11 +414,7 @@ async fn claim_updates_apply_at_once() {
         let server = ServerProcess::builder(&binary)
             .config(&t.config(&app_jwt))
             .start();
-        let admin = KeyPair::new_user();
-        let admin_jwt = t.user_jwt(&admin, &t.sys, json!({}));
-        let sys = login(&server, &t.creds("admin", &admin_jwt, &admin))
-            .await
-            .unwrap_or_else(|e| panic!("{binary}: system user: {e}"));
+        let sys = t.system_user(&server).await;
 
         // One connection of APP is the limit.
         let (u1, u2) = (KeyPair::new_user(), KeyPair::new_user());
@@ -627,13 +634,7 @@ async fn check_leaf_credentials(hub_binary: &str, leaf_binary: &str) {
     );
 
     // The leaf's user revoked by a claim update: the link ends and stays down.
-    let admin = KeyPair::new_user();
-    let sys = login(
-        &hub,
-        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-    )
-    .await
-    .unwrap();
+    let sys = t.system_user(&hub).await;
     std::thread::sleep(Duration::from_millis(1100));
     let revoked = t.account_jwt(
         &t.app,
@@ -699,13 +700,7 @@ async fn a_user_whose_jwt_expires_is_cut_then() {
         let server = ServerProcess::builder(&binary)
             .config(&t.config(&app_jwt))
             .start();
-        let admin = KeyPair::new_user();
-        let sys = login(
-            &server,
-            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-        )
-        .await
-        .unwrap();
+        let sys = t.system_user(&server).await;
         let mut gone = sys
             .subscribe(format!("$SYS.ACCOUNT.{}.DISCONNECT", t.app.public_key()))
             .await
@@ -933,13 +928,7 @@ async fn connect_events_describe_jwt_users() {
         let server = ServerProcess::builder(&binary)
             .config(&t.config(&app_jwt))
             .start();
-        let admin = KeyPair::new_user();
-        let sys = login(
-            &server,
-            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-        )
-        .await
-        .unwrap();
+        let sys = t.system_user(&server).await;
         let mut connects = sys
             .subscribe(format!("$SYS.ACCOUNT.{}.CONNECT", t.app.public_key()))
             .await
@@ -1016,13 +1005,7 @@ async fn first_server_with_app(
             t, "S1", "one", interval, listen, peer,
         ))
         .start();
-    let admin = KeyPair::new_user();
-    let sys = login(
-        &first,
-        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-    )
-    .await
-    .unwrap();
+    let sys = t.system_user(&first).await;
     let answer = sys
         .request(
             "$SYS.REQ.CLAIMS.UPDATE",
@@ -1419,13 +1402,7 @@ async fn account_jwts_over_their_import_and_export_limits_are_refused() {
         let server = ServerProcess::builder(&binary)
             .config(&t.config(&app_jwt))
             .start();
-        let admin = KeyPair::new_user();
-        let sys = login(
-            &server,
-            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-        )
-        .await
-        .unwrap();
+        let sys = t.system_user(&server).await;
         // nats-server skips updates of accounts no client has used yet.
         let u = KeyPair::new_user();
         let u_jwt = t.user_jwt(&u, &t.app, json!({}));
@@ -1724,13 +1701,7 @@ async fn account_jwt_mappings_apply_and_change_with_claim_updates() {
         );
 
         // A claim update replaces the mappings at once.
-        let admin = KeyPair::new_user();
-        let sys = login(
-            &server,
-            &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-        )
-        .await
-        .unwrap();
+        let sys = t.system_user(&server).await;
         std::thread::sleep(Duration::from_millis(1100));
         let updated = t.account_jwt(
             &t.app,
@@ -1801,13 +1772,7 @@ async fn check_cluster_wide_connection_limit(first_bin: &str, second_bin: &str) 
     }
 
     // Lowered to none: the first server cuts its client.
-    let admin = KeyPair::new_user();
-    let sys = login(
-        &first,
-        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-    )
-    .await
-    .unwrap();
+    let sys = t.system_user(&first).await;
     std::thread::sleep(Duration::from_millis(1100));
     let mut limits = unlimited();
     limits["conn"] = json!(0);
@@ -1902,13 +1867,7 @@ async fn dir_resolver_server(
         t.account_jwt(&t.sys, "SYS", json!({})),
     );
     let server = ServerProcess::builder(binary).config(&config).start();
-    let admin = KeyPair::new_user();
-    let sys = login(
-        &server,
-        &t.creds("admin", &t.user_jwt(&admin, &t.sys, json!({})), &admin),
-    )
-    .await
-    .unwrap();
+    let sys = t.system_user(&server).await;
     (server, sys, jwt_dir)
 }
 
