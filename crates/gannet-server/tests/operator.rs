@@ -714,13 +714,7 @@ async fn a_user_whose_jwt_expires_is_cut_then() {
         );
         let mut raw = raw_session(&server, &brief_jwt, &brief);
         raw.expect(b"PONG\r\n");
-        let (rest, closed) = raw.read_to_close(Duration::from_secs(6));
-        assert!(closed, "{binary}: cut when the JWT expired");
-        assert!(
-            String::from_utf8_lossy(&rest).contains("-ERR 'User Authentication Expired'"),
-            "{binary}: {:?}",
-            String::from_utf8_lossy(&rest)
-        );
+        expect_cut(&mut raw, 6, "-ERR 'User Authentication Expired'", &binary);
         let event = tokio::time::timeout(Duration::from_secs(5), gone.next())
             .await
             .expect("DISCONNECT event")
@@ -728,6 +722,15 @@ async fn a_user_whose_jwt_expires_is_cut_then() {
         let doc: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
         assert_eq!(doc["reason"], "Authentication Expired", "{binary}: {doc}");
     }
+}
+
+/// Waits (at most `secs` seconds) for the server to close `raw`, having
+/// sent `err` first; `context` names the case in failures.
+fn expect_cut(raw: &mut RawClient, secs: u64, err: &str, context: &str) {
+    let (rest, closed) = raw.read_to_close(Duration::from_secs(secs));
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(closed, "{context}: the connection stays: {rest:?}");
+    assert!(rest.contains(err), "{context}: {rest:?}");
 }
 
 /// Logs `user` (its JWT `jwt`) in over a raw connection, past the PONG.
@@ -768,13 +771,7 @@ async fn user_and_account_limits_apply() {
         raw.send(b"PUB a 5\r\nhello\r\nPING\r\n");
         raw.expect(b"MSG a 1 5\r\nhello\r\nPONG\r\n");
         raw.send(b"PUB a 6\r\nhello!\r\n");
-        let (rest, closed) = raw.read_to_close(Duration::from_secs(3));
-        assert!(closed, "{binary}");
-        assert!(
-            String::from_utf8_lossy(&rest).contains("-ERR 'Maximum Payload Violation'"),
-            "{binary}: {:?}",
-            String::from_utf8_lossy(&rest)
-        );
+        expect_cut(&mut raw, 3, "-ERR 'Maximum Payload Violation'", &binary);
 
         // The account's limit, for a user without one of its own.
         let big = KeyPair::new_user();
@@ -792,12 +789,11 @@ async fn user_and_account_limits_apply() {
             &t.app,
         );
         let mut raw = raw_session(&server, &none_jwt, &none);
-        let (rest, closed) = raw.read_to_close(Duration::from_secs(3));
-        assert!(closed, "{binary}");
-        assert!(
-            String::from_utf8_lossy(&rest).contains("-ERR 'maximum subscriptions exceeded'"),
-            "{binary}: {:?}",
-            String::from_utf8_lossy(&rest)
+        expect_cut(
+            &mut raw,
+            3,
+            "-ERR 'maximum subscriptions exceeded'",
+            &binary,
         );
     }
 }
@@ -1353,13 +1349,7 @@ async fn connect_times_admit_users_only_inside_their_windows() {
         let (u, jwt) = with_times(utc_clock(-3600), utc_clock(3), "UTC");
         let mut raw = raw_session(&server, &jwt, &u);
         raw.expect(b"PONG\r\n");
-        let (rest, closed) = raw.read_to_close(Duration::from_secs(8));
-        assert!(closed, "{binary}: cut when the window closed");
-        assert!(
-            String::from_utf8_lossy(&rest).contains("-ERR 'User Authentication Expired'"),
-            "{binary}: {:?}",
-            String::from_utf8_lossy(&rest)
-        );
+        expect_cut(&mut raw, 8, "-ERR 'User Authentication Expired'", &binary);
     }
 }
 
@@ -1379,12 +1369,11 @@ async fn an_account_whose_jwt_expires_loses_its_clients() {
         let jwt = t.user_jwt(&u, &t.app, json!({}));
         let mut raw = raw_session(&server, &jwt, &u);
         raw.expect(b"PONG\r\n");
-        let (rest, closed) = raw.read_to_close(Duration::from_secs(8));
-        assert!(closed, "{binary}: cut when the account expired");
-        assert!(
-            String::from_utf8_lossy(&rest).contains("-ERR 'Account Authentication Expired'"),
-            "{binary}: {:?}",
-            String::from_utf8_lossy(&rest)
+        expect_cut(
+            &mut raw,
+            8,
+            "-ERR 'Account Authentication Expired'",
+            &binary,
         );
         assert_eq!(
             raw_login(&server, Some(&jwt), Some(&u)),
@@ -1612,12 +1601,11 @@ async fn operators_delete_accounts_from_the_full_resolver() {
             "{binary}: {doc}"
         );
         assert_eq!(doc["data"]["code"], 200, "{binary}: {doc}");
-        let (rest, closed) = live.read_to_close(Duration::from_secs(5));
-        assert!(closed, "{binary}: the deleted account's client is cut");
-        assert!(
-            String::from_utf8_lossy(&rest).contains("-ERR 'Account Authentication Expired'"),
-            "{binary}: {:?}",
-            String::from_utf8_lossy(&rest)
+        expect_cut(
+            &mut live,
+            5,
+            "-ERR 'Account Authentication Expired'",
+            &binary,
         );
         let file = jwt_dir.join(format!("{}.jwt", t.app.public_key()));
         assert!(!file.exists(), "{binary}");
@@ -1783,12 +1771,11 @@ async fn check_cluster_wide_connection_limit(first_bin: &str, second_bin: &str) 
     )
     .await
     .unwrap();
-    let (rest, closed) = on_first.read_to_close(Duration::from_secs(5));
-    assert!(closed, "{first_bin} + {second_bin}: over the lowered limit");
-    assert!(
-        String::from_utf8_lossy(&rest).contains("maximum account active connections exceeded"),
-        "{first_bin} + {second_bin}: {:?}",
-        String::from_utf8_lossy(&rest)
+    expect_cut(
+        &mut on_first,
+        5,
+        "maximum account active connections exceeded",
+        &format!("{first_bin} + {second_bin}"),
     );
 }
 
