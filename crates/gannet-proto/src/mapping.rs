@@ -192,6 +192,11 @@ impl Mappings {
         self.list.is_empty()
     }
 
+    /// The source subjects or patterns, in order.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(Mapping::source)
+    }
+
     /// The mapping that applies to `subject`, if any.
     pub fn find(&self, subject: &[u8]) -> Option<&Mapping> {
         self.list.iter().find(|m| m.matches(subject))

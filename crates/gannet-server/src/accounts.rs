@@ -135,6 +135,30 @@ impl Account {
         *slot = mappings;
     }
 
+    /// The sources of the account's subject mappings: subjects whose
+    /// messages this server wants from its leafs even with no subscriber
+    /// on them (a mapping may send them where there is one).
+    pub(crate) fn mapping_sources(&self) -> Vec<String> {
+        self.mappings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|m| m.sources().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether one of the account's mappings has exactly `pattern` as its
+    /// source.
+    pub(crate) fn maps_source(&self, pattern: &[u8]) -> bool {
+        self.has_mappings()
+            && self
+                .mappings
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .is_some_and(|m| m.sources().any(|s| s.as_bytes() == pattern))
+    }
+
     /// Whether the account maps any subject.
     #[inline]
     pub(crate) fn has_mappings(&self) -> bool {

@@ -334,3 +334,49 @@ accounts {
         );
     }
 }
+
+/// A hub (`hub_bin`) whose global account maps `orders` to `orders.v2`,
+/// and a leaf (`leaf_bin`): the hub tells the leaf it wants `orders` (a
+/// mapping source), so what the leaf's clients publish there reaches the
+/// hub's subscriber of `orders.v2`.
+async fn check_leafs_send_mapping_sources(hub_bin: &str, leaf_bin: &str) {
+    let port = gannet_test::free_port();
+    let hub = ServerProcess::builder(hub_bin)
+        .config(&format!(
+            "mappings {{ orders: \"orders.v2\" }}\nleafnodes {{ listen: \"127.0.0.1:{port}\" }}\n"
+        ))
+        .start();
+    let leaf = ServerProcess::builder(leaf_bin)
+        .config(&format!(
+            "leafnodes {{ remotes: [ {{ url: \"nats-leaf://127.0.0.1:{port}\" }} ] }}\n"
+        ))
+        .start();
+    let on_hub = async_nats::connect(hub.url()).await.unwrap();
+    let mut orders = on_hub.subscribe("orders.v2").await.unwrap();
+    handled(&on_hub).await;
+    let on_leaf = async_nats::connect(leaf.url()).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        on_leaf.publish("orders", "o".into()).await.unwrap();
+        on_leaf.flush().await.unwrap();
+        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), orders.next()).await {
+            assert_eq!(m.subject.as_str(), "orders.v2");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{hub_bin} <- {leaf_bin}: the leaf never sent `orders`\n{}",
+            hub.log()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leafs_send_what_the_hub_maps() {
+    const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+    check_leafs_send_mapping_sources(BIN, BIN).await;
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        check_leafs_send_mapping_sources(BIN, &reference).await;
+        check_leafs_send_mapping_sources(&reference, BIN).await;
+    }
+}

@@ -909,6 +909,13 @@ impl LeafConnection {
         account.with_interest(|local| {
             let mut keys = local;
             keys.extend(account.remote.interest());
+            keys.extend(account.mapping_sources().into_iter().map(|pattern| {
+                gannet_sublist::Interest {
+                    pattern: pattern.into_bytes(),
+                    queue: None,
+                    count: 1,
+                }
+            }));
             keys.sort_by(|a, b| (&a.pattern, &a.queue).cmp(&(&b.pattern, &b.queue)));
             keys.dedup_by(|a, b| a.pattern == b.pattern && a.queue == b.queue);
             for key in keys {

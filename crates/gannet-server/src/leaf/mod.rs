@@ -306,6 +306,23 @@ impl Leafs {
         self.len() == 0
     }
 
+    /// Tells every leaf bound to `account` what it must now know of
+    /// `subjects` (after the account's mappings changed: their sources
+    /// count as interest).
+    pub(crate) fn tell_subjects(&self, account: &str, subjects: &[String]) {
+        let leafs: Vec<Arc<Leaf>> = self
+            .lock()
+            .values()
+            .filter(|l| l.account().is_some_and(|a| a.name == account))
+            .cloned()
+            .collect();
+        for leaf in leafs {
+            for subject in subjects {
+                leaf.tell_interest(self, subject.as_bytes(), None);
+            }
+        }
+    }
+
     /// Tells every leaf bound to the changed account what it must now know
     /// of the subject: the interest of this server and of its cluster's
     /// other servers, without the leaf's own.
@@ -351,7 +368,11 @@ impl Leaf {
         } else {
             account.remote.count_exact(subject, queue)
         };
-        let others = local.saturating_sub(same_cluster) + remote;
+        // A mapping's source counts as interest: what is published to it
+        // may be mapped to a subject someone here wants (as nats-server
+        // tells its leafs).
+        let mapped = usize::from(queue.is_none() && account.maps_source(subject));
+        let others = local.saturating_sub(same_cluster) + remote + mapped;
         u32::try_from(others).unwrap_or(u32::MAX)
     }
 

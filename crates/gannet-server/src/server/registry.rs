@@ -106,7 +106,15 @@ impl Server {
                     }
                 })
                 .collect();
+            let mut sources = account.mapping_sources();
             account.set_mappings(Mappings::new(compiled));
+            // The leafs of the account hear of sources that came or went.
+            sources.extend(account.mapping_sources());
+            if !sources.is_empty() {
+                sources.sort();
+                sources.dedup();
+                self.leafs().tell_subjects(&account.name, &sources);
+            }
         }
     }
 
