@@ -56,6 +56,11 @@ pub(crate) struct Message<'a> {
     /// It came from a route: a spoke's links to its hubs do not get it (each
     /// node of a spoke cluster speaks to the hub for itself).
     routed: bool,
+    /// It came from a peer server (a route or a gateway), so the stream
+    /// imports of its account are still to be applied here, by the import
+    /// stand-ins ([`Subscriber::Shadow`]). A message published here, or come
+    /// from a leaf, had them applied on arrival (`cross_accounts`).
+    imports_pending: bool,
     /// The payload as shared bytes, made on first need for a large payload.
     shared: Option<Bytes>,
     /// The sizes that end its control line, the same for every receiver, made
@@ -79,6 +84,7 @@ impl<'a> Message<'a> {
             only_queues: None,
             leaf_cluster: None,
             routed: false,
+            imports_pending: false,
             shared: None,
             line_ends: [None; 2],
         }
@@ -93,6 +99,13 @@ impl<'a> Message<'a> {
     /// The same message, come from a route.
     pub(crate) fn routed(mut self) -> Message<'a> {
         self.routed = true;
+        self.imports_pending = true;
+        self
+    }
+
+    /// The same message, come from another cluster over a gateway.
+    pub(crate) fn gatewayed(mut self) -> Message<'a> {
+        self.imports_pending = true;
         self
     }
 
@@ -998,6 +1011,18 @@ impl Fanout {
             // Routes are reached through the remote index, one copy per
             // route (`fan_out_cluster`), never one per subscription.
             Subscriber::Route(_) => return false,
+            // A stream import's stand-in: what a peer sent is delivered into
+            // the importing account here, under the import's subject.
+            Subscriber::Shadow(import) => {
+                if !msg.imports_pending {
+                    return false;
+                }
+                let local = imports::stream_subject(import, msg.subject);
+                let mut copy = Message::new(&local, msg.reply, msg.headers, msg.payload)
+                    .with_origin(msg.origin);
+                self.publish_in(server, &import.importer, &mut copy);
+                return true;
+            }
             // A leaf gets one copy, naming the queue groups it is to serve.
             Subscriber::Leaf(leaf) => {
                 // A closing leaf, or a subject its remote's deny_exports

@@ -30,6 +30,11 @@ pub enum Subscriber {
     /// The other side of a leaf node connection: messages go out on it,
     /// once per leaf whatever number of its subscriptions match.
     Leaf(Arc<Leaf>),
+    /// A stream import's stand-in in the exporting account (nats-server's
+    /// shadow subscription): it makes the imported subjects the account's
+    /// interest, so peer servers send them here, and it delivers what a peer
+    /// sent into the importing account.
+    Shadow(Arc<crate::imports::StreamRoute>),
 }
 
 impl Subscriber {
@@ -42,6 +47,7 @@ impl Subscriber {
             Subscriber::Internal(i) => i.cid(),
             Subscriber::Route(r) => r.rid,
             Subscriber::Leaf(l) => l.lid,
+            Subscriber::Shadow(_) => 0,
         }
     }
 }
@@ -105,7 +111,10 @@ impl Subscription {
     pub fn client(&self) -> Option<&Arc<ClientShared>> {
         match &self.subscriber {
             Subscriber::Client(c) => Some(c),
-            Subscriber::Internal(_) | Subscriber::Route(_) | Subscriber::Leaf(_) => None,
+            Subscriber::Internal(_)
+            | Subscriber::Route(_)
+            | Subscriber::Leaf(_)
+            | Subscriber::Shadow(_) => None,
         }
     }
 

@@ -1471,3 +1471,65 @@ async fn odd_replies_and_long_queue_lists_cross_without_breaking_the_route() {
         b.process.log()
     );
 }
+
+const IMPORTS: &str = r#"accounts {
+  EXP { users = [ { user: exp, password: exp } ], exports = [ { stream: "events.>" } ] }
+  IMP { users = [ { user: imp, password: imp } ]
+        imports = [ { stream: { account: EXP, subject: "events.>" }, prefix: "imported" } ] }
+}"#;
+
+/// A two-node cluster (`first` seeds, `second` joins) with EXP exporting
+/// `events.>` and IMP importing it under `imported.`: IMP's subscriber on
+/// either node gets each EXP message published on either node exactly once.
+async fn check_stream_imports_across_the_route(first: &str, second: &str) {
+    let seed = Node::start_on(first, "N1", "C1", -1, &[], "", IMPORTS);
+    let joiner = Node::start_on(second, "N2", "C1", -1, &[seed.cluster_port()], "", IMPORTS);
+    wait_mesh(&[&seed, &joiner]);
+    let login = |node: &Node, user: &str| {
+        let url = node.url();
+        let user = user.to_string();
+        async move {
+            async_nats::ConnectOptions::with_user_and_password(user.clone(), user)
+                .connect(url)
+                .await
+                .unwrap()
+        }
+    };
+    for (publisher_node, subscriber_node) in [(&seed, &joiner), (&joiner, &seed), (&seed, &seed)] {
+        let exp = login(publisher_node, "exp").await;
+        let imp = login(subscriber_node, "imp").await;
+        let mut sub = imp.subscribe("imported.events.>").await.unwrap();
+        imp.flush().await.unwrap();
+        await_flow(&exp, "events.probe", &mut sub).await;
+        for i in 0..20 {
+            exp.publish("events.x", format!("m{i}").into())
+                .await
+                .unwrap();
+        }
+        exp.flush().await.unwrap();
+        let got = drain(&mut sub, Duration::from_millis(500)).await;
+        let per_payload = counts(&got);
+        assert_eq!(
+            per_payload.len(),
+            20,
+            "{first} + {second}: {:?}",
+            per_payload
+        );
+        assert!(
+            per_payload.values().all(|n| *n == 1),
+            "{first} + {second}: duplicates {per_payload:?}"
+        );
+        assert!(got
+            .iter()
+            .all(|m| m.subject.as_str() == "imported.events.x"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_imports_reach_subscribers_on_other_nodes_once() {
+    check_stream_imports_across_the_route(BIN, BIN).await;
+    if let Some(reference) = reference() {
+        check_stream_imports_across_the_route(BIN, &reference).await;
+        check_stream_imports_across_the_route(&reference, BIN).await;
+    }
+}

@@ -400,7 +400,9 @@ impl GatewayConnection {
         payload: &[u8],
         queues: QueueList<'_>,
     ) {
-        let mut msg = Message::new(subject, reply, headers, payload).only_queues(queues);
+        let mut msg = Message::new(subject, reply, headers, payload)
+            .only_queues(queues)
+            .gatewayed();
         if subject.starts_with(super::REPLY_PREFIX)
             && self
                 .fanout

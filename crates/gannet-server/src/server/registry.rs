@@ -29,6 +29,7 @@ impl Server {
             account.set_routes(routes.remove(&account.name).unwrap_or_default());
         }
         self.install_mappings(&new.accounts, &new.mappings);
+        self.install_import_shadows();
         let Some(old) = old else {
             return;
         };
@@ -76,6 +77,65 @@ impl Server {
             account.set_routes(routes.remove(&account.name).unwrap_or_default());
         }
         self.install_mappings(&configs, &opts.mappings);
+        self.install_import_shadows();
+    }
+
+    /// Puts a stand-in subscription in each exporting account for each
+    /// stream import of it (nats-server's shadow subscriptions, made here
+    /// once per import rather than per importing subscriber): the exporter's
+    /// interest in the imported subjects then reaches the cluster's other
+    /// servers, which send such messages here, where the stand-in delivers
+    /// them to the importers. Stand-ins of imports that are gone are removed.
+    fn install_import_shadows(&self) {
+        let mut wanted = std::collections::HashMap::new();
+        for exporter in self.accounts() {
+            let Some(routes) = exporter.routes() else {
+                continue;
+            };
+            for import in &routes.streams_out {
+                let key = format!(
+                    "{}|{}|{}|{:?}|{:?}",
+                    exporter.name, import.importer.name, import.subject, import.prefix, import.to
+                );
+                wanted.insert(key, (exporter.clone(), import.clone()));
+            }
+        }
+        let mut shadows = self
+            .import_shadows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        shadows.retain(|key, sub| {
+            let keep = wanted.contains_key(key);
+            if !keep {
+                if let Some(account) = sub.account() {
+                    account.unsubscribe(sub);
+                }
+            }
+            keep
+        });
+        for (key, (exporter, import)) in wanted {
+            if shadows.contains_key(&key) {
+                continue;
+            }
+            let sid = format!("shadow{}", shadows.len() + 1);
+            let subject = import.subject.clone();
+            let sub = Arc::new(Subscription::new(
+                crate::subscription::Subscriber::Shadow(Arc::new(import)),
+                &exporter,
+                subject.as_bytes(),
+                None,
+                sid.as_bytes(),
+            ));
+            match exporter.subscribe(&sub) {
+                Ok(()) => {
+                    shadows.insert(key, sub);
+                }
+                Err(e) => tracing::warn!(
+                    "Stream import of {subject} from account {} not shared with the cluster: {e}",
+                    exporter.name
+                ),
+            }
+        }
     }
 
     /// Puts the subject mappings of `configs`, and `global` for `$G`, in

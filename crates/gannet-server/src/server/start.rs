@@ -412,6 +412,7 @@ impl Server {
             tls: std::sync::RwLock::new(tls),
             internal,
             internal_subs: Mutex::new(Vec::new()),
+            import_shadows: Mutex::new(std::collections::HashMap::new()),
             tasks: TaskTracker::new(),
             cluster,
             gateways,
