@@ -979,7 +979,12 @@ impl Fanout {
             } else {
                 remote
             };
-            let made_up = reply.map(|r| route.exporter.replies.map_reply(account.clone(), r));
+            let made_up = reply.map(|r| {
+                route
+                    .exporter
+                    .replies
+                    .map_reply(server.reply_node(), account.clone(), r)
+            });
             let headers = crate::internal::request_info_headers(account, msg, headers);
             let mut request = Message::new(
                 remote,
@@ -988,7 +993,17 @@ impl Fanout {
                 payload,
             )
             .with_origin(msg.origin);
-            self.publish_in(server, &route.exporter, &mut request);
+            // The service's responders may be on other servers too.
+            let local = route.exporter.sublist.matches(request.subject);
+            let remote = route.exporter.remote_matches(request.subject);
+            self.fan_out_cluster(
+                server,
+                &route.exporter,
+                &local,
+                remote.as_deref(),
+                &mut request,
+                None,
+            );
             requested = true;
         }
         requested
@@ -1001,6 +1016,39 @@ impl Fanout {
         self.fan_out(server, &result, msg, None);
     }
 
+    /// Delivers a message a peer sent to an import's stand-in: a stream
+    /// import's into the importing account under the import's subject, a
+    /// service reply back to the requester it was made up for.
+    fn deliver_shadow(
+        &mut self,
+        server: &Server,
+        sub: &SubRef,
+        shadow: &imports::Shadow,
+        msg: &Message<'_>,
+    ) -> bool {
+        match shadow {
+            imports::Shadow::Stream(import) => {
+                let local = imports::stream_subject(import, msg.subject);
+                let mut copy = Message::new(&local, msg.reply, msg.headers, msg.payload)
+                    .with_origin(msg.origin);
+                self.publish_in(server, &import.importer, &mut copy);
+                true
+            }
+            imports::Shadow::Replies => {
+                let Some(back) = sub
+                    .account()
+                    .and_then(|exporter| exporter.replies.take_reply(msg.subject))
+                else {
+                    return false;
+                };
+                let mut answer = Message::new(&back.reply, None, msg.headers, msg.payload)
+                    .with_origin(msg.origin);
+                self.publish_in(server, &back.requester, &mut answer);
+                true
+            }
+        }
+    }
+
     /// Delivers one message to one subscription. Returns false when it was
     /// not delivered (subscription ended, client closing or too slow).
     #[inline]
@@ -1011,17 +1059,13 @@ impl Fanout {
             // Routes are reached through the remote index, one copy per
             // route (`fan_out_cluster`), never one per subscription.
             Subscriber::Route(_) => return false,
-            // A stream import's stand-in: what a peer sent is delivered into
-            // the importing account here, under the import's subject.
-            Subscriber::Shadow(import) => {
+            // An import's stand-in: what a peer sent is delivered where it
+            // belongs here (what was published here got there at publish).
+            Subscriber::Shadow(shadow) => {
                 if !msg.imports_pending {
                     return false;
                 }
-                let local = imports::stream_subject(import, msg.subject);
-                let mut copy = Message::new(&local, msg.reply, msg.headers, msg.payload)
-                    .with_origin(msg.origin);
-                self.publish_in(server, &import.importer, &mut copy);
-                return true;
+                return self.deliver_shadow(server, sub, shadow, msg);
             }
             // A leaf gets one copy, naming the queue groups it is to serve.
             Subscriber::Leaf(leaf) => {

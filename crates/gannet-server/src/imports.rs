@@ -36,6 +36,18 @@ pub struct StreamRoute {
     pub transform: Option<SubjectTransform>,
 }
 
+/// What a stand-in subscription in an exporting account does with a message
+/// a peer server sent (nats-server's shadow subscriptions): its interest
+/// makes peers and other clusters send such messages here.
+#[derive(Debug, Clone)]
+pub enum Shadow {
+    /// A stream import: delivered to the importer's subscribers here.
+    Stream(StreamRoute),
+    /// Replies to requests this server's importers made of the account's
+    /// services (`_R_.<node>.>`): back to each requester.
+    Replies,
+}
+
 /// Requests an account makes that go to another account's service.
 #[derive(Debug, Clone)]
 pub struct ServiceRoute {
@@ -124,14 +136,17 @@ pub struct ReplyMap {
 }
 
 impl ReplyMap {
-    /// Makes up a reply subject for a request crossing into this account.
-    pub fn map_reply(&self, requester: Arc<Account>, reply: &[u8]) -> String {
+    /// Makes up a reply subject for a request crossing into this account:
+    /// `_R_.<node>.<random>`, where `node` names this server, so that a
+    /// reply given on another server of the cluster finds its way here (see
+    /// [`Shadow::Replies`]).
+    pub fn map_reply(&self, node: &str, requester: Arc<Account>, reply: &[u8]) -> String {
         const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         let mut rng = rand::rngs::StdRng::from_os_rng();
-        let token: String = (0..20)
+        let token: String = (0..10)
             .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
             .collect();
-        let subject = format!("{REPLY_PREFIX}{}.{}", &token[..10], &token[10..]);
+        let subject = format!("{REPLY_PREFIX}{node}.{token}");
         let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
         if replies.len() >= REPLY_MAX {
             let now = Instant::now();
@@ -326,7 +341,8 @@ mod tests {
     fn reply_mappings_are_used_once() {
         let routes = ReplyMap::default();
         let requester = Arc::new(Account::new("B", true));
-        let made = routes.map_reply(requester, b"_INBOX.abc");
+        let made = routes.map_reply("NODE", requester, b"_INBOX.abc");
+        assert!(made.starts_with("_R_.NODE."));
         assert!(made.starts_with("_R_."));
         let back = routes.take_reply(made.as_bytes()).unwrap();
         assert_eq!(back.reply, b"_INBOX.abc");

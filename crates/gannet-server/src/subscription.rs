@@ -30,11 +30,12 @@ pub enum Subscriber {
     /// The other side of a leaf node connection: messages go out on it,
     /// once per leaf whatever number of its subscriptions match.
     Leaf(Arc<Leaf>),
-    /// A stream import's stand-in in the exporting account (nats-server's
-    /// shadow subscription): it makes the imported subjects the account's
+    /// A stand-in of an import in the exporting account (nats-server's
+    /// shadow subscription): it makes the imported subjects (or the replies
+    /// of the account's services to this server's requesters) the account's
     /// interest, so peer servers send them here, and it delivers what a peer
-    /// sent into the importing account.
-    Shadow(Arc<crate::imports::StreamRoute>),
+    /// sent where it belongs.
+    Shadow(Arc<crate::imports::Shadow>),
 }
 
 impl Subscriber {

@@ -1473,9 +1473,11 @@ async fn odd_replies_and_long_queue_lists_cross_without_breaking_the_route() {
 }
 
 const IMPORTS: &str = r#"accounts {
-  EXP { users = [ { user: exp, password: exp } ], exports = [ { stream: "events.>" } ] }
+  EXP { users = [ { user: exp, password: exp } ],
+        exports = [ { stream: "events.>" }, { service: "svc.echo" } ] }
   IMP { users = [ { user: imp, password: imp } ]
-        imports = [ { stream: { account: EXP, subject: "events.>" }, prefix: "imported" } ] }
+        imports = [ { stream: { account: EXP, subject: "events.>" }, prefix: "imported" },
+                    { service: { account: EXP, subject: "svc.echo" }, to: "echo" } ] }
 }"#;
 
 /// A two-node cluster (`first` seeds, `second` joins) with EXP exporting
@@ -1531,5 +1533,80 @@ async fn stream_imports_reach_subscribers_on_other_nodes_once() {
     if let Some(reference) = reference() {
         check_stream_imports_across_the_route(BIN, &reference).await;
         check_stream_imports_across_the_route(&reference, BIN).await;
+    }
+}
+
+/// The same cluster: IMP's requests to `echo` on either node reach EXP's
+/// responder on either node through the service import, and the answer
+/// comes back, once.
+async fn check_service_imports_across_the_route(first: &str, second: &str) {
+    let seed = Node::start_on(first, "N1", "C1", -1, &[], "", IMPORTS);
+    let joiner = Node::start_on(second, "N2", "C1", -1, &[seed.cluster_port()], "", IMPORTS);
+    wait_mesh(&[&seed, &joiner]);
+    let login = |node: &Node, user: &str| {
+        let url = node.url();
+        let user = user.to_string();
+        async move {
+            async_nats::ConnectOptions::with_user_and_password(user.clone(), user)
+                .connect(url)
+                .await
+                .unwrap()
+        }
+    };
+    for (responder_node, requester_node) in [(&seed, &joiner), (&joiner, &seed)] {
+        let exp = login(responder_node, "exp").await;
+        let imp = login(requester_node, "imp").await;
+        let mut service = exp.subscribe("svc.echo").await.unwrap();
+        exp.flush().await.unwrap();
+        let responder = tokio::spawn({
+            let exp = exp.clone();
+            async move {
+                while let Some(req) = service.next().await {
+                    if let Some(reply) = req.reply {
+                        exp.publish(reply, req.payload).await.unwrap();
+                        exp.flush().await.unwrap();
+                    }
+                }
+            }
+        });
+        // Until the responder's interest has crossed the route.
+        let deadline = Instant::now() + MESH_TIMEOUT;
+        loop {
+            let asked = tokio::time::timeout(
+                Duration::from_millis(500),
+                imp.request("echo", "probe".into()),
+            )
+            .await;
+            if let Ok(Ok(answer)) = asked {
+                assert_eq!(answer.payload, "probe".as_bytes());
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{first} + {second}: a request through the import never got an answer"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for i in 0..10 {
+            let body = format!("q{i}");
+            let answer = tokio::time::timeout(
+                Duration::from_secs(5),
+                imp.request("echo", body.clone().into()),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{first} + {second}: no answer to {body}"))
+            .unwrap();
+            assert_eq!(answer.payload, body.as_bytes(), "{first} + {second}");
+        }
+        responder.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_imports_reach_responders_on_other_nodes() {
+    check_service_imports_across_the_route(BIN, BIN).await;
+    if let Some(reference) = reference() {
+        check_service_imports_across_the_route(BIN, &reference).await;
+        check_service_imports_across_the_route(&reference, BIN).await;
     }
 }

@@ -181,6 +181,13 @@ impl Server {
         }
     }
 
+    /// This server's token in the reply subjects its service imports make
+    /// up (`_R_.<node>.<random>`): part of its id, so that a reply given on
+    /// another server of the cluster is routed back here.
+    pub(crate) fn reply_node(&self) -> &str {
+        self.id.get(1..11).unwrap_or(&self.id)
+    }
+
     /// Notes that server `id` was heard from (its STATSZ came).
     pub(crate) fn note_remote_server(&self, id: &str) {
         if id != self.id {

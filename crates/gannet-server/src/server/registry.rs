@@ -12,6 +12,7 @@ use gannet_proto::mapping::{Mapping, Mappings};
 use super::Server;
 use crate::accounts::{Account, GLOBAL_ACCOUNT};
 use crate::client::{ClientShared, ClientSnapshot};
+use crate::imports::Shadow;
 use crate::subscription::Subscription;
 
 impl Server {
@@ -82,10 +83,12 @@ impl Server {
 
     /// Puts a stand-in subscription in each exporting account for each
     /// stream import of it (nats-server's shadow subscriptions, made here
-    /// once per import rather than per importing subscriber): the exporter's
-    /// interest in the imported subjects then reaches the cluster's other
-    /// servers, which send such messages here, where the stand-in delivers
-    /// them to the importers. Stand-ins of imports that are gone are removed.
+    /// once per import rather than per importing subscriber), and one for
+    /// the replies of its services to this server's requesters
+    /// (`_R_.<node>.>`): the exporter's interest in those subjects then
+    /// reaches the cluster's other servers (and other clusters), which send
+    /// such messages here, where the stand-in delivers them. Stand-ins of
+    /// imports that are gone are removed.
     fn install_import_shadows(&self) {
         let mut wanted = std::collections::HashMap::new();
         for exporter in self.accounts() {
@@ -97,7 +100,14 @@ impl Server {
                     "{}|{}|{}|{:?}|{:?}",
                     exporter.name, import.importer.name, import.subject, import.prefix, import.to
                 );
-                wanted.insert(key, (exporter.clone(), import.clone()));
+                let shadow = Shadow::Stream(import.clone());
+                wanted.insert(key, (exporter.clone(), import.subject.clone(), shadow));
+            }
+            if routes.serves {
+                // Replies to this server's requesters, given on another.
+                let subject = format!("{}{}.>", crate::imports::REPLY_PREFIX, self.reply_node());
+                let key = format!("{}|replies", exporter.name);
+                wanted.insert(key, (exporter.clone(), subject, Shadow::Replies));
             }
         }
         let mut shadows = self
@@ -113,14 +123,13 @@ impl Server {
             }
             keep
         });
-        for (key, (exporter, import)) in wanted {
+        for (key, (exporter, subject, shadow)) in wanted {
             if shadows.contains_key(&key) {
                 continue;
             }
             let sid = format!("shadow{}", shadows.len() + 1);
-            let subject = import.subject.clone();
             let sub = Arc::new(Subscription::new(
-                crate::subscription::Subscriber::Shadow(Arc::new(import)),
+                crate::subscription::Subscriber::Shadow(Arc::new(shadow)),
                 &exporter,
                 subject.as_bytes(),
                 None,
@@ -131,7 +140,7 @@ impl Server {
                     shadows.insert(key, sub);
                 }
                 Err(e) => tracing::warn!(
-                    "Stream import of {subject} from account {} not shared with the cluster: {e}",
+                    "Import of {subject} from account {} not shared with the cluster: {e}",
                     exporter.name
                 ),
             }
