@@ -653,6 +653,8 @@ impl Fanout {
         }
         let mut inner =
             Message::new(original, msg.reply, msg.headers, msg.payload).with_origin(msg.origin);
+        // Come from a peer: imports (a service reply's way back) apply here.
+        inner.imports_pending = from != ReplyFrom::Local;
         let local = account.sublist.matches(original);
         let remote = if from == ReplyFrom::Route {
             None
@@ -993,7 +995,8 @@ impl Fanout {
                 payload,
             )
             .with_origin(msg.origin);
-            // The service's responders may be on other servers too.
+            // The service's responders may be on other servers too, and in
+            // other clusters.
             let local = route.exporter.sublist.matches(request.subject);
             let remote = route.exporter.remote_matches(request.subject);
             self.fan_out_cluster(
@@ -1003,6 +1006,13 @@ impl Fanout {
                 remote.as_deref(),
                 &mut request,
                 None,
+            );
+            self.send_to_gateways(
+                server,
+                &route.exporter,
+                &mut request,
+                &local,
+                remote.as_deref(),
             );
             requested = true;
         }

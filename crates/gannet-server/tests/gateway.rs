@@ -907,3 +907,112 @@ async fn a_wrapped_reply_for_the_own_cluster_does_not_get_past_permissions() {
         "a denied subject was reached through a _GR_. wrapper"
     );
 }
+
+/// The config of a one-server cluster `cluster` whose gateway on `port`
+/// links to `other` on `other_port`, with account EXP exporting the stream
+/// `events.>` and the service `svc.echo`, which IMP imports.
+fn imports_config(cluster: &str, port: u16, other: &str, other_port: u16) -> String {
+    format!(
+        "server_name: {cluster}S\nhttp: \"127.0.0.1:-1\"\n\
+         accounts {{\n\
+           EXP {{ users = [ {{ user: exp, password: exp }} ], exports = [ {{ stream: \"events.>\" }}, {{ service: \"svc.echo\" }} ] }}\n\
+           IMP {{ users = [ {{ user: imp, password: imp }} ],\n\
+                  imports = [ {{ stream: {{ account: EXP, subject: \"events.>\" }}, prefix: \"imported\" }},\n\
+                              {{ service: {{ account: EXP, subject: \"svc.echo\" }}, to: \"echo\" }} ] }}\n\
+           SYS {{ users = [ {{ user: sys, password: sys }} ] }}\n\
+         }}\nsystem_account: SYS\n\
+         gateway {{ name: {cluster}, listen: \"127.0.0.1:{port}\", gateways: [ {{ name: {other}, url: \"nats://127.0.0.1:{other_port}\" }} ] }}\n"
+    )
+}
+
+/// Clusters C1 (`a_bin`) and C2 (`b_bin`): IMP in C2 gets EXP's stream
+/// messages published in C1, once, and its requests through the service
+/// import are answered by EXP's responder in C1.
+async fn check_imports_across_gateways(a_bin: &str, b_bin: &str) {
+    let (pa, pb) = (free_port(), free_port());
+    let a = start(a_bin, &imports_config("C1", pa, "C2", pb), pa, 0);
+    let b = start(b_bin, &imports_config("C2", pb, "C1", pa), pb, 0);
+    wait_gateways(&a, &["C2"], 1);
+    wait_gateways(&b, &["C1"], 1);
+    let login = |node: &Node, user: &str| {
+        let url = node.process.url();
+        let user = user.to_string();
+        async move {
+            async_nats::ConnectOptions::with_user_and_password(user.clone(), user)
+                .connect(url)
+                .await
+                .unwrap()
+        }
+    };
+    let exp = login(&a, "exp").await;
+    let imp = login(&b, "imp").await;
+
+    // The stream.
+    let mut sub = imp.subscribe("imported.events.>").await.unwrap();
+    imp.flush().await.unwrap();
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        exp.publish("events.probe", "probe".into()).await.unwrap();
+        exp.flush().await.unwrap();
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), sub.next()).await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{a_bin} -> {b_bin}: the stream import never crossed"
+        );
+    }
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {}
+    for i in 0..10 {
+        exp.publish("events.x", format!("m{i}").into())
+            .await
+            .unwrap();
+    }
+    exp.flush().await.unwrap();
+    let mut got = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
+        assert_eq!(m.subject.as_str(), "imported.events.x");
+        got.push(String::from_utf8_lossy(&m.payload).into_owned());
+    }
+    let want: Vec<String> = (0..10).map(|i| format!("m{i}")).collect();
+    assert_eq!(got, want, "{a_bin} -> {b_bin}: each once, in order");
+
+    // The service.
+    let mut service = exp.subscribe("svc.echo").await.unwrap();
+    exp.flush().await.unwrap();
+    let responder = tokio::spawn({
+        let exp = exp.clone();
+        async move {
+            while let Some(req) = service.next().await {
+                if let Some(reply) = req.reply {
+                    exp.publish(reply, req.payload).await.unwrap();
+                    exp.flush().await.unwrap();
+                }
+            }
+        }
+    });
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        let asked =
+            tokio::time::timeout(Duration::from_millis(500), imp.request("echo", "q".into())).await;
+        if let Ok(Ok(answer)) = asked {
+            assert_eq!(answer.payload, "q".as_bytes());
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{a_bin} -> {b_bin}: a request through the service import never got an answer"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    responder.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_work_across_gateways() {
+    check_imports_across_gateways(BIN, BIN).await;
+    if let Some(reference) = reference() {
+        check_imports_across_gateways(BIN, &reference).await;
+        check_imports_across_gateways(&reference, BIN).await;
+    }
+}
