@@ -77,8 +77,9 @@ pub struct Server {
     internal: Internal,
     /// Every internal subscription, for monitoring.
     internal_subs: Mutex<Vec<Arc<Subscription>>>,
-    /// The stand-ins of the stream imports in their exporting accounts, by
-    /// import (see `install_import_shadows`).
+    /// The stand-ins of the imports in their exporting accounts (stream
+    /// imports, and service replies to this server's requesters), by import
+    /// (see `install_import_shadows`).
     import_shadows: Mutex<std::collections::HashMap<String, Arc<Subscription>>>,
     /// Every task the server started that ends with it: connections, HTTP
     /// connections, background loops. Shutdown waits for them.

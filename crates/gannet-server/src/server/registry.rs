@@ -96,9 +96,16 @@ impl Server {
                 continue;
             };
             for import in &routes.streams_out {
+                // The importer's identity too: an account re-created by a
+                // reload is another importer.
                 let key = format!(
-                    "{}|{}|{}|{:?}|{:?}",
-                    exporter.name, import.importer.name, import.subject, import.prefix, import.to
+                    "{}|{}@{:p}|{}|{:?}|{:?}",
+                    exporter.name,
+                    import.importer.name,
+                    Arc::as_ptr(&import.importer),
+                    import.subject,
+                    import.prefix,
+                    import.to
                 );
                 let shadow = Shadow::Stream(import.clone());
                 wanted.insert(key, (exporter.clone(), import.subject.clone(), shadow));
