@@ -105,6 +105,14 @@ impl Mapping {
         &self.source
     }
 
+    /// Whether some destinations apply in one cluster only (so [`map`]
+    /// needs the server's cluster name).
+    ///
+    /// [`map`]: Mapping::map
+    pub fn is_cluster_scoped(&self) -> bool {
+        !self.by_cluster.is_empty()
+    }
+
     /// Whether a published (literal) `subject` is this mapping's source.
     pub fn matches(&self, subject: &[u8]) -> bool {
         if self.wildcard {

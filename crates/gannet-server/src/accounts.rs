@@ -9,6 +9,7 @@
 //! subscriber, and when a queue group's weight changes. What peer servers are
 //! interested in is kept apart, in the remote index ([`Account::remote`]), so
 //! that it is never counted as local interest nor sent back out on a route.
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -50,17 +51,6 @@ impl InterestChange<'_> {
                 self.count == 0
             }
     }
-}
-
-/// What an account's subject mappings make of a published subject.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Mapped {
-    /// No mapping applies (or it kept the subject).
-    Unchanged,
-    /// The message goes to this subject instead.
-    To(Vec<u8>),
-    /// The message falls in a share the mapping drops.
-    Dropped,
 }
 
 /// Told of interest changes, synchronously, by the task that made them.
@@ -166,25 +156,41 @@ impl Account {
     }
 
     /// Where a message published to `subject` by a client (or arriving over
-    /// a leaf link) goes under the account's mappings, in a server of
-    /// `cluster` (a weighted destination is drawn at random).
-    pub(crate) fn map_subject(&self, subject: &[u8], cluster: &str) -> Mapped {
+    /// a leaf link, or requested through a service import) goes under the
+    /// account's mappings: the subject itself when none applies (one atomic
+    /// load when the account has none), the mapped subject (a weighted
+    /// destination drawn at random), or `None` when it falls in a share the
+    /// mapping drops. `cluster` gives this server's cluster name, asked for
+    /// cluster-scoped mappings only.
+    #[inline]
+    pub(crate) fn mapped_subject<'a>(
+        &self,
+        subject: &'a [u8],
+        cluster: impl FnOnce() -> String,
+    ) -> Option<Cow<'a, [u8]>> {
+        if !self.has_mappings() {
+            return Some(Cow::Borrowed(subject));
+        }
         let Some(mappings) = self
             .mappings
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
         else {
-            return Mapped::Unchanged;
+            return Some(Cow::Borrowed(subject));
         };
         let Some(mapping) = mappings.find(subject) else {
-            return Mapped::Unchanged;
+            return Some(Cow::Borrowed(subject));
+        };
+        let cluster = if mapping.is_cluster_scoped() {
+            cluster()
+        } else {
+            String::new()
         };
         let roll = rand::random_range(0..100u8);
-        match mapping.map(subject, cluster, roll) {
-            Some(to) if to == subject => Mapped::Unchanged,
-            Some(to) => Mapped::To(to),
-            None => Mapped::Dropped,
+        match mapping.map(subject, &cluster, roll)? {
+            to if to == subject => Some(Cow::Borrowed(subject)),
+            to => Some(Cow::Owned(to)),
         }
     }
 

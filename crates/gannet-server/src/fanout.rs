@@ -27,7 +27,7 @@ use gannet_proto::route::QueueList;
 use gannet_sublist::MatchResult;
 use rustc_hash::FxHashMap;
 
-use crate::accounts::{Account, Mapped};
+use crate::accounts::Account;
 use crate::client::outbound::COPY_THRESHOLD;
 use crate::client::ClientShared;
 use crate::gateway::Gateway;
@@ -968,19 +968,13 @@ impl Fanout {
             let remote = route.remote_subject(subject);
             let remote = remote.as_ref();
             // The exporter's subject mappings apply to the requests it gets.
-            let mapped;
-            let remote = if route.exporter.has_mappings() {
-                match route.exporter.map_subject(remote, &server.cluster_name()) {
-                    Mapped::Unchanged => remote,
-                    Mapped::To(to) => {
-                        mapped = to;
-                        mapped.as_slice()
-                    }
-                    Mapped::Dropped => continue,
-                }
-            } else {
-                remote
+            let Some(remote) = route
+                .exporter
+                .mapped_subject(remote, || server.cluster_name())
+            else {
+                continue;
             };
+            let remote: &[u8] = &remote;
             let made_up = reply.map(|r| {
                 route
                     .exporter

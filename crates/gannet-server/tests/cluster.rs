@@ -1480,6 +1480,14 @@ const IMPORTS: &str = r#"accounts {
                     { service: { account: EXP, subject: "svc.echo" }, to: "echo" } ] }
 }"#;
 
+/// A client of `node` logged in as `user` (whose password is its name).
+async fn login_as(node: &Node, user: &str) -> async_nats::Client {
+    async_nats::ConnectOptions::with_user_and_password(user.into(), user.into())
+        .connect(node.url())
+        .await
+        .unwrap()
+}
+
 /// A two-node cluster (`first` seeds, `second` joins) with EXP exporting
 /// `events.>` and IMP importing it under `imported.`: IMP's subscriber on
 /// either node gets each EXP message published on either node exactly once.
@@ -1487,19 +1495,9 @@ async fn check_stream_imports_across_the_route(first: &str, second: &str) {
     let seed = Node::start_on(first, "N1", "C1", -1, &[], "", IMPORTS);
     let joiner = Node::start_on(second, "N2", "C1", -1, &[seed.cluster_port()], "", IMPORTS);
     wait_mesh(&[&seed, &joiner]);
-    let login = |node: &Node, user: &str| {
-        let url = node.url();
-        let user = user.to_string();
-        async move {
-            async_nats::ConnectOptions::with_user_and_password(user.clone(), user)
-                .connect(url)
-                .await
-                .unwrap()
-        }
-    };
     for (publisher_node, subscriber_node) in [(&seed, &joiner), (&joiner, &seed), (&seed, &seed)] {
-        let exp = login(publisher_node, "exp").await;
-        let imp = login(subscriber_node, "imp").await;
+        let exp = login_as(publisher_node, "exp").await;
+        let imp = login_as(subscriber_node, "imp").await;
         let mut sub = imp.subscribe("imported.events.>").await.unwrap();
         imp.flush().await.unwrap();
         await_flow(&exp, "events.probe", &mut sub).await;
@@ -1543,19 +1541,9 @@ async fn check_service_imports_across_the_route(first: &str, second: &str) {
     let seed = Node::start_on(first, "N1", "C1", -1, &[], "", IMPORTS);
     let joiner = Node::start_on(second, "N2", "C1", -1, &[seed.cluster_port()], "", IMPORTS);
     wait_mesh(&[&seed, &joiner]);
-    let login = |node: &Node, user: &str| {
-        let url = node.url();
-        let user = user.to_string();
-        async move {
-            async_nats::ConnectOptions::with_user_and_password(user.clone(), user)
-                .connect(url)
-                .await
-                .unwrap()
-        }
-    };
     for (responder_node, requester_node) in [(&seed, &joiner), (&joiner, &seed)] {
-        let exp = login(responder_node, "exp").await;
-        let imp = login(requester_node, "imp").await;
+        let exp = login_as(responder_node, "exp").await;
+        let imp = login_as(requester_node, "imp").await;
         let mut service = exp.subscribe("svc.echo").await.unwrap();
         exp.flush().await.unwrap();
         let responder = tokio::spawn({

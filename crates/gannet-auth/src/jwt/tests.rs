@@ -1263,3 +1263,25 @@ fn bad_creds_files() {
         assert!(!err.to_string().contains(&seed[2..]));
     }
 }
+
+#[test]
+fn peek_reads_claims_without_trusting_them() {
+    let acc = KeyPair::new_account();
+    let user = KeyPair::new_user();
+    let token = encode(&user_json(&user), &acc).unwrap();
+    // A signature character changed in the middle (the last one may carry
+    // only padding bits).
+    let at = token.len() - 10;
+    let swap = if &token[at..=at] == "A" { "B" } else { "A" };
+    let forged = format!("{}{swap}{}", &token[..at], &token[at + 1..]);
+    let peeked = peek::<User>(&forged).unwrap();
+    assert_eq!(peeked.iss, acc.public_key());
+    assert_eq!(peeked.sub, user.public_key());
+    assert_eq!(decode_user(&forged, NOW), Err(JwtError::BadSignature));
+    // The shape and the claim type are still checked.
+    assert!(matches!(peek::<User>("a.b"), Err(JwtError::Parts(2))));
+    assert!(matches!(
+        peek::<Account>(&token),
+        Err(JwtError::WrongType { .. })
+    ));
+}

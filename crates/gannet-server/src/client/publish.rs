@@ -8,7 +8,6 @@
 use super::cache::MatchCache;
 use super::connection::Connection;
 use super::CloseReason;
-use crate::accounts::Mapped;
 use crate::fanout::Message;
 use crate::internal::OriginRef;
 
@@ -39,25 +38,14 @@ impl Connection {
         self.batch.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
         // The account's subject mappings come first: permissions and
         // delivery are about the subject the message is mapped to.
-        let mapped;
-        let subject = if self.account.has_mappings() {
-            match self
-                .account
-                .map_subject(published, &self.server.cluster_name())
-            {
-                Mapped::Unchanged => published,
-                Mapped::To(to) => {
-                    mapped = to;
-                    mapped.as_slice()
-                }
-                Mapped::Dropped => {
-                    self.ok();
-                    return Ok(());
-                }
-            }
-        } else {
-            published
+        let Some(subject) = self
+            .account
+            .mapped_subject(published, || self.server.cluster_name())
+        else {
+            self.ok();
+            return Ok(());
         };
+        let subject: &[u8] = &subject;
         if let Some(perms) = &self.identity.perms {
             if !self.identity.pub_cache.check(perms, subject) && !self.shared.take_response(subject)
             {

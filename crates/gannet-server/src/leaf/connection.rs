@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
 use super::{Leaf, LeafPeer};
-use crate::accounts::{Account, Mapped};
+use crate::accounts::Account;
 use crate::client::outbound::DeadlinePolicy;
 use crate::client::CloseReason;
 use crate::fanout::{Fanout, Message};
@@ -546,19 +546,11 @@ impl LeafConnection {
                     .count_in(payload.len() + headers.map_or(0, <[u8]>::len));
                 // The account's subject mappings apply to what a leaf sends,
                 // as to what a client publishes.
-                let mapped;
-                let subject = if account.has_mappings() {
-                    match account.map_subject(subject, &self.server.cluster_name()) {
-                        Mapped::Unchanged => subject,
-                        Mapped::To(to) => {
-                            mapped = to;
-                            mapped.as_slice()
-                        }
-                        Mapped::Dropped => return Ok(()),
-                    }
-                } else {
-                    subject
+                let Some(subject) = account.mapped_subject(subject, || self.server.cluster_name())
+                else {
+                    return Ok(());
                 };
+                let subject: &[u8] = &subject;
                 if !self.leaf.may_import(subject) {
                     return Ok(());
                 }
