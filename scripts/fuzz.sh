@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [SECONDS]     # SECONDS per target, default 60
 #
 # Environment:
-#   FUZZ_TARGETS       targets to run (default: "parse parse_split subject config")
+#   FUZZ_TARGETS       targets to run (default: "parse parse_split subject config store")
 #   FUZZ_SANITIZER     cargo-fuzz sanitizer (default: address; "none" is faster)
 #   FUZZ_GROW_CORPUS=1 save new interesting inputs into fuzz/corpus/<target>/
 #                      (default: they go to fuzz/target/corpus-work/<target>/,
@@ -16,7 +16,7 @@
 set -uo pipefail
 
 seconds="${1:-60}"
-targets="${FUZZ_TARGETS:-parse parse_split subject config}"
+targets="${FUZZ_TARGETS:-parse parse_split subject config store}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 
 cd "$(dirname "$0")/.."
