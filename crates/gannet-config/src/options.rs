@@ -8,7 +8,9 @@
 //! `cluster { }` block and the route URLs the flags share), `leafnodes` (the
 //! `leafnodes { }` block), `gateway` (the `gateway { }` block), and
 //! `security_checks` for the rules that span them (the BOSH fork's,
-//! `no_auth_user`, the auth timeout).
+//! `no_auth_user`, the auth timeout). `jetstream` owns the JetStream keys
+//! (`jetstream`, `store_dir`, `default_js_domain`, an account's `jetstream`).
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,6 +21,7 @@ mod auth;
 pub mod cluster;
 mod convert;
 pub mod gateway;
+pub mod jetstream;
 mod keys;
 pub mod leafnodes;
 pub mod mappings;
@@ -33,6 +36,9 @@ mod unsupported;
 pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
 pub use cluster::{ClusterOptions, ListenUrl, RouteCompression, RouteUrl};
 pub use gateway::{GatewayOptions, RemoteGateway};
+pub use jetstream::{
+    AccountJetStream, AccountJsLimits, JetStreamLimits, JetStreamOptions, SyncPolicy,
+};
 pub use leafnodes::{LeafNodeOptions, LeafRemote, LeafUrl, LeafUser};
 pub use mappings::SubjectMapping;
 pub use nkey::is_valid_public_user_key;
@@ -218,6 +224,16 @@ pub struct Options {
     /// `gateway { }`: `None` = no gateway (also for a block with neither
     /// `name` nor `port`, as in nats-server).
     pub gateway: Option<GatewayOptions>,
+    /// `jetstream`: `None` = JetStream off (no key, `false`, `disabled`, or a
+    /// block with `enabled: false`). Its `store_dir` includes the top-level
+    /// one.
+    pub jetstream: Option<JetStreamOptions>,
+    /// The top-level `store_dir` (`storedir`) as written, also when
+    /// JetStream is off (it does not turn JetStream on, as in nats-server).
+    pub store_dir: Option<PathBuf>,
+    /// `default_js_domain`: account (its name, or its public key in operator
+    /// mode) to the JetStream domain its clients use when they name none.
+    pub default_js_domain: BTreeMap<String, String>,
 }
 
 impl Default for Options {
@@ -275,6 +291,9 @@ impl Default for Options {
             cluster: None,
             leafnodes: None,
             gateway: None,
+            jetstream: None,
+            store_dir: None,
+            default_js_domain: BTreeMap::new(),
             operators: Vec::new(),
             trusted_keys: Vec::new(),
             resolver: None,
@@ -351,6 +370,7 @@ pub fn from_map(map: &conf::Map, origin: &Path) -> Result<Loaded, ConfigErrors> 
     }
     keys::validate(&options, map, &mut report);
     gateway::validate(&mut options, map, &mut report);
+    jetstream::validate(&mut options, map, &mut report);
     security_checks::check(&mut options, &marks, &mut report);
     if report.errors.is_empty() {
         Ok(Loaded {

@@ -1,13 +1,16 @@
 //! Loads the sample files in `tests/configs/` from disk: includes relative to
 //! the including file, variables, the environment, JSON includes, both BOSH
 //! layouts (the fork's `certificate_clients` and upstream `verify_and_map`
-//! with a JSON users file), accounts with a system account, several errors
-//! at once and include cycles.
+//! with a JSON users file), accounts with a system account, JetStream (an
+//! included block, account limits, a default domain), several errors at
+//! once and include cycles.
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
 
-use gannet_config::options::{CertificateClient, Permissions, SubjectPermission};
+use gannet_config::options::{
+    AccountJsLimits, CertificateClient, Permissions, SubjectPermission, SyncPolicy,
+};
 use gannet_config::{load_file, ConfigErrors, Loaded};
 
 fn config(name: &str) -> PathBuf {
@@ -249,6 +252,76 @@ fn accounts_conf_with_a_system_account() {
     assert_eq!(o.system_account.as_deref(), Some("SYS"));
     assert!(!o.no_system_account);
     assert!(o.authorization.is_none());
+}
+
+#[test]
+fn jetstream_conf_with_an_included_block_and_account_limits() {
+    let loaded = load("jetstream.conf").unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let o = &loaded.options;
+    let js = o
+        .jetstream
+        .as_ref()
+        .unwrap_or_else(|| panic!("JetStream off"));
+    assert_eq!(js.store_dir, Some(PathBuf::from("/var/lib/gannet")));
+    assert_eq!(o.store_dir, Some(PathBuf::from("/var/lib/gannet")));
+    assert_eq!(js.max_memory, Some(1 << 30));
+    assert_eq!(js.max_file, Some(100 << 30));
+    assert_eq!(js.sync, SyncPolicy::Always);
+    assert_eq!(js.domain.as_deref(), Some("hub"));
+    assert_eq!(js.limits.max_ack_pending, Some(10_000));
+    assert_eq!(js.limits.duplicate_window, Some(Duration::from_secs(120)));
+    let account = |name: &str| {
+        o.accounts
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("no account {name}"))
+            .jetstream
+    };
+    let app = account("APP").unwrap_or_else(|| panic!("APP has no JetStream"));
+    assert!(app.enabled);
+    assert_eq!(
+        app.limits,
+        AccountJsLimits {
+            max_memory: 512 << 20,
+            max_store: 10 << 30,
+            max_streams: 20,
+            max_consumers: 200,
+            max_bytes_required: true,
+            ..AccountJsLimits::default()
+        }
+    );
+    let ops = account("OPS").unwrap_or_else(|| panic!("OPS has no JetStream"));
+    assert!(ops.enabled);
+    assert_eq!(ops.limits, AccountJsLimits::default());
+    assert_eq!(account("LEAF"), None);
+    assert_eq!(
+        o.default_js_domain.get("LEAF").map(String::as_str),
+        Some("hub")
+    );
+}
+
+#[test]
+fn jetstream_errors_conf_reports_every_error_with_its_position() {
+    let errors = match load("jetstream-errors.conf") {
+        Ok(l) => panic!("loaded: {:?}", l.options.jetstream),
+        Err(ConfigErrors(errors)) => errors,
+    };
+    let file = config("jetstream-errors.conf").display().to_string();
+    let got: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            format!("{file}:3:3: max_mem_store strconv.ParseInt: parsing \"1G\": invalid syntax"),
+            format!(
+                "{file}:4:3: JetStream encryption (\"key\") is not supported: Gannet would \
+                 store the data unencrypted"
+            ),
+            format!("{file}:5:3: error parsing sync_interval: time: invalid duration \"soon\""),
+            format!("{file}:8:30: Expected a parseable size for \"max_streams\", got ten"),
+            format!("{file}:7:1: Duplicate 'store_dir' configuration"),
+        ]
+    );
 }
 
 #[test]

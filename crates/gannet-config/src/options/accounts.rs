@@ -25,6 +25,8 @@ pub struct AccountConfig {
     pub imports: Vec<ImportConfig>,
     /// Subject mappings applied to what the account's clients publish.
     pub mappings: Vec<super::SubjectMapping>,
+    /// `jetstream`: `None` when not given (no JetStream for the account).
+    pub jetstream: Option<super::AccountJetStream>,
 }
 
 /// A stream (messages flow to importers) or a service (requests flow to the exporter).

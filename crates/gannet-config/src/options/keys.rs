@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::convert::Report;
 use super::security_checks::SecurityMarks;
 use super::unsupported::is_unsupported;
-use super::{accounts, auth, cluster, gateway, leafnodes, operator, tls};
+use super::{accounts, auth, cluster, gateway, jetstream, leafnodes, operator, tls};
 use super::{
     idle_spin_from_nanos, Options, WriteTimeoutPolicy, DEFAULT_HOST, DEFAULT_MAX_CONTROL_LINE,
     DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING, DEFAULT_PING_INTERVAL, DEFAULT_PING_MAX,
@@ -270,6 +270,9 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         "cluster" => o.cluster = cluster::parse(entry, r),
         "leafnodes" | "leaf" => o.leafnodes = leafnodes::parse(entry, r),
         "gateway" => o.gateway = gateway::parse(entry, r),
+        "jetstream" => o.jetstream = jetstream::parse(entry, r),
+        "store_dir" | "storedir" => set_path(&mut o.store_dir, entry, r),
+        "default_js_domain" => o.default_js_domain = jetstream::parse_default_domain(entry, r),
         "operator" | "operators" | "roots" | "root" | "root_operators" | "root_operator" => {
             operator::parse_operators(o, entry, r)
         }

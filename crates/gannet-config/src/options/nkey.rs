@@ -1,6 +1,7 @@
 //! Checks that a string is a public user nkey, as `users: [ {nkey: U...} ]`
-//! requires (what nats-server gets from the nkeys library's
-//! `IsValidPublicUserKey`). Own implementation of the documented encoding.
+//! requires, or a public account nkey (what nats-server gets from the nkeys
+//! library's `IsValidPublicUserKey` and `IsValidPublicAccountKey`). Own
+//! implementation of the documented encoding.
 //!
 //! A public nkey is 35 bytes in RFC 4648 base32 without padding (56
 //! characters): one prefix byte (`20 << 3` for users, which makes the text
@@ -13,12 +14,24 @@ pub const PUBLIC_KEY_LEN: usize = 56;
 /// The prefix byte of a user's public key (base32 `U` in its top five bits).
 const USER_PREFIX: u8 = 20 << 3;
 
+/// The prefix byte of an account's public key (base32 `A`).
+const ACCOUNT_PREFIX: u8 = 0;
+
 /// Bytes a public key decodes to: prefix, key, checksum.
 const RAW_LEN: usize = 35;
 
 /// True for a well-formed public user nkey: 56 base32 characters, user
 /// prefix, matching checksum.
 pub fn is_valid_public_user_key(key: &str) -> bool {
+    is_valid_public_key(key, USER_PREFIX)
+}
+
+/// True for a well-formed public account nkey (`A...`).
+pub(crate) fn is_valid_public_account_key(key: &str) -> bool {
+    is_valid_public_key(key, ACCOUNT_PREFIX)
+}
+
+fn is_valid_public_key(key: &str, prefix: u8) -> bool {
     if key.len() != PUBLIC_KEY_LEN {
         return false;
     }
@@ -26,7 +39,7 @@ pub fn is_valid_public_user_key(key: &str) -> bool {
         return false;
     };
     let (body, crc) = raw.split_at(RAW_LEN - 2);
-    body.first() == Some(&USER_PREFIX) && crc16(body).to_le_bytes() == crc
+    body.first() == Some(&prefix) && crc16(body).to_le_bytes() == crc
 }
 
 /// Decodes exactly 56 upper-case base32 characters into 35 bytes.
@@ -105,5 +118,18 @@ mod tests {
         // One character in the key part changed to another base32 letter.
         assert!(!is_valid_public_user_key(&GOOD.replacen("RCS", "RCT", 1)));
         assert!(!is_valid_public_user_key(""));
+    }
+
+    #[test]
+    fn account_keys_need_the_account_prefix() {
+        assert!(is_valid_public_account_key(
+            "ABVRZKJ6Z7NIMPIYJRCHEYFRUO7ENN6NWOKQDFLFDFVPSM36UPX2UCPP"
+        ));
+        assert!(!is_valid_public_account_key(GOOD));
+        // The user key's body behind an account prefix: the checksum fails.
+        assert!(!is_valid_public_account_key(
+            "ADXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4"
+        ));
+        assert!(!is_valid_public_account_key("A"));
     }
 }

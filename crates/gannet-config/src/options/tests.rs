@@ -403,13 +403,14 @@ fn features_not_built_yet_warn_and_still_load() {
     assert_eq!(
         w,
         [
-            "jetstream is not supported yet",
             "websocket is not supported yet",
             "mqtt is not supported yet",
             "OCSP is not supported yet",
         ]
     );
-    assert_eq!(loaded.warnings[0].line, 11);
+    assert_eq!(loaded.warnings[0].line, 12);
+    // `jetstream` is parsed now.
+    assert_eq!(o.jetstream, Some(JetStreamOptions::default()));
     assert_eq!(o.leafnodes, Some(LeafNodeOptions::default()));
     // `gateway {}` is parsed now: without a name and a port it is no gateway.
     assert_eq!(o.gateway, None);
@@ -431,6 +432,10 @@ fn security_and_cluster_keys_are_supported() {
         "leafnodes",
         "leaf",
         "gateway",
+        "jetstream",
+        "store_dir",
+        "storedir",
+        "default_js_domain",
     ] {
         assert!(!UNSUPPORTED_KEYS.contains(&key), "{key}");
     }

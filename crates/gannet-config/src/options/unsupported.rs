@@ -22,11 +22,6 @@ pub const UNSUPPORTED_KEYS: &[&str] = &[
     "server_metadata",
     "proxies",
     "proxy_protocol",
-    // JetStream.
-    "jetstream",
-    "store_dir",
-    "storedir",
-    "default_js_domain",
     // Profiling and experiments.
     "prof_port",
     "prof_block_rate",

@@ -4,16 +4,16 @@
 //! (imports and exports naming defined accounts, imports matching an
 //! export). Mirrors nats-server's `parseAccounts`, `parseExportStreamOrService`
 //! and `parseImportStreamOrService` in `opts.go`; error texts are the
-//! reference's.
+//! reference's. An account's `jetstream` is read by `options::jetstream`.
 use std::collections::HashSet;
 
 use gannet_proto::subject::{is_valid_subscribe_subject, tokens};
 
 use super::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
 use crate::conf::{Entry, Map, Pos, Value};
-use crate::options::auth;
 use crate::options::convert::{go_value, Report};
 use crate::options::permissions::{self, warn_empty_allow};
+use crate::options::{auth, jetstream};
 
 /// The global account: users of `authorization` live there; it cannot be
 /// declared.
@@ -40,8 +40,6 @@ pub(crate) struct AccountMarks {
 /// Account keys nats-server knows that Gannet does not implement yet.
 const UNSUPPORTED_ACCOUNT_KEYS: &[&str] = &[
     "nkey",
-    "jetstream",
-    "js",
     "limits",
     "max_connections",
     "max_conn",
@@ -179,6 +177,7 @@ fn account(name: &str, map: &Map, r: &mut Report) -> (AccountConfig, AccountPos,
                 }
             }
             "mappings" | "maps" => account.mappings = crate::options::mappings::parse(e, r),
+            "jetstream" => account.jetstream = jetstream::parse_account(e, name, r),
             k if UNSUPPORTED_ACCOUNT_KEYS.contains(&k) => {
                 r.warn(
                     e,

@@ -353,8 +353,10 @@ fn invalid_export_subjects_and_unsupported_keys_warn() {
         ["\"foo..bar\" is not a valid subject and will never match"]
     );
     assert_eq!(
-        warnings("accounts { A: { jetstream: enabled } }"),
-        ["accounts.A.jetstream is not supported yet"]
+        warnings("accounts { A: { limits: { max_connections: 5 } } }"),
+        ["accounts.A.limits is not supported yet"]
     );
+    // `jetstream` is parsed now.
+    assert!(warnings("accounts { A: { jetstream: enabled } }").is_empty());
     assert!(warnings("accounts { A: {} }\nsystem_account: A").is_empty());
 }
