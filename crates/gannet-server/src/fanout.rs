@@ -61,6 +61,10 @@ pub(crate) struct Message<'a> {
     /// stand-ins ([`Subscriber::Shadow`]). A message published here, or come
     /// from a leaf, had them applied on arrival (`cross_accounts`).
     imports_pending: bool,
+    /// The subject clients are shown in the `MSG` line when it is not the
+    /// one the message was routed by: JetStream delivers a stored message
+    /// under its own subject to a pull request's reply or a deliver subject.
+    shown: Option<&'a [u8]>,
     /// The payload as shared bytes, made on first need for a large payload.
     shared: Option<Bytes>,
     /// The sizes that end its control line, the same for every receiver, made
@@ -85,6 +89,7 @@ impl<'a> Message<'a> {
             leaf_cluster: None,
             routed: false,
             imports_pending: false,
+            shown: None,
             shared: None,
             line_ends: [None; 2],
         }
@@ -121,6 +126,12 @@ impl<'a> Message<'a> {
         self.only_queues.is_none_or(|q| q.contains(name))
     }
 
+    /// The same message, shown to clients under `subject`.
+    pub(crate) fn shown_as(mut self, subject: &'a [u8]) -> Message<'a> {
+        self.shown = Some(subject);
+        self
+    }
+
     /// The same message from `origin`.
     pub(crate) fn with_origin(mut self, origin: Option<OriginRef<'a>>) -> Message<'a> {
         self.origin = origin;
@@ -132,7 +143,7 @@ impl<'a> Message<'a> {
     /// is ready made, so a fan-out pays for a few copies per receiver.
     #[inline]
     fn write_line(&mut self, tail: &mut BytesMut, sub: &SubRef, headers: Option<&[u8]>) {
-        match sub.line_start() {
+        match sub.line_start().filter(|_| self.shown.is_none()) {
             Some(start) => {
                 // A literal subscription only matches its own subject.
                 debug_assert_eq!(start.subject(), self.subject);
@@ -144,7 +155,7 @@ impl<'a> Message<'a> {
             }
             None => {
                 tail.put_slice(if headers.is_some() { b"HMSG " } else { b"MSG " });
-                tail.put_slice(self.subject);
+                tail.put_slice(self.shown.unwrap_or(self.subject));
                 tail.put_u8(b' ');
                 tail.put_slice(sub.sid());
             }
@@ -209,6 +220,7 @@ pub(crate) fn write_message(
     };
     let room = 48
         + msg.subject.len()
+        + msg.shown.map_or(0, <[u8]>::len)
         + sub.sid().len()
         + msg.reply.map_or(0, <[u8]>::len)
         + headers.map_or(0, <[u8]>::len)

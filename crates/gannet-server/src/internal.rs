@@ -30,11 +30,34 @@ pub const QUEUE_MAX: usize = 65_536;
 /// What an internal subscription runs for each message it gets.
 pub type Handler = Arc<dyn Fn(&Server, &InternalMsg) + Send + Sync>;
 
+/// What an inline internal subscription runs for each message, on the
+/// publisher's own task: it must only hand the message on (JetStream's
+/// streams take what they capture this way, into their own queue, with no
+/// trip through the internal loop). Returns whether it took the message.
+pub type InlineHandler = Arc<dyn Fn(&Delivered<'_>) -> bool + Send + Sync>;
+
+/// A message as an inline handler sees it: borrowed from the publisher.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivered<'a> {
+    pub subject: &'a [u8],
+    pub reply: Option<&'a [u8]>,
+    pub headers: Option<&'a [u8]>,
+    pub payload: &'a [u8],
+    /// The account the publisher is in, when a client or leaf published.
+    pub account: Option<&'a Arc<Account>>,
+}
+
+/// How an internal subscription runs: on the internal loop, or inline.
+enum HandlerKind {
+    Queued(Handler),
+    Inline(InlineHandler),
+}
+
 /// The subscriber of an internal subscription: the internal client it belongs
 /// to (its connection id, as monitoring lists it) and its handler.
 pub struct InternalSubscriber {
     cid: u64,
-    handler: Handler,
+    handler: HandlerKind,
 }
 
 impl std::fmt::Debug for InternalSubscriber {
@@ -47,7 +70,17 @@ impl std::fmt::Debug for InternalSubscriber {
 
 impl InternalSubscriber {
     pub fn new(cid: u64, handler: Handler) -> InternalSubscriber {
-        InternalSubscriber { cid, handler }
+        InternalSubscriber {
+            cid,
+            handler: HandlerKind::Queued(handler),
+        }
+    }
+
+    pub fn inline(cid: u64, handler: InlineHandler) -> InternalSubscriber {
+        InternalSubscriber {
+            cid,
+            handler: HandlerKind::Inline(handler),
+        }
     }
 
     pub fn cid(&self) -> u64 {
@@ -193,6 +226,17 @@ impl Internal {
         // Counted like a client's deliveries (SUBSZ `msgs`); internal
         // subscriptions have no limit.
         let _ = sub.admit();
+        if let Subscriber::Internal(internal) = &sub.subscriber {
+            if let HandlerKind::Inline(handler) = &internal.handler {
+                return handler(&Delivered {
+                    subject: msg.subject,
+                    reply: msg.reply,
+                    headers: msg.headers,
+                    payload: msg.payload,
+                    account: msg.origin.map(|o| o.account),
+                });
+            }
+        }
         let copy = InternalMsg {
             sub: sub.0.clone(),
             subject: msg.subject.to_vec(),
@@ -275,6 +319,33 @@ pub fn subscribe(
     }
 }
 
+/// Subscribes the inline `handler` to `subject` (with `queue`, if any) in
+/// `account`, as internal client `cid`.
+pub fn subscribe_inline(
+    account: &Arc<Account>,
+    cid: u64,
+    subject: &str,
+    queue: Option<&str>,
+    sid: u64,
+    handler: InlineHandler,
+) -> Option<Arc<Subscription>> {
+    let subscriber = Subscriber::Internal(Arc::new(InternalSubscriber::inline(cid, handler)));
+    let sub = Arc::new(Subscription::new(
+        subscriber,
+        account,
+        subject.as_bytes(),
+        queue.map(str::as_bytes),
+        sid.to_string().as_bytes(),
+    ));
+    match account.subscribe(&sub) {
+        Ok(()) => Some(sub),
+        Err(e) => {
+            tracing::error!("Internal subscription to {subject} failed: {e}");
+            None
+        }
+    }
+}
+
 /// The internal loop: runs handlers and publishes the server's messages, in
 /// the order they were queued, until stopped or the server is gone.
 pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
@@ -294,8 +365,11 @@ pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
                 let Subscriber::Internal(subscriber) = &msg.sub.subscriber else {
                     continue;
                 };
+                let HandlerKind::Queued(handler) = &subscriber.handler else {
+                    continue;
+                };
                 // A handler's bug must not end every other service.
-                let run = AssertUnwindSafe(|| (subscriber.handler)(&server, &msg));
+                let run = AssertUnwindSafe(|| handler(&server, &msg));
                 if std::panic::catch_unwind(run).is_err() {
                     tracing::error!(
                         "Internal handler for {} failed",

@@ -13,6 +13,7 @@ pub mod idle_spin;
 pub mod imports;
 pub mod info;
 pub mod internal;
+pub mod jetstream;
 pub mod leaf;
 mod listener;
 pub mod monitor;

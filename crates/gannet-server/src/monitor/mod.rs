@@ -134,7 +134,10 @@ fn route(server: &Server, req: Request<Incoming>) -> Response<Full<Bytes>> {
         }
         "/jsz" => {
             stats.count("/jsz");
-            json(&jsz::jsz(server))
+            match jsz::JszOptions::from_query(&q) {
+                Ok(opts) => json(&jsz::jsz(server, &opts)),
+                Err(e) => bad_request(&e),
+            }
         }
         "/accountz" => {
             stats.count("/accountz");

@@ -197,7 +197,7 @@ pub fn varz(server: &Server) -> Varz {
         leaf: serde_json::json!({}),
         mqtt: serde_json::json!({}),
         websocket: serde_json::json!({}),
-        jetstream: serde_json::json!({}),
+        jetstream: jetstream_varz(server),
         tls_timeout: 2.0,
         write_deadline: opts.write_deadline.as_nanos(),
         start: timestamp(server.start_time()),
@@ -285,6 +285,31 @@ fn gateway_varz(server: &Server, opts: &gannet_config::Options) -> serde_json::V
         "connect_backoff": g.connect_backoff,
         "gateways": remotes,
         "reject_unknown": g.reject_unknown_cluster,
+    })
+}
+
+/// VARZ's `jetstream`: configuration, usage and limits (empty when off).
+fn jetstream_varz(server: &Server) -> serde_json::Value {
+    let Some(js) = server.jetstream() else {
+        return serde_json::json!({});
+    };
+    let t = js.totals();
+    serde_json::json!({
+        "config": js.config_json(),
+        "stats": {
+            "memory": t.memory,
+            "storage": t.store,
+            "reserved_memory": 0,
+            "reserved_storage": 0,
+            "accounts": t.accounts,
+            "ha_assets": 0,
+            "api": {
+                "level": crate::jetstream::types::API_LEVEL,
+                "total": js.api_total.load(std::sync::atomic::Ordering::Relaxed),
+                "errors": js.api_errors.load(std::sync::atomic::Ordering::Relaxed),
+            },
+        },
+        "limits": {"default_max_consumers": 1000},
     })
 }
 

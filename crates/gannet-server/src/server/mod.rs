@@ -96,6 +96,8 @@ pub struct Server {
     leafs: Arc<crate::leaf::Leafs>,
     /// The leaf node listener's port (0 = none).
     leaf_port: std::sync::atomic::AtomicI32,
+    /// JetStream, once started (`-js` or `jetstream { }`).
+    jetstream: std::sync::OnceLock<Arc<crate::jetstream::JetStream>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -105,6 +107,15 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
+    /// JetStream, when enabled.
+    pub fn jetstream(&self) -> Option<&Arc<crate::jetstream::JetStream>> {
+        self.jetstream.get()
+    }
+
+    pub(crate) fn set_jetstream(&self, js: Arc<crate::jetstream::JetStream>) {
+        let _ = self.jetstream.set(js);
+    }
+
     /// The queue into the internal loop.
     pub fn internal(&self) -> &Internal {
         &self.internal

@@ -25,6 +25,10 @@ impl RunningServer {
         // SHUTDOWN reaches its subscribers before their connections close.
         server.shutdown_event();
         server.internal().flush(Duration::from_secs(1)).await;
+        if let Some(js) = server.jetstream().cloned() {
+            // Every stream syncs its store before the server goes.
+            let _ = tokio::task::spawn_blocking(move || js.shutdown()).await;
+        }
         server.shutdown.send_replace(true);
         server.tasks.close();
         let limit = server.options().write_deadline + SHUTDOWN_GRACE;

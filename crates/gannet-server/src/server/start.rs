@@ -26,6 +26,8 @@ use crate::stats::ServerStats;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("Can't start JetStream: {0}")]
+    JetStream(String),
     #[error("Error listening on port: {addr}, \"{source}\"")]
     Listen {
         addr: String,
@@ -419,6 +421,7 @@ impl Server {
             remote_servers: Mutex::new(HashMap::new()),
             leafs: Arc::default(),
             leaf_port: std::sync::atomic::AtomicI32::new(0),
+            jetstream: std::sync::OnceLock::new(),
         });
         for account in server.accounts() {
             server.watch_interest(&account);
@@ -456,6 +459,10 @@ impl Server {
         );
         server.install_accounts(None, &opts);
         server.install_operator_links();
+        if let Some(js) = opts.jetstream.as_ref() {
+            let js = crate::jetstream::start(&server, js).map_err(StartError::JetStream)?;
+            server.set_jetstream(js);
+        }
         let accept = server
             .spawn(listener::accept_loop(server.clone(), listener))
             .abort_handle();

@@ -82,7 +82,20 @@ pub(super) fn account_request(server: &Server, name: &str, ep: &str, payload: &[
             }
         }),
         "JSZ" => with_request(server, payload, |_| {
-            null_data_error_reply(server, 500, "jetstream not enabled")
+            let enabled = server
+                .jetstream()
+                .is_some_and(|js| js.accounts().iter().any(|a| a.account.name == name));
+            if !enabled {
+                return null_data_error_reply(server, 500, "jetstream not enabled");
+            }
+            let opts = crate::monitor::jsz::JszOptions {
+                accounts: true,
+                streams: true,
+                consumers: true,
+                acc: name.to_string(),
+                ..Default::default()
+            };
+            data_reply(server, crate::monitor::jsz::jsz(server, &opts))
         }),
         "INFO" => with_request(server, payload, |_| match server.find_account(name) {
             Some(acc) => data_reply(server, account_info(server, &acc)),

@@ -172,7 +172,10 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
             ),
             Err(outcome) => outcome,
         },
-        "JSZ" => data_reply(server, jsz::jsz(server)),
+        "JSZ" => match req.options::<jsz::JszOptions>(server) {
+            Ok(opts) => data_reply(server, jsz::jsz(server, &opts)),
+            Err(outcome) => outcome,
+        },
         "ACCOUNTZ" => match req.options::<AccountzRequest>(server) {
             Ok(r) => accountz_reply(server, &r.account),
             Err(outcome) => outcome,

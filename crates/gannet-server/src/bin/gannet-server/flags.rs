@@ -84,10 +84,10 @@ pub struct Flags {
     /// Longest traced message (not supported yet)
     #[arg(long = "max_traced_msg_len", value_name = "LEN")]
     pub max_traced_msg_len: Option<String>,
-    /// Enable JetStream (not supported yet)
+    /// Enable JetStream
     #[arg(long = "jetstream")]
     pub jetstream: bool,
-    /// JetStream storage folder (not supported yet)
+    /// JetStream storage folder
     #[arg(long = "store_dir", value_name = "DIR")]
     pub store_dir: Option<PathBuf>,
     /// User required for connections
@@ -358,6 +358,16 @@ impl Flags {
         if let Some(spin) = self.idle_spin {
             opts.idle_spin = spin;
         }
+        if self.jetstream && opts.jetstream.is_none() {
+            // A top-level `store_dir` in the file is where it goes.
+            opts.jetstream = Some(gannet_config::options::JetStreamOptions {
+                store_dir: opts.store_dir.clone(),
+                ..Default::default()
+            });
+        }
+        if let (Some(dir), Some(js)) = (&self.store_dir, opts.jetstream.as_mut()) {
+            js.store_dir = Some(dir.clone());
+        }
         let mut warnings = self.apply_security(opts);
         warnings.extend(self.apply_cluster(opts));
         let mut unsupported = |given: bool, flag: &str| {
@@ -369,8 +379,6 @@ impl Flags {
         unsupported(self.remote_syslog.is_some(), "--remote_syslog");
         unsupported(self.log_size_limit.is_some(), "--log_size_limit");
         unsupported(self.max_traced_msg_len.is_some(), "--max_traced_msg_len");
-        unsupported(self.jetstream, "--jetstream");
-        unsupported(self.store_dir.is_some(), "--store_dir");
         unsupported(self.profile.is_some(), "--profile");
         warnings
     }

@@ -1,0 +1,121 @@
+//! Where a stream and its consumers live on disk, and the small files that
+//! describe them: `<store_dir>/jetstream/<account>/streams/<stream>/` holds
+//! `stream.json` (configuration and creation time), `blocks/` (the message
+//! store) and `consumers/<name>/consumer.json` (configuration, creation
+//! time and the consumer's place: delivered, ack floor, pending). Each file
+//! is written to a temporary name and renamed, so a crash leaves the old or
+//! the new one, never half of one.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::consumer::{Consumer, SavedState};
+use super::types::{ConsumerConfig, StreamConfig};
+
+const STREAM_FILE: &str = "stream.json";
+const CONSUMER_FILE: &str = "consumer.json";
+
+/// `<store_dir>/jetstream/<account>/streams/<stream>`.
+pub(crate) fn stream_dir(store_dir: &Path, account: &str, stream: &str) -> PathBuf {
+    streams_dir(store_dir, account).join(stream)
+}
+
+pub(crate) fn streams_dir(store_dir: &Path, account: &str) -> PathBuf {
+    store_dir.join("jetstream").join(account).join("streams")
+}
+
+/// Where the message store of the stream in `dir` keeps its blocks.
+pub(crate) fn blocks_dir(dir: &Path) -> PathBuf {
+    dir.join("blocks")
+}
+
+pub(crate) fn consumer_dir(dir: &Path, name: &str) -> PathBuf {
+    dir.join("consumers").join(name)
+}
+
+#[derive(Serialize, Deserialize)]
+struct StreamMeta {
+    created: i64,
+    config: StreamConfig,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ConsumerMeta {
+    created: i64,
+    config: ConsumerConfig,
+    #[serde(default)]
+    state: SavedState,
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, synced.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+pub(crate) fn write_stream_meta(
+    dir: &Path,
+    config: &StreamConfig,
+    created: i64,
+) -> std::io::Result<()> {
+    let meta = StreamMeta {
+        created,
+        config: config.clone(),
+    };
+    let bytes = serde_json::to_vec_pretty(&meta).map_err(std::io::Error::other)?;
+    write_atomically(&dir.join(STREAM_FILE), &bytes)
+}
+
+/// The configuration and creation time of the stream stored in `dir`.
+pub(crate) fn read_stream_meta(dir: &Path) -> Result<(StreamConfig, i64), String> {
+    let path = dir.join(STREAM_FILE);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta: StreamMeta =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((meta.config, meta.created))
+}
+
+/// Whether `dir` holds a stream this server stored.
+pub(crate) fn is_stream_dir(dir: &Path) -> bool {
+    dir.join(STREAM_FILE).is_file()
+}
+
+pub(crate) fn write_consumer(dir: &Path, consumer: &Consumer) -> std::io::Result<()> {
+    let meta = ConsumerMeta {
+        created: consumer.created,
+        config: consumer.config.clone(),
+        state: consumer.saved(),
+    };
+    let bytes = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+    write_atomically(
+        &consumer_dir(dir, &consumer.name).join(CONSUMER_FILE),
+        &bytes,
+    )
+}
+
+/// The consumers stored under a stream's `dir`: configuration, creation
+/// time and saved place. An unreadable one is logged and skipped.
+pub(crate) fn read_consumers(dir: &Path) -> Vec<(ConsumerConfig, i64, Option<SavedState>)> {
+    let Ok(entries) = std::fs::read_dir(dir.join("consumers")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path().join(CONSUMER_FILE);
+        let meta = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<ConsumerMeta>(&b).map_err(|e| e.to_string()));
+        match meta {
+            Ok(m) => out.push((m.config, m.created, Some(m.state))),
+            Err(e) => tracing::warn!("JetStream skipped consumer {}: {e}", path.display()),
+        }
+    }
+    out
+}

@@ -1,0 +1,1453 @@
+//! One stream: its thread, which owns the store and the consumers, and the
+//! handle the rest of the server holds.
+//!
+//! Everything that touches a stream's messages goes through its thread, in
+//! order: captured publishes, acknowledgements, pull requests, direct gets
+//! and the API calls about it. The thread takes what is queued in batches:
+//! it stores every publish of a batch, makes the batch durable with one
+//! sync (group commit), and only then sends the batch's acknowledgements;
+//! then it lets the consumers deliver and runs their timers. So an
+//! acknowledged publish is on disk, and one fsync serves many publishers.
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use gannet_store::{Filter, Limits, Purge, Store, StoredMsg};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::consumer::{self, Consumer, Out};
+use super::errors::{self, ApiError};
+use super::headers;
+use super::outlet::Outlet;
+use super::types::{
+    self, now_nanos, rfc3339, ConsumerConfig, StreamConfig, StreamInfo, StreamState,
+};
+use crate::accounts::Account;
+use crate::server::Server;
+use crate::subscription::Subscription;
+
+/// Most queued items taken in one batch before the batch is synced and
+/// acknowledged.
+const BATCH_MAX: usize = 1024;
+
+/// How often a stream looks at its timers when nothing else wakes it.
+const IDLE_TICK: Duration = Duration::from_millis(250);
+
+/// How durable each batch is made before its acknowledgements go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// Sync every batch before acknowledging it (Gannet's default).
+    Batch,
+    /// Sync at most every interval; acknowledge at once.
+    Interval(Duration),
+}
+
+/// A message a stream captured.
+#[derive(Debug)]
+pub(crate) struct Inbound {
+    pub(crate) subject: Bytes,
+    pub(crate) reply: Option<Bytes>,
+    pub(crate) headers: Bytes,
+    pub(crate) payload: Bytes,
+}
+
+/// Work for a stream's thread.
+pub(crate) enum Cmd {
+    Publish(Inbound),
+    /// A message on `$JS.ACK.<stream>.>`.
+    Ack {
+        subject: Bytes,
+        reply: Option<Bytes>,
+        payload: Bytes,
+    },
+    /// `$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>`.
+    Next {
+        consumer: String,
+        reply: Bytes,
+        payload: Bytes,
+    },
+    /// `$JS.API.DIRECT.GET.<stream>[.<subject>]`.
+    DirectGet {
+        subject: Bytes,
+        reply: Bytes,
+        payload: Bytes,
+    },
+    /// An API call about this stream, answered on `reply`.
+    Api {
+        call: Call,
+        reply: String,
+    },
+    /// Stop (the server is shutting down); the sender hears when it did.
+    Stop(std::sync::mpsc::Sender<()>),
+}
+
+/// The API calls a stream's thread answers.
+pub(crate) enum Call {
+    Info(Value),
+    Update(Box<StreamConfig>),
+    Delete,
+    Purge(Value),
+    MsgGet(Value),
+    MsgDelete(Value),
+    ConsumerCreate {
+        config: Box<ConsumerConfig>,
+        action: String,
+    },
+    ConsumerInfo(String),
+    ConsumerDelete(String),
+    ConsumerNames(Value),
+    ConsumerList(Value),
+    ConsumerPause {
+        name: String,
+        body: Value,
+    },
+}
+
+/// What the rest of the server keeps of a stream.
+pub(crate) struct StreamHandle {
+    pub(crate) name: String,
+    pub(crate) account: Arc<Account>,
+    pub(crate) created: i64,
+    config: Mutex<StreamConfig>,
+    tx: Mutex<Sender<Cmd>>,
+    /// The internal subscriptions feeding the thread.
+    pub(crate) subs: Mutex<Vec<Arc<Subscription>>>,
+    /// Counters the thread refreshes after each batch (for account info
+    /// and stream lists).
+    pub(crate) msgs: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) consumers: AtomicU64,
+    pub(crate) first_seq: AtomicU64,
+    pub(crate) last_seq: AtomicU64,
+}
+
+impl StreamHandle {
+    pub(crate) fn config(&self) -> StreamConfig {
+        self.config
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_config(&self, config: StreamConfig) {
+        *self
+            .config
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = config;
+    }
+
+    /// Queues work for the thread; false once it has stopped.
+    pub(crate) fn send(&self, cmd: Cmd) -> bool {
+        self.tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(cmd)
+            .is_ok()
+    }
+
+    pub(crate) fn is_file(&self) -> bool {
+        self.config().storage != "memory"
+    }
+}
+
+/// What a new stream thread starts with.
+pub(crate) struct Start {
+    pub(crate) server: Weak<Server>,
+    pub(crate) js: Weak<super::JetStream>,
+    pub(crate) account: Arc<Account>,
+    pub(crate) config: StreamConfig,
+    pub(crate) created: i64,
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) dir: Option<PathBuf>,
+    pub(crate) durability: Durability,
+    /// Consumers recovered from disk.
+    pub(crate) consumers: Vec<(ConsumerConfig, i64, Option<consumer::SavedState>)>,
+    /// The internal client the stream's subscriptions belong to.
+    pub(crate) cid: u64,
+}
+
+/// Starts a stream's thread; returns its handle.
+pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let state = start.store.state();
+    let handle = Arc::new(StreamHandle {
+        name: start.config.name.clone(),
+        account: start.account.clone(),
+        created: start.created,
+        config: Mutex::new(start.config.clone()),
+        tx: Mutex::new(tx),
+        subs: Mutex::new(Vec::new()),
+        msgs: AtomicU64::new(state.msgs),
+        bytes: AtomicU64::new(state.bytes),
+        consumers: AtomicU64::new(start.consumers.len() as u64),
+        first_seq: AtomicU64::new(state.first_seq),
+        last_seq: AtomicU64::new(state.last_seq),
+    });
+    let mut consumers = BTreeMap::new();
+    for (config, created, saved) in start.consumers {
+        let name = config
+            .name
+            .clone()
+            .or_else(|| config.durable_name.clone())
+            .unwrap_or_default();
+        let mut c = Consumer::new(
+            &start.config.name,
+            name.clone(),
+            config,
+            created,
+            &*start.store,
+        );
+        if let Some(saved) = saved {
+            c.restore(saved);
+        }
+        c.dirty = false;
+        consumers.insert(name, c);
+    }
+    let next_subs = consumers
+        .values()
+        .filter(|c| c.is_pull())
+        .filter_map(|c| {
+            super::capture::subscribe_next(&handle, &c.name, start.cid).map(|s| (c.name.clone(), s))
+        })
+        .collect();
+    let actor = Actor {
+        next_subs,
+        cid: start.cid,
+        server: start.server,
+        js: start.js,
+        handle: Arc::downgrade(&handle),
+        account: start.account,
+        config: start.config,
+        store: start.store,
+        consumers,
+        dedup: HashMap::new(),
+        dedup_order: VecDeque::new(),
+        last_msg_id: String::new(),
+        outlet: Outlet::new(),
+        acks: Vec::new(),
+        out: Vec::new(),
+        durability: start.durability,
+        unsynced: false,
+        last_sync: std::time::Instant::now(),
+        dir: start.dir,
+        deleted: false,
+    };
+    std::thread::Builder::new()
+        .name(format!("js-{}", handle.name))
+        .spawn(move || actor.run(rx))?;
+    Ok(handle)
+}
+
+struct Actor {
+    /// Each pull consumer's subscription to its pull requests.
+    next_subs: HashMap<String, Arc<Subscription>>,
+    cid: u64,
+    server: Weak<Server>,
+    js: Weak<super::JetStream>,
+    handle: Weak<StreamHandle>,
+    account: Arc<Account>,
+    config: StreamConfig,
+    store: Box<dyn Store>,
+    consumers: BTreeMap<String, Consumer>,
+    /// `Nats-Msg-Id` → (sequence, time stored), within the duplicate window.
+    dedup: HashMap<String, (u64, i64)>,
+    dedup_order: VecDeque<(i64, String)>,
+    last_msg_id: String,
+    outlet: Outlet,
+    /// Acknowledgements waiting for the batch's sync: (reply, body).
+    acks: Vec<(Bytes, Vec<u8>)>,
+    out: Vec<Out>,
+    durability: Durability,
+    unsynced: bool,
+    last_sync: std::time::Instant,
+    dir: Option<PathBuf>,
+    deleted: bool,
+}
+
+impl Actor {
+    fn run(mut self, rx: Receiver<Cmd>) {
+        let mut busy = false;
+        loop {
+            let wait = if busy {
+                Duration::ZERO
+            } else {
+                self.next_wait()
+            };
+            let first = match rx.recv_timeout(wait) {
+                Ok(cmd) => Some(cmd),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let Some(server) = self.server.upgrade() else {
+                break;
+            };
+            let mut stop = None;
+            if let Some(cmd) = first {
+                let mut next = Some(cmd);
+                let mut taken = 0;
+                while let Some(cmd) = next.take() {
+                    if let Cmd::Stop(done) = cmd {
+                        stop = Some(done);
+                        break;
+                    }
+                    self.handle(&server, cmd);
+                    if self.deleted {
+                        break;
+                    }
+                    taken += 1;
+                    if taken < BATCH_MAX {
+                        next = rx.try_recv().ok();
+                    }
+                }
+            }
+            if self.deleted {
+                self.outlet.flush(&server);
+                return;
+            }
+            self.commit(&server);
+            busy = self.work(&server);
+            self.outlet.flush(&server);
+            self.refresh_counters();
+            if let Some(done) = stop {
+                self.save_consumers();
+                let _ = self.store.sync();
+                let _ = done.send(());
+                return;
+            }
+        }
+        self.save_consumers();
+        let _ = self.store.sync();
+    }
+
+    /// How long the thread may sleep: until the nearest timer.
+    fn next_wait(&self) -> Duration {
+        let now = now_nanos();
+        let mut wait = IDLE_TICK;
+        for c in self.consumers.values() {
+            if let Some(t) = c.next_deadline() {
+                let d = Duration::from_nanos(u64::try_from(t - now).unwrap_or(0));
+                wait = wait.min(d);
+            }
+        }
+        wait
+    }
+
+    fn handle(&mut self, server: &Server, cmd: Cmd) {
+        match cmd {
+            Cmd::Publish(msg) => self.ingest(msg),
+            Cmd::Ack {
+                subject,
+                reply,
+                payload,
+            } => self.ack(&subject, reply, &payload),
+            Cmd::Next {
+                consumer,
+                reply,
+                payload,
+            } => match self.consumers.get_mut(&consumer) {
+                Some(c) => c.on_next_request(reply, &payload, &*self.store, &mut self.out),
+                None => self.out.push(Out::Status {
+                    to: reply,
+                    headers: headers::status(404, "No Such Consumer", &[]),
+                    reply: None,
+                }),
+            },
+            Cmd::DirectGet {
+                subject,
+                reply,
+                payload,
+            } => self.direct_get(server, &subject, &reply, &payload),
+            Cmd::Api { call, reply } => self.api(server, call, &reply),
+            Cmd::Stop(_) => {}
+        }
+    }
+
+    // ----- publishing into the stream -----
+
+    /// Stores a captured message (or refuses it), queueing its answer.
+    fn ingest(&mut self, msg: Inbound) {
+        let result = self.store_message(&msg);
+        let Some(reply) = msg.reply else {
+            return;
+        };
+        if self.config.no_ack {
+            return;
+        }
+        let body = match result {
+            Ok((seq, duplicate)) => {
+                let mut body = format!(
+                    "{{\"stream\":{},",
+                    serde_json::to_string(&self.config.name).unwrap_or_default()
+                );
+                if let Some(domain) = self.js.upgrade().and_then(|js| js.domain.clone()) {
+                    body.push_str(&format!(
+                        "\"domain\":{},",
+                        serde_json::to_string(&domain).unwrap_or_default()
+                    ));
+                }
+                body.push_str(&format!("\"seq\":{seq}"));
+                if duplicate {
+                    body.push_str(",\"duplicate\": true");
+                }
+                body.push('}');
+                body.into_bytes()
+            }
+            Err(e) => serde_json::to_vec(&json!({
+                "error": e,
+                "stream": self.config.name,
+                "seq": 0,
+            }))
+            .unwrap_or_default(),
+        };
+        self.acks.push((reply, body));
+    }
+
+    /// The checks of nats-server's `processJetStreamMsg`, then the append.
+    /// Returns the sequence and whether it was a duplicate.
+    fn store_message(&mut self, msg: &Inbound) -> Result<(u64, bool), ApiError> {
+        let hdr = msg.headers.as_ref();
+        if self.config.sealed {
+            return Err(errors::STREAM_SEALED.err());
+        }
+        let state = self.store.state();
+        if let Some(expected) = headers::get(hdr, "Nats-Expected-Stream") {
+            if expected != self.config.name {
+                return Err(errors::STREAM_NOT_MATCH.err());
+            }
+        }
+        if let Some(ttl) = headers::get(hdr, "Nats-TTL") {
+            if !self.config.allow_msg_ttl {
+                return Err(errors::MESSAGE_TTL_DISABLED.err());
+            }
+            if parse_ttl(ttl).is_none() {
+                return Err(errors::MESSAGE_TTL_INVALID.err());
+            }
+        }
+        if let Some(expected) = headers::get(hdr, "Nats-Expected-Last-Sequence") {
+            let want: u64 = expected.parse().unwrap_or(u64::MAX);
+            if want != state.last_seq {
+                return Err(errors::STREAM_WRONG_LAST_SEQUENCE.with(&[("seq", &state.last_seq)]));
+            }
+        }
+        if let Some(expected) = headers::get(hdr, "Nats-Expected-Last-Subject-Sequence") {
+            let want: u64 = expected.parse().unwrap_or(u64::MAX);
+            let subject = headers::get(hdr, "Nats-Expected-Last-Subject-Sequence-Subject")
+                .map_or(msg.subject.to_vec(), |s| s.as_bytes().to_vec());
+            let last = self
+                .store
+                .last_match(&subject, None)
+                .ok()
+                .flatten()
+                .map_or(0, |m| m.seq);
+            if want != last {
+                return Err(errors::STREAM_WRONG_LAST_SEQUENCE.with(&[("seq", &last)]));
+            }
+        }
+        let msg_id = headers::get(hdr, "Nats-Msg-Id").map(str::to_string);
+        if let Some(id) = &msg_id {
+            self.expire_dedup(now_nanos());
+            if let Some((seq, _)) = self.dedup.get(id) {
+                return Ok((*seq, true));
+            }
+        }
+        if let Some(expected) = headers::get(hdr, "Nats-Expected-Last-Msg-Id") {
+            if expected != self.last_msg_id {
+                return Err(errors::STREAM_WRONG_LAST_MSG_ID.with(&[("id", &self.last_msg_id)]));
+            }
+        }
+        let rollup = headers::get(hdr, "Nats-Rollup").map(str::to_string);
+        if let Some(r) = &rollup {
+            if !self.config.allow_rollup_hdrs {
+                return Err(
+                    errors::STREAM_ROLLUP_FAILED_F.with(&[("err", &"rollup not permitted")])
+                );
+            }
+            if r != "sub" && r != "all" {
+                return Err(errors::STREAM_ROLLUP_FAILED_F
+                    .with(&[("err", &format!("rollup value invalid: {r:?}"))]));
+            }
+        }
+        let max_size = self.config.max_msg_size;
+        let size = msg.headers.len() + msg.payload.len();
+        if max_size >= 0 && size as i64 > max_size {
+            return Err(errors::STREAM_MESSAGE_EXCEEDS_MAXIMUM.err());
+        }
+        let subject = self.transformed_subject(&msg.subject);
+        if self.config.discard == "new" {
+            self.check_discard_new(&subject, &msg.headers, &msg.payload, &state)?;
+        }
+        let ts = now_nanos();
+        let seq = self
+            .store
+            .append(&subject, &msg.headers, &msg.payload, ts)
+            .map_err(|e| {
+                tracing::error!(
+                    "JetStream failed to store a msg on stream '{} > {}': {e}",
+                    self.account.name,
+                    self.config.name
+                );
+                errors::STREAM_STORE_FAILED_F.with(&[("err", &e)])
+            })?;
+        self.unsynced = true;
+        if let Some(id) = msg_id {
+            self.dedup.insert(id.clone(), (seq, ts));
+            self.dedup_order.push_back((ts, id.clone()));
+            self.last_msg_id = id;
+        } else {
+            self.last_msg_id.clear();
+        }
+        match rollup.as_deref() {
+            Some("sub") => {
+                let _ = self.store.purge(&Purge {
+                    filter: Some(Bytes::from(subject.clone())),
+                    up_to_seq: Some(seq),
+                    keep: None,
+                });
+            }
+            Some("all") => {
+                let _ = self.store.purge(&Purge {
+                    filter: None,
+                    up_to_seq: Some(seq),
+                    keep: None,
+                });
+            }
+            _ => {}
+        }
+        if let Some(republish) = self.config.republish.clone() {
+            self.republish(
+                &republish,
+                seq,
+                ts,
+                &subject,
+                &msg.headers,
+                &msg.payload,
+                state.last_seq,
+            );
+        }
+        Ok((seq, false))
+    }
+
+    fn check_discard_new(
+        &self,
+        subject: &[u8],
+        hdr: &[u8],
+        payload: &[u8],
+        state: &gannet_store::State,
+    ) -> Result<(), ApiError> {
+        let fail = |text: &str| errors::STREAM_STORE_FAILED_F.with(&[("err", &text)]);
+        if self.config.max_msgs > 0 && state.msgs >= self.config.max_msgs as u64 {
+            return Err(fail("maximum messages exceeded"));
+        }
+        if self.config.max_bytes > 0 {
+            let size = self.msg_size(subject, hdr, payload);
+            if state.bytes + size > self.config.max_bytes as u64 {
+                return Err(fail("maximum bytes exceeded"));
+            }
+        }
+        if self.config.discard_new_per_subject && self.config.max_msgs_per_subject > 0 {
+            let held = self.store.subject_state(subject).map_or(0, |s| s.0);
+            if held >= self.config.max_msgs_per_subject as u64 {
+                return Err(fail("maximum messages per subject exceeded"));
+            }
+        }
+        Ok(())
+    }
+
+    fn msg_size(&self, subject: &[u8], hdr: &[u8], payload: &[u8]) -> u64 {
+        if self.config.storage == "memory" {
+            gannet_store::memory_msg_size(subject.len(), hdr.len(), payload.len())
+        } else {
+            gannet_store::file_msg_size(subject.len(), hdr.len(), payload.len())
+        }
+    }
+
+    /// The subject as stored: through the stream's subject transform.
+    fn transformed_subject(&self, subject: &[u8]) -> Vec<u8> {
+        let Some(t) = &self.config.subject_transform else {
+            return subject.to_vec();
+        };
+        let Ok(transform) = gannet_proto::transform::SubjectTransform::new(&t.src, &t.dest) else {
+            return subject.to_vec();
+        };
+        match std::str::from_utf8(subject)
+            .ok()
+            .and_then(|s| transform.apply(s))
+        {
+            Some(s) => s.into_bytes(),
+            None => subject.to_vec(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn republish(
+        &mut self,
+        republish: &types::Republish,
+        seq: u64,
+        ts: i64,
+        subject: &[u8],
+        hdr: &[u8],
+        payload: &[u8],
+        last_seq: u64,
+    ) {
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        let Ok(subject_text) = std::str::from_utf8(subject) else {
+            return;
+        };
+        let Ok(transform) =
+            gannet_proto::transform::SubjectTransform::new(&republish.src, &republish.dest)
+        else {
+            return;
+        };
+        let Some(to) = transform.apply(subject_text) else {
+            return;
+        };
+        let seq_text = seq.to_string();
+        let last_text = last_seq.to_string();
+        let time = rfc3339(ts);
+        let size_text = payload.len().to_string();
+        let mut extra = vec![
+            ("Nats-Stream", self.config.name.as_str()),
+            ("Nats-Subject", subject_text),
+            ("Nats-Sequence", seq_text.as_str()),
+            ("Nats-Time-Stamp", time.as_str()),
+            ("Nats-Last-Sequence", last_text.as_str()),
+        ];
+        if republish.headers_only {
+            extra.push(("Nats-Msg-Size", size_text.as_str()));
+        }
+        let out_headers = headers::with(hdr, &extra);
+        let body: &[u8] = if republish.headers_only { b"" } else { payload };
+        self.outlet.publish(
+            &server,
+            &self.account,
+            to.as_bytes(),
+            None,
+            Some(&out_headers),
+            body,
+        );
+    }
+
+    fn expire_dedup(&mut self, now: i64) {
+        let window = self.config.duplicate_window;
+        while let Some((ts, _)) = self.dedup_order.front() {
+            if window > 0 && now - ts < window {
+                break;
+            }
+            if let Some((_, id)) = self.dedup_order.pop_front() {
+                if self.dedup.get(&id).is_some_and(|(_, t)| now - t >= window) {
+                    self.dedup.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Makes the batch durable, then lets its acknowledgements go.
+    fn commit(&mut self, server: &Server) {
+        if self.unsynced {
+            let due = match self.durability {
+                Durability::Batch => true,
+                Durability::Interval(every) => self.last_sync.elapsed() >= every,
+            };
+            if due {
+                if let Err(e) = self.store.sync() {
+                    tracing::error!(
+                        "JetStream failed to sync stream '{} > {}': {e}",
+                        self.account.name,
+                        self.config.name
+                    );
+                    // Nothing is acknowledged that may not be on disk.
+                    self.acks.clear();
+                    return;
+                }
+                self.unsynced = false;
+                self.last_sync = std::time::Instant::now();
+            }
+        }
+        for (reply, body) in std::mem::take(&mut self.acks) {
+            self.outlet
+                .publish(server, &self.account, &reply, None, None, &body);
+        }
+    }
+
+    // ----- consumers -----
+
+    fn ack(&mut self, subject: &[u8], reply: Option<Bytes>, payload: &[u8]) {
+        // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>
+        let Ok(text) = std::str::from_utf8(subject) else {
+            return;
+        };
+        let tokens: Vec<&str> = text.split('.').collect();
+        if tokens.len() != 9 {
+            return;
+        }
+        let (Ok(sseq), Ok(dseq)) = (tokens[5].parse::<u64>(), tokens[6].parse::<u64>()) else {
+            return;
+        };
+        let Some(c) = self.consumers.get_mut(tokens[3]) else {
+            return;
+        };
+        let outcome = c.on_ack(sseq, dseq, payload, reply, &mut self.out);
+        if !outcome.acked.is_empty() {
+            self.apply_retention(&outcome.acked);
+        }
+    }
+
+    /// Interest and work-queue retention: a message every consumer that
+    /// wants it has acknowledged is removed.
+    fn apply_retention(&mut self, acked: &[u64]) {
+        if self.config.retention == "limits" {
+            return;
+        }
+        for &seq in acked {
+            let Ok(Some(msg)) = self.store.get(seq) else {
+                continue;
+            };
+            let done = self
+                .consumers
+                .values()
+                .filter(|c| c.wants(&msg.subject))
+                .all(|c| c.has_acked(seq));
+            if done {
+                let _ = self.store.delete(seq);
+                self.unsynced = true;
+            }
+        }
+    }
+
+    /// Runs consumers' timers and deliveries; whether more is ready at once.
+    fn work(&mut self, server: &Server) -> bool {
+        let now = now_nanos();
+        let mut more = false;
+        let mut inactive = Vec::new();
+        let mut dropped = Vec::new();
+        let account = self.account.clone();
+        let interest = |subject: &[u8]| has_interest(&account, subject);
+        for (name, c) in self.consumers.iter_mut() {
+            dropped.extend(c.tick(now, &mut self.out));
+            more |= c.deliver(&*self.store, &interest, &mut self.out);
+            let push_interest = c
+                .config
+                .deliver_subject
+                .as_deref()
+                .is_some_and(|s| interest(s.as_bytes()));
+            if c.is_inactive(now, push_interest) {
+                inactive.push(name.clone());
+            }
+        }
+        if !self.config.subjects.is_empty() || self.config.max_age > 0 {
+            if let Ok(n) = self.store.expire(now) {
+                if n > 0 {
+                    self.unsynced = true;
+                    let first = self.store.state().first_seq;
+                    for c in self.consumers.values_mut() {
+                        c.forget_below(first);
+                    }
+                }
+            }
+        }
+        for name in inactive {
+            if let Some(mut c) = self.consumers.remove(&name) {
+                c.farewell(&mut self.out);
+                self.drop_consumer(&name);
+            }
+        }
+        let _ = dropped;
+        self.send_out(server);
+        more
+    }
+
+    /// Sends what the consumers produced.
+    fn send_out(&mut self, server: &Server) {
+        for out in std::mem::take(&mut self.out) {
+            match out {
+                Out::Msg {
+                    to,
+                    ack,
+                    msg,
+                    headers_only,
+                } => {
+                    let hdr;
+                    let (headers, payload): (Option<&[u8]>, &[u8]) = if headers_only {
+                        let size = msg.payload.len().to_string();
+                        hdr = headers::with(&msg.headers, &[("Nats-Msg-Size", &size)]);
+                        (Some(&hdr), b"")
+                    } else {
+                        (
+                            (!msg.headers.is_empty()).then_some(msg.headers.as_ref()),
+                            msg.payload.as_ref(),
+                        )
+                    };
+                    // The message goes out under its own subject, to the
+                    // requester's (or deliver) subject's subscribers.
+                    self.outlet.deliver(
+                        server,
+                        &self.account,
+                        &to,
+                        &msg.subject,
+                        ack.as_deref().map(str::as_bytes),
+                        headers,
+                        payload,
+                    );
+                }
+                Out::Status { to, headers, reply } => {
+                    self.outlet.publish(
+                        server,
+                        &self.account,
+                        &to,
+                        reply.as_deref().map(str::as_bytes),
+                        Some(&headers),
+                        b"",
+                    );
+                }
+                Out::Reply { to } => {
+                    self.outlet
+                        .publish(server, &self.account, &to, None, None, b"");
+                }
+            }
+        }
+    }
+
+    fn refresh_counters(&mut self) {
+        let Some(handle) = self.handle.upgrade() else {
+            return;
+        };
+        let state = self.store.state();
+        handle.msgs.store(state.msgs, Ordering::Relaxed);
+        handle.bytes.store(state.bytes, Ordering::Relaxed);
+        handle.first_seq.store(state.first_seq, Ordering::Relaxed);
+        handle.last_seq.store(state.last_seq, Ordering::Relaxed);
+        handle
+            .consumers
+            .store(self.consumers.len() as u64, Ordering::Relaxed);
+        if self.consumers.values().any(|c| c.dirty) {
+            self.save_consumers();
+        }
+    }
+
+    // ----- direct get -----
+
+    fn direct_get(&mut self, server: &Server, subject: &[u8], reply: &[u8], payload: &[u8]) {
+        let prefix = format!("$JS.API.DIRECT.GET.{}.", self.config.name);
+        let last_for = subject.strip_prefix(prefix.as_bytes()).map(<[u8]>::to_vec);
+        let req: MsgGetRequest = if payload.is_empty() {
+            MsgGetRequest::default()
+        } else {
+            match serde_json::from_slice(payload) {
+                Ok(r) => r,
+                Err(_) => {
+                    let hdr = headers::status(408, "Bad Request", &[]);
+                    self.outlet
+                        .publish(server, &self.account, reply, None, Some(&hdr), b"");
+                    return;
+                }
+            }
+        };
+        let found = match &last_for {
+            Some(s) => self.store.last_match(s, None).ok().flatten(),
+            None => self.find(&req),
+        };
+        match found {
+            Some(m) => {
+                let hdr = direct_headers(&self.config.name, &m);
+                self.outlet
+                    .publish(server, &self.account, reply, None, Some(&hdr), &m.payload);
+            }
+            None => {
+                let hdr = headers::status(404, "Message Not Found", &[]);
+                self.outlet
+                    .publish(server, &self.account, reply, None, Some(&hdr), b"");
+            }
+        }
+    }
+
+    /// The message a `MSG.GET` or direct get asks for.
+    fn find(&self, req: &MsgGetRequest) -> Option<StoredMsg> {
+        if let Some(subject) = &req.last_by_subj {
+            return self
+                .store
+                .last_match(subject.as_bytes(), None)
+                .ok()
+                .flatten();
+        }
+        if let Some(subject) = &req.next_by_subj {
+            let from = req.seq.unwrap_or(0).max(1);
+            return self
+                .store
+                .next_match(from, &Filter::one(Bytes::from(subject.clone())))
+                .ok()
+                .flatten();
+        }
+        let seq = req.seq?;
+        self.store.get(seq).ok().flatten()
+    }
+
+    // ----- API -----
+
+    fn respond(&mut self, server: &Server, reply: &str, body: Vec<u8>) {
+        if reply.is_empty() {
+            return;
+        }
+        self.outlet
+            .publish(server, &self.account, reply.as_bytes(), None, None, &body);
+    }
+
+    pub(crate) fn info(&self, body: &Value) -> StreamInfo {
+        let s = self.store.state();
+        let subjects_filter = body.get("subjects_filter").and_then(Value::as_str);
+        let deleted_details = body
+            .get("deleted_details")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut config = self.config.clone();
+        types::with_version_metadata(&mut config.metadata);
+        StreamInfo {
+            config,
+            created: rfc3339(self.handle.upgrade().map_or(0, |h| h.created)),
+            state: StreamState {
+                messages: s.msgs,
+                bytes: s.bytes,
+                first_seq: s.first_seq,
+                first_ts: rfc3339(s.first_ts),
+                last_seq: s.last_seq,
+                last_ts: rfc3339(s.last_ts),
+                subjects: subjects_filter.map(|f| {
+                    self.store
+                        .subjects(f.as_bytes())
+                        .into_iter()
+                        .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+                        .collect()
+                }),
+                deleted: deleted_details.then(|| self.store.deleted(100_000)),
+                num_deleted: s.num_deleted,
+                num_subjects: s.num_subjects,
+                consumer_count: self.consumers.len() as u64,
+            },
+            ts: rfc3339(now_nanos()),
+        }
+    }
+
+    fn api(&mut self, server: &Server, call: Call, reply: &str) {
+        match call {
+            Call::Info(body) => {
+                let info = self.info(&body);
+                let mut fields = serde_json::to_value(&info).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut fields {
+                    map.insert("total".into(), json!(0));
+                    map.insert("offset".into(), json!(0));
+                    map.insert("limit".into(), json!(0));
+                }
+                let body = types::response("stream_info_response", None, fields);
+                self.respond(server, reply, body);
+            }
+            Call::Update(config) => self.update(server, *config, reply),
+            Call::Delete => {
+                self.delete_stream(server);
+                let body =
+                    types::response("stream_delete_response", None, json!({"success": true}));
+                self.respond(server, reply, body);
+            }
+            Call::Purge(body) => self.purge(server, &body, reply),
+            Call::MsgGet(body) => self.msg_get(server, &body, reply),
+            Call::MsgDelete(body) => self.msg_delete(server, &body, reply),
+            Call::ConsumerCreate { config, action } => {
+                self.consumer_create(server, *config, &action, reply)
+            }
+            Call::ConsumerInfo(name) => {
+                let body = match self.consumers.get(&name) {
+                    Some(c) => types::response(
+                        "consumer_info_response",
+                        None,
+                        serde_json::to_value(c.info(&*self.store)).unwrap_or(Value::Null),
+                    ),
+                    None => types::error_response(
+                        "consumer_info_response",
+                        &errors::CONSUMER_NOT_FOUND.err(),
+                    ),
+                };
+                self.respond(server, reply, body);
+            }
+            Call::ConsumerDelete(name) => {
+                let body = match self.consumers.remove(&name) {
+                    Some(mut c) => {
+                        c.farewell(&mut self.out);
+                        self.send_out(server);
+                        self.drop_consumer(&name);
+                        self.refresh_counters();
+                        types::response("consumer_delete_response", None, json!({"success": true}))
+                    }
+                    None => types::error_response(
+                        "consumer_delete_response",
+                        &errors::CONSUMER_NOT_FOUND.err(),
+                    ),
+                };
+                self.respond(server, reply, body);
+            }
+            Call::ConsumerNames(body) => {
+                let offset = offset_of(&body);
+                let names: Vec<&String> = self.consumers.keys().skip(offset).collect();
+                let body = types::response(
+                    "consumer_names_response",
+                    None,
+                    json!({"total": self.consumers.len(), "offset": offset, "limit": 1024, "consumers": names}),
+                );
+                self.respond(server, reply, body);
+            }
+            Call::ConsumerList(body) => {
+                let offset = offset_of(&body);
+                let infos: Vec<_> = self
+                    .consumers
+                    .values()
+                    .skip(offset)
+                    .take(256)
+                    .map(|c| c.info(&*self.store))
+                    .collect();
+                let body = types::response(
+                    "consumer_list_response",
+                    None,
+                    json!({"total": self.consumers.len(), "offset": offset, "limit": 256, "consumers": infos}),
+                );
+                self.respond(server, reply, body);
+            }
+            Call::ConsumerPause { name, body } => {
+                let until = body
+                    .get("pause_until")
+                    .and_then(Value::as_str)
+                    .and_then(types::parse_rfc3339)
+                    .unwrap_or(0);
+                let body = match self.consumers.get_mut(&name) {
+                    Some(c) => {
+                        c.pause(until);
+                        let now = now_nanos();
+                        let paused = until > now;
+                        let mut fields = json!({"paused": paused, "pause_until": rfc3339(until)});
+                        if paused {
+                            fields["pause_remaining"] = json!(until - now);
+                        }
+                        types::response("consumer_pause_response", None, fields)
+                    }
+                    None => types::error_response(
+                        "consumer_pause_response",
+                        &errors::CONSUMER_NOT_FOUND.err(),
+                    ),
+                };
+                self.respond(server, reply, body);
+            }
+        }
+    }
+
+    fn update(&mut self, server: &Server, config: StreamConfig, reply: &str) {
+        let kind = "stream_update_response";
+        if let Err(e) = super::api::check_update(&self.config, &config) {
+            let body = types::error_response(kind, &e);
+            return self.respond(server, reply, body);
+        }
+        let subjects_changed = config.subjects != self.config.subjects;
+        self.config = config.clone();
+        if let Some(handle) = self.handle.upgrade() {
+            handle.set_config(config.clone());
+            if subjects_changed {
+                super::capture::resubscribe(&handle, &self.config);
+            }
+        }
+        let _ = self.store.set_limits(limits_of(&self.config));
+        if let Some(dir) = &self.dir {
+            let created = self.handle.upgrade().map_or(0, |h| h.created);
+            if let Err(e) = super::persist::write_stream_meta(dir, &self.config, created) {
+                tracing::error!(
+                    "JetStream could not save stream '{}': {e}",
+                    self.config.name
+                );
+            }
+        }
+        let info = self.info(&Value::Null);
+        let body = types::response(
+            kind,
+            None,
+            serde_json::to_value(info).unwrap_or(Value::Null),
+        );
+        self.respond(server, reply, body);
+    }
+
+    fn delete_stream(&mut self, server: &Server) {
+        for (_, mut c) in std::mem::take(&mut self.consumers) {
+            c.farewell(&mut self.out);
+        }
+        for (_, sub) in std::mem::take(&mut self.next_subs) {
+            crate::subscription::end(&sub);
+        }
+        self.send_out(server);
+        if let Some(handle) = self.handle.upgrade() {
+            super::capture::unsubscribe(&handle);
+        }
+        let store = std::mem::replace(
+            &mut self.store,
+            Box::new(gannet_store::MemStore::new(Limits::default())),
+        );
+        if let Err(e) = store.destroy() {
+            tracing::error!(
+                "JetStream could not remove stream '{}': {e}",
+                self.config.name
+            );
+        }
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        self.deleted = true;
+    }
+
+    fn purge(&mut self, server: &Server, body: &Value, reply: &str) {
+        let kind = "stream_purge_response";
+        if self.config.sealed {
+            let b = types::error_response(kind, &errors::STREAM_SEALED.err());
+            return self.respond(server, reply, b);
+        }
+        if self.config.deny_purge {
+            let b = types::error_response(
+                kind,
+                &errors::STREAM_PURGE_FAILED_F.with(&[("err", &"stream purge not permitted")]),
+            );
+            return self.respond(server, reply, b);
+        }
+        let filter = body
+            .get("filter")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()));
+        let seq = body.get("seq").and_then(Value::as_u64).filter(|s| *s > 0);
+        let keep = body.get("keep").and_then(Value::as_u64).filter(|k| *k > 0);
+        if seq.is_some() && keep.is_some() {
+            let b = types::error_response(kind, &errors::BAD_REQUEST.err());
+            return self.respond(server, reply, b);
+        }
+        let result = self.store.purge(&Purge {
+            filter,
+            up_to_seq: seq,
+            keep,
+        });
+        self.unsynced = true;
+        let _ = self.store.sync();
+        self.unsynced = false;
+        let first = self.store.state().first_seq;
+        for c in self.consumers.values_mut() {
+            c.forget_below(first);
+        }
+        let b = match result {
+            Ok(purged) => types::response(kind, None, json!({"success": true, "purged": purged})),
+            Err(e) => {
+                types::error_response(kind, &errors::STREAM_PURGE_FAILED_F.with(&[("err", &e)]))
+            }
+        };
+        self.respond(server, reply, b);
+    }
+
+    fn msg_get(&mut self, server: &Server, body: &Value, reply: &str) {
+        let kind = "stream_msg_get_response";
+        let req: MsgGetRequest = serde_json::from_value(body.clone()).unwrap_or_default();
+        let b = match self.find(&req) {
+            Some(m) => {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                let mut message = json!({
+                    "subject": String::from_utf8_lossy(&m.subject),
+                    "seq": m.seq,
+                });
+                if !m.headers.is_empty() {
+                    message["hdrs"] = json!(b64.encode(&m.headers));
+                }
+                if !m.payload.is_empty() {
+                    message["data"] = json!(b64.encode(&m.payload));
+                }
+                message["time"] = json!(rfc3339(m.ts));
+                types::response(kind, None, json!({ "message": message }))
+            }
+            None => types::error_response(kind, &errors::NO_MESSAGE_FOUND.err()),
+        };
+        self.respond(server, reply, b);
+    }
+
+    fn msg_delete(&mut self, server: &Server, body: &Value, reply: &str) {
+        let kind = "stream_msg_delete_response";
+        if self.config.sealed {
+            let b = types::error_response(kind, &errors::STREAM_SEALED.err());
+            return self.respond(server, reply, b);
+        }
+        if self.config.deny_delete {
+            let b = types::error_response(
+                kind,
+                &errors::STREAM_MSG_DELETE_FAILED_F
+                    .with(&[("err", &"message delete not permitted")]),
+            );
+            return self.respond(server, reply, b);
+        }
+        let seq = body.get("seq").and_then(Value::as_u64).unwrap_or(0);
+        let b = match self.store.delete(seq) {
+            Ok(true) => {
+                let _ = self.store.sync();
+                types::response(kind, None, json!({"success": true}))
+            }
+            Ok(false) => types::error_response(
+                kind,
+                &errors::STREAM_MSG_DELETE_FAILED_F.with(&[("err", &"no message found")]),
+            ),
+            Err(e) => types::error_response(
+                kind,
+                &errors::STREAM_MSG_DELETE_FAILED_F.with(&[("err", &e)]),
+            ),
+        };
+        self.respond(server, reply, b);
+    }
+
+    fn consumer_create(
+        &mut self,
+        server: &Server,
+        mut config: ConsumerConfig,
+        action: &str,
+        reply: &str,
+    ) {
+        let kind = "consumer_create_response";
+        let work_queue = self.config.retention == "workqueue";
+        if let Err(e) = consumer::check_config(
+            &mut config,
+            &self.config.subjects,
+            work_queue,
+            self.config.consumer_limits.max_ack_pending,
+        ) {
+            let b = types::error_response(kind, &e);
+            return self.respond(server, reply, b);
+        }
+        if config.inactive_threshold == 0 && self.config.consumer_limits.inactive_threshold > 0 {
+            config.inactive_threshold = self.config.consumer_limits.inactive_threshold;
+        }
+        if config.durable_name.is_none() && config.inactive_threshold == 0 {
+            config.inactive_threshold = types::DEFAULT_INACTIVE_THRESHOLD;
+        }
+        let name = match config.name.clone().or_else(|| config.durable_name.clone()) {
+            Some(n) => n,
+            None => {
+                let n = super::api::random_name();
+                config.name = Some(n.clone());
+                n
+            }
+        };
+        if config.name.is_none() {
+            config.name = Some(name.clone());
+        }
+        if work_queue {
+            let unfiltered = config.filter_subject.is_empty() && config.filter_subjects.is_empty();
+            for (other, c) in &self.consumers {
+                if *other == name {
+                    continue;
+                }
+                let other_unfiltered =
+                    c.config.filter_subject.is_empty() && c.config.filter_subjects.is_empty();
+                if unfiltered || other_unfiltered {
+                    let e = if unfiltered && other_unfiltered {
+                        errors::CONSUMER_WQ_MULTIPLE_UNFILTERED.err()
+                    } else {
+                        errors::CONSUMER_WQ_CONSUMER_NOT_UNIQUE.err()
+                    };
+                    let b = types::error_response(kind, &e);
+                    return self.respond(server, reply, b);
+                }
+            }
+        }
+        if let Some(existing) = self.consumers.get_mut(&name) {
+            if action == "create" && !same_consumer(&existing.config, &config) {
+                let b = types::error_response(kind, &errors::CONSUMER_ALREADY_EXISTS.err());
+                return self.respond(server, reply, b);
+            }
+            if existing.is_pull() != config.deliver_subject.is_none() {
+                let b = types::error_response(
+                    kind,
+                    &errors::CONSUMER_CREATE
+                        .with(&[("err", &"can not update push consumer to pull based")]),
+                );
+                return self.respond(server, reply, b);
+            }
+            // An update keeps the consumer's place.
+            let metadata = config.metadata.clone();
+            existing.config = config;
+            existing.config.metadata = metadata;
+            existing.dirty = true;
+            let info = existing.info(&*self.store);
+            let b = types::response(
+                kind,
+                None,
+                serde_json::to_value(info).unwrap_or(Value::Null),
+            );
+            return self.respond(server, reply, b);
+        }
+        if action == "update" {
+            let b = types::error_response(kind, &errors::CONSUMER_DOES_NOT_EXIST.err());
+            return self.respond(server, reply, b);
+        }
+        if self.config.max_consumers > 0 && self.consumers.len() as i64 >= self.config.max_consumers
+        {
+            let b = types::error_response(kind, &errors::MAXIMUM_CONSUMERS_LIMIT.err());
+            return self.respond(server, reply, b);
+        }
+        config.metadata.retain(|k, _| !k.starts_with("_nats."));
+        config
+            .metadata
+            .insert("_nats.req.level".to_string(), "0".to_string());
+        let c = Consumer::new(
+            &self.config.name,
+            name.clone(),
+            config,
+            now_nanos(),
+            &*self.store,
+        );
+        if c.is_pull() {
+            if let Some(sub) = self
+                .handle
+                .upgrade()
+                .and_then(|h| super::capture::subscribe_next(&h, &name, self.cid))
+            {
+                self.next_subs.insert(name.clone(), sub);
+            }
+        }
+        let info = c.info(&*self.store);
+        self.consumers.insert(name, c);
+        self.refresh_counters();
+        let b = types::response(
+            kind,
+            None,
+            serde_json::to_value(info).unwrap_or(Value::Null),
+        );
+        self.respond(server, reply, b);
+    }
+
+    // ----- persistence of consumers -----
+
+    fn save_consumers(&mut self) {
+        let Some(dir) = self.dir.clone() else {
+            for c in self.consumers.values_mut() {
+                c.dirty = false;
+            }
+            return;
+        };
+        for c in self.consumers.values_mut() {
+            if !c.dirty {
+                continue;
+            }
+            c.dirty = false;
+            if c.config.mem_storage {
+                continue;
+            }
+            if let Err(e) = super::persist::write_consumer(&dir, c) {
+                tracing::error!(
+                    "JetStream could not save consumer '{} > {}': {e}",
+                    self.config.name,
+                    c.name
+                );
+            }
+        }
+    }
+
+    /// Forgets consumer `name`: its pull requests' subscription and files.
+    fn drop_consumer(&mut self, name: &str) {
+        if let Some(sub) = self.next_subs.remove(name) {
+            crate::subscription::end(&sub);
+        }
+        self.remove_consumer_files(name);
+    }
+
+    fn remove_consumer_files(&self, name: &str) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(super::persist::consumer_dir(dir, name));
+        }
+    }
+}
+
+/// Whether `subject` has subscribers in `account`, here or on peers.
+fn has_interest(account: &Account, subject: &[u8]) -> bool {
+    !account.sublist.matches(subject).is_empty() || account.remote_matches(subject).is_some()
+}
+
+/// The headers of a direct get's answer.
+fn direct_headers(stream: &str, m: &StoredMsg) -> Vec<u8> {
+    let seq = m.seq.to_string();
+    let time = rfc3339(m.ts);
+    let subject = String::from_utf8_lossy(&m.subject).into_owned();
+    headers::with(
+        &m.headers,
+        &[
+            ("Nats-Stream", stream),
+            ("Nats-Subject", &subject),
+            ("Nats-Sequence", &seq),
+            ("Nats-Time-Stamp", &time),
+        ],
+    )
+}
+
+/// The body of `MSG.GET` and direct gets.
+#[derive(Debug, Default, Deserialize)]
+struct MsgGetRequest {
+    #[serde(default)]
+    seq: Option<u64>,
+    #[serde(default)]
+    last_by_subj: Option<String>,
+    #[serde(default)]
+    next_by_subj: Option<String>,
+}
+
+fn offset_of(body: &Value) -> usize {
+    body.get("offset")
+        .and_then(Value::as_u64)
+        .map_or(0, |o| usize::try_from(o).unwrap_or(0))
+}
+
+/// Whether two consumer configurations are the same (a create that repeats
+/// an existing consumer is answered with it).
+fn same_consumer(a: &ConsumerConfig, b: &ConsumerConfig) -> bool {
+    let strip = |c: &ConsumerConfig| {
+        let mut c = c.clone();
+        c.metadata.retain(|k, _| !k.starts_with("_nats."));
+        c
+    };
+    strip(a) == strip(b)
+}
+
+/// A `Nats-TTL` value: seconds, a Go duration, or `never`.
+fn parse_ttl(text: &str) -> Option<i64> {
+    if text == "never" {
+        return Some(-1);
+    }
+    if let Ok(secs) = text.parse::<i64>() {
+        return (secs >= 1 || secs == -1).then_some(secs);
+    }
+    gannet_config::conf::parse_go_duration(text)
+        .ok()
+        .map(|d| d / 1_000_000_000)
+        .filter(|s| *s >= 1)
+}
+
+/// The store limits a stream configuration asks for.
+pub(crate) fn limits_of(config: &StreamConfig) -> Limits {
+    let positive = |n: i64| u64::try_from(n).unwrap_or(0);
+    Limits {
+        max_msgs: if config.discard == "new" {
+            0
+        } else {
+            positive(config.max_msgs)
+        },
+        max_bytes: if config.discard == "new" {
+            0
+        } else {
+            positive(config.max_bytes)
+        },
+        max_age: positive(config.max_age),
+        max_msgs_per_subject: if config.discard_new_per_subject {
+            0
+        } else {
+            positive(config.max_msgs_per_subject)
+        },
+    }
+}

@@ -1,0 +1,412 @@
+//! JetStream on one server, driven by the async-nats client's own JetStream
+//! API: streams (create, info, publish acknowledgements, duplicates,
+//! expected-sequence headers, purge, message get and delete, direct get),
+//! pull and push consumers (fetch, acknowledgements, redelivery, pending
+//! counts), key-value buckets, the API's error answers, and file streams
+//! surviving a restart. Each case runs against Gannet and, when this
+//! machine has it, nats-server 2.15, which must agree.
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, kv, stream};
+use futures::StreamExt;
+use gannet_test::ServerProcess;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+
+fn binaries() -> Vec<String> {
+    gannet_test::with_reference(BIN)
+}
+
+/// A server with JetStream, its store in the server's own folder.
+fn start(binary: &str) -> ServerProcess {
+    let store = tempfile::tempdir().unwrap();
+    let dir = store.path().to_str().unwrap().to_string();
+    ServerProcess::builder(binary)
+        .dir(store)
+        .args(&["-js", "-sd", &format!("{dir}/store")])
+        .start()
+}
+
+async fn connect(server: &ServerProcess) -> (async_nats::Client, jetstream::Context) {
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let js = jetstream::new(client.clone());
+    (client, js)
+}
+
+/// Runs `case` on every server binary.
+macro_rules! each_server {
+    ($case:expr) => {
+        for binary in binaries() {
+            let server = start(&binary);
+            let (client, js) = connect(&server).await;
+            tokio::time::timeout(Duration::from_secs(30), $case(&client, &js))
+                .await
+                .unwrap_or_else(|_| panic!("{binary}: timed out"));
+            drop(server);
+        }
+    };
+}
+
+#[tokio::test]
+async fn streams_store_and_acknowledge_publishes() {
+    async fn case(_: &async_nats::Client, js: &jetstream::Context) {
+        let mut s = js
+            .create_stream(stream::Config {
+                name: "ORDERS".into(),
+                subjects: vec!["orders.>".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ack = js
+            .publish("orders.new", "one".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(
+            (ack.stream.as_str(), ack.sequence, ack.duplicate),
+            ("ORDERS", 1, false)
+        );
+        let ack = js
+            .publish("orders.new", "two".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(ack.sequence, 2);
+
+        // A repeated Nats-Msg-Id within the window is a duplicate.
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-Msg-Id", "m1");
+        let first = js
+            .publish_with_headers("orders.paid", h.clone(), "x".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let again = js
+            .publish_with_headers("orders.paid", h, "x".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(first.sequence, 3);
+        assert!(again.duplicate);
+        assert_eq!(again.sequence, 3);
+
+        // Expected last sequence.
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-Expected-Last-Sequence", "1");
+        let err = js
+            .publish_with_headers("orders.new", h, "late".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("wrong last sequence: 3"), "{err}");
+
+        let info = s.info().await.unwrap();
+        assert_eq!(info.state.messages, 3);
+        assert_eq!(
+            (info.state.first_sequence, info.state.last_sequence),
+            (1, 3)
+        );
+        assert_eq!(info.config.num_replicas, 1);
+        assert_eq!(info.config.max_messages, -1);
+
+        let msg = s.get_raw_message(2).await.unwrap();
+        assert_eq!(
+            (msg.subject.as_str(), msg.payload.as_ref()),
+            ("orders.new", b"two".as_ref())
+        );
+        assert!(s.delete_message(2).await.unwrap());
+        assert!(s.get_raw_message(2).await.is_err());
+        let purged = s.purge().filter("orders.paid").await.unwrap();
+        assert_eq!(purged.purged, 1);
+        let info = s.info().await.unwrap();
+        assert_eq!(info.state.messages, 1);
+        let names: Vec<String> = js.stream_names().map(|n| n.unwrap()).collect().await;
+        assert_eq!(names, vec!["ORDERS".to_string()]);
+        js.delete_stream("ORDERS").await.unwrap();
+        assert!(js.get_stream("ORDERS").await.is_err());
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn api_errors_carry_the_reference_codes() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let ask = |subject: &'static str, body: &'static str| async move {
+            let reply = client.request(subject, body.into()).await.unwrap();
+            serde_json::from_slice::<serde_json::Value>(&reply.payload).unwrap()
+        };
+        let r = ask("$JS.API.STREAM.INFO.NOPE", "").await;
+        assert_eq!(r["error"]["err_code"], 10059, "{r}");
+        assert_eq!(r["error"]["description"], "stream not found");
+        let r = ask(
+            "$JS.API.STREAM.CREATE.R3",
+            r#"{"name":"R3","num_replicas":3}"#,
+        )
+        .await;
+        assert_eq!(r["error"]["err_code"], 10074, "{r}");
+        let r = ask("$JS.API.STREAM.CREATE.A", r#"{"name":"B"}"#).await;
+        assert_eq!(r["error"]["err_code"], 10056, "{r}");
+        js.create_stream(stream::Config {
+            name: "A".into(),
+            subjects: vec!["a.*".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let r = ask(
+            "$JS.API.STREAM.CREATE.C",
+            r#"{"name":"C","subjects":["a.b"]}"#,
+        )
+        .await;
+        assert_eq!(r["error"]["err_code"], 10065, "{r}");
+        let r = ask(
+            "$JS.API.CONSUMER.CREATE.A",
+            r#"{"stream_name":"A","config":{"durable_name":"D"}}"#,
+        )
+        .await;
+        assert_eq!(r["error"]["err_code"], 10020, "{r}");
+        let r = ask("$JS.API.CONSUMER.INFO.A.NOPE", "").await;
+        assert_eq!(r["error"]["err_code"], 10014, "{r}");
+        let r = ask("$JS.API.INFO", "").await;
+        assert_eq!(r["type"], "io.nats.jetstream.api.v1.account_info_response");
+        assert_eq!(r["streams"], 1, "{r}");
+        assert_eq!(r["limits"]["max_streams"], -1);
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn pull_consumers_fetch_acknowledge_and_redeliver() {
+    async fn case(_: &async_nats::Client, js: &jetstream::Context) {
+        let s = js
+            .create_stream(stream::Config {
+                name: "JOBS".into(),
+                subjects: vec!["jobs.*".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for i in 0..5 {
+            js.publish(format!("jobs.{}", i % 2), format!("job {i}").into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        let mut c: consumer::PullConsumer = s
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some("worker".into()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(1),
+                filter_subject: "jobs.0".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(c.info().await.unwrap().num_pending, 3);
+        let mut batch = c.fetch().max_messages(2).messages().await.unwrap();
+        let m1 = batch.next().await.unwrap().unwrap();
+        let m2 = batch.next().await.unwrap().unwrap();
+        assert!(batch.next().await.is_none());
+        assert_eq!(m1.payload.as_ref(), b"job 0");
+        assert_eq!(m2.payload.as_ref(), b"job 2");
+        assert_eq!(m1.subject.as_str(), "jobs.0");
+        m1.ack().await.unwrap();
+        m2.ack_with(jetstream::AckKind::Nak(None)).await.unwrap();
+        m1.double_ack().await.ok();
+        let info = c.info().await.unwrap().clone();
+        assert_eq!(info.delivered.consumer_sequence, 2);
+        // The floor stops just below the oldest pending message (stream
+        // sequence 3, the nak'd one), filtered out sequences included.
+        assert_eq!(info.ack_floor.stream_sequence, 2);
+        assert_eq!(info.num_pending, 1);
+
+        // The nak'd message comes back first, marked as a redelivery.
+        let mut batch = c.fetch().max_messages(2).messages().await.unwrap();
+        let again = batch.next().await.unwrap().unwrap();
+        assert_eq!(again.payload.as_ref(), b"job 2");
+        assert_eq!(again.info().unwrap().delivered, 2);
+        let third = batch.next().await.unwrap().unwrap();
+        assert_eq!(third.payload.as_ref(), b"job 4");
+        third.ack().await.unwrap();
+        // Not acknowledged: sent again after the ack wait.
+        let mut batch = c
+            .fetch()
+            .max_messages(1)
+            .expires(Duration::from_secs(3))
+            .messages()
+            .await
+            .unwrap();
+        let late = batch.next().await.unwrap().unwrap();
+        assert_eq!(late.payload.as_ref(), b"job 2");
+        late.double_ack().await.unwrap();
+        let info = c.info().await.unwrap().clone();
+        assert_eq!(info.num_ack_pending, 0);
+        assert_eq!(info.num_pending, 0);
+        assert_eq!(info.ack_floor.stream_sequence, 5);
+
+        // Nothing left: a no-wait fetch ends at once, empty.
+        let mut batch = c.fetch().max_messages(5).messages().await.unwrap();
+        assert!(batch.next().await.is_none());
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn push_consumers_deliver_to_their_subject() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let s = js
+            .create_stream(stream::Config {
+                name: "EVENTS".into(),
+                subjects: vec!["events.>".into()],
+                storage: stream::StorageType::Memory,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut inbox = client.subscribe("deliver.here").await.unwrap();
+        client.flush().await.unwrap();
+        s.create_consumer(consumer::push::Config {
+            durable_name: Some("audit".into()),
+            deliver_subject: "deliver.here".into(),
+            ack_policy: consumer::AckPolicy::None,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        for i in 0..3 {
+            js.publish(format!("events.{i}"), format!("e{i}").into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        for i in 0..3 {
+            let m = tokio::time::timeout(Duration::from_secs(5), inbox.next())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(m.subject.as_str(), format!("events.{i}"));
+            assert_eq!(m.payload.as_ref(), format!("e{i}").as_bytes());
+            assert!(m.reply.unwrap().starts_with("$JS.ACK.EVENTS.audit."));
+        }
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn key_value_buckets_work_as_clients_build_them() {
+    async fn case(_: &async_nats::Client, js: &jetstream::Context) {
+        let kv = js
+            .create_key_value(kv::Config {
+                bucket: "config".into(),
+                history: 5,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let r1 = kv.put("db.host", "a".into()).await.unwrap();
+        let r2 = kv.put("db.host", "b".into()).await.unwrap();
+        assert_eq!((r1, r2), (1, 2));
+        assert_eq!(kv.get("db.host").await.unwrap().unwrap().as_ref(), b"b");
+        let entry = kv.entry("db.host").await.unwrap().unwrap();
+        assert_eq!(entry.revision, 2);
+        // Update with the wrong revision fails; with the right one works.
+        assert!(kv.update("db.host", "c".into(), 1).await.is_err());
+        assert_eq!(kv.update("db.host", "c".into(), 2).await.unwrap(), 3);
+        // Create fails on a key that exists.
+        assert!(kv.create("db.host", "d".into()).await.is_err());
+        assert_eq!(kv.create("db.port", "5432".into()).await.unwrap(), 4);
+        let mut keys: Vec<String> = kv.keys().await.unwrap().map(|k| k.unwrap()).collect().await;
+        keys.sort();
+        assert_eq!(keys, vec!["db.host", "db.port"]);
+        let history: Vec<_> = kv.history("db.host").await.unwrap().collect().await;
+        assert_eq!(history.len(), 3);
+        kv.delete("db.port").await.unwrap();
+        assert!(kv.get("db.port").await.unwrap().is_none());
+
+        let mut watch = kv.watch("db.>").await.unwrap();
+        kv.put("db.user", "app".into()).await.unwrap();
+        let seen = tokio::time::timeout(Duration::from_secs(5), watch.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (seen.key.as_str(), seen.value.as_ref()),
+            ("db.user", b"app".as_ref())
+        );
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn file_streams_and_consumers_survive_a_restart() {
+    for binary in binaries() {
+        let root = tempfile::tempdir().unwrap();
+        let store = root.path().join("store");
+        let store_arg = store.to_str().unwrap().to_string();
+        let port = gannet_test::free_port();
+        let run = || {
+            ServerProcess::builder(&binary)
+                .port(port)
+                .args(&["-js", "-sd", &store_arg])
+                .start()
+        };
+        let mut server = run();
+        {
+            let (_, js) = connect(&server).await;
+            let s = js
+                .create_stream(stream::Config {
+                    name: "KEEP".into(),
+                    subjects: vec!["keep.*".into()],
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            for i in 0..10 {
+                js.publish(format!("keep.{i}"), format!("{i}").into())
+                    .await
+                    .unwrap()
+                    .await
+                    .unwrap();
+            }
+            let c: consumer::PullConsumer = s
+                .create_consumer(consumer::pull::Config {
+                    durable_name: Some("reader".into()),
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let mut batch = c.fetch().max_messages(4).messages().await.unwrap();
+            while let Some(m) = batch.next().await {
+                m.unwrap().double_ack().await.unwrap();
+            }
+        }
+        assert!(
+            server.terminate(Duration::from_secs(10)),
+            "{binary}: no clean stop"
+        );
+        let server = run();
+        let (_, js) = connect(&server).await;
+        let mut s = js.get_stream("KEEP").await.unwrap();
+        let info = s.info().await.unwrap();
+        assert_eq!(info.state.messages, 10, "{binary}");
+        assert_eq!(info.state.last_sequence, 10);
+        let mut c: consumer::PullConsumer = s.get_consumer("reader").await.unwrap();
+        let info = c.info().await.unwrap();
+        assert_eq!(info.ack_floor.stream_sequence, 4, "{binary}");
+        assert_eq!(info.num_pending, 6, "{binary}");
+        let mut batch = c.fetch().max_messages(1).messages().await.unwrap();
+        let next = batch.next().await.unwrap().unwrap();
+        assert_eq!(next.payload.as_ref(), b"4");
+        drop(server);
+    }
+}
