@@ -126,6 +126,11 @@ impl<'a> Message<'a> {
         self.only_queues.is_none_or(|q| q.contains(name))
     }
 
+    /// The subject clients are shown, when not the one it was routed by.
+    pub(crate) fn shown(&self) -> Option<&'a [u8]> {
+        self.shown
+    }
+
     /// The same message, shown to clients under `subject`.
     pub(crate) fn shown_as(mut self, subject: &'a [u8]) -> Message<'a> {
         self.shown = Some(subject);

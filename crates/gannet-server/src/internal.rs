@@ -39,7 +39,11 @@ pub type InlineHandler = Arc<dyn Fn(&Delivered<'_>) -> bool + Send + Sync>;
 /// A message as an inline handler sees it: borrowed from the publisher.
 #[derive(Debug, Clone, Copy)]
 pub struct Delivered<'a> {
+    /// The subject the message was routed by.
     pub subject: &'a [u8],
+    /// The subject it is shown under, when JetStream delivers a stored
+    /// message to an inbox (see [`crate::fanout`]).
+    pub shown: Option<&'a [u8]>,
     pub reply: Option<&'a [u8]>,
     pub headers: Option<&'a [u8]>,
     pub payload: &'a [u8],
@@ -230,6 +234,7 @@ impl Internal {
             if let HandlerKind::Inline(handler) = &internal.handler {
                 return handler(&Delivered {
                     subject: msg.subject,
+                    shown: msg.shown(),
                     reply: msg.reply,
                     headers: msg.headers,
                     payload: msg.payload,

@@ -122,25 +122,31 @@ fn debug_and_trace_flags_log_protocol() {
 
 #[test]
 fn later_feature_flags_are_accepted_with_a_warning() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().to_str().unwrap();
     let s = ServerProcess::start(
         BIN,
-        &[
-            "--store_dir",
-            store,
-            "-js",
-            "--routes",
-            "nats://127.0.0.1:1",
-        ],
+        &["--log_size_limit", "1000", "--routes", "nats://127.0.0.1:1"],
     );
     let log = s.log();
     assert!(
-        log.contains("[WRN]") && log.contains("--store_dir"),
+        log.contains("[WRN]") && log.contains("--log_size_limit"),
         "{log}"
     );
     let mut c = RawClient::connect_with(&s.addr(), "{}");
     c.expect(b"+OK\r\n");
+}
+
+#[test]
+fn jetstream_flags_start_jetstream_in_the_store_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("js");
+    let s = ServerProcess::start(BIN, &["-js", "--store_dir", store.to_str().unwrap()]);
+    let log = s.wait_log("Took");
+    assert!(log.contains("Starting JetStream"), "{log}");
+    assert!(
+        log.contains(&store.join("jetstream").display().to_string()),
+        "{log}"
+    );
+    assert!(store.join("jetstream").is_dir());
 }
 
 #[test]

@@ -195,7 +195,18 @@ impl Store for FileStore {
         ts: i64,
     ) -> Result<u64, StoreError> {
         let seq = self.index.last() + 1;
-        if seq > MAX_SEQ {
+        self.append_at(seq, subject, headers, payload, ts)
+    }
+
+    fn append_at(
+        &mut self,
+        seq: u64,
+        subject: &[u8],
+        headers: &[u8],
+        payload: &[u8],
+        ts: i64,
+    ) -> Result<u64, StoreError> {
+        if seq > MAX_SEQ || seq <= self.index.last() {
             return Err(StoreError::TooLarge);
         }
         let loc = self.disk.append_msg(seq, ts, subject, headers, payload)?;

@@ -180,6 +180,7 @@ impl<D: Data> Index<D> {
     }
 
     /// Adds the next message (at `last + 1`); its sequence.
+    #[cfg(test)]
     pub fn push(&mut self, subject: &[u8], ts: i64, data: D) -> Result<u64, StoreError> {
         let seq = self.last + 1;
         self.push_at(seq, subject, ts, data)?;

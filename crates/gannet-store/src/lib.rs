@@ -140,6 +140,18 @@ pub trait Store: Send {
         ts: i64,
     ) -> Result<u64, StoreError>;
 
+    /// Appends a message at `seq`, which must be past the last sequence (the
+    /// sequences between count as deleted), then applies the limits. A
+    /// mirror keeps its origin's sequences this way.
+    fn append_at(
+        &mut self,
+        seq: u64,
+        subject: &[u8],
+        headers: &[u8],
+        payload: &[u8],
+        ts: i64,
+    ) -> Result<u64, StoreError>;
+
     /// Makes every append, delete and purge so far survive a crash of the
     /// process or machine (a flush and an fsync for files; nothing in memory).
     fn sync(&mut self) -> Result<(), StoreError>;

@@ -55,6 +55,18 @@ impl Store for MemStore {
         payload: &[u8],
         ts: i64,
     ) -> Result<u64, StoreError> {
+        let seq = self.index.last() + 1;
+        self.append_at(seq, subject, headers, payload, ts)
+    }
+
+    fn append_at(
+        &mut self,
+        seq: u64,
+        subject: &[u8],
+        headers: &[u8],
+        payload: &[u8],
+        ts: i64,
+    ) -> Result<u64, StoreError> {
         let mut both = Vec::with_capacity(headers.len() + payload.len());
         both.extend_from_slice(headers);
         both.extend_from_slice(payload);
@@ -63,7 +75,7 @@ impl Store for MemStore {
             headers: both.slice(..headers.len()),
             payload: both.slice(headers.len()..),
         };
-        let seq = self.index.push(subject, ts, held)?;
+        self.index.push_at(seq, subject, ts, held)?;
         let id = self.index.live(seq).map(|s| s.subject());
         policy::enforce(&mut self.index, &self.limits, id, &mut NoSink)?;
         Ok(seq)
@@ -197,6 +209,23 @@ mod tests {
         assert_eq!(s.seq_for_time(0), 1);
         assert!(s.deleted(10).is_empty());
         assert!(s.subjects(b">").is_empty());
+    }
+
+    #[test]
+    fn append_at_leaves_a_gap_of_deleted_sequences() {
+        let mut s = filled(&["a"]);
+        assert_eq!(s.append_at(5, b"b", b"", b"x", 9).unwrap(), 5);
+        let st = s.state();
+        assert_eq!(
+            (st.first_seq, st.last_seq, st.msgs, st.num_deleted),
+            (1, 5, 2, 3)
+        );
+        assert_eq!(s.deleted(10), vec![2, 3, 4]);
+        assert!(
+            s.append_at(5, b"b", b"", b"x", 9).is_err(),
+            "not past the last"
+        );
+        assert_eq!(add(&mut s, "c", 10), 6);
     }
 
     #[test]

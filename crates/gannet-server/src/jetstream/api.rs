@@ -32,6 +32,7 @@ pub(crate) const SUBJECTS: &[&str] = &[
     "$JS.API.CONSUMER.NAMES.>",
     "$JS.API.CONSUMER.LIST.>",
     "$JS.API.CONSUMER.PAUSE.>",
+    "$JS.API.CONSUMER.UNPIN.>",
 ];
 
 /// Answers one API request.
@@ -54,13 +55,22 @@ pub(crate) fn handle(
     let Some(reply) = msg.reply_str().map(str::to_string) else {
         return;
     };
-    js.api_total.fetch_add(1, Ordering::Relaxed);
     let tokens: Vec<&str> = call.split('.').collect();
+    let count = || {
+        js.api_total.fetch_add(1, Ordering::Relaxed);
+        jsa.api_total.fetch_add(1, Ordering::Relaxed);
+    };
+    // Account info reports the calls before it; every other call counts
+    // before it is answered.
+    if tokens != ["INFO"] {
+        count();
+    }
     let answer = |kind: &str, result: Result<Value, ApiError>| {
         let body = match result {
             Ok(fields) => types::response(kind, None, fields),
             Err(e) => {
                 js.api_errors.fetch_add(1, Ordering::Relaxed);
+                jsa.api_errors.fetch_add(1, Ordering::Relaxed);
                 types::error_response(kind, &e)
             }
         };
@@ -68,7 +78,11 @@ pub(crate) fn handle(
     };
     let body = &msg.payload;
     match tokens.as_slice() {
-        ["INFO"] => answer("account_info_response", Ok(account_info(js, jsa))),
+        ["INFO"] => {
+            let info = account_info(js, jsa);
+            count();
+            answer("account_info_response", Ok(info))
+        }
         ["STREAM", "CREATE", name] => {
             answer("stream_create_response", create_stream(js, jsa, name, body))
         }
@@ -163,6 +177,30 @@ pub(crate) fn handle(
             };
             forward(&handle, call, &reply);
         }
+        ["CONSUMER", "UNPIN", stream, name] => {
+            let kind = "consumer_unpin_response";
+            let group = match parse_body(body) {
+                Ok(v) => v.get("group").and_then(Value::as_str).map(str::to_string),
+                Err(e) => return answer(kind, Err(e)),
+            };
+            let Some(group) = group.filter(|g| !g.is_empty()) else {
+                return answer(
+                    kind,
+                    Err(errors::INVALID_JSON.with(&[("err", &"consumer group not specified")])),
+                );
+            };
+            let Some(handle) = jsa.stream(stream) else {
+                return answer(kind, Err(errors::STREAM_NOT_FOUND.err()));
+            };
+            forward(
+                &handle,
+                Call::ConsumerUnpin {
+                    name: name.to_string(),
+                    group,
+                },
+                &reply,
+            );
+        }
         ["CONSUMER", op @ ("NAMES" | "LIST"), stream] => {
             let kind = if *op == "NAMES" {
                 "consumer_names_response"
@@ -180,10 +218,8 @@ pub(crate) fn handle(
             };
             forward(&handle, call, &reply);
         }
-        _ => {
-            // nats-server does not answer what it does not know.
-            js.api_total.fetch_sub(1, Ordering::Relaxed);
-        }
+        // nats-server does not answer what it does not know.
+        _ => {}
     }
 }
 
@@ -199,19 +235,8 @@ fn forward(stream: &super::stream::StreamHandle, call: Call, reply: &str) {
 fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let invalid = |e: serde_json::Error| errors::INVALID_JSON.with(&[("err", &e)]);
     let mut value: Value = serde_json::from_slice(body).map_err(invalid)?;
-    drop_nulls(&mut value);
+    types::drop_nulls(&mut value);
     serde_json::from_value(value).map_err(invalid)
-}
-
-fn drop_nulls(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(drop_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-        _ => {}
-    }
 }
 
 fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
@@ -238,8 +263,8 @@ fn account_info(js: &JetStream, jsa: &JsAccount) -> Value {
         "limits": jsa.limits,
         "api": {
             "level": types::API_LEVEL,
-            "total": js.api_total.load(Ordering::Relaxed),
-            "errors": js.api_errors.load(Ordering::Relaxed),
+            "total": jsa.api_total.load(Ordering::Relaxed),
+            "errors": jsa.api_errors.load(Ordering::Relaxed),
         },
     });
     if let Some(domain) = &js.domain {
@@ -429,13 +454,29 @@ fn check_stream_config(config: &mut StreamConfig) -> Result<(), ApiError> {
             "subject marker delete cannot be set if message TTLs are disabled",
         ));
     }
-    if config.mirror.is_some() || config.sources.is_some() {
-        return Err(errors::STREAM_CREATE.with(&[(
-            "err",
-            &"mirrors and sources are not supported by this server yet",
-        )]));
+    if config.mirror.is_some() {
+        if config.first_seq.is_some_and(|s| s > 0) {
+            return Err(errors::MIRROR_WITH_FIRST_SEQ.err());
+        }
+        if !config.subjects.is_empty() {
+            return Err(errors::MIRROR_WITH_SUBJECTS.err());
+        }
+        if config.sources.as_ref().is_some_and(|s| !s.is_empty()) {
+            return Err(errors::MIRROR_WITH_SOURCES.err());
+        }
     }
-    if config.subjects.is_empty() {
+    for origin in config.mirror.iter().chain(config.sources.iter().flatten()) {
+        let name = origin.get("name").and_then(Value::as_str).unwrap_or("");
+        if !is_valid_name(name) {
+            return Err(if config.mirror.is_some() {
+                errors::MIRROR_INVALID_STREAM_NAME.err()
+            } else {
+                errors::SOURCE_INVALID_STREAM_NAME.err()
+            });
+        }
+    }
+    let copies = config.mirror.is_some() || config.sources.as_ref().is_some_and(|s| !s.is_empty());
+    if config.subjects.is_empty() && !copies {
         config.subjects = vec![config.name.clone()];
     }
     for (i, s) in config.subjects.iter().enumerate() {

@@ -42,6 +42,8 @@ pub(crate) enum Out {
         ack: Option<String>,
         msg: StoredMsg,
         headers_only: bool,
+        /// The pinned client's id, sent as `Nats-Pin-Id`.
+        pin: Option<String>,
     },
     /// A status message (`NATS/1.0 408 ...`) or heartbeat, with an
     /// optional reply (flow control).
@@ -69,6 +71,13 @@ struct PullRequest {
     heartbeat: i64,
     next_heartbeat: i64,
     delivered: i64,
+    /// Priority groups: the group asked for, the pin id the client holds,
+    /// overflow thresholds and the priority.
+    group: Option<String>,
+    pin_id: Option<String>,
+    min_pending: i64,
+    min_ack_pending: i64,
+    priority: i64,
 }
 
 /// The body of a pull request.
@@ -84,6 +93,39 @@ struct NextRequest {
     no_wait: bool,
     #[serde(default)]
     idle_heartbeat: i64,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    min_pending: i64,
+    #[serde(default)]
+    min_ack_pending: i64,
+    #[serde(default)]
+    priority: i64,
+}
+
+/// The client a pinned-client consumer delivers to.
+#[derive(Debug, Clone)]
+struct Pin {
+    id: String,
+    /// When it was pinned (ns).
+    since: i64,
+    /// When the pin lapses unless the client pulls again (ns).
+    until: i64,
+}
+
+/// Two minutes: how long a pinned client keeps its pin without pulling.
+const DEFAULT_PINNED_TTL: i64 = 120_000_000_000;
+
+/// A new pin id: 22 random letters and digits, like a NUID.
+fn new_pin_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..22)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// A message delivered and not yet acknowledged.
@@ -147,6 +189,7 @@ pub(crate) struct Consumer {
     /// The push consumer's deliver subject had no interest at the last try.
     push_idle: bool,
     paused_until: i64,
+    pin: Option<Pin>,
     pub(crate) dirty: bool,
 }
 
@@ -199,6 +242,7 @@ impl Consumer {
             next_push_heartbeat: 0,
             push_idle: false,
             paused_until,
+            pin: None,
             config,
             created,
             dirty: true,
@@ -316,7 +360,14 @@ impl Consumer {
             push_bound: (!self.is_pull() && !self.push_idle).then_some(true),
             paused: (self.paused_until > now).then_some(true),
             pause_remaining: (self.paused_until > now).then_some(self.paused_until - now),
-            priority_groups: None,
+            priority_groups: self.config.priority_groups.first().map(|group| {
+                let pin = self.pin.as_ref();
+                serde_json::json!([{
+                    "group": group,
+                    "pinned_client_id": pin.map(|p| p.id.clone()),
+                    "pinned_ts": rfc3339(pin.map_or(0, |p| p.since)),
+                }])
+            }),
             ts: rfc3339(now),
         }
     }
@@ -374,6 +425,14 @@ impl Consumer {
             );
         }
         let now = now_nanos();
+        if let Err(text) = self.check_priority(&req, now) {
+            let code = if text.starts_with("Nats-Pin-Id") {
+                423
+            } else {
+                400
+            };
+            return status(out, code, &text);
+        }
         self.last_interest = now;
         if req.no_wait {
             let available = self.num_pending(store) + self.redeliver.len() as u64;
@@ -408,7 +467,55 @@ impl Consumer {
                 0
             },
             delivered: 0,
+            group: req.group,
+            pin_id: req.id,
+            min_pending: req.min_pending,
+            min_ack_pending: req.min_ack_pending,
+            priority: req.priority,
         });
+    }
+
+    /// nats-server's checks of a pull request's priority fields; a request
+    /// from the pinned client renews its pin.
+    fn check_priority(&mut self, req: &NextRequest, now: i64) -> Result<(), String> {
+        let policy = self.config.priority_policy.as_deref().unwrap_or("none");
+        let asks = req.group.is_some()
+            || req.id.is_some()
+            || req.min_pending != 0
+            || req.min_ack_pending != 0
+            || req.priority != 0;
+        if !asks {
+            return Ok(());
+        }
+        if (req.min_pending != 0 || req.min_ack_pending != 0) && policy != "overflow" {
+            return Err("Bad Request - Not a Overflow Priority consumer".to_string());
+        }
+        if req.id.as_deref().is_some_and(|i| !i.is_empty()) && policy != "pinned_client" {
+            return Err("Bad Request - Not a Pinned Client Priority consumer".to_string());
+        }
+        if !(0..=9).contains(&req.priority) {
+            return Err("Bad Request - Priority must be between 0 and 9".to_string());
+        }
+        if policy == "none" {
+            return Ok(());
+        }
+        let Some(group) = req.group.as_deref().filter(|g| !g.is_empty()) else {
+            return Err("Bad Request - Priority Group missing".to_string());
+        };
+        if !self.config.priority_groups.iter().any(|g| g == group) {
+            return Err("Bad Request - Invalid Priority Group".to_string());
+        }
+        let ttl = self.pinned_ttl();
+        if let (Some(pin), Some(id)) = (self.pin.as_mut(), req.id.as_deref()) {
+            if !id.is_empty() {
+                if pin.id == id {
+                    pin.until = now + ttl;
+                } else {
+                    return Err("Nats-Pin-Id mismatch".to_string());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sends what can be sent now. `has_interest` tells whether anyone
@@ -440,63 +547,54 @@ impl Consumer {
             if self.pending.len() >= self.max_ack_pending() && self.redeliver.is_empty() {
                 break;
             }
-            let target = if self.is_pull() {
-                match self.waiting.front() {
-                    Some(r) => r.reply.clone(),
-                    None => break,
-                }
+            let pull = self.is_pull();
+            let (target, picked) = if pull {
+                let Some(i) = self.pick_request(store, now, out) else {
+                    break;
+                };
+                (self.waiting[i].reply.clone(), Some(i))
             } else {
                 match &self.config.deliver_subject {
-                    Some(s) => Bytes::copy_from_slice(s.as_bytes()),
+                    Some(s) => (Bytes::copy_from_slice(s.as_bytes()), None),
                     None => break,
                 }
             };
             let Some(msg) = self.next_message(store) else {
                 break;
             };
-            let pull = self.is_pull();
-            if let Some(req) = self.waiting.front_mut() {
-                let size = gannet_store::file_msg_size(
-                    msg.subject.len(),
-                    msg.headers.len(),
-                    msg.payload.len(),
-                ) as i64;
-                if req.max_bytes > 0 && size > req.max_bytes && pull {
-                    let pending = (req.batch, req.max_bytes);
+            let size = self.delivered_size(&msg);
+            if let Some(i) = picked {
+                let req = &self.waiting[i];
+                if req.max_bytes > 0 && size > req.max_bytes {
+                    let pending = pending_headers(req.batch, req.max_bytes);
                     // Not sent: put it back for the next request.
                     self.unsend(msg.seq);
                     out.push(Out::Status {
                         to: target,
-                        headers: headers::status(
-                            409,
-                            "Message Size Exceeds MaxBytes",
-                            &pending_headers(pending.0, pending.1),
-                        ),
+                        headers: headers::status(409, "Message Size Exceeds MaxBytes", &pending),
                         reply: None,
                     });
-                    self.waiting.pop_front();
+                    self.waiting.remove(i);
                     continue;
                 }
             }
             self.send(msg, target, now, store, out);
             sent += 1;
-            if self.is_pull() {
-                if let Some(req) = self.waiting.front_mut() {
-                    req.batch -= 1;
-                    req.delivered += 1;
-                    if req.max_bytes > 0 {
-                        let size = out.last().map_or(0, out_size);
-                        req.max_bytes -= size as i64;
-                        if req.max_bytes <= 0 {
-                            req.batch = 0;
-                        }
+            if let Some(i) = picked {
+                let req = &mut self.waiting[i];
+                req.batch -= 1;
+                req.delivered += 1;
+                if req.max_bytes > 0 {
+                    req.max_bytes -= size;
+                    if req.max_bytes <= 0 {
+                        req.batch = 0;
                     }
-                    if req.heartbeat > 0 {
-                        req.next_heartbeat = now + req.heartbeat;
-                    }
-                    if req.batch <= 0 {
-                        self.waiting.pop_front();
-                    }
+                }
+                if req.heartbeat > 0 {
+                    req.next_heartbeat = now + req.heartbeat;
+                }
+                if req.batch <= 0 {
+                    self.waiting.remove(i);
                 }
             } else if self.config.idle_heartbeat > 0 {
                 self.next_push_heartbeat = now + self.config.idle_heartbeat;
@@ -507,6 +605,84 @@ impl Consumer {
             self.end_no_wait(store, out);
         }
         sent >= DELIVER_BUDGET
+    }
+
+    /// The size a pull request's `max_bytes` counts for `msg`, as
+    /// nats-server counts it: subject, ack reply, headers and payload.
+    fn delivered_size(&self, msg: &StoredMsg) -> i64 {
+        // The ack reply: `$JS.ACK.` + names + five numbers and dots.
+        let ack = 8 + self.stream.len() + self.name.len() + 2 + 5 * 4 + 19;
+        (msg.subject.len() + ack + msg.headers.len() + msg.payload.len()) as i64
+    }
+
+    /// The waiting request the next message goes to, by the consumer's
+    /// priority policy: the oldest one; the pinned client's (pinning a new
+    /// one when none is); one whose overflow thresholds are met; or the one
+    /// of lowest priority number. Requests a pin no longer holds for are
+    /// told so (423) and dropped.
+    fn pick_request(&mut self, store: &dyn Store, now: i64, out: &mut Vec<Out>) -> Option<usize> {
+        match self.config.priority_policy.as_deref() {
+            Some("pinned_client") => {
+                if self.pin.is_none() {
+                    // Requests naming an old pin are turned away.
+                    while let Some(i) = self.waiting.iter().position(|r| r.pin_id.is_some()) {
+                        let req = self.waiting.remove(i)?;
+                        out.push(Out::Status {
+                            to: req.reply,
+                            headers: headers::status(
+                                423,
+                                "Nats-Wrong-Pin-Id",
+                                &pending_headers(req.batch, req.max_bytes),
+                            ),
+                            reply: None,
+                        });
+                    }
+                    if self.waiting.front()?.group.is_some() {
+                        self.pin = Some(Pin {
+                            id: new_pin_id(),
+                            since: now,
+                            until: now + self.pinned_ttl(),
+                        });
+                        self.dirty = true;
+                    }
+                    return Some(0);
+                }
+                let id = self.pin.as_ref().map(|p| p.id.clone());
+                self.waiting
+                    .iter()
+                    .position(|r| r.pin_id.is_some() && r.pin_id == id)
+            }
+            Some("overflow") => {
+                let pending = self.num_pending(store) as i64;
+                let acks = self.pending.len() as i64;
+                self.waiting.iter().position(|r| {
+                    (r.min_pending == 0 && r.min_ack_pending == 0)
+                        || (r.min_pending > 0 && pending >= r.min_pending)
+                        || (r.min_ack_pending > 0 && acks >= r.min_ack_pending)
+                })
+            }
+            Some("prioritized") => self
+                .waiting
+                .iter()
+                .enumerate()
+                .min_by_key(|(i, r)| (r.priority, *i))
+                .map(|(i, _)| i),
+            _ => (!self.waiting.is_empty()).then_some(0),
+        }
+    }
+
+    fn pinned_ttl(&self) -> i64 {
+        if self.config.priority_timeout > 0 {
+            self.config.priority_timeout
+        } else {
+            DEFAULT_PINNED_TTL
+        }
+    }
+
+    /// Releases the pinned client of the group (`$JS.API.CONSUMER.UNPIN`).
+    pub(crate) fn unpin(&mut self) {
+        self.pin = None;
+        self.dirty = true;
     }
 
     /// Takes the next message to send: a redelivery first, then the stream.
@@ -579,6 +755,7 @@ impl Consumer {
             ack: Some(ack),
             msg,
             headers_only: self.config.headers_only,
+            pin: self.pin.as_ref().map(|p| p.id.clone()),
         });
     }
 
@@ -661,6 +838,11 @@ impl Consumer {
                     heartbeat: 0,
                     next_heartbeat: 0,
                     delivered: 0,
+                    group: None,
+                    pin_id: None,
+                    min_pending: 0,
+                    min_ack_pending: 0,
+                    priority: 0,
                 });
             }
         } else if let Some(to) = reply {
@@ -737,6 +919,9 @@ impl Consumer {
                 self.redeliver.push_back(sseq);
             }
         }
+        if self.pin.as_ref().is_some_and(|p| now >= p.until) {
+            self.pin = None;
+        }
         self.expire_requests(now, true, out);
         if !self.is_pull() && self.config.idle_heartbeat > 0 && !self.push_idle {
             if self.next_push_heartbeat == 0 {
@@ -812,6 +997,9 @@ impl Consumer {
         if self.paused_until > 0 {
             take(self.paused_until);
         }
+        if let Some(pin) = &self.pin {
+            take(pin.until);
+        }
         if let Some(t) = self.inactive_deadline() {
             take(t);
         }
@@ -879,16 +1067,6 @@ impl Consumer {
     }
 }
 
-fn out_size(out: &Out) -> usize {
-    match out {
-        Out::Msg { msg, .. } => {
-            gannet_store::file_msg_size(msg.subject.len(), msg.headers.len(), msg.payload.len())
-                as usize
-        }
-        _ => 0,
-    }
-}
-
 fn pending_headers(msgs: i64, bytes: i64) -> Vec<(&'static str, String)> {
     vec![
         ("Nats-Pending-Messages", msgs.to_string()),
@@ -911,7 +1089,9 @@ fn parse_next_request(payload: &[u8]) -> Result<NextRequest, String> {
             ..NextRequest::default()
         });
     }
-    let req: NextRequest = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    super::types::drop_nulls(&mut value);
+    let req: NextRequest = serde_json::from_value(value).map_err(|e| e.to_string())?;
     if req.expires < 0 {
         return Err("expires must be positive".to_string());
     }
@@ -1012,12 +1192,26 @@ fn go_duration(nanos: i64) -> String {
 
 /// Checks a consumer configuration against its stream and fills nats-server's
 /// defaults.
-pub(crate) fn check_config(
-    config: &mut ConsumerConfig,
-    stream_subjects: &[String],
-    work_queue: bool,
-    stream_max_ack_pending: i64,
-) -> Result<(), ApiError> {
+/// What a consumer's defaults and caps come from besides its own config.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Caps {
+    /// The stream's retention is `workqueue`.
+    pub(crate) work_queue: bool,
+    /// The stream's `consumer_limits.max_ack_pending`.
+    pub(crate) stream_max_ack_pending: i64,
+    /// The stream's `consumer_limits.inactive_threshold`.
+    pub(crate) stream_inactive_threshold: i64,
+    /// The server's `jetstream { limits { max_ack_pending, max_request_batch } }`
+    /// (0 = none).
+    pub(crate) server_max_ack_pending: i64,
+    pub(crate) server_max_request_batch: i64,
+    /// The account's `max_ack_pending` (-1 or 0 = none).
+    pub(crate) account_max_ack_pending: i64,
+}
+
+pub(crate) fn check_config(config: &mut ConsumerConfig, caps: Caps) -> Result<(), ApiError> {
+    let work_queue = caps.work_queue;
+    let stream_max_ack_pending = caps.stream_max_ack_pending;
     if config.deliver_policy.is_empty() {
         config.deliver_policy = "all".to_string();
     }
@@ -1047,20 +1241,82 @@ pub(crate) fn check_config(
             config.max_waiting = DEFAULT_MAX_WAITING;
         }
     }
+    match config.priority_policy.as_deref().unwrap_or("none") {
+        "none" => {
+            if !config.priority_groups.is_empty() {
+                return Err(errors::CONSUMER_PRIORITY_GROUP_WITH_POLICY_NONE.err());
+            }
+            if config.priority_timeout > 0 {
+                return Err(errors::CONSUMER_PINNED_TTL_WITHOUT_PRIORITY_POLICY_NONE.err());
+            }
+        }
+        "overflow" | "pinned_client" | "prioritized" => {
+            if config.deliver_subject.is_some() {
+                return Err(errors::CONSUMER_PUSH_WITH_PRIORITY_GROUP.err());
+            }
+            if config.priority_groups.is_empty() {
+                return Err(errors::CONSUMER_PRIORITY_POLICY_WITHOUT_GROUP.err());
+            }
+            for g in &config.priority_groups {
+                if g.is_empty() {
+                    return Err(errors::CONSUMER_EMPTY_GROUP_NAME.err());
+                }
+                if !is_valid_group_name(g) {
+                    return Err(errors::CONSUMER_INVALID_GROUP_NAME.err());
+                }
+            }
+            if config.priority_policy.as_deref() == Some("pinned_client")
+                && config.priority_timeout == 0
+            {
+                config.priority_timeout = DEFAULT_PINNED_TTL;
+            }
+        }
+        _ => {
+            return Err(
+                errors::CONSUMER_INVALID_POLICY.with(&[("err", &"priority policy is not valid")])
+            )
+        }
+    }
     if config.flow_control && config.idle_heartbeat == 0 {
         return Err(errors::CONSUMER_WITH_FLOW_CONTROL_NEEDS_HEARTBEATS.err());
     }
-    if config.ack_policy != "none" {
-        if config.ack_wait == 0 {
-            config.ack_wait = DEFAULT_ACK_WAIT;
+    if config.max_batch < 0 {
+        config.max_batch = 0;
+    }
+    if config.max_ack_pending < -1 {
+        config.max_ack_pending = -1;
+    }
+    if config.ack_policy != "none" && config.ack_wait == 0 {
+        config.ack_wait = DEFAULT_ACK_WAIT;
+    }
+    if config.max_ack_pending == 0 {
+        config.max_ack_pending = stream_max_ack_pending.max(0);
+    }
+    if config.inactive_threshold == 0 {
+        config.inactive_threshold = caps.stream_inactive_threshold.max(0);
+    }
+    if config.max_ack_pending == 0 && config.ack_policy != "none" {
+        let mut pending = DEFAULT_MAX_ACK_PENDING;
+        for cap in [caps.server_max_ack_pending, caps.account_max_ack_pending] {
+            if cap > 0 && cap < pending {
+                pending = cap;
+            }
         }
-        if config.max_ack_pending == 0 {
-            config.max_ack_pending = if stream_max_ack_pending > 0 {
-                stream_max_ack_pending
-            } else {
-                DEFAULT_MAX_ACK_PENDING
-            };
-        }
+        config.max_ack_pending = pending;
+    }
+    if config.deliver_subject.is_none()
+        && config.max_batch == 0
+        && caps.server_max_request_batch > 0
+    {
+        config.max_batch = caps.server_max_request_batch;
+    }
+    if caps.server_max_request_batch > 0 && config.max_batch > caps.server_max_request_batch {
+        return Err(errors::CONSUMER_MAX_REQUEST_BATCH_EXCEEDED_F
+            .with(&[("limit", &caps.server_max_request_batch)]));
+    }
+    if caps.server_max_ack_pending > 0 && config.max_ack_pending > caps.server_max_ack_pending {
+        return Err(errors::CONSUMER_MAX_PENDING_ACK_EXCESS
+            .with(&[("limit", &caps.server_max_ack_pending)]));
     }
     if config.max_deliver == 0 {
         config.max_deliver = -1;
@@ -1095,23 +1351,22 @@ pub(crate) fn check_config(
     if !config.filter_subject.is_empty() && !config.filter_subjects.is_empty() {
         return Err(errors::CONSUMER_DUPLICATE_FILTER_SUBJECTS.err());
     }
+    if config.filter_subjects.iter().any(String::is_empty) {
+        return Err(errors::CONSUMER_EMPTY_FILTER.err());
+    }
     let filters: Vec<&String> = config
         .filter_subjects
         .iter()
         .chain(std::iter::once(&config.filter_subject).filter(|s| !s.is_empty()))
         .collect();
-    for f in &filters {
+    for (i, f) in filters.iter().enumerate() {
         if !gannet_proto::subject::is_valid_subscribe_subject(f.as_bytes()) {
-            return Err(errors::CONSUMER_FILTER_NOT_SUBSET.err());
+            return Err(errors::STREAM_INVALID_CONFIG_F.with(&[("err", &"invalid subject")]));
         }
-        if !stream_subjects.is_empty()
-            && !stream_subjects.iter().any(|s| {
-                gannet_proto::subject::pattern_matches(s.as_bytes(), f.as_bytes())
-                    || gannet_proto::subject::pattern_matches(f.as_bytes(), s.as_bytes())
-                    || subjects_overlap(s, f)
-            })
-        {
-            return Err(errors::CONSUMER_FILTER_NOT_SUBSET.err());
+        for (j, g) in filters.iter().enumerate() {
+            if i != j && gannet_proto::subject::pattern_matches(g.as_bytes(), f.as_bytes()) {
+                return Err(errors::CONSUMER_OVERLAPPING_SUBJECT_FILTERS.err());
+            }
         }
     }
     if work_queue && config.ack_policy != "explicit" {
@@ -1124,6 +1379,14 @@ pub(crate) fn check_config(
         return Err(errors::STREAM_REPLICAS_NOT_SUPPORTED.err());
     }
     Ok(())
+}
+
+/// A priority group name: 1 to 16 of A-Z, a-z, 0-9, `-_/=)+`.
+fn is_valid_group_name(name: &str) -> bool {
+    (1..=16).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_/=)+".contains(c))
 }
 
 /// Whether two subject patterns can match a common subject.

@@ -17,6 +17,7 @@ pub(crate) mod api;
 pub(crate) mod capture;
 pub(crate) mod consumer;
 pub mod errors;
+pub(crate) mod feeds;
 pub(crate) mod headers;
 pub(crate) mod outlet;
 pub(crate) mod persist;
@@ -45,6 +46,8 @@ pub struct JetStream {
     pub(crate) max_memory: i64,
     pub(crate) max_store: i64,
     pub(crate) durability: Durability,
+    /// Caps on what consumers may ask for (`jetstream { limits { } }`).
+    pub(crate) limits: ServerLimits,
     /// The internal client JetStream's subscriptions belong to.
     pub(crate) cid: u64,
     pub(crate) server: std::sync::Weak<Server>,
@@ -56,6 +59,8 @@ pub struct JetStream {
 /// An account with JetStream.
 pub struct JsAccount {
     pub(crate) account: Arc<Account>,
+    pub(crate) api_total: AtomicU64,
+    pub(crate) api_errors: AtomicU64,
     pub(crate) limits: AccountLimits,
     pub(crate) streams: Mutex<BTreeMap<String, Arc<StreamHandle>>>,
 }
@@ -89,6 +94,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// `jetstream { limits { } }`: caps on consumers (0 = none).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerLimits {
+    pub max_ack_pending: i64,
+    pub max_request_batch: i64,
+}
+
 /// JetStream's settings, from the options.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -98,6 +110,7 @@ pub struct Settings {
     pub domain: Option<String>,
     /// `None`: every batch is synced before it is acknowledged.
     pub sync_interval: Option<Duration>,
+    pub limits: ServerLimits,
 }
 
 impl JetStream {
@@ -110,6 +123,7 @@ impl JetStream {
             durability: settings
                 .sync_interval
                 .map_or(Durability::Batch, Durability::Interval),
+            limits: settings.limits,
             cid,
             server,
             accounts: Mutex::new(HashMap::new()),
@@ -135,6 +149,8 @@ impl JetStream {
         }
         let jsa = Arc::new(JsAccount {
             account: account.clone(),
+            api_total: AtomicU64::new(0),
+            api_errors: AtomicU64::new(0),
             limits,
             streams: Mutex::new(BTreeMap::new()),
         });
@@ -235,6 +251,7 @@ impl JetStream {
             durability: self.durability,
             consumers,
             cid: self.cid,
+            account_max_ack_pending: jsa.limits.max_ack_pending,
         })
         .map_err(|e| e.to_string())?;
         capture::subscribe(&handle, &config, self.cid);
@@ -379,6 +396,10 @@ pub(crate) fn start(
             SyncPolicy::Batch | SyncPolicy::Always => None,
             SyncPolicy::Interval(d) => Some(d),
         },
+        limits: ServerLimits {
+            max_ack_pending: options.limits.max_ack_pending.unwrap_or(0),
+            max_request_batch: options.limits.max_request_batch.unwrap_or(0),
+        },
     };
     tracing::info!("  Max Memory:      {}", friendly_bytes(settings.max_memory));
     tracing::info!("  Max Storage:     {}", friendly_bytes(settings.max_store));
@@ -427,7 +448,11 @@ pub(crate) fn start(
 /// Settings read from the config that this server does not act on yet.
 fn warn_unused(o: &gannet_config::options::JetStreamOptions) {
     let unused = [
-        ("limits", o.limits != Default::default()),
+        ("limits { max_ha_assets }", o.limits.max_ha_assets.is_some()),
+        (
+            "limits { duplicate_window }",
+            o.limits.duplicate_window.is_some(),
+        ),
         ("unique_tag", o.unique_tag.is_some()),
         ("strict: false", !o.strict),
         (

@@ -35,6 +35,10 @@ use crate::subscription::Subscription;
 /// acknowledged.
 const BATCH_MAX: usize = 1024;
 
+/// Most subjects one stream info answer lists (nats-server's
+/// `JSMaxSubjectDetails`); clients ask for the rest by offset.
+const SUBJECT_DETAILS_LIMIT: usize = 100_000;
+
 /// How often a stream looks at its timers when nothing else wakes it.
 const IDLE_TICK: Duration = Duration::from_millis(250);
 
@@ -77,6 +81,15 @@ pub(crate) enum Cmd {
         reply: Bytes,
         payload: Bytes,
     },
+    /// A message on a mirror's or source's inbox (feed `index`).
+    Feed {
+        index: usize,
+        subject: Bytes,
+        shown: Option<Bytes>,
+        reply: Option<Bytes>,
+        headers: Bytes,
+        payload: Bytes,
+    },
     /// An API call about this stream, answered on `reply`.
     Api {
         call: Call,
@@ -105,6 +118,10 @@ pub(crate) enum Call {
     ConsumerPause {
         name: String,
         body: Value,
+    },
+    ConsumerUnpin {
+        name: String,
+        group: String,
     },
 }
 
@@ -169,6 +186,8 @@ pub(crate) struct Start {
     pub(crate) consumers: Vec<(ConsumerConfig, i64, Option<consumer::SavedState>)>,
     /// The internal client the stream's subscriptions belong to.
     pub(crate) cid: u64,
+    /// The account's `max_ack_pending` limit (-1 = none).
+    pub(crate) account_max_ack_pending: i64,
 }
 
 /// Starts a stream's thread; returns its handle.
@@ -215,7 +234,13 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
             super::capture::subscribe_next(&handle, &c.name, start.cid).map(|s| (c.name.clone(), s))
         })
         .collect();
+    let mut feeds = super::feeds::from_config(&start.config);
+    for (i, feed) in feeds.iter_mut().enumerate() {
+        feed.subscribe(&handle, i, start.cid);
+    }
     let actor = Actor {
+        feeds,
+        account_max_ack_pending: start.account_max_ack_pending,
         next_subs,
         cid: start.cid,
         server: start.server,
@@ -225,6 +250,7 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
         config: start.config,
         store: start.store,
         consumers,
+        ttls: std::collections::BTreeSet::new(),
         dedup: HashMap::new(),
         dedup_order: VecDeque::new(),
         last_msg_id: String::new(),
@@ -244,6 +270,10 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
 }
 
 struct Actor {
+    /// The streams this one mirrors or sources.
+    feeds: Vec<super::feeds::Feed>,
+    /// The account's `max_ack_pending` limit (-1 = none).
+    account_max_ack_pending: i64,
     /// Each pull consumer's subscription to its pull requests.
     next_subs: HashMap<String, Arc<Subscription>>,
     cid: u64,
@@ -254,6 +284,8 @@ struct Actor {
     config: StreamConfig,
     store: Box<dyn Store>,
     consumers: BTreeMap<String, Consumer>,
+    /// (when it expires, sequence) of messages with a `Nats-TTL`.
+    ttls: std::collections::BTreeSet<(i64, u64)>,
     /// `Nats-Msg-Id` → (sequence, time stored), within the duplicate window.
     dedup: HashMap<String, (u64, i64)>,
     dedup_order: VecDeque<(i64, String)>,
@@ -271,6 +303,8 @@ struct Actor {
 
 impl Actor {
     fn run(mut self, rx: Receiver<Cmd>) {
+        self.load_ttls();
+        self.resume_feeds();
         let mut busy = false;
         loop {
             let wait = if busy {
@@ -328,6 +362,9 @@ impl Actor {
     fn next_wait(&self) -> Duration {
         let now = now_nanos();
         let mut wait = IDLE_TICK;
+        if let Some(&(due, _)) = self.ttls.first() {
+            wait = wait.min(Duration::from_nanos(u64::try_from(due - now).unwrap_or(0)));
+        }
         for c in self.consumers.values() {
             if let Some(t) = c.next_deadline() {
                 let d = Duration::from_nanos(u64::try_from(t - now).unwrap_or(0));
@@ -363,6 +400,21 @@ impl Actor {
                 payload,
             } => self.direct_get(server, &subject, &reply, &payload),
             Cmd::Api { call, reply } => self.api(server, call, &reply),
+            Cmd::Feed {
+                index,
+                subject,
+                shown,
+                reply,
+                headers,
+                payload,
+            } => self.copy_in(
+                index,
+                &subject,
+                shown.as_deref(),
+                reply.as_deref(),
+                &headers,
+                &payload,
+            ),
             Cmd::Stop(_) => {}
         }
     }
@@ -494,6 +546,11 @@ impl Actor {
                 errors::STREAM_STORE_FAILED_F.with(&[("err", &e)])
             })?;
         self.unsynced = true;
+        if let Some(secs) = headers::get(hdr, "Nats-TTL").and_then(parse_ttl) {
+            if secs > 0 {
+                self.ttls.insert((ts + secs * 1_000_000_000, seq));
+            }
+        }
         if let Some(id) = msg_id {
             self.dedup.insert(id.clone(), (seq, ts));
             self.dedup_order.push_back((ts, id.clone()));
@@ -676,6 +733,177 @@ impl Actor {
         }
     }
 
+    // ----- mirrors and sources -----
+
+    /// Stores what a mirror or source delivered.
+    fn copy_in(
+        &mut self,
+        index: usize,
+        subject: &[u8],
+        shown: Option<&[u8]>,
+        reply: Option<&[u8]>,
+        headers: &Bytes,
+        payload: &Bytes,
+    ) {
+        let Some(feed) = self.feeds.get_mut(index) else {
+            return;
+        };
+        let Some(copied) = feed.receive(subject, shown, reply, headers, payload) else {
+            return;
+        };
+        if copied.mirror {
+            // A mirror keeps the origin's sequences.
+            if copied.origin_seq <= self.store.state().last_seq {
+                return;
+            }
+            let ts = now_nanos();
+            match self.store.append_at(
+                copied.origin_seq,
+                &copied.subject,
+                &copied.headers,
+                &copied.payload,
+                ts,
+            ) {
+                Ok(_) => self.unsynced = true,
+                Err(e) => tracing::error!(
+                    "JetStream mirror '{} > {}' could not store a message: {e}",
+                    self.account.name,
+                    self.config.name
+                ),
+            }
+            return;
+        }
+        let seq = copied.origin_seq.to_string();
+        let source = format!("{} {seq}", copied.origin);
+        let hdr = headers::with(&copied.headers, &[("Nats-Stream-Source", &source)]);
+        let inbound = Inbound {
+            subject: Bytes::from(copied.subject),
+            reply: None,
+            headers: Bytes::from(hdr),
+            payload: copied.payload,
+        };
+        let _ = self.store_message(&inbound);
+    }
+
+    /// Where each mirror or source resumes after a restart: after the
+    /// mirror's last sequence, after the last message a source copied.
+    fn resume_feeds(&mut self) {
+        let last = self.store.state().last_seq;
+        for feed in &mut self.feeds {
+            if feed.mirror {
+                if last > 0 {
+                    feed.next = last + 1;
+                }
+                continue;
+            }
+            let mut up_to = last;
+            while up_to > 0 {
+                let Ok(Some(m)) = self.store.last_match(b">", Some(up_to)) else {
+                    break;
+                };
+                up_to = m.seq - 1;
+                let Some(source) = headers::get(&m.headers, "Nats-Stream-Source") else {
+                    continue;
+                };
+                let mut parts = source.split(' ');
+                if parts.next() == Some(feed.origin.as_str()) {
+                    if let Some(seq) = parts.next().and_then(|s| s.parse::<u64>().ok()) {
+                        feed.next = seq + 1;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Stops copying: the inboxes go, and the origins' consumers are deleted.
+    fn stop_feeds(&mut self, server: &Server) {
+        for mut feed in std::mem::take(&mut self.feeds) {
+            feed.unsubscribe();
+            if let Some(subject) = feed.farewell() {
+                self.outlet
+                    .publish(server, &self.account, subject.as_bytes(), None, None, b"");
+            }
+        }
+    }
+
+    // ----- per-message TTLs and subject delete markers -----
+
+    /// Removes the messages whose `Nats-TTL` ran out.
+    fn expire_ttls(&mut self, now: i64) {
+        while let Some(&(due, seq)) = self.ttls.first() {
+            if due > now {
+                break;
+            }
+            self.ttls.pop_first();
+            let Ok(Some(msg)) = self.store.get(seq) else {
+                continue;
+            };
+            if !self.replace_with_marker(&msg) {
+                let _ = self.store.delete(seq);
+            }
+            self.unsynced = true;
+        }
+    }
+
+    /// With `subject_delete_marker_ttl`, a subject's last message aging
+    /// out leaves a marker (`Nats-Marker-Reason: MaxAge`) in its place.
+    fn mark_aged_out(&mut self, now: i64) {
+        let from = self.store.state().first_seq;
+        let mut seq = from;
+        while let Ok(Some(msg)) = self.store.next_match(seq, &Filter::all()) {
+            if msg.ts + self.config.max_age > now {
+                break;
+            }
+            seq = msg.seq + 1;
+            self.replace_with_marker(&msg);
+        }
+    }
+
+    /// Stores a delete marker for `msg`'s subject when `msg` is its last
+    /// message, is not a marker itself, and the stream leaves markers: the
+    /// marker's rollup removes `msg`. Whether it did.
+    fn replace_with_marker(&mut self, msg: &StoredMsg) -> bool {
+        let ttl = self.config.subject_delete_marker_ttl;
+        if ttl <= 0 || is_marker(&msg.headers) {
+            return false;
+        }
+        let last = self
+            .store
+            .subject_state(&msg.subject)
+            .is_some_and(|(_, _, last)| last == msg.seq);
+        if !last {
+            return false;
+        }
+        let hdr = format!(
+            "NATS/1.0\r\nNats-Marker-Reason: MaxAge\r\nNats-TTL: {}s\r\nNats-Rollup: sub\r\n\r\n",
+            ttl / 1_000_000_000
+        );
+        let marker = Inbound {
+            subject: msg.subject.clone(),
+            reply: None,
+            headers: Bytes::from(hdr),
+            payload: Bytes::new(),
+        };
+        self.store_message(&marker).is_ok()
+    }
+
+    /// Rebuilds the TTL index from the stored messages (at start).
+    fn load_ttls(&mut self) {
+        if !self.config.allow_msg_ttl {
+            return;
+        }
+        let mut seq = self.store.state().first_seq;
+        while let Ok(Some(msg)) = self.store.next_match(seq, &Filter::all()) {
+            seq = msg.seq + 1;
+            if let Some(secs) = headers::get(&msg.headers, "Nats-TTL").and_then(parse_ttl) {
+                if secs > 0 {
+                    self.ttls.insert((msg.ts + secs * 1_000_000_000, msg.seq));
+                }
+            }
+        }
+    }
+
     // ----- consumers -----
 
     fn ack(&mut self, subject: &[u8], reply: Option<Bytes>, payload: &[u8]) {
@@ -724,6 +952,18 @@ impl Actor {
     /// Runs consumers' timers and deliveries; whether more is ready at once.
     fn work(&mut self, server: &Server) -> bool {
         let now = now_nanos();
+        for feed in &mut self.feeds {
+            if let Some((subject, reply, body)) = feed.due_request(now) {
+                self.outlet.publish(
+                    server,
+                    &self.account,
+                    subject.as_bytes(),
+                    Some(reply.as_bytes()),
+                    None,
+                    &body,
+                );
+            }
+        }
         let mut more = false;
         let mut inactive = Vec::new();
         let mut dropped = Vec::new();
@@ -741,7 +981,11 @@ impl Actor {
                 inactive.push(name.clone());
             }
         }
-        if !self.config.subjects.is_empty() || self.config.max_age > 0 {
+        self.expire_ttls(now);
+        if self.config.max_age > 0 && self.config.subject_delete_marker_ttl > 0 {
+            self.mark_aged_out(now);
+        }
+        if self.config.max_age > 0 {
             if let Ok(n) = self.store.expire(now) {
                 if n > 0 {
                     self.unsynced = true;
@@ -772,18 +1016,28 @@ impl Actor {
                     ack,
                     msg,
                     headers_only,
+                    pin,
                 } => {
                     let hdr;
-                    let (headers, payload): (Option<&[u8]>, &[u8]) = if headers_only {
-                        let size = msg.payload.len().to_string();
-                        hdr = headers::with(&msg.headers, &[("Nats-Msg-Size", &size)]);
-                        (Some(&hdr), b"")
-                    } else {
-                        (
-                            (!msg.headers.is_empty()).then_some(msg.headers.as_ref()),
-                            msg.payload.as_ref(),
-                        )
-                    };
+                    let (headers, payload): (Option<&[u8]>, &[u8]) =
+                        if headers_only || pin.is_some() {
+                            let size = msg.payload.len().to_string();
+                            let mut extra = Vec::new();
+                            if headers_only {
+                                extra.push(("Nats-Msg-Size", size.as_str()));
+                            }
+                            if let Some(id) = &pin {
+                                extra.push(("Nats-Pin-Id", id.as_str()));
+                            }
+                            hdr = headers::with(&msg.headers, &extra);
+                            let body: &[u8] = if headers_only { b"" } else { &msg.payload };
+                            (Some(&hdr), body)
+                        } else {
+                            (
+                                (!msg.headers.is_empty()).then_some(msg.headers.as_ref()),
+                                msg.payload.as_ref(),
+                            )
+                        };
                     // The message goes out under its own subject, to the
                     // requester's (or deliver) subject's subscribers.
                     self.outlet.deliver(
@@ -898,13 +1152,9 @@ impl Actor {
             .publish(server, &self.account, reply.as_bytes(), None, None, &body);
     }
 
-    pub(crate) fn info(&self, body: &Value) -> StreamInfo {
+    /// The stream's info, without subject or deleted details.
+    pub(crate) fn info(&self) -> StreamInfo {
         let s = self.store.state();
-        let subjects_filter = body.get("subjects_filter").and_then(Value::as_str);
-        let deleted_details = body
-            .get("deleted_details")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
         let mut config = self.config.clone();
         types::with_version_metadata(&mut config.metadata);
         StreamInfo {
@@ -917,18 +1167,20 @@ impl Actor {
                 first_ts: rfc3339(s.first_ts),
                 last_seq: s.last_seq,
                 last_ts: rfc3339(s.last_ts),
-                subjects: subjects_filter.map(|f| {
-                    self.store
-                        .subjects(f.as_bytes())
-                        .into_iter()
-                        .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
-                        .collect()
-                }),
-                deleted: deleted_details.then(|| self.store.deleted(100_000)),
+                subjects: None,
+                deleted: None,
                 num_deleted: s.num_deleted,
                 num_subjects: s.num_subjects,
                 consumer_count: self.consumers.len() as u64,
             },
+            mirror: self.feeds.iter().find(|f| f.mirror).map(|f| f.info()),
+            sources: (self.feeds.iter().any(|f| !f.mirror)).then(|| {
+                self.feeds
+                    .iter()
+                    .filter(|f| !f.mirror)
+                    .map(|f| f.info())
+                    .collect()
+            }),
             ts: rfc3339(now_nanos()),
         }
     }
@@ -936,12 +1188,37 @@ impl Actor {
     fn api(&mut self, server: &Server, call: Call, reply: &str) {
         match call {
             Call::Info(body) => {
-                let info = self.info(&body);
+                let mut info = self.info();
+                // Subject details come a page at a time, as nats-server
+                // sends them: sorted, from `offset`, at most 100,000.
+                let (mut total, mut offset, mut limit) = (0, 0, 0);
+                if let Some(filter) = body.get("subjects_filter").and_then(Value::as_str) {
+                    let all = self.store.subjects(filter.as_bytes());
+                    if !all.is_empty() {
+                        total = all.len();
+                        limit = SUBJECT_DETAILS_LIMIT;
+                        offset = body
+                            .get("offset")
+                            .and_then(Value::as_u64)
+                            .map_or(0, |o| usize::try_from(o).unwrap_or(usize::MAX))
+                            .min(total);
+                        info.state.subjects = Some(
+                            all.into_iter()
+                                .skip(offset)
+                                .take(limit)
+                                .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+                                .collect(),
+                        );
+                    }
+                }
+                if body.get("deleted_details").and_then(Value::as_bool) == Some(true) {
+                    info.state.deleted = Some(self.store.deleted(usize::MAX));
+                }
                 let mut fields = serde_json::to_value(&info).unwrap_or(Value::Null);
                 if let Value::Object(map) = &mut fields {
-                    map.insert("total".into(), json!(0));
-                    map.insert("offset".into(), json!(0));
-                    map.insert("limit".into(), json!(0));
+                    map.insert("total".into(), json!(total));
+                    map.insert("offset".into(), json!(offset));
+                    map.insert("limit".into(), json!(limit));
                 }
                 let body = types::response("stream_info_response", None, fields);
                 self.respond(server, reply, body);
@@ -1015,6 +1292,20 @@ impl Actor {
                 );
                 self.respond(server, reply, body);
             }
+            Call::ConsumerUnpin { name, group } => {
+                let kind = "consumer_unpin_response";
+                let body = match self.consumers.get_mut(&name) {
+                    None => types::error_response(kind, &errors::CONSUMER_NOT_FOUND.err()),
+                    Some(c) if !c.config.priority_groups.contains(&group) => {
+                        types::error_response(kind, &errors::CONSUMER_INVALID_PRIORITY_GROUP.err())
+                    }
+                    Some(c) => {
+                        c.unpin();
+                        types::response(kind, None, json!({}))
+                    }
+                };
+                self.respond(server, reply, body);
+            }
             Call::ConsumerPause { name, body } => {
                 let until = body
                     .get("pause_until")
@@ -1048,12 +1339,62 @@ impl Actor {
             let body = types::error_response(kind, &e);
             return self.respond(server, reply, body);
         }
-        let subjects_changed = config.subjects != self.config.subjects;
+        // Tighter consumer limits may not leave existing consumers above them.
+        let (threshold, ack_pending) = (
+            config.consumer_limits.inactive_threshold,
+            config.consumer_limits.max_ack_pending,
+        );
+        let changed = (threshold > 0
+            && threshold != self.config.consumer_limits.inactive_threshold)
+            || (ack_pending > 0 && ack_pending != self.config.consumer_limits.max_ack_pending);
+        if changed {
+            let violating: Vec<&str> = self
+                .consumers
+                .values()
+                .filter(|c| {
+                    (threshold > 0 && c.config.inactive_threshold > threshold)
+                        || (ack_pending > 0 && c.config.max_ack_pending > ack_pending)
+                })
+                .map(|c| c.name.as_str())
+                .collect();
+            if !violating.is_empty() {
+                let e = errors::STREAM_UPDATE.with(&[(
+                    "err",
+                    &format!(
+                        "change to limits violates consumers: {}",
+                        violating.join(", ")
+                    ),
+                )]);
+                let body = types::error_response(kind, &e);
+                return self.respond(server, reply, body);
+            }
+        }
+        let subjects_changed = config.subjects != self.config.subjects
+            || config.allow_direct != self.config.allow_direct;
+        let feeds_changed =
+            config.mirror != self.config.mirror || config.sources != self.config.sources;
         self.config = config.clone();
         if let Some(handle) = self.handle.upgrade() {
             handle.set_config(config.clone());
             if subjects_changed {
                 super::capture::resubscribe(&handle, &self.config);
+            }
+            if feeds_changed {
+                // Origins kept resume where they were.
+                let old: Vec<(String, u64)> = self
+                    .feeds
+                    .iter()
+                    .map(|f| (f.origin.clone(), f.next))
+                    .collect();
+                self.stop_feeds(server);
+                let mut feeds = super::feeds::from_config(&self.config);
+                for (i, feed) in feeds.iter_mut().enumerate() {
+                    if let Some((_, next)) = old.iter().find(|(o, _)| *o == feed.origin) {
+                        feed.next = *next;
+                    }
+                    feed.subscribe(&handle, i, self.cid);
+                }
+                self.feeds = feeds;
             }
         }
         let _ = self.store.set_limits(limits_of(&self.config));
@@ -1066,7 +1407,7 @@ impl Actor {
                 );
             }
         }
-        let info = self.info(&Value::Null);
+        let info = self.info();
         let body = types::response(
             kind,
             None,
@@ -1086,6 +1427,7 @@ impl Actor {
         if let Some(handle) = self.handle.upgrade() {
             super::capture::unsubscribe(&handle);
         }
+        self.stop_feeds(server);
         let store = std::mem::replace(
             &mut self.store,
             Box::new(gannet_store::MemStore::new(Limits::default())),
@@ -1213,17 +1555,21 @@ impl Actor {
     ) {
         let kind = "consumer_create_response";
         let work_queue = self.config.retention == "workqueue";
-        if let Err(e) = consumer::check_config(
-            &mut config,
-            &self.config.subjects,
+        let (server_max_ack_pending, server_max_request_batch) =
+            self.js.upgrade().map_or((0, 0), |js| {
+                (js.limits.max_ack_pending, js.limits.max_request_batch)
+            });
+        let caps = consumer::Caps {
             work_queue,
-            self.config.consumer_limits.max_ack_pending,
-        ) {
+            stream_max_ack_pending: self.config.consumer_limits.max_ack_pending,
+            stream_inactive_threshold: self.config.consumer_limits.inactive_threshold,
+            server_max_ack_pending,
+            server_max_request_batch,
+            account_max_ack_pending: self.account_max_ack_pending,
+        };
+        if let Err(e) = consumer::check_config(&mut config, caps) {
             let b = types::error_response(kind, &e);
             return self.respond(server, reply, b);
-        }
-        if config.inactive_threshold == 0 && self.config.consumer_limits.inactive_threshold > 0 {
-            config.inactive_threshold = self.config.consumer_limits.inactive_threshold;
         }
         if config.durable_name.is_none() && config.inactive_threshold == 0 {
             config.inactive_threshold = types::DEFAULT_INACTIVE_THRESHOLD;
@@ -1416,6 +1762,12 @@ fn same_consumer(a: &ConsumerConfig, b: &ConsumerConfig) -> bool {
 }
 
 /// A `Nats-TTL` value: seconds, a Go duration, or `never`.
+/// Whether a message is a delete marker (a limit marker, or a key-value purge).
+fn is_marker(hdr: &[u8]) -> bool {
+    headers::get(hdr, "Nats-Marker-Reason").is_some()
+        || headers::get(hdr, "KV-Operation") == Some("PURGE")
+}
+
 fn parse_ttl(text: &str) -> Option<i64> {
     if text == "never" {
         return Some(-1);

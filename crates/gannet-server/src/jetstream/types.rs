@@ -320,6 +320,10 @@ pub struct StreamInfo {
     pub config: StreamConfig,
     pub created: String,
     pub state: StreamState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<Value>>,
     pub ts: String,
 }
 
@@ -373,6 +377,19 @@ pub fn response(kind: &str, error: Option<&ApiError>, fields: Value) -> Vec<u8> 
 /// An error response of `kind` with no other fields.
 pub fn error_response(kind: &str, error: &ApiError) -> Vec<u8> {
     response(kind, Some(error), Value::Object(Map::new()))
+}
+
+/// Removes `null` fields, so they read as absent (Go reads them into zero
+/// values; clients send them).
+pub fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 /// The metadata keys nats-server adds to every stored configuration.

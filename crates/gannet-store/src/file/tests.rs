@@ -305,3 +305,17 @@ fn loc_size_matches_file_msg_size() {
 fn index_costs_20_bytes_per_message() {
     assert_eq!(std::mem::size_of::<crate::index::Slot<Loc>>(), 20);
 }
+
+#[test]
+fn append_at_keeps_its_gap_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(dir.path(), 256);
+    add(&mut s, "a", 1);
+    assert_eq!(s.append_at(7, b"b", b"", b"x", 2).unwrap(), 7);
+    assert!(s.append_at(3, b"b", b"", b"x", 2).is_err());
+    s.sync().unwrap();
+    let s = reopen(s, 256);
+    assert_eq!(seqs(&s), vec![1, 7]);
+    let st = s.state();
+    assert_eq!((st.last_seq, st.num_deleted), (7, 5));
+}
