@@ -410,3 +410,314 @@ async fn file_streams_and_consumers_survive_a_restart() {
         drop(server);
     }
 }
+
+/// Waits (at most 10 s) until `stream` holds `count` messages.
+async fn wait_for_messages(js: &jetstream::Context, stream: &str, count: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut s = js.get_stream(stream).await.unwrap();
+        let held = s.info().await.unwrap().state.messages;
+        if held >= count {
+            assert_eq!(held, count, "{stream}");
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{stream}: {held} of {count} messages"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn mirrors_and_sources_copy_their_origins() {
+    async fn case(_: &async_nats::Client, js: &jetstream::Context) {
+        for (name, subject) in [("ONE", "one.*"), ("TWO", "two.*")] {
+            js.create_stream(stream::Config {
+                name: name.into(),
+                subjects: vec![subject.into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        }
+        for subject in ["one.a", "one.b", "one.c", "two.a"] {
+            js.publish(subject, subject.into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        // A mirror from sequence 2 keeps the origin's sequences.
+        js.create_stream(stream::Config {
+            name: "MIRROR".into(),
+            mirror: Some(stream::Source {
+                name: "ONE".into(),
+                start_sequence: Some(2),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        // A stream sourcing both, renaming what comes from TWO.
+        js.create_stream(stream::Config {
+            name: "ALL".into(),
+            sources: Some(vec![
+                stream::Source {
+                    name: "ONE".into(),
+                    filter_subject: Some("one.b".into()),
+                    ..Default::default()
+                },
+                stream::Source {
+                    name: "TWO".into(),
+                    subject_transforms: vec![stream::SubjectTransform {
+                        source: "two.*".into(),
+                        destination: "copied.$1".into(),
+                    }],
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        wait_for_messages(js, "MIRROR", 2).await;
+        let mirror = js.get_stream("MIRROR").await.unwrap();
+        let m = mirror.get_raw_message(3).await.unwrap();
+        assert_eq!(
+            (m.subject.as_str(), m.payload.as_ref()),
+            ("one.c", b"one.c".as_ref())
+        );
+        assert!(mirror.get_raw_message(1).await.is_err());
+        wait_for_messages(js, "ALL", 2).await;
+        let all = js.get_stream("ALL").await.unwrap();
+        let copied = all
+            .get_last_raw_message_by_subject("copied.a")
+            .await
+            .unwrap();
+        assert_eq!(copied.payload.as_ref(), b"two.a");
+        // New messages keep flowing.
+        js.publish("one.b", "later".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        wait_for_messages(js, "ALL", 3).await;
+        wait_for_messages(js, "MIRROR", 3).await;
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn a_pinned_client_gets_everything_until_unpinned() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let s = js
+            .create_stream(stream::Config {
+                name: "PIN".into(),
+                subjects: vec!["pin".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            js.publish("pin", "x".into()).await.unwrap().await.unwrap();
+        }
+        let mut c: consumer::PullConsumer = s
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some("C".into()),
+                ack_policy: consumer::AckPolicy::None,
+                priority_policy: consumer::PriorityPolicy::PinnedClient,
+                priority_groups: vec!["A".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        // A pull request's first answer. (A message arrives under its own
+        // subject, so it is read from a subscription, not as a reply.)
+        let next = |body: String| async move {
+            let inbox = client.new_inbox();
+            let mut answers = client.subscribe(inbox.clone()).await.unwrap();
+            client
+                .publish_with_reply("$JS.API.CONSUMER.MSG.NEXT.PIN.C", inbox, body.into())
+                .await
+                .unwrap();
+            tokio::time::timeout(Duration::from_secs(5), answers.next())
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let first = next(r#"{"batch":1,"group":"A","expires":1000000000}"#.into()).await;
+        let pin = first
+            .headers
+            .as_ref()
+            .unwrap()
+            .get("Nats-Pin-Id")
+            .unwrap()
+            .to_string();
+        assert_eq!(pin.len(), 22);
+        let info = c.info().await.unwrap();
+        assert_eq!(
+            info.priority_groups[0].pinned_client_id.as_deref(),
+            Some(pin.as_str())
+        );
+        // The pinned client pulls on.
+        let again = next(format!(
+            r#"{{"batch":1,"group":"A","id":"{pin}","expires":1000000000}}"#
+        ))
+        .await;
+        assert_eq!(
+            again
+                .headers
+                .as_ref()
+                .unwrap()
+                .get("Nats-Pin-Id")
+                .unwrap()
+                .as_str(),
+            pin
+        );
+        // Another pin id is turned away.
+        let wrong =
+            next(r#"{"batch":1,"group":"A","id":"nope","expires":1000000000}"#.into()).await;
+        assert_eq!(wrong.status.map(|s| s.as_u16()), Some(423));
+        // A group the consumer does not have is a bad request.
+        let bad = next(r#"{"batch":1,"group":"B","expires":1000000000}"#.into()).await;
+        assert_eq!(bad.status.map(|s| s.as_u16()), Some(400));
+        s.unpin_consumer("C", "A").await.unwrap();
+        let info = c.info().await.unwrap();
+        assert_eq!(info.priority_groups[0].pinned_client_id, None);
+        let after = next(r#"{"batch":1,"group":"A","expires":1000000000}"#.into()).await;
+        let new_pin = after
+            .headers
+            .as_ref()
+            .unwrap()
+            .get("Nats-Pin-Id")
+            .unwrap()
+            .to_string();
+        assert_ne!(new_pin, pin);
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn message_ttls_expire_and_leave_markers() {
+    async fn case(_: &async_nats::Client, js: &jetstream::Context) {
+        let mut s = js
+            .create_stream(stream::Config {
+                name: "TTL".into(),
+                subjects: vec!["ttl.>".into()],
+                allow_message_ttl: true,
+                subject_delete_marker_ttl: Some(Duration::from_secs(1)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-TTL", "1s");
+        js.publish_with_headers("ttl.short", h, "gone soon".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        js.publish("ttl.kept", "stays".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        // A TTL on a stream without allow_msg_ttl is refused.
+        js.create_stream(stream::Config {
+            name: "NOTTL".into(),
+            subjects: vec!["nottl".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Nats-TTL", "1s");
+        let err = js
+            .publish_with_headers("nottl", h, "x".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("per-message TTL is disabled"),
+            "{err}"
+        );
+
+        // After a second the message is replaced by a marker, which goes in turn.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let marker = loop {
+            let last = s
+                .get_last_raw_message_by_subject("ttl.short")
+                .await
+                .unwrap();
+            if last.payload.is_empty() {
+                break last;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no marker");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let reason = marker
+            .headers
+            .get("Nats-Marker-Reason")
+            .map(|v| v.to_string());
+        assert_eq!(reason.as_deref(), Some("MaxAge"));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while s.get_last_raw_message_by_subject("ttl.short").await.is_ok() {
+            assert!(tokio::time::Instant::now() < deadline, "marker kept");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(s.info().await.unwrap().state.messages, 1);
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn server_limits_cap_what_consumers_ask_for() {
+    for binary in binaries() {
+        let conf = "jetstream { limits { max_request_batch: 10, max_ack_pending: 50 } }";
+        let store = tempfile::tempdir().unwrap();
+        let dir = store.path().join("store");
+        let server = ServerProcess::builder(&binary)
+            .config(conf)
+            .args(&["-js", "-sd", dir.to_str().unwrap()])
+            .start();
+        let (client, js) = connect(&server).await;
+        js.create_stream(stream::Config {
+            name: "CAP".into(),
+            subjects: vec!["cap".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let ask = |body: &'static str| {
+            let client = client.clone();
+            async move {
+                let r = client
+                    .request("$JS.API.CONSUMER.CREATE.CAP.C", body.into())
+                    .await
+                    .unwrap();
+                serde_json::from_slice::<serde_json::Value>(&r.payload).unwrap()
+            }
+        };
+        let r = ask(r#"{"stream_name":"CAP","config":{"name":"C","ack_policy":"explicit"}}"#).await;
+        assert_eq!(r["config"]["max_batch"], 10, "{binary}: {r}");
+        assert_eq!(r["config"]["max_ack_pending"], 50, "{binary}: {r}");
+        let r = ask(
+            r#"{"stream_name":"CAP","config":{"name":"C","ack_policy":"explicit","max_batch":11}}"#,
+        )
+        .await;
+        assert_eq!(r["error"]["err_code"], 10125, "{binary}: {r}");
+        // A pull over the consumer's batch is refused with a status.
+        let status = client
+            .request("$JS.API.CONSUMER.MSG.NEXT.CAP.C", r#"{"batch":20}"#.into())
+            .await
+            .unwrap();
+        assert_eq!(status.status.map(|s| s.as_u16()), Some(409));
+        assert_eq!(
+            status.description.as_deref(),
+            Some("Exceeded MaxRequestBatch of 10")
+        );
+    }
+}

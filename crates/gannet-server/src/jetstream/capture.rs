@@ -95,6 +95,7 @@ fn capture(stream: Weak<StreamHandle>) -> InlineHandler {
             return false;
         };
         s.send(Cmd::Publish(Inbound {
+            internal: false,
             subject: bytes(m.subject),
             reply: m.reply.map(bytes),
             headers: m.headers.map(bytes).unwrap_or_default(),

@@ -128,6 +128,14 @@ fn new_pin_id() -> String {
         .collect()
 }
 
+/// Where [`Consumer::next_message`] took a message from.
+#[derive(Debug, Clone, Copy)]
+enum Taken {
+    Redelivery,
+    LastPerSubject,
+    Stream,
+}
+
 /// A message delivered and not yet acknowledged.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Pending {
@@ -190,6 +198,9 @@ pub(crate) struct Consumer {
     push_idle: bool,
     paused_until: i64,
     pin: Option<Pin>,
+    /// `last_per_subject`: each subject's last message when the consumer
+    /// was made, sent first, in order.
+    last_per_subject: VecDeque<u64>,
     pub(crate) dirty: bool,
 }
 
@@ -208,7 +219,7 @@ impl Consumer {
         let next_seq = match config.deliver_policy.as_str() {
             "new" => state.last_seq + 1,
             "last" => last_seq_for(store, &filter).unwrap_or(state.last_seq + 1),
-            "last_per_subject" => first_of_last_per_subject(store, &filter),
+            "last_per_subject" => state.last_seq + 1,
             "by_start_sequence" => config.opt_start_seq.unwrap_or(1).max(1),
             "by_start_time" => config
                 .opt_start_time
@@ -223,7 +234,13 @@ impl Consumer {
             .as_deref()
             .and_then(parse_rfc3339)
             .unwrap_or(0);
+        let last_per_subject = if config.deliver_policy == "last_per_subject" {
+            last_per_subject(store, &filter)
+        } else {
+            VecDeque::new()
+        };
         Consumer {
+            last_per_subject,
             name,
             stream: stream.to_string(),
             filter,
@@ -374,7 +391,7 @@ impl Consumer {
 
     /// Messages in the stream this consumer has yet to deliver.
     pub(crate) fn num_pending(&self, store: &dyn Store) -> u64 {
-        store.num_pending(self.next_seq, &self.filter)
+        self.last_per_subject.len() as u64 + store.num_pending(self.next_seq, &self.filter)
     }
 
     /// A pull request: queued, refused, or answered at once.
@@ -548,8 +565,16 @@ impl Consumer {
                 break;
             }
             let pull = self.is_pull();
+            if pull && self.waiting.is_empty() {
+                break;
+            }
+            let Some((msg, taken)) = self.next_message(store) else {
+                break;
+            };
+            // A request is picked (and a client pinned) only for a message.
             let (target, picked) = if pull {
                 let Some(i) = self.pick_request(store, now, out) else {
+                    self.unsend(msg.seq, taken);
                     break;
                 };
                 (self.waiting[i].reply.clone(), Some(i))
@@ -559,16 +584,13 @@ impl Consumer {
                     None => break,
                 }
             };
-            let Some(msg) = self.next_message(store) else {
-                break;
-            };
             let size = self.delivered_size(&msg);
             if let Some(i) = picked {
                 let req = &self.waiting[i];
                 if req.max_bytes > 0 && size > req.max_bytes {
                     let pending = pending_headers(req.batch, req.max_bytes);
                     // Not sent: put it back for the next request.
-                    self.unsend(msg.seq);
+                    self.unsend(msg.seq, taken);
                     out.push(Out::Status {
                         to: target,
                         headers: headers::status(409, "Message Size Exceeds MaxBytes", &pending),
@@ -686,13 +708,13 @@ impl Consumer {
     }
 
     /// Takes the next message to send: a redelivery first, then the stream.
-    fn next_message(&mut self, store: &dyn Store) -> Option<StoredMsg> {
+    fn next_message(&mut self, store: &dyn Store) -> Option<(StoredMsg, Taken)> {
         while let Some(seq) = self.redeliver.pop_front() {
             if !self.pending.contains_key(&seq) {
                 continue;
             }
             match store.get(seq) {
-                Ok(Some(m)) => return Some(m),
+                Ok(Some(m)) => return Some((m, Taken::Redelivery)),
                 _ => {
                     // Gone from the stream (limits, purge): nothing to redeliver.
                     self.pending.remove(&seq);
@@ -704,17 +726,22 @@ impl Consumer {
         if self.pending.len() >= self.max_ack_pending() {
             return None;
         }
+        while let Some(seq) = self.last_per_subject.pop_front() {
+            if let Ok(Some(m)) = store.get(seq) {
+                return Some((m, Taken::LastPerSubject));
+            }
+        }
         let msg = store.next_match(self.next_seq, &self.filter).ok()??;
         self.next_seq = msg.seq + 1;
-        Some(msg)
+        Some((msg, Taken::Stream))
     }
 
     /// Gives back a message taken by [`Consumer::next_message`] and not sent.
-    fn unsend(&mut self, seq: u64) {
-        if self.pending.contains_key(&seq) {
-            self.redeliver.push_front(seq);
-        } else if seq < self.next_seq {
-            self.next_seq = seq;
+    fn unsend(&mut self, seq: u64, from: Taken) {
+        match from {
+            Taken::Redelivery => self.redeliver.push_front(seq),
+            Taken::LastPerSubject => self.last_per_subject.push_front(seq),
+            Taken::Stream => self.next_seq = self.next_seq.min(seq),
         }
     }
 
@@ -732,8 +759,7 @@ impl Consumer {
         }
         let dseq = self.dseq;
         self.last_active = now;
-        let pending_after =
-            store.num_pending(self.next_seq, &self.filter) + self.redeliver.len() as u64;
+        let pending_after = self.num_pending(store);
         let ack = format!(
             "$JS.ACK.{}.{}.{}.{}.{}.{}.{}",
             self.stream, self.name, count, msg.seq, dseq, msg.ts, pending_after
@@ -762,8 +788,7 @@ impl Consumer {
     /// Ends the no-wait requests at the front that the stream cannot serve
     /// any more (nats-server's end-of-stream rule).
     fn end_no_wait(&mut self, store: &dyn Store, out: &mut Vec<Out>) {
-        let available = store.num_pending(self.next_seq, &self.filter) > 0
-            && self.pending.len() < self.max_ack_pending();
+        let available = self.num_pending(store) > 0 && self.pending.len() < self.max_ack_pending();
         if available || !self.redeliver.is_empty() {
             return;
         }
@@ -1095,8 +1120,13 @@ fn parse_next_request(payload: &[u8]) -> Result<NextRequest, String> {
     if req.expires < 0 {
         return Err("expires must be positive".to_string());
     }
-    if req.idle_heartbeat > 0 && req.expires > 0 && req.idle_heartbeat * 2 > req.expires {
-        return Err("heartbeat value too large".to_string());
+    if req.idle_heartbeat > 0 {
+        if req.expires == 0 {
+            return Err("heartbeat requires request expiration".to_string());
+        }
+        if req.idle_heartbeat * 2 > req.expires {
+            return Err("heartbeat value too large".to_string());
+        }
     }
     Ok(req)
 }
@@ -1153,26 +1183,22 @@ fn last_seq_for(store: &dyn Store, filter: &Filter) -> Option<u64> {
         .max()
 }
 
-/// `last_per_subject`: the lowest of each subject's last sequence.
-fn first_of_last_per_subject(store: &dyn Store, filter: &Filter) -> u64 {
+/// `last_per_subject`: the last sequence of each subject matching
+/// `filter`, in order.
+fn last_per_subject(store: &dyn Store, filter: &Filter) -> VecDeque<u64> {
     let patterns: Vec<&[u8]> = if filter.0.is_empty() {
         vec![b">".as_slice()]
     } else {
         filter.0.iter().map(|b| b.as_ref()).collect()
     };
-    let mut first = u64::MAX;
-    for p in patterns {
-        for (subject, _) in store.subjects(p) {
-            if let Some((_, _, last)) = store.subject_state(&subject) {
-                first = first.min(last);
-            }
-        }
-    }
-    if first == u64::MAX {
-        store.state().last_seq + 1
-    } else {
-        first
-    }
+    let mut seqs: Vec<u64> = patterns
+        .into_iter()
+        .flat_map(|p| store.subjects(p))
+        .filter_map(|(subject, _)| store.subject_state(&subject).map(|(_, _, last)| last))
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    seqs.into()
 }
 
 /// A duration as Go prints it (`5s`, `1m30s`, `500ms`).

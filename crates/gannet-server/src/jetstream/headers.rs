@@ -45,6 +45,32 @@ pub fn with(headers: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
     out
 }
 
+/// `headers` with header `name` (any case) set to `value`, in place of
+/// what it had.
+pub fn set(headers: &[u8], name: &str, value: &str) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(headers) else {
+        return headers.to_vec();
+    };
+    let mut out = String::with_capacity(text.len() + value.len());
+    let mut lines = text.split("\r\n");
+    out.push_str(lines.next().unwrap_or("NATS/1.0"));
+    out.push_str("\r\n");
+    for line in lines.filter(|l| !l.is_empty()) {
+        let same = line
+            .split_once(':')
+            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(name));
+        if !same {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str(name);
+    out.push_str(": ");
+    out.push_str(value);
+    out.push_str("\r\n\r\n");
+    out.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +91,13 @@ mod tests {
         let h = with(&h, &[("B", "2")]);
         assert_eq!(get(&h, "A"), Some("1"));
         assert_eq!(get(&h, "B"), Some("2"));
+    }
+
+    #[test]
+    fn sets_a_header_in_place_of_its_old_value() {
+        let h = b"NATS/1.0\r\nA: 1\r\nnats-ttl: 20s\r\n\r\n";
+        let h = set(h, "Nats-TTL", "20");
+        assert_eq!(h, b"NATS/1.0\r\nA: 1\r\nNats-TTL: 20\r\n\r\n");
     }
 
     #[test]

@@ -252,6 +252,7 @@ impl JetStream {
             consumers,
             cid: self.cid,
             account_max_ack_pending: jsa.limits.max_ack_pending,
+            jsa: Arc::downgrade(jsa),
         })
         .map_err(|e| e.to_string())?;
         capture::subscribe(&handle, &config, self.cid);

@@ -54,6 +54,9 @@ pub(crate) enum Durability {
 /// A message a stream captured.
 #[derive(Debug)]
 pub(crate) struct Inbound {
+    /// Made by the stream itself (a delete marker): its rollup needs no
+    /// `allow_rollup_hdrs`.
+    pub(crate) internal: bool,
     pub(crate) subject: Bytes,
     pub(crate) reply: Option<Bytes>,
     pub(crate) headers: Bytes,
@@ -188,6 +191,8 @@ pub(crate) struct Start {
     pub(crate) cid: u64,
     /// The account's `max_ack_pending` limit (-1 = none).
     pub(crate) account_max_ack_pending: i64,
+    /// The account's JetStream, whose API counters the stream's answers count in.
+    pub(crate) jsa: Weak<super::JsAccount>,
 }
 
 /// Starts a stream's thread; returns its handle.
@@ -239,13 +244,14 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
         feed.subscribe(&handle, i, start.cid);
     }
     let actor = Actor {
+        jsa: start.jsa,
         feeds,
         account_max_ack_pending: start.account_max_ack_pending,
         next_subs,
         cid: start.cid,
         server: start.server,
         js: start.js,
-        handle: Arc::downgrade(&handle),
+        handle: handle.clone(),
         account: start.account,
         config: start.config,
         store: start.store,
@@ -270,6 +276,7 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
 }
 
 struct Actor {
+    jsa: Weak<super::JsAccount>,
     /// The streams this one mirrors or sources.
     feeds: Vec<super::feeds::Feed>,
     /// The account's `max_ack_pending` limit (-1 = none).
@@ -279,7 +286,9 @@ struct Actor {
     cid: u64,
     server: Weak<Server>,
     js: Weak<super::JetStream>,
-    handle: Weak<StreamHandle>,
+    /// Held strongly: the thread outlives every other holder until it
+    /// stops, so a deleted stream can still end its subscriptions.
+    handle: Arc<StreamHandle>,
     account: Arc<Account>,
     config: StreamConfig,
     store: Box<dyn Store>,
@@ -514,7 +523,7 @@ impl Actor {
         }
         let rollup = headers::get(hdr, "Nats-Rollup").map(str::to_string);
         if let Some(r) = &rollup {
-            if !self.config.allow_rollup_hdrs {
+            if !self.config.allow_rollup_hdrs && !msg.internal {
                 return Err(
                     errors::STREAM_ROLLUP_FAILED_F.with(&[("err", &"rollup not permitted")])
                 );
@@ -534,9 +543,19 @@ impl Actor {
             self.check_discard_new(&subject, &msg.headers, &msg.payload, &state)?;
         }
         let ts = now_nanos();
+        // A TTL is stored in seconds, however it was written.
+        let ttl = headers::get(hdr, "Nats-TTL").and_then(parse_ttl);
+        let normalized;
+        let stored_headers: &[u8] = match ttl {
+            Some(secs) => {
+                normalized = headers::set(hdr, "Nats-TTL", &secs.to_string());
+                &normalized
+            }
+            None => hdr,
+        };
         let seq = self
             .store
-            .append(&subject, &msg.headers, &msg.payload, ts)
+            .append(&subject, stored_headers, &msg.payload, ts)
             .map_err(|e| {
                 tracing::error!(
                     "JetStream failed to store a msg on stream '{} > {}': {e}",
@@ -546,10 +565,8 @@ impl Actor {
                 errors::STREAM_STORE_FAILED_F.with(&[("err", &e)])
             })?;
         self.unsynced = true;
-        if let Some(secs) = headers::get(hdr, "Nats-TTL").and_then(parse_ttl) {
-            if secs > 0 {
-                self.ttls.insert((ts + secs * 1_000_000_000, seq));
-            }
+        if let Some(secs) = ttl.filter(|s| *s > 0) {
+            self.ttls.insert((ts + secs * 1_000_000_000, seq));
         }
         if let Some(id) = msg_id {
             self.dedup.insert(id.clone(), (seq, ts));
@@ -777,6 +794,7 @@ impl Actor {
         let source = format!("{} {seq}", copied.origin);
         let hdr = headers::with(&copied.headers, &[("Nats-Stream-Source", &source)]);
         let inbound = Inbound {
+            internal: false,
             subject: Bytes::from(copied.subject),
             reply: None,
             headers: Bytes::from(hdr),
@@ -880,6 +898,7 @@ impl Actor {
             ttl / 1_000_000_000
         );
         let marker = Inbound {
+            internal: true,
             subject: msg.subject.clone(),
             reply: None,
             headers: Bytes::from(hdr),
@@ -1069,9 +1088,7 @@ impl Actor {
     }
 
     fn refresh_counters(&mut self) {
-        let Some(handle) = self.handle.upgrade() else {
-            return;
-        };
+        let handle = &self.handle;
         let state = self.store.state();
         handle.msgs.store(state.msgs, Ordering::Relaxed);
         handle.bytes.store(state.bytes, Ordering::Relaxed);
@@ -1145,6 +1162,15 @@ impl Actor {
     // ----- API -----
 
     fn respond(&mut self, server: &Server, reply: &str, body: Vec<u8>) {
+        // API errors count in the account's and the server's totals.
+        if body.windows(9).any(|w| w == b"\"error\":{") {
+            if let Some(jsa) = self.jsa.upgrade() {
+                jsa.api_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(js) = self.js.upgrade() {
+                js.api_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         if reply.is_empty() {
             return;
         }
@@ -1159,7 +1185,7 @@ impl Actor {
         types::with_version_metadata(&mut config.metadata);
         StreamInfo {
             config,
-            created: rfc3339(self.handle.upgrade().map_or(0, |h| h.created)),
+            created: rfc3339(self.handle.created),
             state: StreamState {
                 messages: s.msgs,
                 bytes: s.bytes,
@@ -1374,7 +1400,8 @@ impl Actor {
         let feeds_changed =
             config.mirror != self.config.mirror || config.sources != self.config.sources;
         self.config = config.clone();
-        if let Some(handle) = self.handle.upgrade() {
+        {
+            let handle = self.handle.clone();
             handle.set_config(config.clone());
             if subjects_changed {
                 super::capture::resubscribe(&handle, &self.config);
@@ -1399,7 +1426,7 @@ impl Actor {
         }
         let _ = self.store.set_limits(limits_of(&self.config));
         if let Some(dir) = &self.dir {
-            let created = self.handle.upgrade().map_or(0, |h| h.created);
+            let created = self.handle.created;
             if let Err(e) = super::persist::write_stream_meta(dir, &self.config, created) {
                 tracing::error!(
                     "JetStream could not save stream '{}': {e}",
@@ -1424,7 +1451,8 @@ impl Actor {
             crate::subscription::end(&sub);
         }
         self.send_out(server);
-        if let Some(handle) = self.handle.upgrade() {
+        {
+            let handle = self.handle.clone();
             super::capture::unsubscribe(&handle);
         }
         self.stop_feeds(server);
@@ -1651,11 +1679,7 @@ impl Actor {
             &*self.store,
         );
         if c.is_pull() {
-            if let Some(sub) = self
-                .handle
-                .upgrade()
-                .and_then(|h| super::capture::subscribe_next(&h, &name, self.cid))
-            {
+            if let Some(sub) = super::capture::subscribe_next(&self.handle, &name, self.cid) {
                 self.next_subs.insert(name.clone(), sub);
             }
         }
