@@ -721,3 +721,104 @@ async fn server_limits_cap_what_consumers_ask_for() {
         );
     }
 }
+
+#[tokio::test]
+async fn consumers_reset_to_a_sequence() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let s = js
+            .create_stream(stream::Config {
+                name: "RESET".into(),
+                subjects: vec!["reset.*".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for i in 0..5 {
+            js.publish(format!("reset.{i}"), "x".into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        s.create_consumer(consumer::pull::Config {
+            durable_name: Some("c".into()),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let reset = |body: &'static str| async move {
+            let r = client
+                .request("$JS.API.CONSUMER.RESET.RESET.c", body.into())
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&r.payload).unwrap()
+        };
+        let r = reset(r#"{"seq":3}"#).await;
+        assert_eq!(r["reset_seq"], 3, "{r}");
+        assert_eq!(r["num_pending"], 3, "{r}");
+        assert_eq!(r["ack_floor"]["stream_seq"], 2, "{r}");
+        let r = reset("").await;
+        assert_eq!(r["reset_seq"], 3, "{r}");
+        let r = reset(r#"{"seq":3}"#).await;
+        assert_eq!(
+            r["type"],
+            "io.nats.jetstream.api.v1.consumer_reset_response"
+        );
+        s.create_consumer(consumer::pull::Config {
+            durable_name: Some("late".into()),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence { start_sequence: 3 },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let r = client
+            .request("$JS.API.CONSUMER.RESET.RESET.late", r#"{"seq":1}"#.into())
+            .await
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&r.payload).unwrap();
+        assert_eq!(r["error"]["err_code"], 10204, "{r}");
+    }
+    each_server!(case);
+}
+
+#[tokio::test]
+async fn key_value_watchers_know_when_they_are_current() {
+    async fn case(_: &async_nats::Client, js: &jetstream::Context) {
+        let kv = js
+            .create_key_value(kv::Config {
+                bucket: "watched".into(),
+                history: 15,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for i in 0..10 {
+            kv.put(format!("key.{i}"), i.to_string().into())
+                .await
+                .unwrap();
+        }
+        let mut watcher = kv.watch_with_history("key.>").await.unwrap();
+        // New values arrive while the history is read.
+        let writer = kv.clone();
+        let puts = tokio::spawn(async move {
+            for i in 10..15 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                writer
+                    .put(format!("key.{i}"), i.to_string().into())
+                    .await
+                    .unwrap();
+            }
+        });
+        for i in 0..15 {
+            let entry = watcher.next().await.unwrap().unwrap();
+            assert_eq!(entry.key, format!("key.{i}"));
+            if i < 10 {
+                assert_eq!(entry.delta, 9 - i as u64, "{entry:?}");
+            }
+            assert_eq!(entry.seen_current, i >= 9, "{entry:?}");
+        }
+        puts.await.unwrap();
+    }
+    each_server!(case);
+}

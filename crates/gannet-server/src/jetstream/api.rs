@@ -33,6 +33,7 @@ pub(crate) const SUBJECTS: &[&str] = &[
     "$JS.API.CONSUMER.LIST.>",
     "$JS.API.CONSUMER.PAUSE.>",
     "$JS.API.CONSUMER.UNPIN.>",
+    "$JS.API.CONSUMER.RESET.>",
 ];
 
 /// Answers one API request.
@@ -176,6 +177,24 @@ pub(crate) fn handle(
                 },
             };
             forward(&handle, call, &reply);
+        }
+        ["CONSUMER", "RESET", stream, name] => {
+            let kind = "consumer_reset_response";
+            let seq = match parse_body(body) {
+                Ok(v) => v.get("seq").and_then(Value::as_u64).unwrap_or(0),
+                Err(e) => return answer(kind, Err(e)),
+            };
+            let Some(handle) = jsa.stream(stream) else {
+                return answer(kind, Err(errors::STREAM_NOT_FOUND.err()));
+            };
+            forward(
+                &handle,
+                Call::ConsumerReset {
+                    name: name.to_string(),
+                    seq,
+                },
+                &reply,
+            );
         }
         ["CONSUMER", "UNPIN", stream, name] => {
             let kind = "consumer_unpin_response";

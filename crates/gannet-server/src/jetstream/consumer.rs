@@ -270,6 +270,11 @@ impl Consumer {
         self.config.deliver_subject.is_none()
     }
 
+    /// A push consumer whose deliver subject had no subscriber at the last try.
+    pub(crate) fn is_push_idle(&self) -> bool {
+        self.push_idle
+    }
+
     pub(crate) fn is_durable(&self) -> bool {
         self.config.durable_name.is_some()
     }
@@ -699,6 +704,48 @@ impl Consumer {
         } else {
             DEFAULT_PINNED_TTL
         }
+    }
+
+    /// Starts again from stream sequence `seq` (`$JS.API.CONSUMER.RESET`;
+    /// 0 = just past the ack floor), forgetting what was pending. Not below
+    /// where the deliver policy starts; returns the sequence.
+    pub(crate) fn reset(&mut self, seq: u64, store: &dyn Store) -> Result<u64, String> {
+        let seq = if seq == 0 {
+            self.ack_floor.1 + 1
+        } else {
+            match self.config.deliver_policy.as_str() {
+                "all" => seq,
+                "by_start_sequence" if seq < self.config.opt_start_seq.unwrap_or(0) => {
+                    return Err("below start seq".to_string())
+                }
+                "by_start_sequence" => seq,
+                "by_start_time" => {
+                    let start = self
+                        .config
+                        .opt_start_time
+                        .as_deref()
+                        .and_then(parse_rfc3339)
+                        .map_or(0, |t| store.seq_for_time(t));
+                    if seq < start {
+                        return Err("below start time".to_string());
+                    }
+                    seq
+                }
+                _ => return Err("not allowed".to_string()),
+            }
+        }
+        .max(1);
+        self.pending.clear();
+        self.deadlines.clear();
+        self.redeliver.clear();
+        self.deliveries.clear();
+        self.last_per_subject.clear();
+        self.next_seq = seq;
+        self.dseq = 0;
+        self.last_sseq = seq - 1;
+        self.ack_floor = (0, seq - 1);
+        self.dirty = true;
+        Ok(seq)
     }
 
     /// Releases the pinned client of the group (`$JS.API.CONSUMER.UNPIN`).

@@ -59,6 +59,9 @@ pub struct JetStream {
 /// An account with JetStream.
 pub struct JsAccount {
     pub(crate) account: Arc<Account>,
+    /// Deliver subjects of push consumers waiting for a subscriber, with
+    /// their stream: a subscription arriving on one wakes the stream.
+    pub(crate) push_waiting: Mutex<Vec<(String, std::sync::Weak<StreamHandle>)>>,
     pub(crate) api_total: AtomicU64,
     pub(crate) api_errors: AtomicU64,
     pub(crate) limits: AccountLimits,
@@ -149,12 +152,32 @@ impl JetStream {
         }
         let jsa = Arc::new(JsAccount {
             account: account.clone(),
+            push_waiting: Mutex::new(Vec::new()),
             api_total: AtomicU64::new(0),
             api_errors: AtomicU64::new(0),
             limits,
             streams: Mutex::new(BTreeMap::new()),
         });
         lock(&self.accounts).insert(account.name.clone(), jsa.clone());
+        let waiting = Arc::downgrade(&jsa);
+        account.add_interest_listener(Arc::new(move |change| {
+            if !change.added || change.remote {
+                return;
+            }
+            let Some(jsa) = waiting.upgrade() else {
+                return;
+            };
+            let woken: Vec<Arc<StreamHandle>> = lock(&jsa.push_waiting)
+                .iter()
+                .filter(|(subject, _)| {
+                    gannet_proto::subject::pattern_matches(change.subject, subject.as_bytes())
+                })
+                .filter_map(|(_, stream)| stream.upgrade())
+                .collect();
+            for stream in woken {
+                stream.send(stream::Cmd::Wake);
+            }
+        }));
         let js = Arc::downgrade(self);
         let jsa_weak = Arc::downgrade(&jsa);
         let handler: internal::Handler = Arc::new(move |server, msg| {

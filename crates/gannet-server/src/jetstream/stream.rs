@@ -98,6 +98,9 @@ pub(crate) enum Cmd {
         call: Call,
         reply: String,
     },
+    /// Something the stream waits for happened (a push consumer's deliver
+    /// subject got a subscriber): look again.
+    Wake,
     /// Stop (the server is shutting down); the sender hears when it did.
     Stop(std::sync::mpsc::Sender<()>),
 }
@@ -125,6 +128,11 @@ pub(crate) enum Call {
     ConsumerUnpin {
         name: String,
         group: String,
+    },
+    /// Back to stream sequence `seq` (0: just past the ack floor).
+    ConsumerReset {
+        name: String,
+        seq: u64,
     },
 }
 
@@ -245,6 +253,7 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
     }
     let actor = Actor {
         jsa: start.jsa,
+        push_waiting: Vec::new(),
         feeds,
         account_max_ack_pending: start.account_max_ack_pending,
         next_subs,
@@ -277,6 +286,8 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
 
 struct Actor {
     jsa: Weak<super::JsAccount>,
+    /// Deliver subjects this stream told the account it waits on.
+    push_waiting: Vec<String>,
     /// The streams this one mirrors or sources.
     feeds: Vec<super::feeds::Feed>,
     /// The account's `max_ack_pending` limit (-1 = none).
@@ -424,7 +435,7 @@ impl Actor {
                 &headers,
                 &payload,
             ),
-            Cmd::Stop(_) => {}
+            Cmd::Stop(_) | Cmd::Wake => {}
         }
     }
 
@@ -1015,6 +1026,7 @@ impl Actor {
                 }
             }
         }
+        self.tell_push_waiting();
         for name in inactive {
             if let Some(mut c) = self.consumers.remove(&name) {
                 c.farewell(&mut self.out);
@@ -1024,6 +1036,27 @@ impl Actor {
         let _ = dropped;
         self.send_out(server);
         more
+    }
+
+    /// Tells the account which deliver subjects this stream's push consumers
+    /// wait on, when that changed.
+    fn tell_push_waiting(&mut self) {
+        let waiting: Vec<String> = self
+            .consumers
+            .values()
+            .filter(|c| c.is_push_idle())
+            .filter_map(|c| c.config.deliver_subject.clone())
+            .collect();
+        if waiting == self.push_waiting {
+            return;
+        }
+        if let Some(jsa) = self.jsa.upgrade() {
+            let mut list = super::lock(&jsa.push_waiting);
+            let me = Arc::downgrade(&self.handle);
+            list.retain(|(_, s)| !s.ptr_eq(&me));
+            list.extend(waiting.iter().map(|w| (w.clone(), me.clone())));
+        }
+        self.push_waiting = waiting;
     }
 
     /// Sends what the consumers produced.
@@ -1318,6 +1351,25 @@ impl Actor {
                 );
                 self.respond(server, reply, body);
             }
+            Call::ConsumerReset { name, seq } => {
+                let kind = "consumer_reset_response";
+                let body = match self.consumers.get_mut(&name) {
+                    None => types::error_response(kind, &errors::CONSUMER_NOT_FOUND.err()),
+                    Some(c) => match c.reset(seq, &*self.store) {
+                        Err(why) => types::error_response(
+                            kind,
+                            &errors::CONSUMER_INVALID_RESET.with(&[("err", &why)]),
+                        ),
+                        Ok(at) => {
+                            let mut fields =
+                                serde_json::to_value(c.info(&*self.store)).unwrap_or(Value::Null);
+                            fields["reset_seq"] = json!(at);
+                            types::response(kind, None, fields)
+                        }
+                    },
+                };
+                self.respond(server, reply, body);
+            }
             Call::ConsumerUnpin { name, group } => {
                 let kind = "consumer_unpin_response";
                 let body = match self.consumers.get_mut(&name) {
@@ -1450,6 +1502,7 @@ impl Actor {
         for (_, sub) in std::mem::take(&mut self.next_subs) {
             crate::subscription::end(&sub);
         }
+        self.tell_push_waiting();
         self.send_out(server);
         {
             let handle = self.handle.clone();
