@@ -564,6 +564,11 @@ impl Consumer {
             self.push_idle = false;
             self.last_interest = now;
         }
+        if self.is_pull() {
+            // A request whose requester went away is dropped, as nats-server
+            // drops it, rather than served into the void.
+            self.waiting.retain(|r| has_interest(&r.reply));
+        }
         let mut sent = 0;
         while sent < DELIVER_BUDGET {
             if self.pending.len() >= self.max_ack_pending() && self.redeliver.is_empty() {
@@ -664,11 +669,16 @@ impl Consumer {
                             reply: None,
                         });
                     }
-                    if self.waiting.front()?.group.is_some() {
+                    let ttl = self.pinned_ttl();
+                    let front = self.waiting.front_mut()?;
+                    if front.group.is_some() {
+                        // The request that takes the pin holds it from now on.
+                        let id = new_pin_id();
+                        front.pin_id = Some(id.clone());
                         self.pin = Some(Pin {
-                            id: new_pin_id(),
+                            id,
                             since: now,
-                            until: now + self.pinned_ttl(),
+                            until: now + ttl,
                         });
                         self.dirty = true;
                     }
