@@ -173,6 +173,34 @@ async fn api_errors_carry_the_reference_codes() {
         assert_eq!(r["error"]["err_code"], 10020, "{r}");
         let r = ask("$JS.API.CONSUMER.INFO.A.NOPE", "").await;
         assert_eq!(r["error"]["err_code"], 10014, "{r}");
+        let r = ask(
+            "$JS.API.STREAM.CREATE.R",
+            r#"{"name":"R","subjects":["r"],"allow_rollup_hdrs":true,"deny_purge":true}"#,
+        )
+        .await;
+        assert_eq!(r["error"]["err_code"], 10052, "{r}");
+        assert_eq!(
+            r["error"]["description"],
+            "roll-ups require the purge permission"
+        );
+        // What an update of a consumer may not change.
+        let create =
+            r#"{"stream_name":"A","config":{"durable_name":"AK","ack_policy":"explicit"}}"#;
+        let r = ask("$JS.API.CONSUMER.CREATE.A.AK", create).await;
+        assert!(r["error"].is_null(), "{r}");
+        let r = ask(
+            "$JS.API.CONSUMER.CREATE.A.AK",
+            r#"{"stream_name":"A","config":{"durable_name":"AK","ack_policy":"none"}}"#,
+        )
+        .await;
+        assert_eq!(r["error"]["err_code"], 10012, "{r}");
+        assert_eq!(r["error"]["description"], "ack policy can not be updated");
+        // A stream that never held a message starts at 0; lists carry the state.
+        let r = ask("$JS.API.STREAM.INFO.A", "").await;
+        assert_eq!(r["state"]["first_seq"], 0, "{r}");
+        assert!(r["cluster"]["leader"].is_string(), "{r}");
+        let r = ask("$JS.API.STREAM.LIST", "").await;
+        assert_eq!(r["streams"][0]["state"]["first_seq"], 0, "{r}");
         let r = ask("$JS.API.INFO", "").await;
         assert_eq!(r["type"], "io.nats.jetstream.api.v1.account_info_response");
         assert_eq!(r["streams"], 1, "{r}");
@@ -287,6 +315,16 @@ async fn push_consumers_deliver_to_their_subject() {
                 .await
                 .unwrap();
         }
+        // A pull request to a push consumer is told so.
+        let status = client
+            .request("$JS.API.CONSUMER.MSG.NEXT.EVENTS.audit", "1".into())
+            .await
+            .unwrap();
+        assert_eq!(status.status.map(|s| s.as_u16()), Some(409));
+        assert_eq!(
+            status.description.as_deref(),
+            Some("Consumer is push based")
+        );
         for i in 0..3 {
             let m = tokio::time::timeout(Duration::from_secs(5), inbox.next())
                 .await

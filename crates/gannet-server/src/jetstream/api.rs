@@ -354,18 +354,32 @@ fn summary_info(s: &super::stream::StreamHandle) -> Value {
     types::with_version_metadata(&mut config.metadata);
     let msgs = s.msgs.load(Ordering::Relaxed);
     let last_seq = s.last_seq.load(Ordering::Relaxed);
+    let first_seq = if last_seq == 0 {
+        0
+    } else {
+        s.first_seq.load(Ordering::Relaxed)
+    };
+    let mut state = json!({
+        "messages": msgs,
+        "bytes": s.bytes.load(Ordering::Relaxed),
+        "first_seq": first_seq,
+        "first_ts": types::rfc3339(s.first_ts.load(Ordering::Relaxed)),
+        "last_seq": last_seq,
+        "last_ts": types::rfc3339(s.last_ts.load(Ordering::Relaxed)),
+    });
+    for (key, n) in [
+        ("num_deleted", s.num_deleted.load(Ordering::Relaxed)),
+        ("num_subjects", s.num_subjects.load(Ordering::Relaxed)),
+    ] {
+        if n > 0 {
+            state[key] = json!(n);
+        }
+    }
+    state["consumer_count"] = json!(s.consumers.load(Ordering::Relaxed));
     json!({
         "config": config,
         "created": types::rfc3339(s.created),
-        "state": {
-            "messages": msgs,
-            "bytes": s.bytes.load(Ordering::Relaxed),
-            "first_seq": s.first_seq.load(Ordering::Relaxed),
-            "first_ts": types::rfc3339(0),
-            "last_seq": last_seq,
-            "last_ts": types::rfc3339(0),
-            "consumer_count": s.consumers.load(Ordering::Relaxed),
-        },
+        "state": state,
         "ts": types::rfc3339(now_nanos()),
     })
 }
@@ -423,6 +437,9 @@ fn check_stream_config(config: &mut StreamConfig) -> Result<(), ApiError> {
     }
     if config.compression.is_empty() {
         config.compression = "none".to_string();
+    }
+    if config.deny_purge && config.allow_rollup_hdrs {
+        return Err(invalid("roll-ups require the purge permission"));
     }
     if config.num_replicas < 0 {
         return Err(errors::REPLICAS_COUNT_CANNOT_BE_NEGATIVE.err());

@@ -198,6 +198,8 @@ pub(crate) struct Consumer {
     push_idle: bool,
     paused_until: i64,
     pin: Option<Pin>,
+    /// When the last acknowledgement came (ns; 0 = none yet).
+    last_ack: i64,
     /// `last_per_subject`: each subject's last message when the consumer
     /// was made, sent first, in order.
     last_per_subject: VecDeque<u64>,
@@ -260,6 +262,7 @@ impl Consumer {
             push_idle: false,
             paused_until,
             pin: None,
+            last_ack: 0,
             config,
             created,
             dirty: true,
@@ -373,7 +376,7 @@ impl Consumer {
             ack_floor: SequenceInfo {
                 consumer_seq: self.ack_floor.0,
                 stream_seq: self.ack_floor.1,
-                last_active: None,
+                last_active: (self.last_ack != 0).then(|| rfc3339(self.last_ack)),
             },
             num_ack_pending: self.pending.len() as u64,
             num_redelivered: self.deliveries.values().filter(|n| **n > 1).count() as u64,
@@ -882,6 +885,9 @@ impl Consumer {
         let (kind, rest) = split_ack(payload);
         let now = now_nanos();
         self.last_interest = now;
+        if matches!(kind, "+ACK" | "" | "+NXT" | "+TERM") {
+            self.last_ack = now;
+        }
         match kind {
             "+ACK" | "" | "+NXT" => self.ack_one(sseq, dseq, &mut outcome),
             "-NAK" if self.pending.contains_key(&sseq) => {
@@ -1460,6 +1466,57 @@ pub(crate) fn check_config(config: &mut ConsumerConfig, caps: Caps) -> Result<()
     }
     if config.num_replicas > 1 {
         return Err(errors::STREAM_REPLICAS_NOT_SUPPORTED.err());
+    }
+    Ok(())
+}
+
+/// What an update of a consumer may not change (nats-server's
+/// `checkNewConsumerConfig`).
+pub(crate) fn check_update(old: &ConsumerConfig, new: &ConsumerConfig) -> Result<(), String> {
+    let unchanged = [
+        (
+            old.deliver_policy != new.deliver_policy,
+            "deliver policy can not be updated",
+        ),
+        (
+            old.mem_storage != new.mem_storage,
+            "storage type can not be updated",
+        ),
+        (
+            old.opt_start_seq != new.opt_start_seq,
+            "start sequence can not be updated",
+        ),
+        (
+            old.opt_start_time != new.opt_start_time,
+            "start time can not be updated",
+        ),
+        (
+            old.ack_policy != new.ack_policy,
+            "ack policy can not be updated",
+        ),
+        (
+            old.replay_policy != new.replay_policy,
+            "replay policy can not be updated",
+        ),
+        (
+            old.idle_heartbeat != new.idle_heartbeat,
+            "heart beats can not be updated",
+        ),
+        (
+            old.flow_control != new.flow_control,
+            "flow control can not be updated",
+        ),
+    ];
+    if let Some((_, why)) = unchanged.iter().find(|(changed, _)| *changed) {
+        return Err((*why).to_string());
+    }
+    match (&old.deliver_subject, &new.deliver_subject) {
+        (None, Some(_)) => return Err("can not update pull consumer to push based".to_string()),
+        (Some(_), None) => return Err("can not update push consumer to pull based".to_string()),
+        _ => {}
+    }
+    if old.max_waiting != new.max_waiting {
+        return Err("max waiting can not be updated".to_string());
     }
     Ok(())
 }

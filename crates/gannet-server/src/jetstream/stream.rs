@@ -152,6 +152,10 @@ pub(crate) struct StreamHandle {
     pub(crate) consumers: AtomicU64,
     pub(crate) first_seq: AtomicU64,
     pub(crate) last_seq: AtomicU64,
+    pub(crate) first_ts: std::sync::atomic::AtomicI64,
+    pub(crate) last_ts: std::sync::atomic::AtomicI64,
+    pub(crate) num_subjects: AtomicU64,
+    pub(crate) num_deleted: AtomicU64,
 }
 
 impl StreamHandle {
@@ -219,6 +223,10 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
         consumers: AtomicU64::new(start.consumers.len() as u64),
         first_seq: AtomicU64::new(state.first_seq),
         last_seq: AtomicU64::new(state.last_seq),
+        first_ts: std::sync::atomic::AtomicI64::new(state.first_ts),
+        last_ts: std::sync::atomic::AtomicI64::new(state.last_ts),
+        num_subjects: AtomicU64::new(state.num_subjects),
+        num_deleted: AtomicU64::new(state.num_deleted),
     });
     let mut consumers = BTreeMap::new();
     for (config, created, saved) in start.consumers {
@@ -242,7 +250,6 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
     }
     let next_subs = consumers
         .values()
-        .filter(|c| c.is_pull())
         .filter_map(|c| {
             super::capture::subscribe_next(&handle, &c.name, start.cid).map(|s| (c.name.clone(), s))
         })
@@ -1127,6 +1134,14 @@ impl Actor {
         handle.bytes.store(state.bytes, Ordering::Relaxed);
         handle.first_seq.store(state.first_seq, Ordering::Relaxed);
         handle.last_seq.store(state.last_seq, Ordering::Relaxed);
+        handle.first_ts.store(state.first_ts, Ordering::Relaxed);
+        handle.last_ts.store(state.last_ts, Ordering::Relaxed);
+        handle
+            .num_subjects
+            .store(state.num_subjects, Ordering::Relaxed);
+        handle
+            .num_deleted
+            .store(state.num_deleted, Ordering::Relaxed);
         handle
             .consumers
             .store(self.consumers.len() as u64, Ordering::Relaxed);
@@ -1211,6 +1226,13 @@ impl Actor {
             .publish(server, &self.account, reply.as_bytes(), None, None, &body);
     }
 
+    fn server_name(&self) -> String {
+        self.server
+            .upgrade()
+            .map(|s| s.name().to_string())
+            .unwrap_or_default()
+    }
+
     /// The stream's info, without subject or deleted details.
     pub(crate) fn info(&self) -> StreamInfo {
         let s = self.store.state();
@@ -1222,7 +1244,8 @@ impl Actor {
             state: StreamState {
                 messages: s.msgs,
                 bytes: s.bytes,
-                first_seq: s.first_seq,
+                // A stream that never held a message reports 0, as nats-server does.
+                first_seq: if s.last_seq == 0 { 0 } else { s.first_seq },
                 first_ts: rfc3339(s.first_ts),
                 last_seq: s.last_seq,
                 last_ts: rfc3339(s.last_ts),
@@ -1232,6 +1255,7 @@ impl Actor {
                 num_subjects: s.num_subjects,
                 consumer_count: self.consumers.len() as u64,
             },
+            cluster: Some(json!({"leader": self.server_name()})),
             mirror: self.feeds.iter().find(|f| f.mirror).map(|f| f.info()),
             sources: (self.feeds.iter().any(|f| !f.mirror)).then(|| {
                 self.feeds
@@ -1690,12 +1714,9 @@ impl Actor {
                 let b = types::error_response(kind, &errors::CONSUMER_ALREADY_EXISTS.err());
                 return self.respond(server, reply, b);
             }
-            if existing.is_pull() != config.deliver_subject.is_none() {
-                let b = types::error_response(
-                    kind,
-                    &errors::CONSUMER_CREATE
-                        .with(&[("err", &"can not update push consumer to pull based")]),
-                );
+            if let Err(why) = consumer::check_update(&existing.config, &config) {
+                let b =
+                    types::error_response(kind, &errors::CONSUMER_CREATE.with(&[("err", &why)]));
                 return self.respond(server, reply, b);
             }
             // An update keeps the consumer's place.
@@ -1731,10 +1752,9 @@ impl Actor {
             now_nanos(),
             &*self.store,
         );
-        if c.is_pull() {
-            if let Some(sub) = super::capture::subscribe_next(&self.handle, &name, self.cid) {
-                self.next_subs.insert(name.clone(), sub);
-            }
+        // Push consumers answer pull requests too (409, push based).
+        if let Some(sub) = super::capture::subscribe_next(&self.handle, &name, self.cid) {
+            self.next_subs.insert(name.clone(), sub);
         }
         let info = c.info(&*self.store);
         self.consumers.insert(name, c);

@@ -321,6 +321,8 @@ pub struct StreamInfo {
     pub created: String,
     pub state: StreamState,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mirror: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sources: Option<Vec<Value>>,
