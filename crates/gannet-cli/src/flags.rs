@@ -15,7 +15,7 @@ use crate::duration::parse_duration;
 #[command(
     name = "gannet",
     version,
-    about = "Watch and drive a NATS system: traffic, server views, events and benchmarks",
+    about = "Watch and drive a NATS system: traffic, server views, events, JetStream and benchmarks",
     propagate_version = true
 )]
 pub struct Cli {
@@ -100,9 +100,21 @@ pub enum Command {
     Server(cmd::server::ServerCommand),
     /// Watch the system account's events
     Events(cmd::events::EventsArgs),
-    /// Benchmark publishing, subscribing and request/reply
+    /// Benchmark publishing, subscribing, request/reply and JetStream
     #[command(subcommand)]
     Bench(cmd::bench::BenchCommand),
+    /// JetStream stream management
+    #[command(subcommand, alias = "str", alias = "st")]
+    Stream(cmd::stream::StreamCommand),
+    /// JetStream consumer management
+    #[command(subcommand, alias = "con", alias = "c")]
+    Consumer(cmd::consumer::ConsumerCommand),
+    /// Interacts with a JetStream based Key-Value store
+    #[command(subcommand)]
+    Kv(cmd::kv::KvCommand),
+    /// Interacts with a JetStream based Object store
+    #[command(subcommand, alias = "obj")]
+    Object(cmd::object::ObjectCommand),
     /// A live view of connections and message rates
     Top(cmd::top::TopArgs),
     /// Manage saved connection contexts

@@ -11,6 +11,7 @@ mod context;
 mod duration;
 mod flags;
 mod format;
+mod jsm;
 mod session;
 mod table;
 
@@ -56,6 +57,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Server(command) => cmd::server::run(command, &connector()?).await,
         Command::Events(args) => cmd::events::run(args, &connector()?).await,
         Command::Bench(command) => cmd::bench::run(command, &connector()?).await,
+        Command::Stream(command) => cmd::stream::run(command, &connector()?).await,
+        Command::Consumer(command) => cmd::consumer::run(command, &connector()?).await,
+        Command::Kv(command) => cmd::kv::run(command, &connector()?).await,
+        Command::Object(command) => cmd::object::run(command, &connector()?).await,
         Command::Top(args) => cmd::top::run(args, &connector()?).await,
     }
 }

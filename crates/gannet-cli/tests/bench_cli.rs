@@ -3,6 +3,9 @@
 //! process, requesters answered by a replier, the CSV file, size forms and the
 //! one-line errors for bad flags. `bench connect`: TLS connections with a
 //! client certificate, counted by the CLI and by the server, and its errors.
+//! `bench js pub|fetch|consume|ordered` against servers with JetStream: the
+//! stream they fill and the durable consumer they drain, checked through
+//! `stream info` and `consumer info`.
 
 mod common;
 
@@ -649,5 +652,195 @@ fn connect_errors_are_one_line() {
     assert_eq!(
         line,
         "gannet: error: number of connections should be greater than 0"
+    );
+}
+
+/// The labelled value of a columns report: `Messages: 3` → `3`.
+fn value<'a>(report: &'a str, label: &str) -> &'a str {
+    let wanted = format!("{label}: ");
+    report
+        .lines()
+        .find_map(|line| line.trim_start().strip_prefix(wanted.as_str()))
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{report}"))
+}
+
+/// The log lines of a run without Go's date prefix.
+fn js_log(run: &Finished) -> Vec<String> {
+    run.stderr()
+        .lines()
+        .map(|line| {
+            assert_shape(line, "{date} {any}");
+            line[20..].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn js_pub_fills_the_stream_and_fetch_drains_it() {
+    for binary in gannet_test::with_reference(&server_binary()) {
+        let server = start_jetstream(&binary);
+        let url = server.url();
+
+        let run = bench(
+            &url,
+            &[
+                "js", "pub", "async", "bench.js", "--create", "--msgs", "300", "--batch", "50",
+                "--size", "64",
+            ],
+        );
+        let lines = summary(&run.success());
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_shape(
+            &lines[0],
+            &format!("NATS JetStream asynchronous publisher stats: {RATE_LATENCY}"),
+        );
+        let log = js_log(&run);
+        assert_eq!(
+            log[0],
+            "Starting JetStream asynchronous publisher benchmark [batch=50, clients=1, \
+             dedup-window=2m0s, deduplication=false, max-bytes=1,073,741,824, msg-size=64 B, \
+             msgs=300, multi-subject=false, multi-subject-max=100,000, \
+             multi-subject-randomize=false, purge=false, replicas=1, sleep=0s, storage=file, \
+             stream=benchstream, subject=bench.js]"
+        );
+        assert_eq!(log[1], "Using stream: benchstream");
+        assert_eq!(
+            log[2],
+            "[1] Starting JetStream asynchronous publisher, publishing 300 messages"
+        );
+        let info = gannet_at(&url, &["stream", "info", "benchstream"]).success();
+        assert_eq!(value(&info, "Subjects"), "bench.js");
+        assert_eq!(value(&info, "Discard Policy"), "New");
+        assert_eq!(value(&info, "Maximum Bytes"), "1.0 GiB");
+        assert_eq!(value(&info, "Messages"), "300");
+
+        // Synchronous, the short form, two clients.
+        let run = bench(
+            &url,
+            &[
+                "js",
+                "pub",
+                "bench.js",
+                "--sync",
+                "--msgs",
+                "100",
+                "--clients",
+                "2",
+            ],
+        );
+        let lines = summary(&run.success());
+        assert_shape(&lines[0], &format!("  [1] {RATE_LATENCY} (50 msgs)"));
+        assert_shape(
+            &lines[3],
+            &format!(" NATS JetStream synchronous publisher aggregated stats: {RATE}"),
+        );
+        assert!(run.stderr().contains("[batch=0, clients=2, msg-size=128 B"));
+        let info = gannet_at(&url, &["stream", "info", "benchstream"]).success();
+        assert_eq!(value(&info, "Messages"), "400");
+
+        let run = bench(&url, &["js", "fetch", "--msgs", "400", "--batch", "100"]);
+        let lines = summary(&run.success());
+        assert_shape(
+            &lines[0],
+            &format!("NATS JetStream durable consumer (fetch) stats: {RATE_LATENCY}"),
+        );
+        let log = js_log(&run);
+        assert_eq!(
+            log[0],
+            "Starting JetStream durable consumer (fetch) benchmark [acks=explicit, batch=100, \
+             clients=1, consumer=nats-bench, double-acked=false, msg-size=128 B, msgs=400, \
+             purge=false, sleep=0s, stream=benchstream]"
+        );
+        assert_eq!(
+            log[1],
+            "[1] Starting JetStream durable consumer (fetch), expecting 400 messages"
+        );
+        let info = gannet_at(&url, &["consumer", "info", "benchstream", "nats-bench"]).success();
+        assert!(
+            value(&info, "Last Delivered Message")
+                .starts_with("Consumer sequence: 400 Stream sequence: 400"),
+            "{info}"
+        );
+        assert_eq!(value(&info, "Unprocessed Messages"), "0");
+        assert_eq!(value(&info, "Outstanding Acks"), "0 out of maximum 100");
+    }
+}
+
+#[test]
+fn js_ordered_and_consume_read_the_stream() {
+    for binary in gannet_test::with_reference(&server_binary()) {
+        let server = start_jetstream(&binary);
+        let url = server.url();
+        bench(
+            &url,
+            &[
+                "js", "pub", "sync", "bench.o", "--create", "--stream", "ORD", "--msgs", "200",
+            ],
+        )
+        .success();
+
+        // Each ordered consumer reads every message.
+        let run = bench(
+            &url,
+            &["js", "ordered", "ORD", "--msgs", "200", "--clients", "2"],
+        );
+        let lines = summary(&run.success());
+        assert_shape(&lines[0], &format!("  [1] {RATE} (200 msgs)"));
+        assert_shape(&lines[1], &format!("  [2] {RATE} (200 msgs)"));
+        assert_shape(
+            &lines[3],
+            &format!(" NATS JetStream ordered ephemeral consumer aggregated stats: {RATE}"),
+        );
+
+        // The durable consumer's messages are shared out.
+        let run = bench(
+            &url,
+            &[
+                "js",
+                "consume",
+                "--stream",
+                "ORD",
+                "--msgs",
+                "200",
+                "--clients",
+                "2",
+            ],
+        );
+        let lines = summary(&run.success());
+        assert_shape(&lines[0], &format!("  [1] {RATE} (100 msgs)"));
+        assert_shape(
+            &lines[3],
+            &format!(" NATS JetStream durable consumer (callback) aggregated stats: {RATE}"),
+        );
+        let info = gannet_at(&url, &["consumer", "info", "ORD", "nats-bench"]).success();
+        assert_eq!(value(&info, "Unprocessed Messages"), "0");
+    }
+}
+
+#[test]
+fn js_bench_refuses_what_it_does_not_do() {
+    let server = start_jetstream(&server_binary());
+    let url = server.url();
+    let line = bench(&url, &["js", "pub", "fast", "bench.x"]).failure();
+    assert!(line.contains("not supported by gannet bench"), "{line}");
+    let line = bench(&url, &["js", "pub", "sync", "bench.x", "--batch", "5"]).failure();
+    assert!(
+        line.contains("--batch is for asynchronous publishing"),
+        "{line}"
+    );
+    // natscli flags left out are refused, not ignored.
+    let run = bench(&url, &["js", "pub", "bench.x", "--persistasync"]);
+    assert_ne!(run.code(), Some(0));
+    assert!(run.stderr().contains("--persistasync"), "{}", run.stderr());
+    // Without --create the stream must exist.
+    let line = bench(&url, &["js", "pub", "bench.x", "--msgs", "10"]).failure();
+    assert_eq!(
+        line,
+        "gannet: error: could not access stream benchstream: stream not found (10059)"
+    );
+    let line = bench(&url, &["js", "fetch", "NOPE", "--msgs", "10"]).failure();
+    assert_eq!(
+        line,
+        "gannet: error: creating the durable consumer 'nats-bench': stream not found (10059)"
     );
 }

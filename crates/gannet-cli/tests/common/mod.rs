@@ -69,6 +69,17 @@ pub fn start_binary(binary: &str, config: Option<&str>) -> ServerProcess {
     ServerProcess::start_with_config(binary, config, &[])
 }
 
+/// `binary` with JetStream on (`-js`), its store in the server's own folder
+/// (removed with it), on a free loopback port.
+pub fn start_jetstream(binary: &str) -> ServerProcess {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("jetstream").to_string_lossy().into_owned();
+    ServerProcess::builder(binary)
+        .dir(dir)
+        .args(&["-js", "-sd", &store])
+        .start()
+}
+
 /// A server with `config` (or none), on a free loopback port.
 pub fn start_server(config: Option<&str>) -> ServerProcess {
     ServerProcess::start_with_config(&server_binary(), config, &[])

@@ -35,7 +35,10 @@ pub(super) struct ClientResult {
 
 /// Opens one connection per client, named after the flags (numbered when
 /// there are several).
-async fn connect_all(plan: &Plan, connector: &Connector) -> anyhow::Result<Vec<Session>> {
+pub(super) async fn connect_all(
+    plan: &Plan,
+    connector: &Connector,
+) -> anyhow::Result<Vec<Session>> {
     let mut sessions = Vec::with_capacity(plan.clients);
     for i in 0..plan.clients {
         let session = if plan.clients == 1 {
@@ -54,7 +57,7 @@ async fn connect_all(plan: &Plan, connector: &Connector) -> anyhow::Result<Vec<S
 
 /// The payload the senders send: the --payload file or --size zero bytes,
 /// refused when the server would refuse it.
-fn payload(plan: &Plan, client: &Client) -> anyhow::Result<Bytes> {
+pub(super) fn payload(plan: &Plan, client: &Client) -> anyhow::Result<Bytes> {
     let max = client.server_info().max_payload;
     if max > 0 && plan.size > max {
         bail!(
@@ -145,32 +148,36 @@ impl Progress {
 }
 
 /// Paces a sender to about `target` messages per second.
-struct Throttle {
+pub(super) struct Throttle {
     target: f64,
     start: Instant,
 }
 
 impl Throttle {
-    fn new(plan: &Plan) -> Option<Throttle> {
+    pub(super) fn new(plan: &Plan) -> Option<Throttle> {
         (plan.throughput > 0).then(|| Throttle {
             target: plan.throughput as f64 / plan.clients.max(1) as f64,
             start: Instant::now(),
         })
     }
 
-    async fn pace(&self, sent: u64) {
+    /// Sleeps until `sent` messages are due; returns how long it slept.
+    pub(super) async fn pace(&self, sent: u64) -> Duration {
         let due = sent as f64 / self.target;
         let elapsed = self.start.elapsed().as_secs_f64();
         if due > elapsed {
-            tokio::time::sleep(Duration::from_secs_f64(due - elapsed)).await;
+            let wait = Duration::from_secs_f64(due - elapsed);
+            tokio::time::sleep(wait).await;
+            return wait;
         }
+        Duration::ZERO
     }
 }
 
 /// The subjects one sender publishes on: the plan's subject, or with
 /// --multisubject one per message sequence number (zero padded to the width
 /// of --multisubjectmax, wrapping at it, or random below it).
-struct Subjects {
+pub(super) struct Subjects {
     fixed: Subject,
     base: String,
     multi: bool,
@@ -180,7 +187,7 @@ struct Subjects {
 }
 
 impl Subjects {
-    fn new(plan: &Plan) -> Subjects {
+    pub(super) fn new(plan: &Plan) -> Subjects {
         Subjects {
             fixed: Subject::from(plan.subject.as_str()),
             base: plan.subject.clone(),
@@ -191,7 +198,7 @@ impl Subjects {
         }
     }
 
-    fn for_message(&self, number: u64) -> Subject {
+    pub(super) fn for_message(&self, number: u64) -> Subject {
         if !self.multi {
             return self.fixed.clone();
         }
@@ -210,7 +217,7 @@ impl Subjects {
 }
 
 /// Staggers the senders a little when --sleep is set, as natscli does.
-async fn jitter(plan: &Plan, index: usize) {
+pub(super) async fn jitter(plan: &Plan, index: usize) {
     let nanos = plan.sleep.as_nanos() as u64;
     if nanos > 0 && index != 0 {
         let wait = rand::rng().random_range(0..nanos);
@@ -221,7 +228,7 @@ async fn jitter(plan: &Plan, index: usize) {
 /// After a run: a round trip through the server that fails on an error it
 /// reported, such as a permission violation. A slow consumer or a reconnect
 /// only marks the results as troubled.
-async fn check_session(
+pub(super) async fn check_session(
     session: &mut Session,
     timeout: Duration,
     what: &str,
@@ -240,7 +247,7 @@ async fn check_session(
 }
 
 /// Messages in plus out on the connection so far.
-fn connection_msgs(client: &Client) -> u64 {
+pub(super) fn connection_msgs(client: &Client) -> u64 {
     use std::sync::atomic::Ordering::Relaxed;
     let stats = client.statistics();
     stats.in_messages.load(Relaxed) + stats.out_messages.load(Relaxed)

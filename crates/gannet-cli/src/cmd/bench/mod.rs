@@ -3,10 +3,14 @@
 //! This module owns the command line (natscli's flags), checking it into a
 //! [`Plan`], the banner and log lines natscli prints on stderr, and printing
 //! the results; `clients` runs the clients, `connect` the connecting loops and
-//! `stats` computes and formats what they measured.
+//! `stats` computes and formats what they measured. `bench js ...`, natscli's
+//! JetStream benchmarks, live in `js` (command line and setup) and
+//! `js_clients` (the clients), and report through the same `stats`.
 
 mod clients;
 mod connect;
+mod js;
+mod js_clients;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +42,9 @@ pub enum BenchCommand {
     Service(ServiceCommand),
     /// Open and close connections (TLS handshakes included): connections per second
     Connect(connect::ConnectArgs),
+    /// JetStream benchmark commands
+    #[command(subcommand)]
+    Js(js::JsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,7 +251,11 @@ impl Plan {
         if self.msgs == 0 {
             bail!("number of messages should be greater than 0");
         }
-        if matches!(self.kind, Kind::Pub | Kind::Request) && self.clients as u64 > self.msgs {
+        let sends = matches!(
+            self.kind,
+            Kind::Pub | Kind::Request | Kind::JsPubSync | Kind::JsPubAsync
+        );
+        if sends && self.clients as u64 > self.msgs {
             self.clients = self.msgs as usize;
         }
         Ok(())
@@ -285,7 +296,12 @@ impl Plan {
                 settings.push(("subject", self.subject.clone()));
                 settings.push(("sleep", format::humanize_duration(self.sleep)));
             }
-            Kind::Connect => {}
+            Kind::Connect
+            | Kind::JsPubSync
+            | Kind::JsPubAsync
+            | Kind::JsOrdered
+            | Kind::JsConsume
+            | Kind::JsFetch => {}
         }
         if self.throughput > 0 && matches!(self.kind, Kind::Pub | Kind::Request) {
             settings.push(("throughput", format::number(self.throughput)));
@@ -329,6 +345,7 @@ pub async fn run(command: BenchCommand, connector: &Connector) -> anyhow::Result
             plan.queue = !args.no_queue;
             plan
         }
+        BenchCommand::Js(command) => return js::run(command, connector).await,
         BenchCommand::Connect(args) => {
             let plan = connect::ConnectPlan::new(args)?;
             log(&plan.banner());
@@ -348,6 +365,9 @@ async fn run_plan(mut plan: Plan, connector: &Connector) -> anyhow::Result<()> {
         Kind::Request => clients::run_request(&plan, connector).await?,
         Kind::Reply => return clients::run_reply(&plan, connector).await,
         Kind::Connect => bail!("bench connect has a plan of its own"),
+        Kind::JsPubSync | Kind::JsPubAsync | Kind::JsOrdered | Kind::JsConsume | Kind::JsFetch => {
+            bail!("bench js has plans of its own")
+        }
     };
     print_outcome(&outcome, plan.csv.as_deref())
 }
@@ -413,7 +433,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
 }
 
 /// `-H K:V` flags into headers.
-fn parse_headers(flags: &[String]) -> anyhow::Result<Option<HeaderMap>> {
+pub(crate) fn parse_headers(flags: &[String]) -> anyhow::Result<Option<HeaderMap>> {
     if flags.is_empty() {
         return Ok(None);
     }

@@ -1,6 +1,7 @@
 //! The numbers a benchmark collects and natscli's report of them: one sample
 //! per client (its message count, bytes, start and end, and per-operation
 //! latencies), the summary lines `bench` prints and the CSV file of `--csv`.
+//! The JetStream benchmarks report in the same layout under their own labels.
 //! `bench connect` (not in natscli) reports connections in the same layout,
 //! counting connections where the others count messages, without bytes.
 
@@ -18,6 +19,16 @@ pub enum Kind {
     Reply,
     /// `bench connect`: each operation is a whole connection.
     Connect,
+    /// `bench js pub sync`.
+    JsPubSync,
+    /// `bench js pub async`.
+    JsPubAsync,
+    /// `bench js ordered`.
+    JsOrdered,
+    /// `bench js consume`.
+    JsConsume,
+    /// `bench js fetch`.
+    JsFetch,
 }
 
 impl Kind {
@@ -29,6 +40,11 @@ impl Kind {
             Kind::Request => "Core NATS service requester",
             Kind::Reply => "Core NATS service server",
             Kind::Connect => "Core NATS connector",
+            Kind::JsPubSync => "JetStream synchronous publisher",
+            Kind::JsPubAsync => "JetStream asynchronous publisher",
+            Kind::JsOrdered => "JetStream ordered ephemeral consumer",
+            Kind::JsConsume => "JetStream durable consumer (callback)",
+            Kind::JsFetch => "JetStream durable consumer (fetch)",
         }
     }
 
@@ -48,8 +64,8 @@ impl Kind {
     /// The client id prefix of the CSV rows: P for senders, S for receivers.
     fn prefix(self) -> &'static str {
         match self {
-            Kind::Pub | Kind::Request => "P",
-            Kind::Sub => "S",
+            Kind::Pub | Kind::Request | Kind::JsPubSync | Kind::JsPubAsync => "P",
+            Kind::Sub | Kind::JsOrdered | Kind::JsConsume | Kind::JsFetch => "S",
             Kind::Connect => "C",
             Kind::Reply => "?",
         }
