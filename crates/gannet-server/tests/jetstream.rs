@@ -860,3 +860,71 @@ async fn key_value_watchers_know_when_they_are_current() {
     }
     each_server!(case);
 }
+
+#[tokio::test]
+async fn advisories_announce_streams_consumers_and_given_up_messages() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let mut events = client.subscribe("$JS.EVENT.ADVISORY.>").await.unwrap();
+        client.flush().await.unwrap();
+        let s = js
+            .create_stream(stream::Config {
+                name: "ADV".into(),
+                subjects: vec!["adv".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let c: consumer::PullConsumer = s
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some("once".into()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                max_deliver: 1,
+                ack_wait: Duration::from_millis(300),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        js.publish("adv", "x".into()).await.unwrap().await.unwrap();
+        let mut batch = c.fetch().max_messages(1).messages().await.unwrap();
+        let m = batch.next().await.unwrap().unwrap();
+        m.ack_with(jetstream::AckKind::Term).await.unwrap();
+        // Unacknowledged past its only delivery: given up.
+        js.publish("adv", "y".into()).await.unwrap().await.unwrap();
+        let mut batch = c.fetch().max_messages(1).messages().await.unwrap();
+        let _unacked = batch.next().await.unwrap().unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        s.delete_consumer("once").await.unwrap();
+        js.delete_stream("ADV").await.unwrap();
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !seen
+            .iter()
+            .any(|s: &String| s.starts_with("$JS.EVENT.ADVISORY.STREAM.DELETED"))
+        {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Ok(Some(e)) = tokio::time::timeout(left, events.next()).await else {
+                break;
+            };
+            if e.subject.as_str() == "$JS.EVENT.ADVISORY.API" {
+                continue;
+            }
+            let body: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+            assert!(body["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("io.nats.jetstream.advisory.v1."));
+            seen.push(e.subject.to_string());
+        }
+        for want in [
+            "$JS.EVENT.ADVISORY.STREAM.CREATED.ADV",
+            "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ADV.once",
+            "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.ADV.once",
+            "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ADV.once",
+            "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ADV.once",
+            "$JS.EVENT.ADVISORY.STREAM.DELETED.ADV",
+        ] {
+            assert!(seen.iter().any(|s| s == want), "{want} not in {seen:?}");
+        }
+    }
+    each_server!(case);
+}

@@ -654,6 +654,12 @@ fn create_stream(
     let handle = js
         .open_stream(jsa, config, created, false)
         .map_err(|e| errors::STREAM_CREATE.with(&[("err", &e)]))?;
+    let created = super::advisory::stream_action(&handle.name, "create", js.domain.as_deref());
+    if let Some(server) = js.server.upgrade() {
+        server
+            .internal()
+            .send(&jsa.account, &created.subject, created.body);
+    }
     let mut info = summary_info(&handle);
     info["did_create"] = json!(true);
     Ok(info)

@@ -164,6 +164,9 @@ pub(crate) struct SavedState {
 pub(crate) struct AckOutcome {
     /// Stream sequences now acknowledged by this consumer.
     pub(crate) acked: Vec<u64>,
+    /// A nak or a termination, for the advisories: (kind, (stream seq,
+    /// consumer seq), deliveries, reason).
+    pub(crate) event: Option<(super::advisory::Delivery, (u64, u64), u64, String)>,
 }
 
 pub(crate) struct Consumer {
@@ -200,6 +203,10 @@ pub(crate) struct Consumer {
     pin: Option<Pin>,
     /// When the last acknowledgement came (ns; 0 = none yet).
     last_ack: i64,
+    /// Stream messages at or after `next_seq` this consumer wants, kept as
+    /// messages are stored and sent (counting them again on every delivery
+    /// would cost a scan each); `None` = to be counted.
+    npc: std::cell::Cell<Option<u64>>,
     /// `last_per_subject`: each subject's last message when the consumer
     /// was made, sent first, in order.
     last_per_subject: VecDeque<u64>,
@@ -263,6 +270,7 @@ impl Consumer {
             paused_until,
             pin: None,
             last_ack: 0,
+            npc: std::cell::Cell::new(None),
             config,
             created,
             dirty: true,
@@ -342,6 +350,7 @@ impl Consumer {
     /// Puts back what [`Consumer::saved`] kept: messages pending then are
     /// sent again once their ack wait has passed.
     pub(crate) fn restore(&mut self, saved: SavedState) {
+        self.npc.set(None);
         self.dseq = saved.delivered_consumer;
         self.last_sseq = saved.delivered_stream;
         self.next_seq = saved.delivered_stream + 1;
@@ -399,7 +408,30 @@ impl Consumer {
 
     /// Messages in the stream this consumer has yet to deliver.
     pub(crate) fn num_pending(&self, store: &dyn Store) -> u64 {
-        self.last_per_subject.len() as u64 + store.num_pending(self.next_seq, &self.filter)
+        let stream = match self.npc.get() {
+            Some(n) => n,
+            None => {
+                let n = store.num_pending(self.next_seq, &self.filter);
+                self.npc.set(Some(n));
+                n
+            }
+        };
+        self.last_per_subject.len() as u64 + stream
+    }
+
+    /// A message was stored: one more pending if this consumer wants it.
+    pub(crate) fn stored(&mut self, subject: &[u8]) {
+        if let Some(n) = self.npc.get() {
+            if self.filter.matches(subject) {
+                self.npc.set(Some(n + 1));
+            }
+        }
+    }
+
+    /// Messages were removed from the stream: count pending again when
+    /// next needed.
+    pub(crate) fn recount(&mut self) {
+        self.npc.set(None);
     }
 
     /// A pull request: queued, refused, or answered at once.
@@ -753,6 +785,7 @@ impl Consumer {
         self.redeliver.clear();
         self.deliveries.clear();
         self.last_per_subject.clear();
+        self.npc.set(None);
         self.next_seq = seq;
         self.dseq = 0;
         self.last_sseq = seq - 1;
@@ -793,6 +826,9 @@ impl Consumer {
         }
         let msg = store.next_match(self.next_seq, &self.filter).ok()??;
         self.next_seq = msg.seq + 1;
+        if let Some(n) = self.npc.get() {
+            self.npc.set(Some(n.saturating_sub(1)));
+        }
         Some((msg, Taken::Stream))
     }
 
@@ -801,7 +837,10 @@ impl Consumer {
         match from {
             Taken::Redelivery => self.redeliver.push_front(seq),
             Taken::LastPerSubject => self.last_per_subject.push_front(seq),
-            Taken::Stream => self.next_seq = self.next_seq.min(seq),
+            Taken::Stream => {
+                self.next_seq = self.next_seq.min(seq);
+                self.npc.set(None);
+            }
         }
     }
 
@@ -891,6 +930,13 @@ impl Consumer {
         match kind {
             "+ACK" | "" | "+NXT" => self.ack_one(sseq, dseq, &mut outcome),
             "-NAK" if self.pending.contains_key(&sseq) => {
+                let count = self.deliveries.get(&sseq).copied().unwrap_or(1);
+                outcome.event = Some((
+                    super::advisory::Delivery::Naked,
+                    (sseq, dseq),
+                    count,
+                    String::new(),
+                ));
                 let delay = nak_delay(rest);
                 if delay > 0 {
                     if let Some(p) = self.pending.get_mut(&sseq) {
@@ -909,7 +955,13 @@ impl Consumer {
                 }
             }
             "+TERM" if self.pending.remove(&sseq).is_some() => {
-                self.deliveries.remove(&sseq);
+                let count = self.deliveries.remove(&sseq).unwrap_or(1);
+                outcome.event = Some((
+                    super::advisory::Delivery::Terminated,
+                    (sseq, dseq),
+                    count,
+                    rest.trim().to_string(),
+                ));
                 outcome.acked.push(sseq);
                 self.advance_floor();
             }
@@ -979,7 +1031,9 @@ impl Consumer {
 
     /// Timers: ack waits that ran out (messages to send again, or given up
     /// past `max_deliver`), pull requests that expired, heartbeats.
-    pub(crate) fn tick(&mut self, now: i64, out: &mut Vec<Out>) -> Vec<u64> {
+    /// Returns the (stream sequence, deliveries) of messages given up at
+    /// `max_deliver`.
+    pub(crate) fn tick(&mut self, now: i64, out: &mut Vec<Out>) -> Vec<(u64, u64)> {
         let mut dropped = Vec::new();
         while let Some(std::cmp::Reverse((deadline, sseq))) = self.deadlines.peek().copied() {
             if deadline > now {
@@ -995,11 +1049,11 @@ impl Consumer {
             }
             let count = self.deliveries.get(&sseq).copied().unwrap_or(1);
             if self.config.max_deliver > 0 && count >= self.config.max_deliver as u64 {
-                // Given up: stays pending for nobody; nats-server drops it
-                // from pending and counts it delivered.
+                // Given up: nats-server drops it from pending and counts it
+                // delivered.
                 self.pending.remove(&sseq);
                 self.deliveries.remove(&sseq);
-                dropped.push(sseq);
+                dropped.push((sseq, count));
                 self.advance_floor();
                 continue;
             }
@@ -1145,6 +1199,7 @@ impl Consumer {
         if self.next_seq < first_seq {
             self.next_seq = first_seq;
         }
+        self.npc.set(None);
         self.advance_floor();
     }
 

@@ -13,6 +13,7 @@
 //!   recovering its blocks and saying what it cut.
 //!
 //! The message store itself is the `gannet-store` crate.
+pub(crate) mod advisory;
 pub(crate) mod api;
 pub(crate) mod capture;
 pub(crate) mod consumer;

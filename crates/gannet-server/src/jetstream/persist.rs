@@ -1,10 +1,11 @@
 //! Where a stream and its consumers live on disk, and the small files that
 //! describe them: `<store_dir>/jetstream/<account>/streams/<stream>/` holds
 //! `stream.json` (configuration and creation time), `blocks/` (the message
-//! store) and `consumers/<name>/consumer.json` (configuration, creation
-//! time and the consumer's place: delivered, ack floor, pending). Each file
-//! is written to a temporary name and renamed, so a crash leaves the old or
-//! the new one, never half of one.
+//! store), `consumers/<name>/consumer.json` (configuration and creation
+//! time, synced when written) and `consumers/<name>/state.json` (the
+//! consumer's place: delivered, ack floor, pending; written about once a
+//! second, not synced). Each file is written to a temporary name and
+//! renamed, so a crash leaves the old or the new one, never half of one.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use super::types::{ConsumerConfig, StreamConfig};
 
 const STREAM_FILE: &str = "stream.json";
 const CONSUMER_FILE: &str = "consumer.json";
+const STATE_FILE: &str = "state.json";
 
 /// `<store_dir>/jetstream/<account>/streams/<stream>`.
 pub(crate) fn stream_dir(store_dir: &Path, account: &str, stream: &str) -> PathBuf {
@@ -48,16 +50,22 @@ struct ConsumerMeta {
     state: SavedState,
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, synced.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `path` through a temporary file and a rename, and,
+/// when `synced`, makes it durable (file, then folder).
+fn write_atomically(path: &Path, bytes: &[u8], synced: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension("tmp");
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
-    file.sync_data()?;
+    if synced {
+        file.sync_data()?;
+    }
     std::fs::rename(&tmp, path)?;
-    std::fs::File::open(dir)?.sync_all()
+    if synced {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 pub(crate) fn write_stream_meta(
@@ -70,7 +78,7 @@ pub(crate) fn write_stream_meta(
         config: config.clone(),
     };
     let bytes = serde_json::to_vec_pretty(&meta).map_err(std::io::Error::other)?;
-    write_atomically(&dir.join(STREAM_FILE), &bytes)
+    write_atomically(&dir.join(STREAM_FILE), &bytes, true)
 }
 
 /// The configuration and creation time of the stream stored in `dir`.
@@ -87,21 +95,36 @@ pub(crate) fn is_stream_dir(dir: &Path) -> bool {
     dir.join(STREAM_FILE).is_file()
 }
 
-pub(crate) fn write_consumer(dir: &Path, consumer: &Consumer) -> std::io::Result<()> {
+/// Writes a consumer's configuration (on create and update), synced.
+pub(crate) fn write_consumer_config(dir: &Path, consumer: &Consumer) -> std::io::Result<()> {
     let meta = ConsumerMeta {
         created: consumer.created,
         config: consumer.config.clone(),
-        state: consumer.saved(),
+        state: SavedState::default(),
     };
     let bytes = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
     write_atomically(
         &consumer_dir(dir, &consumer.name).join(CONSUMER_FILE),
         &bytes,
+        true,
+    )
+}
+
+/// Writes a consumer's place (delivered, ack floor, pending). Not synced:
+/// a place lost in a crash means messages delivered again, which
+/// acknowledgements allow; it is written at most about once a second.
+pub(crate) fn write_consumer_state(dir: &Path, consumer: &Consumer) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec(&consumer.saved()).map_err(std::io::Error::other)?;
+    write_atomically(
+        &consumer_dir(dir, &consumer.name).join(STATE_FILE),
+        &bytes,
+        false,
     )
 }
 
 /// The consumers stored under a stream's `dir`: configuration, creation
-/// time and saved place. An unreadable one is logged and skipped.
+/// time and saved place. An unreadable one is logged and skipped; an
+/// unreadable place starts the consumer from its configuration.
 pub(crate) fn read_consumers(dir: &Path) -> Vec<(ConsumerConfig, i64, Option<SavedState>)> {
     let Ok(entries) = std::fs::read_dir(dir.join("consumers")) else {
         return Vec::new();
@@ -112,10 +135,17 @@ pub(crate) fn read_consumers(dir: &Path) -> Vec<(ConsumerConfig, i64, Option<Sav
         let meta = std::fs::read(&path)
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice::<ConsumerMeta>(&b).map_err(|e| e.to_string()));
-        match meta {
-            Ok(m) => out.push((m.config, m.created, Some(m.state))),
-            Err(e) => tracing::warn!("JetStream skipped consumer {}: {e}", path.display()),
-        }
+        let meta = match meta {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("JetStream skipped consumer {}: {e}", path.display());
+                continue;
+            }
+        };
+        let state = std::fs::read(entry.path().join(STATE_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<SavedState>(&b).ok());
+        out.push((meta.config, meta.created, state));
     }
     out
 }

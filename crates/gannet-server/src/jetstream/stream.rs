@@ -39,6 +39,9 @@ const BATCH_MAX: usize = 1024;
 /// `JSMaxSubjectDetails`); clients ask for the rest by offset.
 const SUBJECT_DETAILS_LIMIT: usize = 100_000;
 
+/// How often consumers' places are written to disk at most.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
 /// How often a stream looks at its timers when nothing else wakes it.
 const IDLE_TICK: Duration = Duration::from_millis(250);
 
@@ -259,6 +262,8 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
         feed.subscribe(&handle, i, start.cid);
     }
     let actor = Actor {
+        last_save: std::time::Instant::now(),
+        advisories: Vec::new(),
         jsa: start.jsa,
         push_waiting: Vec::new(),
         feeds,
@@ -292,6 +297,10 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
 }
 
 struct Actor {
+    /// When consumers' places were last written.
+    last_save: std::time::Instant,
+    /// Advisories to publish with the next batch of output.
+    advisories: Vec<super::advisory::Advisory>,
     jsa: Weak<super::JsAccount>,
     /// Deliver subjects this stream told the account it waits on.
     push_waiting: Vec<String>,
@@ -571,6 +580,7 @@ impl Actor {
             }
             None => hdr,
         };
+        let held_before = self.store.state().msgs;
         let seq = self
             .store
             .append(&subject, stored_headers, &msg.payload, ts)
@@ -583,6 +593,14 @@ impl Actor {
                 errors::STREAM_STORE_FAILED_F.with(&[("err", &e)])
             })?;
         self.unsynced = true;
+        if self.store.state().msgs == held_before + 1 {
+            for c in self.consumers.values_mut() {
+                c.stored(&subject);
+            }
+        } else {
+            // The limits removed older messages too.
+            self.recount_consumers();
+        }
         if let Some(secs) = ttl.filter(|s| *s > 0) {
             self.ttls.insert((ts + secs * 1_000_000_000, seq));
         }
@@ -592,6 +610,9 @@ impl Actor {
             self.last_msg_id = id;
         } else {
             self.last_msg_id.clear();
+        }
+        if rollup.is_some() {
+            self.recount_consumers();
         }
         match rollup.as_deref() {
             Some("sub") => {
@@ -799,7 +820,11 @@ impl Actor {
                 &copied.payload,
                 ts,
             ) {
-                Ok(_) => self.unsynced = true,
+                Ok(_) => {
+                    self.unsynced = true;
+                    // A mirror's limits may remove older messages too.
+                    self.recount_consumers();
+                }
                 Err(e) => tracing::error!(
                     "JetStream mirror '{} > {}' could not store a message: {e}",
                     self.account.name,
@@ -877,6 +902,7 @@ impl Actor {
             };
             if !self.replace_with_marker(&msg) {
                 let _ = self.store.delete(seq);
+                self.recount_consumers();
             }
             self.unsynced = true;
         }
@@ -943,6 +969,14 @@ impl Actor {
 
     // ----- consumers -----
 
+    /// Messages left the stream other than by delivery: consumers count
+    /// what they have pending again.
+    fn recount_consumers(&mut self) {
+        for c in self.consumers.values_mut() {
+            c.recount();
+        }
+    }
+
     fn ack(&mut self, subject: &[u8], reply: Option<Bytes>, payload: &[u8]) {
         // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>
         let Ok(text) = std::str::from_utf8(subject) else {
@@ -959,6 +993,18 @@ impl Actor {
             return;
         };
         let outcome = c.on_ack(sseq, dseq, payload, reply, &mut self.out);
+        if let Some((kind, seqs, deliveries, reason)) = &outcome.event {
+            let domain = self.js.upgrade().and_then(|js| js.domain.clone());
+            self.advisories.push(super::advisory::delivery(
+                *kind,
+                &self.config.name,
+                tokens[3],
+                *seqs,
+                *deliveries,
+                reason,
+                domain.as_deref(),
+            ));
+        }
         if !outcome.acked.is_empty() {
             self.apply_retention(&outcome.acked);
         }
@@ -1007,7 +1053,11 @@ impl Actor {
         let account = self.account.clone();
         let interest = |subject: &[u8]| has_interest(&account, subject);
         for (name, c) in self.consumers.iter_mut() {
-            dropped.extend(c.tick(now, &mut self.out));
+            dropped.extend(
+                c.tick(now, &mut self.out)
+                    .into_iter()
+                    .map(|(seq, n)| (name.clone(), seq, n)),
+            );
             more |= c.deliver(&*self.store, &interest, &mut self.out);
             let push_interest = c
                 .config
@@ -1026,6 +1076,7 @@ impl Actor {
             if let Ok(n) = self.store.expire(now) {
                 if n > 0 {
                     self.unsynced = true;
+                    self.recount_consumers();
                     let first = self.store.state().first_seq;
                     for c in self.consumers.values_mut() {
                         c.forget_below(first);
@@ -1038,9 +1089,25 @@ impl Actor {
             if let Some(mut c) = self.consumers.remove(&name) {
                 c.farewell(&mut self.out);
                 self.drop_consumer(&name);
+                let domain = self.domain();
+                self.advisories.push(super::advisory::consumer_action(
+                    &self.config.name,
+                    &name,
+                    "delete",
+                    domain.as_deref(),
+                ));
             }
         }
-        let _ = dropped;
+        let domain = self.domain();
+        for (consumer, seq, deliveries) in dropped {
+            self.advisories.push(super::advisory::max_deliveries(
+                &self.config.name,
+                &consumer,
+                seq,
+                deliveries,
+                domain.as_deref(),
+            ));
+        }
         self.send_out(server);
         more
     }
@@ -1068,6 +1135,16 @@ impl Actor {
 
     /// Sends what the consumers produced.
     fn send_out(&mut self, server: &Server) {
+        for a in std::mem::take(&mut self.advisories) {
+            self.outlet.publish(
+                server,
+                &self.account,
+                a.subject.as_bytes(),
+                None,
+                None,
+                &a.body,
+            );
+        }
         for out in std::mem::take(&mut self.out) {
             match out {
                 Out::Msg {
@@ -1145,8 +1222,10 @@ impl Actor {
         handle
             .consumers
             .store(self.consumers.len() as u64, Ordering::Relaxed);
-        if self.consumers.values().any(|c| c.dirty) {
+        // Consumers' places are saved about once a second (and at stop).
+        if self.last_save.elapsed() >= SAVE_EVERY && self.consumers.values().any(|c| c.dirty) {
             self.save_consumers();
+            self.last_save = std::time::Instant::now();
         }
     }
 
@@ -1224,6 +1303,10 @@ impl Actor {
         }
         self.outlet
             .publish(server, &self.account, reply.as_bytes(), None, None, &body);
+    }
+
+    fn domain(&self) -> Option<String> {
+        self.js.upgrade().and_then(|js| js.domain.clone())
     }
 
     fn server_name(&self) -> String {
@@ -1337,6 +1420,13 @@ impl Actor {
                 let body = match self.consumers.remove(&name) {
                     Some(mut c) => {
                         c.farewell(&mut self.out);
+                        let domain = self.domain();
+                        self.advisories.push(super::advisory::consumer_action(
+                            &self.config.name,
+                            &name,
+                            "delete",
+                            domain.as_deref(),
+                        ));
                         self.send_out(server);
                         self.drop_consumer(&name);
                         self.refresh_counters();
@@ -1501,6 +1591,7 @@ impl Actor {
             }
         }
         let _ = self.store.set_limits(limits_of(&self.config));
+        self.recount_consumers();
         if let Some(dir) = &self.dir {
             let created = self.handle.created;
             if let Err(e) = super::persist::write_stream_meta(dir, &self.config, created) {
@@ -1510,6 +1601,12 @@ impl Actor {
                 );
             }
         }
+        let domain = self.domain();
+        self.advisories.push(super::advisory::stream_action(
+            &self.config.name,
+            "modify",
+            domain.as_deref(),
+        ));
         let info = self.info();
         let body = types::response(
             kind,
@@ -1523,6 +1620,12 @@ impl Actor {
         for (_, mut c) in std::mem::take(&mut self.consumers) {
             c.farewell(&mut self.out);
         }
+        let domain = self.domain();
+        self.advisories.push(super::advisory::stream_action(
+            &self.config.name,
+            "delete",
+            domain.as_deref(),
+        ));
         for (_, sub) in std::mem::take(&mut self.next_subs) {
             crate::subscription::end(&sub);
         }
@@ -1573,6 +1676,7 @@ impl Actor {
             let b = types::error_response(kind, &errors::BAD_REQUEST.err());
             return self.respond(server, reply, b);
         }
+        self.recount_consumers();
         let result = self.store.purge(&Purge {
             filter,
             up_to_seq: seq,
@@ -1636,6 +1740,7 @@ impl Actor {
         let seq = body.get("seq").and_then(Value::as_u64).unwrap_or(0);
         let b = match self.store.delete(seq) {
             Ok(true) => {
+                self.recount_consumers();
                 let _ = self.store.sync();
                 types::response(kind, None, json!({"success": true}))
             }
@@ -1725,6 +1830,9 @@ impl Actor {
             existing.config.metadata = metadata;
             existing.dirty = true;
             let info = existing.info(&*self.store);
+            if let Some(c) = self.consumers.get(&name) {
+                self.save_consumer_config(c);
+            }
             let b = types::response(
                 kind,
                 None,
@@ -1757,6 +1865,14 @@ impl Actor {
             self.next_subs.insert(name.clone(), sub);
         }
         let info = c.info(&*self.store);
+        self.save_consumer_config(&c);
+        let domain = self.domain();
+        self.advisories.push(super::advisory::consumer_action(
+            &self.config.name,
+            &name,
+            "create",
+            domain.as_deref(),
+        ));
         self.consumers.insert(name, c);
         self.refresh_counters();
         let b = types::response(
@@ -1784,13 +1900,30 @@ impl Actor {
             if c.config.mem_storage {
                 continue;
             }
-            if let Err(e) = super::persist::write_consumer(&dir, c) {
+            if let Err(e) = super::persist::write_consumer_state(&dir, c) {
                 tracing::error!(
                     "JetStream could not save consumer '{} > {}': {e}",
                     self.config.name,
                     c.name
                 );
             }
+        }
+    }
+
+    /// Writes a consumer's configuration (file streams, durable storage).
+    fn save_consumer_config(&self, c: &Consumer) {
+        let Some(dir) = &self.dir else {
+            return;
+        };
+        if c.config.mem_storage {
+            return;
+        }
+        if let Err(e) = super::persist::write_consumer_config(dir, c) {
+            tracing::error!(
+                "JetStream could not save consumer '{} > {}': {e}",
+                self.config.name,
+                c.name
+            );
         }
     }
 
