@@ -69,10 +69,21 @@
 //! a write); at a bad record of an older block the rest of that block is
 //! skipped and reported, the file left as it is. Either way the open
 //! succeeds and [`Recovery`] says what was cut.
+//!
+//! # Clean close
+//!
+//! [`FileStore::close`] syncs everything and writes `<dir>/index.snap`, a
+//! snapshot of the index and of the blocks' counters; the next open builds
+//! the index from it without reading the blocks, when it matches the
+//! directory exactly, and removes it in any case before returning (see
+//! `file/snapshot.rs` for its format and why a snapshot is never trusted
+//! after a write). Dropping the store without `close` only writes out the
+//! buffered records (nothing is synced); the next open reads every block.
 
 mod disk;
 mod record;
 mod recover;
+mod snapshot;
 
 use std::path::{Path, PathBuf};
 
@@ -148,6 +159,17 @@ impl FileStore {
         policy::enforce(&mut store.index, &store.limits, None, &mut store.disk)?;
         store.finish()?;
         Ok((store, recovery))
+    }
+
+    /// Closes the store cleanly: writes out and syncs every record, then
+    /// writes the index snapshot (synced, with the directory) so that the
+    /// next open need not read the blocks. After an error the records
+    /// synced so far stay as they are, and the next open reads every block
+    /// (unless the snapshot was written whole).
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.disk.sync()?;
+        snapshot::write(&self.disk, &self.index)?;
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -297,6 +319,10 @@ impl Store for FileStore {
 
     fn destroy(mut self: Box<Self>) -> Result<(), StoreError> {
         self.disk.destroy()
+    }
+
+    fn close(self: Box<Self>) -> Result<(), StoreError> {
+        FileStore::close(*self)
     }
 }
 

@@ -204,6 +204,43 @@ impl<D: Data> Index<D> {
             .subjects
             .add(subject, seq)
             .ok_or(StoreError::TooLarge)?;
+        self.place(seq, id, ts, data, size);
+        Ok(())
+    }
+
+    /// An index without messages yet whose subjects are already as they
+    /// will be once [`Index::restore_at`] has given it every message (a
+    /// snapshot's restore).
+    pub fn restoring(subjects: Subjects) -> Index<D> {
+        Index {
+            subjects,
+            ..Index::default()
+        }
+    }
+
+    /// Adds a message at `seq`, past the last sequence, on subject `id` (of
+    /// `subject_len` bytes) without counting it there: see
+    /// [`Index::restoring`]. The caller checks the subjects' counts and
+    /// bounds against the messages given.
+    pub fn restore_at(
+        &mut self,
+        seq: u64,
+        id: u32,
+        subject_len: usize,
+        ts: i64,
+        data: D,
+    ) -> Result<(), StoreError> {
+        if seq <= self.last || seq > MAX_SEQ || id == NO_SUBJECT {
+            return Err(StoreError::TooLarge);
+        }
+        let size = data.size(subject_len);
+        self.place(seq, id, ts, data, size);
+        Ok(())
+    }
+
+    /// Puts a message of subject `id` (already counted there) at `seq`,
+    /// past the last sequence.
+    fn place(&mut self, seq: u64, id: u32, ts: i64, data: D, size: u64) {
         let c = seq >> CHUNK_BITS;
         if self.msgs == 0 {
             self.chunks.clear();
@@ -232,7 +269,6 @@ impl<D: Data> Index<D> {
         self.bytes += size;
         self.last = seq;
         self.last_ts = ts;
-        Ok(())
     }
 
     /// Removes the message at `seq`; what it held, if it was held.

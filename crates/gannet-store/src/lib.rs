@@ -210,4 +210,12 @@ pub trait Store: Send {
 
     /// Drops the store and everything it holds (files too).
     fn destroy(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Closes the store cleanly: for files, syncs everything and writes what
+    /// lets the next open skip reading the blocks (see
+    /// [`FileStore::close`]). Dropping a store instead is always safe, only
+    /// slower to open again.
+    fn close(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

@@ -85,6 +85,33 @@ impl Subjects {
         Some(id)
     }
 
+    /// The subjects a snapshot lists, with ids 0.. in its order: each with
+    /// its count and exact first and last sequence. `None` when one is
+    /// listed twice or without messages, or when there are too many.
+    pub fn restore(listed: Vec<(Bytes, u64, u64, u64)>) -> Option<Subjects> {
+        let mut ids = HashMap::with_capacity(listed.len());
+        let mut infos = Vec::with_capacity(listed.len());
+        for (subject, count, first, last) in listed {
+            let id = u32::try_from(infos.len())
+                .ok()
+                .filter(|&id| id < NO_SUBJECT)?;
+            if count == 0 || ids.insert(subject.clone(), id).is_some() {
+                return None;
+            }
+            infos.push(SubjectInfo {
+                subject,
+                count,
+                first: Cell::new(first),
+                last: Cell::new(last),
+            });
+        }
+        Some(Subjects {
+            ids,
+            infos,
+            free: Vec::new(),
+        })
+    }
+
     /// Counts one message less on `id`, the one at `seq`.
     pub fn remove(&mut self, id: u32, seq: u64) {
         let Some(info) = self.infos.get_mut(id as usize) else {
@@ -163,6 +190,22 @@ mod tests {
         let b = s.add(b"b", 10).unwrap();
         assert_eq!(b, a, "a freed id is given again");
         assert_eq!(s.name(b), Bytes::from_static(b"b"));
+    }
+
+    #[test]
+    fn restored_subjects_take_ids_in_order_and_go_on() {
+        let b = |s: &'static str| Bytes::from_static(s.as_bytes());
+        let mut s = Subjects::restore(vec![(b("x"), 2, 3, 9), (b("y"), 1, 5, 5)]).unwrap();
+        assert_eq!((s.id(b"x"), s.id(b"y"), s.len()), (Some(0), Some(1), 2));
+        let x = s.info(0).unwrap();
+        assert_eq!((x.count, x.first.get(), x.last.get()), (2, 3, 9));
+        assert_eq!(s.add(b"y", 10), Some(1));
+        s.remove(1, 5);
+        s.remove(1, 10);
+        assert_eq!(s.id(b"y"), None);
+        assert_eq!(s.add(b"z", 11), Some(1), "the freed id");
+        assert!(Subjects::restore(vec![(b("x"), 1, 1, 1), (b("x"), 1, 2, 2)]).is_none());
+        assert!(Subjects::restore(vec![(b("x"), 0, 1, 1)]).is_none());
     }
 
     #[test]

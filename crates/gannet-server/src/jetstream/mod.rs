@@ -356,6 +356,13 @@ pub struct Totals {
 
 /// Says what opening a stream's store found wrong and mended.
 fn report_recovery(account: &str, stream: &str, recovery: &gannet_store::Recovery) {
+    if recovery.from_snapshot {
+        tracing::debug!("JetStream stream '{account} > {stream}': index loaded from its snapshot");
+    } else if let Some(why) = &recovery.snapshot_rejected {
+        tracing::warn!(
+            "JetStream stream '{account} > {stream}': index snapshot not used ({why}); every block read"
+        );
+    }
     if let Some(cut) = &recovery.truncated {
         tracing::warn!(
             "JetStream stream '{account} > {stream}': torn tail of {} cut at byte {} ({} bytes, {}); every record before it is kept",

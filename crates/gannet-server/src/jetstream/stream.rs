@@ -414,14 +414,29 @@ impl Actor {
             self.outlet.flush(&server);
             self.refresh_counters();
             if let Some(done) = stop {
-                self.save_consumers();
-                let _ = self.store.sync();
+                self.close();
                 let _ = done.send(());
                 return;
             }
         }
+        self.close();
+    }
+
+    /// A clean stop: consumers' places saved, the store closed (synced, with
+    /// an index snapshot so the next start need not read every block).
+    fn close(&mut self) {
         self.save_consumers();
-        let _ = self.store.sync();
+        let store = std::mem::replace(
+            &mut self.store,
+            Box::new(gannet_store::MemStore::new(Limits::default())),
+        );
+        if let Err(e) = store.close() {
+            tracing::error!(
+                "JetStream could not close stream '{} > {}': {e}",
+                self.account.name,
+                self.config.name
+            );
+        }
     }
 
     /// How long the thread may sleep: until the nearest timer.

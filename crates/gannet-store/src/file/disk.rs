@@ -42,6 +42,16 @@ impl Loc {
     pub fn len(&self) -> u32 {
         self.len_flags & !HAS_HEADERS
     }
+
+    /// The record's length and flags in one word, as a snapshot keeps them.
+    pub fn raw(&self) -> u32 {
+        self.len_flags
+    }
+
+    /// A place from [`Loc::raw`]'s word.
+    pub fn from_raw(off: u32, len_flags: u32) -> Loc {
+        Loc { off, len_flags }
+    }
 }
 
 impl Data for Loc {

@@ -12,11 +12,12 @@ use crate::StoreError;
 
 use super::disk::{io_err, Active, Block, Disk, Loc};
 use super::record::{self, Head, Kind, HEADER};
+use super::snapshot::{self, Loaded};
 
 /// The longest run of missing sequences recovery accepts after a message
 /// still held; a record claiming more is taken as damage, so that no file
 /// can make the index grow without bound.
-const MAX_GAP: u64 = 1 << 30;
+pub(super) const MAX_GAP: u64 = 1 << 30;
 
 /// Where a block file was cut or skipped, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +35,7 @@ pub struct Cut {
 pub struct Recovery {
     /// Messages held after recovery.
     pub msgs: u64,
-    /// Block files read.
+    /// Block files held (read, unless the index came from the snapshot).
     pub blocks: usize,
     /// The torn tail cut off the newest block (the file is truncated at the
     /// last good record).
@@ -47,9 +48,16 @@ pub struct Recovery {
     pub skipped_records: u64,
     /// Files in the directory that are not blocks, left alone.
     pub ignored_files: Vec<PathBuf>,
+    /// The index came from the snapshot a clean close wrote (see
+    /// [`FileStore::close`](super::FileStore::close)): no block was read.
+    pub from_snapshot: bool,
+    /// A snapshot was found but not used, and why; every block was read.
+    pub snapshot_rejected: Option<String>,
 }
 
-/// Reads the directory (creating it if needed) into blocks and an index.
+/// Reads the directory (creating it if needed) into blocks and an index:
+/// from the snapshot of a clean close when there is a good one, else from
+/// every block. The snapshot is removed either way (see `snapshot.rs`).
 pub(super) fn open(
     dir: &Path,
     block_size: u64,
@@ -57,17 +65,23 @@ pub(super) fn open(
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut report = Recovery::default();
     let ids = block_ids(dir, &mut report)?;
-    let mut disk = Disk::new(dir.to_path_buf(), block_size);
-    let mut index = Index::default();
-    for (i, &id) in ids.iter().enumerate() {
-        read_block(&mut disk, &mut index, id, i + 1 == ids.len(), &mut report)?;
-    }
-    if let Some(&id) = ids.last() {
-        disk.next_id = id.checked_add(1).ok_or_else(|| StoreError::Corrupt {
-            path: dir.to_path_buf(),
-            reason: "block numbers exhausted".into(),
-        })?;
-    }
+    let restored = match snapshot::load(dir, &ids, block_size) {
+        Loaded::Absent => None,
+        Loaded::Used(restored) => Some(*restored),
+        Loaded::Rejected(reason) => {
+            tracing::warn!(dir = %dir.display(), reason, "index snapshot not used; reading every block");
+            report.snapshot_rejected = Some(reason);
+            None
+        }
+    };
+    snapshot::remove(dir)?;
+    let (mut disk, index) = match restored {
+        Some(restored) => {
+            report.from_snapshot = true;
+            restored
+        }
+        None => scan(dir, block_size, &ids, &mut report)?,
+    };
     if let Some(newest) = disk.blocks.back() {
         let path = disk.block_path(newest.id);
         let file = OpenOptions::new()
@@ -84,9 +98,32 @@ pub(super) fn open(
     Ok((disk, index, report))
 }
 
+/// Reads every block of `ids` in order into blocks and an index.
+fn scan(
+    dir: &Path,
+    block_size: u64,
+    ids: &[u32],
+    report: &mut Recovery,
+) -> Result<(Disk, Index<Loc>), StoreError> {
+    let mut disk = Disk::new(dir.to_path_buf(), block_size);
+    let mut index = Index::default();
+    for (i, &id) in ids.iter().enumerate() {
+        read_block(&mut disk, &mut index, id, i + 1 == ids.len(), report)?;
+    }
+    if let Some(&id) = ids.last() {
+        disk.next_id = id.checked_add(1).ok_or_else(|| StoreError::Corrupt {
+            path: dir.to_path_buf(),
+            reason: "block numbers exhausted".into(),
+        })?;
+    }
+    Ok((disk, index))
+}
+
 /// The numbers of the block files (`<10 digits>.blk`), in order. Leftover
 /// temporary files of an interrupted rewrite are removed (the block they
-/// were to replace is whole); anything else is reported and left alone.
+/// were to replace is whole), and so is that of an interrupted snapshot;
+/// the snapshot is left for [`snapshot::load`]; anything else is reported
+/// and left alone.
 fn block_ids(dir: &Path, report: &mut Recovery) -> Result<Vec<u32>, StoreError> {
     let mut ids = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err(dir))? {
@@ -95,8 +132,11 @@ fn block_ids(dir: &Path, report: &mut Recovery) -> Result<Vec<u32>, StoreError> 
         let name = entry.file_name();
         let name = name.to_str().unwrap_or("");
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && name.ends_with(".blk.tmp") {
+        if is_file && (name.ends_with(".blk.tmp") || name == snapshot::TMP) {
             fs::remove_file(&path).map_err(io_err(&path))?;
+            continue;
+        }
+        if name == snapshot::FILE {
             continue;
         }
         match block_id(name).filter(|_| is_file) {

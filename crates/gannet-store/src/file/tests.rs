@@ -32,15 +32,29 @@ fn seqs(s: &FileStore) -> Vec<u64> {
     out
 }
 
-/// Closes and opens the store again, checking the state is the same.
+/// Opens the store again both ways, checking the state, the messages and
+/// the files are the same: dropped (every block read), then closed (from
+/// the snapshot, which the open removes).
 fn reopen(s: FileStore, block_size: u64) -> FileStore {
     let dir = s.dir().to_path_buf();
     let before = s.state();
     let msgs = seqs(&s);
     drop(s);
-    let s = open(&dir, block_size);
+    let (s, rec) = FileStore::open(config(&dir, block_size), Limits::default()).unwrap();
+    assert!(!rec.from_snapshot && rec.snapshot_rejected.is_none());
     assert_eq!(s.state(), before, "state after reopen");
     assert_eq!(seqs(&s), msgs, "messages after reopen");
+    let stats = s.stats();
+    s.close().unwrap();
+    assert!(dir.join(snapshot::FILE).exists());
+    let (s, rec) = FileStore::open(config(&dir, block_size), Limits::default()).unwrap();
+    assert!(rec.from_snapshot, "{rec:?}");
+    assert!(!dir.join(snapshot::FILE).exists(), "removed at open");
+    assert_eq!(rec.msgs, before.msgs);
+    assert_eq!(s.state(), before, "state after reopen from the snapshot");
+    assert_eq!(seqs(&s), msgs, "messages after reopen from the snapshot");
+    let now = s.stats();
+    assert_eq!((now.blocks, now.bytes), (stats.blocks, stats.bytes));
     s
 }
 
@@ -318,4 +332,69 @@ fn append_at_keeps_its_gap_across_reopen() {
     assert_eq!(seqs(&s), vec![1, 7]);
     let st = s.state();
     assert_eq!((st.last_seq, st.num_deleted), (7, 5));
+}
+
+#[test]
+fn close_through_the_trait_writes_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(dir.path(), 256);
+    add(&mut s, "a", 1);
+    let boxed: Box<dyn Store> = Box::new(s);
+    boxed.close().unwrap();
+    let (s, rec) = FileStore::open(config(dir.path(), 256), Limits::default()).unwrap();
+    assert!(rec.from_snapshot);
+    assert_eq!(seqs(&s), vec![1]);
+}
+
+fn blocks_of(s: &FileStore) -> Vec<(u32, u64, u64, u64, u64, u64)> {
+    s.disk
+        .blocks
+        .iter()
+        .map(|b| (b.id, b.floor, b.size, b.live, b.live_bytes, b.pinned))
+        .collect()
+}
+
+#[test]
+fn snapshot_keeps_the_blocks_as_the_store_had_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(dir.path(), 300);
+    // Messages of 38 bytes, markers of 41: eight records fill a block.
+    for i in 1..=8 {
+        add(&mut s, "a", i);
+    }
+    add(&mut s, "b", 9);
+    s.delete(2).unwrap();
+    for i in 10..=15 {
+        add(&mut s, "b", i);
+    }
+    assert_eq!(s.append_at(20, b"c", b"", b"data", 20).unwrap(), 20);
+    // Block 2 loses its messages and is rewritten to the delete of 2 alone.
+    for seq in 9..=15 {
+        s.delete(seq).unwrap();
+    }
+    assert!(s.stats().rewrites > 0);
+    let blocks = blocks_of(&s);
+    let (id, floor, _, live, _, pinned) = blocks[1];
+    assert_eq!((id, floor, live), (2, 9, 0), "{blocks:?}");
+    assert_eq!(pinned, 41, "the rewrite kept the delete of 2: {blocks:?}");
+    assert_eq!(blocks[2].1, 20, "the floor of a block begun by append_at");
+    let state = s.state();
+    s.close().unwrap();
+    let (mut s, rec) = FileStore::open(config(dir.path(), 300), Limits::default()).unwrap();
+    assert!(rec.from_snapshot);
+    assert_eq!(blocks_of(&s), blocks);
+    assert_eq!(s.disk.next_id, 4);
+    assert_eq!(s.state(), state);
+    // And the store goes on: appends to the newest block, deletes, purges.
+    let seq = add(&mut s, "new", 100);
+    assert_eq!(seq, 21);
+    assert_eq!(s.get(seq).unwrap().unwrap().ts, 100);
+    assert_eq!(s.stats().blocks, 4, "the newest was full: a new one begun");
+    assert!(s.delete(1).unwrap());
+    let mut s = reopen(s, 300);
+    assert_eq!(seqs(&s), vec![3, 4, 5, 6, 7, 8, 20, 21]);
+    s.purge(&Purge::default()).unwrap();
+    let s = reopen(s, 300);
+    assert_eq!(s.state().msgs, 0);
+    assert_eq!(s.state().last_seq, seq);
 }
