@@ -928,3 +928,48 @@ async fn advisories_announce_streams_consumers_and_given_up_messages() {
     }
     each_server!(case);
 }
+
+#[tokio::test]
+async fn replay_original_keeps_the_stored_spacing() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let s = js
+            .create_stream(stream::Config {
+                name: "REPLAY".into(),
+                subjects: vec!["replay".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        js.publish("replay", "1".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        js.publish("replay", "2".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let mut inbox = client.subscribe("replay.out").await.unwrap();
+        client.flush().await.unwrap();
+        s.create_consumer(consumer::push::Config {
+            deliver_subject: "replay.out".into(),
+            replay_policy: consumer::ReplayPolicy::Original,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let first = inbox.next().await.unwrap();
+        let at = tokio::time::Instant::now();
+        let second = inbox.next().await.unwrap();
+        let gap = at.elapsed();
+        assert_eq!(
+            (first.payload.as_ref(), second.payload.as_ref()),
+            (b"1".as_ref(), b"2".as_ref())
+        );
+        assert!(gap >= Duration::from_millis(450), "{gap:?}");
+        assert!(gap < Duration::from_secs(3), "{gap:?}");
+    }
+    each_server!(case);
+}

@@ -203,6 +203,10 @@ pub(crate) struct Consumer {
     pin: Option<Pin>,
     /// When the last acknowledgement came (ns; 0 = none yet).
     last_ack: i64,
+    /// Replay `original`: (when the first message went, its stored time),
+    /// and when the next one is due.
+    replay: Option<(i64, i64)>,
+    replay_due: i64,
     /// Stream messages at or after `next_seq` this consumer wants, kept as
     /// messages are stored and sent (counting them again on every delivery
     /// would cost a scan each); `None` = to be counted.
@@ -270,6 +274,8 @@ impl Consumer {
             paused_until,
             pin: None,
             last_ack: 0,
+            replay: None,
+            replay_due: 0,
             npc: std::cell::Cell::new(None),
             config,
             created,
@@ -599,6 +605,9 @@ impl Consumer {
             self.push_idle = false;
             self.last_interest = now;
         }
+        if self.replay_due <= now {
+            self.replay_due = 0;
+        }
         if self.is_pull() {
             // A request whose requester went away is dropped, as nats-server
             // drops it, rather than served into the void.
@@ -616,6 +625,17 @@ impl Consumer {
             let Some((msg, taken)) = self.next_message(store) else {
                 break;
             };
+            // Replay `original`: each message waits for its own time after
+            // the first, as it was stored.
+            if self.config.replay_policy == "original" && !matches!(taken, Taken::Redelivery) {
+                let (wall, first_ts) = *self.replay.get_or_insert((now, msg.ts));
+                let due = wall + (msg.ts - first_ts).max(0);
+                if due > now {
+                    self.unsend(msg.seq, taken);
+                    self.replay_due = due;
+                    break;
+                }
+            }
             // A request is picked (and a client pinned) only for a message.
             let (target, picked) = if pull {
                 let Some(i) = self.pick_request(store, now, out) else {
@@ -786,6 +806,7 @@ impl Consumer {
         self.deliveries.clear();
         self.last_per_subject.clear();
         self.npc.set(None);
+        self.replay = None;
         self.next_seq = seq;
         self.dseq = 0;
         self.last_sseq = seq - 1;
@@ -1142,6 +1163,9 @@ impl Consumer {
         if let Some(pin) = &self.pin {
             take(pin.until);
         }
+        if self.replay_due > 0 {
+            take(self.replay_due);
+        }
         if let Some(t) = self.inactive_deadline() {
             take(t);
         }
@@ -1358,6 +1382,9 @@ pub(crate) fn check_config(config: &mut ConsumerConfig, caps: Caps) -> Result<()
     let stream_max_ack_pending = caps.stream_max_ack_pending;
     if config.deliver_policy.is_empty() {
         config.deliver_policy = "all".to_string();
+    }
+    if !matches!(config.replay_policy.as_str(), "instant" | "original") {
+        return Err(errors::CONSUMER_REPLAY_POLICY_INVALID.err());
     }
     if !matches!(config.ack_policy.as_str(), "none" | "all" | "explicit") {
         return Err(errors::CONSUMER_INVALID_POLICY.with(&[(
