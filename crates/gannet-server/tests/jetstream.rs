@@ -973,3 +973,96 @@ async fn replay_original_keeps_the_stored_spacing() {
     }
     each_server!(case);
 }
+
+#[tokio::test]
+async fn push_flow_control_stalls_until_the_client_answers() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let s = js
+            .create_stream(stream::Config {
+                name: "FLOW".into(),
+                subjects: vec!["flow".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let payload = bytes::Bytes::from(vec![b'x'; 8 * 1024]);
+        for _ in 0..600 {
+            js.publish("flow", payload.clone()).await.unwrap();
+        }
+        js.publish("flow", payload.clone())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        // An ordered consumer (the client answers flow control) reads all.
+        let mut ordered = s
+            .create_consumer(consumer::push::OrderedConfig {
+                deliver_subject: client.new_inbox(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .messages()
+            .await
+            .unwrap();
+        for _ in 0..601 {
+            tokio::time::timeout(Duration::from_secs(10), ordered.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+        // A subscriber that does not answer stops getting messages, and the
+        // heartbeats name the request it owes.
+        let mut raw = client.subscribe("flow.out").await.unwrap();
+        client.flush().await.unwrap();
+        s.create_consumer(consumer::push::Config {
+            deliver_subject: "flow.out".into(),
+            flow_control: true,
+            idle_heartbeat: Duration::from_millis(200),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut data = 0;
+        let mut request = None;
+        let mut stalled = None;
+        while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(3), raw.next()).await {
+            match m.status.map(|s| s.as_u16()) {
+                None => data += 1,
+                Some(100) if m.reply.is_some() => request = m.reply.clone(),
+                Some(100) => {
+                    if let Some(h) = m
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get("Nats-Consumer-Stalled"))
+                    {
+                        stalled = Some(h.to_string());
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let request = request.expect("a flow control request");
+        assert!(data < 601, "delivery did not stop: {data}");
+        assert_eq!(stalled.as_deref(), Some(request.as_str()));
+        client.publish(request, "".into()).await.unwrap();
+        while data < 601 {
+            let m = tokio::time::timeout(Duration::from_secs(5), raw.next())
+                .await
+                .expect("delivery resumes after the answer")
+                .unwrap();
+            if m.status.is_none() {
+                data += 1;
+            } else if let Some(reply) = m.reply {
+                client.publish(reply, "".into()).await.unwrap();
+            }
+        }
+    }
+    let server = start(BIN);
+    let (client, js) = connect(&server).await;
+    tokio::time::timeout(Duration::from_secs(60), case(&client, &js))
+        .await
+        .unwrap();
+}

@@ -1,5 +1,6 @@
 //! The internal subscriptions that feed a stream's thread: its subjects
 //! (what it stores), `$JS.ACK.<stream>.>` (its consumers' acknowledgements),
+//! `$JS.FC.<stream>.>` (answers to push consumers' flow control requests),
 //! `$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>` for each pull consumer
 //! ([`subscribe_next`]) and, with `allow_direct`,
 //! `$JS.API.DIRECT.GET.<stream>` and `...<stream>.>`. Each
@@ -41,6 +42,11 @@ pub(crate) fn subscribe(handle: &Arc<StreamHandle>, config: &StreamConfig, cid: 
         add(&subject, None, capture(weak.clone()));
     }
     add(&format!("$JS.ACK.{name}.>"), None, acks(weak.clone()));
+    add(
+        &format!("$JS.FC.{name}.>"),
+        None,
+        flow_control(weak.clone()),
+    );
     if config.allow_direct {
         add(
             &format!("$JS.API.DIRECT.GET.{name}"),
@@ -101,6 +107,17 @@ fn capture(stream: Weak<StreamHandle>) -> InlineHandler {
             headers: m.headers.map(bytes).unwrap_or_default(),
             payload: bytes(m.payload),
         }))
+    })
+}
+
+fn flow_control(stream: Weak<StreamHandle>) -> InlineHandler {
+    Arc::new(move |m: &Delivered<'_>| {
+        let Some(s) = stream.upgrade() else {
+            return false;
+        };
+        s.send(Cmd::FlowControl {
+            subject: bytes(m.subject),
+        })
     })
 }
 

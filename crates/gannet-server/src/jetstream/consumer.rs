@@ -22,6 +22,11 @@ use super::types::{
     DEFAULT_ACK_WAIT, DEFAULT_INACTIVE_THRESHOLD, DEFAULT_MAX_ACK_PENDING, DEFAULT_MAX_WAITING,
 };
 
+/// Flow control of push consumers (`flow_control: true`): a request is
+/// sent once this many bytes went out since the last answered one, and
+/// delivery stops at twice as many until the client answers.
+const FLOW_CONTROL_BYTES: u64 = 1 << 20;
+
 /// Most messages one consumer sends per turn of its stream's loop, so one
 /// busy consumer does not hold up the others nor the stream's publishers.
 const DELIVER_BUDGET: usize = 256;
@@ -203,6 +208,11 @@ pub(crate) struct Consumer {
     pin: Option<Pin>,
     /// When the last acknowledgement came (ns; 0 = none yet).
     last_ack: i64,
+    /// Flow control: bytes sent since the last answered request, and the
+    /// request waiting for its answer (its number).
+    fc_bytes: u64,
+    fc_waiting: Option<u64>,
+    fc_next: u64,
     /// Replay `original`: (when the first message went, its stored time),
     /// and when the next one is due.
     replay: Option<(i64, i64)>,
@@ -274,6 +284,9 @@ impl Consumer {
             paused_until,
             pin: None,
             last_ack: 0,
+            fc_bytes: 0,
+            fc_waiting: None,
+            fc_next: 0,
             replay: None,
             replay_due: 0,
             npc: std::cell::Cell::new(None),
@@ -622,6 +635,9 @@ impl Consumer {
             if pull && self.waiting.is_empty() {
                 break;
             }
+            if !pull && self.flow_control_stalled(out) {
+                break;
+            }
             let Some((msg, taken)) = self.next_message(store) else {
                 break;
             };
@@ -683,8 +699,13 @@ impl Consumer {
                 if req.batch <= 0 {
                     self.waiting.remove(i);
                 }
-            } else if self.config.idle_heartbeat > 0 {
-                self.next_push_heartbeat = now + self.config.idle_heartbeat;
+            } else {
+                if self.config.idle_heartbeat > 0 {
+                    self.next_push_heartbeat = now + self.config.idle_heartbeat;
+                }
+                if self.config.flow_control {
+                    self.fc_bytes += size.max(0) as u64;
+                }
             }
         }
         // No-wait requests end when the stream has nothing more for them.
@@ -692,6 +713,39 @@ impl Consumer {
             self.end_no_wait(store, out);
         }
         sent >= DELIVER_BUDGET
+    }
+
+    /// Flow control: asks the client to answer once enough went out, and
+    /// says whether delivery must wait for that answer.
+    fn flow_control_stalled(&mut self, out: &mut Vec<Out>) -> bool {
+        if !self.config.flow_control {
+            return false;
+        }
+        if self.fc_waiting.is_none() && self.fc_bytes >= FLOW_CONTROL_BYTES {
+            self.fc_next += 1;
+            self.fc_waiting = Some(self.fc_next);
+            if let Some(to) = &self.config.deliver_subject {
+                out.push(Out::Status {
+                    to: Bytes::copy_from_slice(to.as_bytes()),
+                    headers: headers::status(100, "FlowControl Request", &[]),
+                    reply: Some(self.fc_subject(self.fc_next)),
+                });
+            }
+        }
+        self.fc_waiting.is_some() && self.fc_bytes >= 2 * FLOW_CONTROL_BYTES
+    }
+
+    /// The subject a flow control request is answered on.
+    fn fc_subject(&self, n: u64) -> String {
+        format!("$JS.FC.{}.{}.{n}", self.stream, self.name)
+    }
+
+    /// The client answered flow control request `n`.
+    pub(crate) fn on_flow_control(&mut self, n: u64) {
+        if self.fc_waiting == Some(n) {
+            self.fc_waiting = None;
+            self.fc_bytes = 0;
+        }
     }
 
     /// The size a pull request's `max_bytes` counts for `msg`, as
@@ -807,6 +861,8 @@ impl Consumer {
         self.last_per_subject.clear();
         self.npc.set(None);
         self.replay = None;
+        self.fc_waiting = None;
+        self.fc_bytes = 0;
         self.next_seq = seq;
         self.dseq = 0;
         self.last_sseq = seq - 1;
@@ -1093,14 +1149,7 @@ impl Consumer {
                 if let Some(to) = &self.config.deliver_subject {
                     out.push(Out::Status {
                         to: Bytes::copy_from_slice(to.as_bytes()),
-                        headers: headers::status(
-                            100,
-                            "Idle Heartbeat",
-                            &[
-                                ("Nats-Last-Consumer", self.dseq.to_string()),
-                                ("Nats-Last-Stream", self.last_sseq.to_string()),
-                            ],
-                        ),
+                        headers: headers::status(100, "Idle Heartbeat", &self.heartbeat_headers()),
                         reply: None,
                     });
                 }
@@ -1136,6 +1185,20 @@ impl Consumer {
             kept.push_back(req);
         }
         self.waiting = kept;
+    }
+
+    /// A push heartbeat's headers: where the consumer is, and the flow
+    /// control request it waits on, if any, so a client that missed it can
+    /// answer.
+    fn heartbeat_headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("Nats-Last-Consumer", self.dseq.to_string()),
+            ("Nats-Last-Stream", self.last_sseq.to_string()),
+        ];
+        if let Some(n) = self.fc_waiting {
+            h.push(("Nats-Consumer-Stalled", self.fc_subject(n)));
+        }
+        h
     }
 
     /// When the consumer next needs a [`Consumer::tick`] (ns), if ever.

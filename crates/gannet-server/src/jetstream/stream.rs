@@ -118,6 +118,11 @@ pub(crate) enum Cmd {
         call: Call,
         reply: String,
     },
+    /// An answer to a push consumer's flow control request
+    /// (`$JS.FC.<stream>.<consumer>.<n>`).
+    FlowControl {
+        subject: Bytes,
+    },
     /// Something the stream waits for happened (a push consumer's deliver
     /// subject got a subscriber): look again.
     Wake,
@@ -496,6 +501,18 @@ impl Actor {
                 &headers,
                 &payload,
             ),
+            Cmd::FlowControl { subject } => {
+                let text = String::from_utf8_lossy(&subject);
+                let tokens: Vec<&str> = text.split('.').collect();
+                if let (Some(c), Some(n)) = (
+                    tokens.get(3).and_then(|name| self.consumers.get_mut(*name)),
+                    tokens.get(4).and_then(|n| n.parse::<u64>().ok()),
+                ) {
+                    if tokens.len() == 5 {
+                        c.on_flow_control(n);
+                    }
+                }
+            }
             Cmd::Stop(_) | Cmd::Wake => {}
         }
     }
