@@ -1980,3 +1980,65 @@ async fn a_cache_resolver_keeps_its_files_within_limit_and_ttl() {
         }
     }
 }
+
+#[tokio::test]
+async fn account_jwts_give_jetstream_and_its_limits() {
+    for binary in binaries() {
+        let t = Trust::new();
+        // APP: JetStream, at most one stream. OTHER: no JetStream.
+        let mut limits = unlimited();
+        limits["mem_storage"] = json!(-1);
+        limits["disk_storage"] = json!(10 * 1024 * 1024);
+        limits["streams"] = json!(1);
+        limits["consumer"] = json!(-1);
+        let app_jwt = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+        let other = KeyPair::new_account();
+        let other_jwt = t.account_jwt(&other, "OTHER", json!({}));
+        let store = t.dir.path().join("js");
+        let config = format!(
+            "{}jetstream {{ store_dir: \"{}\" }}\n",
+            t.config_with(&[
+                (t.app.public_key(), app_jwt),
+                (other.public_key(), other_jwt)
+            ]),
+            store.display()
+        );
+        let server = ServerProcess::builder(&binary).config(&config).start();
+        let user = KeyPair::new_user();
+        let creds = t.creds("app", &t.user_jwt(&user, &t.app, json!({})), &user);
+        let client = login(&server, &creds).await.unwrap();
+        let ask = |subject: &'static str, body: &'static str| {
+            let client = client.clone();
+            async move {
+                let r = client.request(subject, body.into()).await.unwrap();
+                serde_json::from_slice::<serde_json::Value>(&r.payload).unwrap()
+            }
+        };
+        let info = ask("$JS.API.INFO", "").await;
+        assert_eq!(info["limits"]["max_streams"], 1, "{binary}: {info}");
+        assert_eq!(
+            info["limits"]["max_storage"],
+            10 * 1024 * 1024,
+            "{binary}: {info}"
+        );
+        let r = ask(
+            "$JS.API.STREAM.CREATE.ONE",
+            r#"{"name":"ONE","subjects":["one"]}"#,
+        )
+        .await;
+        assert!(r["error"].is_null(), "{binary}: {r}");
+        let r = ask(
+            "$JS.API.STREAM.CREATE.TWO",
+            r#"{"name":"TWO","subjects":["two"]}"#,
+        )
+        .await;
+        assert_eq!(r["error"]["err_code"], 10027, "{binary}: {r}");
+
+        let user = KeyPair::new_user();
+        let creds = t.creds("other", &t.user_jwt(&user, &other, json!({})), &user);
+        let client = login(&server, &creds).await.unwrap();
+        let r = client.request("$JS.API.INFO", "".into()).await.unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&r.payload).unwrap();
+        assert_eq!(r["error"]["err_code"], 10039, "{binary}: {r}");
+    }
+}

@@ -448,11 +448,15 @@ pub(crate) fn start(
     warn_unused(options);
     let cid = server.next_client_id();
     let js = Arc::new(JetStream::new(settings, cid, Arc::downgrade(server)));
+    // Operator mode: the accounts whose JWT gives them JetStream first.
+    enable_jwt_accounts(server, &js);
     let opts = server.options();
     let system = server.system_account();
     let configured: Vec<_> = opts.accounts.iter().collect();
     for account in server.accounts() {
-        if system.as_ref().is_some_and(|s| Arc::ptr_eq(s, &account)) {
+        if system.as_ref().is_some_and(|s| Arc::ptr_eq(s, &account))
+            || lock(&js.accounts).contains_key(&account.name)
+        {
             continue;
         }
         let config = configured.iter().find(|a| a.name == account.name);
@@ -475,6 +479,42 @@ pub(crate) fn start(
     }
     tracing::info!("Took {:?} to start JetStream", started.elapsed());
     Ok(js)
+}
+
+/// In operator mode, turns JetStream on for every account whose JWT gives it
+/// storage (`mem_storage` or `disk_storage`, untiered or the `R1` tier),
+/// with the JWT's limits. Run at start and after claim updates; an account
+/// already enabled keeps the limits it started with.
+pub(crate) fn enable_jwt_accounts(server: &Server, js: &Arc<JetStream>) {
+    let auth = server.authenticator();
+    let Some(operator) = auth.operator() else {
+        return;
+    };
+    for key in operator.account_keys() {
+        let Some(resolved) = operator.account(&key) else {
+            continue;
+        };
+        let limits = &resolved.claims.nats.limits;
+        let tier = limits.tiered_limits.get("R1").unwrap_or(&limits.jetstream);
+        if tier.mem_storage == 0 && tier.disk_storage == 0 {
+            continue;
+        }
+        let account = server.account(Some(&key));
+        js.enable(
+            server,
+            &account,
+            AccountLimits {
+                max_memory: tier.mem_storage,
+                max_storage: tier.disk_storage,
+                max_streams: tier.streams,
+                max_consumers: tier.consumer,
+                max_ack_pending: tier.max_ack_pending,
+                memory_max_stream_bytes: tier.mem_max_stream_bytes,
+                storage_max_stream_bytes: tier.disk_max_stream_bytes,
+                max_bytes_required: tier.max_bytes_required,
+            },
+        );
+    }
 }
 
 /// Settings read from the config that this server does not act on yet.

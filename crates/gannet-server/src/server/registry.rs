@@ -79,6 +79,9 @@ impl Server {
         }
         self.install_mappings(&configs, &opts.mappings);
         self.install_import_shadows();
+        if let Some(js) = self.jetstream() {
+            crate::jetstream::enable_jwt_accounts(self, js);
+        }
     }
 
     /// Puts a stand-in subscription in each exporting account for each
