@@ -2040,5 +2040,26 @@ async fn account_jwts_give_jetstream_and_its_limits() {
         let r = client.request("$JS.API.INFO", "".into()).await.unwrap();
         let r: serde_json::Value = serde_json::from_slice(&r.payload).unwrap();
         assert_eq!(r["error"]["err_code"], 10039, "{binary}: {r}");
+
+        // A claim update that gives OTHER storage gives it JetStream.
+        let sys = t.system_user(&server).await;
+        let mut limits = unlimited();
+        limits["mem_storage"] = json!(-1);
+        limits["disk_storage"] = json!(-1);
+        limits["streams"] = json!(5);
+        let updated = t.account_jwt(&other, "OTHER", json!({ "limits": limits }));
+        let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", other.public_key());
+        sys.request(subject, updated.into()).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let r = client.request("$JS.API.INFO", "".into()).await.unwrap();
+            let r: serde_json::Value = serde_json::from_slice(&r.payload).unwrap();
+            if r["error"].is_null() {
+                assert_eq!(r["limits"]["max_streams"], 5, "{binary}: {r}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{binary}: {r}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }

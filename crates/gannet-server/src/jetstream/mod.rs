@@ -53,6 +53,9 @@ pub struct JetStream {
     pub(crate) cid: u64,
     pub(crate) server: std::sync::Weak<Server>,
     accounts: Mutex<HashMap<String, Arc<JsAccount>>>,
+    /// The "not enabled" answers of accounts without JetStream, ended when
+    /// an account gets it (a claim update in operator mode).
+    not_enabled: Mutex<HashMap<String, Arc<crate::subscription::Subscription>>>,
     pub(crate) api_total: AtomicU64,
     pub(crate) api_errors: AtomicU64,
 }
@@ -131,6 +134,7 @@ impl JetStream {
             cid,
             server,
             accounts: Mutex::new(HashMap::new()),
+            not_enabled: Mutex::new(HashMap::new()),
             api_total: AtomicU64::new(0),
             api_errors: AtomicU64::new(0),
         }
@@ -150,6 +154,9 @@ impl JetStream {
     ) {
         if lock(&self.accounts).contains_key(&account.name) {
             return;
+        }
+        if let Some(sub) = lock(&self.not_enabled).remove(&account.name) {
+            crate::subscription::end(&sub);
         }
         let jsa = Arc::new(JsAccount {
             account: account.clone(),
@@ -474,7 +481,7 @@ pub(crate) fn start(
                 .unwrap_or_default();
             js.enable(server, &account, limits);
         } else {
-            not_enabled(server, &account, cid);
+            not_enabled(&js, &account, cid);
         }
     }
     tracing::info!("Took {:?} to start JetStream", started.elapsed());
@@ -557,7 +564,7 @@ fn account_limits(l: &gannet_config::options::AccountJsLimits) -> AccountLimits 
 }
 
 /// `$JS.API.INFO` in an account without JetStream.
-fn not_enabled(server: &Server, account: &Arc<Account>, cid: u64) {
+fn not_enabled(js: &JetStream, account: &Arc<Account>, cid: u64) {
     let handler: internal::Handler = Arc::new(|server, msg| {
         let (Some(reply), Some(account)) = (msg.reply_str(), msg.sub.account()) else {
             return;
@@ -569,7 +576,7 @@ fn not_enabled(server: &Server, account: &Arc<Account>, cid: u64) {
         server.internal().send(&account, reply, body);
     });
     if let Some(sub) = internal::subscribe(account, cid, "$JS.API.INFO", 1, handler) {
-        server.register_internal(sub);
+        lock(&js.not_enabled).insert(account.name.clone(), sub);
     }
 }
 
