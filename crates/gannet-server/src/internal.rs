@@ -47,8 +47,6 @@ pub struct Delivered<'a> {
     pub reply: Option<&'a [u8]>,
     pub headers: Option<&'a [u8]>,
     pub payload: &'a [u8],
-    /// The account the publisher is in, when a client or leaf published.
-    pub account: Option<&'a Arc<Account>>,
 }
 
 /// How an internal subscription runs: on the internal loop, or inline.
@@ -238,7 +236,6 @@ impl Internal {
                     reply: msg.reply,
                     headers: msg.headers,
                     payload: msg.payload,
-                    account: msg.origin.map(|o| o.account),
                 });
             }
         }

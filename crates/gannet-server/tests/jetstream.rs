@@ -1066,3 +1066,46 @@ async fn push_flow_control_stalls_until_the_client_answers() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn jsz_reports_usage_accounts_and_streams() {
+    for binary in binaries() {
+        let store = tempfile::tempdir().unwrap();
+        let dir = store.path().join("store");
+        let server = ServerProcess::builder(&binary)
+            .config("http: \"127.0.0.1:-1\"\n")
+            .args(&["-js", "-sd", dir.to_str().unwrap()])
+            .start();
+        let (_, js) = connect(&server).await;
+        js.create_stream(stream::Config {
+            name: "Z".into(),
+            subjects: vec!["z".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        for _ in 0..3 {
+            js.publish("z", "data".into()).await.unwrap().await.unwrap();
+        }
+        let (status, body) = server.http_get("/jsz?accounts=true&streams=true");
+        assert_eq!(status, 200, "{binary}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (v["streams"].as_u64(), v["messages"].as_u64()),
+            (Some(1), Some(3)),
+            "{binary}: {v}"
+        );
+        assert!(v["storage"].as_u64().unwrap() > 0, "{binary}: {v}");
+        assert!(
+            v.get("disabled").is_none() || v["disabled"] == false,
+            "{binary}: {v}"
+        );
+        let account = &v["account_details"][0];
+        assert_eq!(account["name"], "$G", "{binary}: {v}");
+        assert_eq!(account["stream_detail"][0]["name"], "Z", "{binary}: {v}");
+        assert_eq!(
+            account["stream_detail"][0]["state"]["messages"], 3,
+            "{binary}: {v}"
+        );
+    }
+}

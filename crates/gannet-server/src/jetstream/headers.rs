@@ -6,6 +6,9 @@
 /// The value of header `name` (case-insensitive, as clients may write it
 /// either way), trimmed.
 pub fn get<'a>(headers: &'a [u8], name: &str) -> Option<&'a str> {
+    if headers.is_empty() {
+        return None;
+    }
     let text = std::str::from_utf8(headers).ok()?;
     text.split("\r\n").skip(1).find_map(|line| {
         let (key, value) = line.split_once(':')?;

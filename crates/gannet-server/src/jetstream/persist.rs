@@ -46,8 +46,6 @@ struct StreamMeta {
 struct ConsumerMeta {
     created: i64,
     config: ConsumerConfig,
-    #[serde(default)]
-    state: SavedState,
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, and,
@@ -100,7 +98,6 @@ pub(crate) fn write_consumer_config(dir: &Path, consumer: &Consumer) -> std::io:
     let meta = ConsumerMeta {
         created: consumer.created,
         config: consumer.config.clone(),
-        state: SavedState::default(),
     };
     let bytes = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
     write_atomically(

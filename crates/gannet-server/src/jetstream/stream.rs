@@ -20,6 +20,8 @@ use gannet_store::{Filter, Limits, Purge, Store, StoredMsg};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use gannet_proto::transform::SubjectTransform;
+
 use super::consumer::{self, Consumer, Out};
 use super::errors::{self, ApiError};
 use super::headers;
@@ -212,6 +214,38 @@ impl StreamHandle {
     }
 }
 
+/// What a stream's configuration compiles to, once per configuration
+/// rather than per message: its subject transform, its republish transform,
+/// and the start of its publish acknowledgements.
+struct Compiled {
+    subject: Option<SubjectTransform>,
+    republish: Option<(SubjectTransform, bool)>,
+    /// `{"stream":"NAME",` (and `"domain":"D",`), the ack up to `"seq"`.
+    ack_prefix: String,
+}
+
+impl Compiled {
+    fn new(config: &StreamConfig, domain: Option<&str>) -> Compiled {
+        let quoted = |t: &str| serde_json::to_string(t).unwrap_or_default();
+        let mut ack_prefix = format!("{{\"stream\":{},", quoted(&config.name));
+        if let Some(d) = domain {
+            ack_prefix.push_str(&format!("\"domain\":{},", quoted(d)));
+        }
+        Compiled {
+            subject: config
+                .subject_transform
+                .as_ref()
+                .and_then(|t| SubjectTransform::new(&t.src, &t.dest).ok()),
+            republish: config.republish.as_ref().and_then(|r| {
+                SubjectTransform::new(&r.src, &r.dest)
+                    .ok()
+                    .map(|t| (t, r.headers_only))
+            }),
+            ack_prefix,
+        }
+    }
+}
+
 /// What a new stream thread starts with.
 pub(crate) struct Start {
     pub(crate) server: Weak<Server>,
@@ -283,7 +317,9 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
     for (i, feed) in feeds.iter_mut().enumerate() {
         feed.subscribe(&handle, i, start.cid);
     }
+    let domain = start.js.upgrade().and_then(|js| js.domain.clone());
     let actor = Actor {
+        compiled: Compiled::new(&start.config, domain.as_deref()),
         last_save: std::time::Instant::now(),
         advisories: Vec::new(),
         jsa: start.jsa,
@@ -319,6 +355,7 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
 }
 
 struct Actor {
+    compiled: Compiled,
     /// When consumers' places were last written.
     last_save: std::time::Instant,
     /// Advisories to publish with the next batch of output.
@@ -530,22 +567,15 @@ impl Actor {
         }
         let body = match result {
             Ok((seq, duplicate)) => {
-                let mut body = format!(
-                    "{{\"stream\":{},",
-                    serde_json::to_string(&self.config.name).unwrap_or_default()
-                );
-                if let Some(domain) = self.js.upgrade().and_then(|js| js.domain.clone()) {
-                    body.push_str(&format!(
-                        "\"domain\":{},",
-                        serde_json::to_string(&domain).unwrap_or_default()
-                    ));
-                }
-                body.push_str(&format!("\"seq\":{seq}"));
+                let mut body = Vec::with_capacity(self.compiled.ack_prefix.len() + 40);
+                body.extend_from_slice(self.compiled.ack_prefix.as_bytes());
+                body.extend_from_slice(b"\"seq\":");
+                body.extend_from_slice(seq.to_string().as_bytes());
                 if duplicate {
-                    body.push_str(",\"duplicate\": true");
+                    body.extend_from_slice(b",\"duplicate\": true");
                 }
-                body.push('}');
-                body.into_bytes()
+                body.push(b'}');
+                body
             }
             Err(e) => serde_json::to_vec(&json!({
                 "error": e,
@@ -693,9 +723,8 @@ impl Actor {
             }
             _ => {}
         }
-        if let Some(republish) = self.config.republish.clone() {
+        if self.compiled.republish.is_some() {
             self.republish(
-                &republish,
                 seq,
                 ts,
                 &subject,
@@ -743,10 +772,7 @@ impl Actor {
 
     /// The subject as stored: through the stream's subject transform.
     fn transformed_subject(&self, subject: &[u8]) -> Vec<u8> {
-        let Some(t) = &self.config.subject_transform else {
-            return subject.to_vec();
-        };
-        let Ok(transform) = gannet_proto::transform::SubjectTransform::new(&t.src, &t.dest) else {
+        let Some(transform) = &self.compiled.subject else {
             return subject.to_vec();
         };
         match std::str::from_utf8(subject)
@@ -758,10 +784,8 @@ impl Actor {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn republish(
         &mut self,
-        republish: &types::Republish,
         seq: u64,
         ts: i64,
         subject: &[u8],
@@ -775,11 +799,10 @@ impl Actor {
         let Ok(subject_text) = std::str::from_utf8(subject) else {
             return;
         };
-        let Ok(transform) =
-            gannet_proto::transform::SubjectTransform::new(&republish.src, &republish.dest)
-        else {
+        let Some((transform, headers_only)) = &self.compiled.republish else {
             return;
         };
+        let headers_only = *headers_only;
         let Some(to) = transform.apply(subject_text) else {
             return;
         };
@@ -794,11 +817,11 @@ impl Actor {
             ("Nats-Time-Stamp", time.as_str()),
             ("Nats-Last-Sequence", last_text.as_str()),
         ];
-        if republish.headers_only {
+        if headers_only {
             extra.push(("Nats-Msg-Size", size_text.as_str()));
         }
         let out_headers = headers::with(hdr, &extra);
-        let body: &[u8] = if republish.headers_only { b"" } else { payload };
+        let body: &[u8] = if headers_only { b"" } else { payload };
         self.outlet.publish(
             &server,
             &self.account,
@@ -1628,6 +1651,8 @@ impl Actor {
         let feeds_changed =
             config.mirror != self.config.mirror || config.sources != self.config.sources;
         self.config = config.clone();
+        let domain = self.domain();
+        self.compiled = Compiled::new(&self.config, domain.as_deref());
         {
             let handle = self.handle.clone();
             handle.set_config(config.clone());
