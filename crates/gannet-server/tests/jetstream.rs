@@ -885,12 +885,20 @@ async fn advisories_announce_streams_consumers_and_given_up_messages() {
             .await
             .unwrap();
         js.publish("adv", "x".into()).await.unwrap().await.unwrap();
-        let mut batch = c.fetch().max_messages(1).messages().await.unwrap();
+        // A waiting pull, not a no-wait fetch: under load nats-server may
+        // answer a fetch right after the publish with "no messages".
+        let pull = || {
+            c.batch()
+                .max_messages(1)
+                .expires(Duration::from_secs(5))
+                .messages()
+        };
+        let mut batch = pull().await.unwrap();
         let m = batch.next().await.unwrap().unwrap();
         m.ack_with(jetstream::AckKind::Term).await.unwrap();
         // Unacknowledged past its only delivery: given up.
         js.publish("adv", "y".into()).await.unwrap().await.unwrap();
-        let mut batch = c.fetch().max_messages(1).messages().await.unwrap();
+        let mut batch = pull().await.unwrap();
         let _unacked = batch.next().await.unwrap().unwrap();
         tokio::time::sleep(Duration::from_millis(1500)).await;
         s.delete_consumer("once").await.unwrap();

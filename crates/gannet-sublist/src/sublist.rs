@@ -201,6 +201,27 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
         if !is_valid_literal(subject) {
             return Arc::clone(&self.empty);
         }
+        let (result, computed_at) = self.walk(subject);
+        if let Some(cache) = &self.cache {
+            cache.store(subject, &result, computed_at, &self.generation);
+        }
+        result
+    }
+
+    /// The subscribers of `subject`, neither looked up in the cache nor kept
+    /// there: for subjects used once (a JetStream acknowledgement names its
+    /// message), which would only push useful entries out of it.
+    pub fn matches_uncached(&self, subject: &[u8]) -> Arc<MatchResult<T>> {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        self.walk(subject).0
+    }
+
+    /// Walks the trie for `subject`; the result and the generation it holds
+    /// for.
+    fn walk(&self, subject: &[u8]) -> (Arc<MatchResult<T>>, u64) {
+        if !is_valid_literal(subject) {
+            return (Arc::clone(&self.empty), self.generation());
+        }
         let trie = self.trie.read().unwrap_or_else(PoisonError::into_inner);
         // Read under the trie lock: no change can land between this load and
         // the walk below without bumping the counter afterwards.
@@ -212,12 +233,7 @@ impl<T: Clone + Eq + Hash + Send + Sync> Sublist<T> {
         } else {
             Arc::new(build(&nodes))
         };
-        drop(nodes);
-        drop(trie);
-        if let Some(cache) = &self.cache {
-            cache.store(subject, &result, computed_at, &self.generation);
-        }
-        result
+        (result, computed_at)
     }
 
     /// The change counter; see [the type docs](Self#generation).

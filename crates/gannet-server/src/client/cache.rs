@@ -26,6 +26,15 @@ pub struct Cached {
 pub struct MatchCache {
     generation: u64,
     entries: hashbrown::HashMap<Box<[u8]>, Cached, FxBuildHasher>,
+    /// The last subject used once (see [`is_single_use`]), kept apart so it
+    /// pushes nothing out of `entries`.
+    single_use: Option<Cached>,
+}
+
+/// Subjects a client publishes to once: a JetStream acknowledgement names its
+/// message. Caching them would only evict the subjects that repeat.
+fn is_single_use(subject: &[u8]) -> bool {
+    subject.starts_with(b"$JS.ACK.")
 }
 
 impl MatchCache {
@@ -34,6 +43,16 @@ impl MatchCache {
     /// routed as literal text, as in the reference.
     #[inline]
     pub fn lookup(&mut self, sublist: &Sublist<SubRef>, subject: &[u8]) -> Option<&Cached> {
+        if is_single_use(subject) {
+            if !subject::is_valid_subscribe_subject(subject) {
+                return None;
+            }
+            let cached = Cached {
+                result: sublist.matches_uncached(subject),
+                wildcard: !subject::is_literal(subject),
+            };
+            return Some(self.single_use.insert(cached));
+        }
         let generation = sublist.generation();
         if generation != self.generation {
             self.entries.clear();
@@ -93,11 +112,27 @@ mod tests {
     }
 
     fn step() -> impl Strategy<Value = Step> {
-        let subject = "(a|b|c|\\*|>|)(\\.(a|b|c|\\*|>|[0-9]{1,3}|)){0,3}";
+        // Some under `$JS.ACK.`, which take the single-use path.
+        let subject = "(\\$JS\\.ACK\\.)?(a|b|c|\\*|>|)(\\.(a|b|c|\\*|>|[0-9]{1,3}|)){0,3}";
         prop_oneof![
             8 => subject.prop_map(Step::Lookup),
-            1 => "(a|b|\\*)(\\.(a|b|\\*|>)){0,2}".prop_map(Step::Subscribe),
+            1 => "(\\$JS\\.ACK\\.)?(a|b|\\*)(\\.(a|b|\\*|>)){0,2}".prop_map(Step::Subscribe),
         ]
+    }
+
+    #[test]
+    fn acknowledgements_do_not_push_out_cached_subjects() {
+        let sublist: Sublist<SubRef> = Sublist::new(true);
+        let mut cache = MatchCache::default();
+        assert!(cache.lookup(&sublist, b"orders.new").is_some());
+        for n in 0..CLIENT_CACHE_MAX * 2 {
+            let ack = format!("$JS.ACK.S.C.1.{n}.{n}.0.0");
+            assert!(cache.lookup(&sublist, ack.as_bytes()).is_some());
+        }
+        assert!(cache.lookup(&sublist, b"$JS.ACK..x").is_none());
+        assert_eq!(cache.entries.len(), 1);
+        assert!(cache.entries.contains_key(b"orders.new".as_slice()));
+        assert_eq!(sublist.cache_len(), 1);
     }
 
     proptest! {

@@ -936,9 +936,12 @@ impl Consumer {
         let dseq = self.dseq;
         self.last_active = now;
         let pending_after = self.num_pending(store);
-        let ack = format!(
-            "$JS.ACK.{}.{}.{}.{}.{}.{}.{}",
-            self.stream, self.name, count, msg.seq, dseq, msg.ts, pending_after
+        let ack = ack_subject(
+            &self.stream,
+            &self.name,
+            [count, msg.seq, dseq],
+            msg.ts,
+            pending_after,
         );
         match self.ack {
             AckPolicy::None => {
@@ -1295,6 +1298,26 @@ impl Consumer {
     pub(crate) fn has_acked(&self, seq: u64) -> bool {
         seq < self.next_seq && !self.pending.contains_key(&seq)
     }
+}
+
+/// `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>`,
+/// the reply subject of every delivered message (built for each one).
+fn ack_subject(stream: &str, consumer: &str, counts: [u64; 3], ts: i64, pending: u64) -> String {
+    let mut ack = String::with_capacity(8 + stream.len() + consumer.len() + 64);
+    ack.push_str("$JS.ACK.");
+    ack.push_str(stream);
+    ack.push('.');
+    ack.push_str(consumer);
+    let mut num = itoa::Buffer::new();
+    for n in counts {
+        ack.push('.');
+        ack.push_str(num.format(n));
+    }
+    ack.push('.');
+    ack.push_str(num.format(ts));
+    ack.push('.');
+    ack.push_str(num.format(pending));
+    ack
 }
 
 fn pending_headers(msgs: i64, bytes: i64) -> Vec<(&'static str, String)> {
@@ -1703,6 +1726,24 @@ mod tests {
         let r = parse_next_request(br#"{"batch":3,"expires":1000,"no_wait":true}"#).unwrap();
         assert_eq!((r.batch, r.expires, r.no_wait), (3, 1000, true));
         assert!(parse_next_request(b"{bad").is_err());
+    }
+
+    #[test]
+    fn ack_subjects() {
+        assert_eq!(
+            ack_subject("S", "C", [1, 22, 333], -4, 0),
+            "$JS.ACK.S.C.1.22.333.-4.0"
+        );
+        assert_eq!(
+            ack_subject(
+                "ORDERS",
+                "d",
+                [2, u64::MAX, 7],
+                1_700_000_000_000_000_000,
+                9
+            ),
+            format!("$JS.ACK.ORDERS.d.2.{}.7.1700000000000000000.9", u64::MAX)
+        );
     }
 
     #[test]

@@ -1067,8 +1067,15 @@ impl Actor {
         let Ok(text) = std::str::from_utf8(subject) else {
             return;
         };
-        let tokens: Vec<&str> = text.split('.').collect();
-        if tokens.len() != 9 {
+        let mut parts = text.split('.');
+        let mut tokens = [""; 9];
+        for token in &mut tokens {
+            let Some(t) = parts.next() else {
+                return;
+            };
+            *token = t;
+        }
+        if parts.next().is_some() {
             return;
         }
         let (Ok(sseq), Ok(dseq)) = (tokens[5].parse::<u64>(), tokens[6].parse::<u64>()) else {

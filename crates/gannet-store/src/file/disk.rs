@@ -20,6 +20,9 @@ use super::record::{self, Kind, HEADER};
 const FLUSH_AT: usize = 64 * 1024;
 /// Read handles kept open at most.
 const MAX_OPEN: usize = 64;
+/// Bytes read at once when reads follow each other through a block (a
+/// consumer walking the stream), so that most reads need no system call.
+const READ_AHEAD: usize = 64 * 1024;
 const HAS_HEADERS: u32 = 1 << 31;
 
 /// Where a message's record is in its block (the block is found by sequence).
@@ -91,23 +94,84 @@ pub(crate) struct Active {
     pub written: u64,
 }
 
-/// Read handles of recently read blocks, oldest use first.
+/// Read handles of recently read blocks, oldest use first, and the bytes
+/// last read ahead.
 #[derive(Default)]
 struct Handles {
     open: VecDeque<(u32, File)>,
+    window: Window,
+}
+
+/// Bytes of one block read ahead of a sequential reader, and where the last
+/// read ended (which tells a sequential reader from a random one).
+#[derive(Default)]
+struct Window {
+    block: u32,
+    start: u64,
+    bytes: Vec<u8>,
+    last_end: Option<(u32, u64)>,
+}
+
+impl Window {
+    fn get(&self, id: u32, off: u64, len: usize) -> Option<&[u8]> {
+        if self.block != id || off < self.start {
+            return None;
+        }
+        let at = usize::try_from(off - self.start).ok()?;
+        self.bytes.get(at..at.checked_add(len)?)
+    }
 }
 
 impl Handles {
-    fn read_at(&mut self, id: u32, path: &Path, off: u64, out: &mut [u8]) -> io::Result<()> {
+    /// Reads `out.len()` bytes of block `id` at `off`; `readable` is how many
+    /// bytes of the block's file may be read (its records on disk). A read
+    /// that starts where the previous one ended reads ahead.
+    fn read_at(
+        &mut self,
+        id: u32,
+        path: impl FnOnce() -> PathBuf,
+        off: u64,
+        out: &mut [u8],
+        readable: u64,
+    ) -> io::Result<()> {
+        if let Some(src) = self.window.get(id, off, out.len()) {
+            out.copy_from_slice(src);
+            self.window.last_end = Some((id, off + out.len() as u64));
+            return Ok(());
+        }
+        let sequential = self.window.last_end == Some((id, off));
+        self.window.last_end = Some((id, off + out.len() as u64));
         let file = match self.open.iter().position(|(b, _)| *b == id) {
-            Some(i) => self.open.remove(i),
+            Some(i) => self.open.remove(i).map(|(_, f)| f),
             None => None,
         };
         let file = match file {
-            Some((_, f)) => f,
-            None => File::open(path)?,
+            Some(f) => f,
+            None => File::open(path())?,
         };
-        let read = file.read_exact_at(out, off);
+        let ahead = usize::try_from(readable.saturating_sub(off))
+            .unwrap_or(usize::MAX)
+            .min(READ_AHEAD);
+        let read = if sequential && ahead > out.len() {
+            let mut bytes = std::mem::take(&mut self.window.bytes);
+            bytes.resize(ahead, 0);
+            let read = file.read_exact_at(&mut bytes, off);
+            self.window.block = id;
+            self.window.start = off;
+            self.window.bytes = bytes;
+            match read {
+                Ok(()) => {
+                    out.copy_from_slice(&self.window.bytes[..out.len()]);
+                    Ok(())
+                }
+                Err(e) => {
+                    self.window.bytes.clear();
+                    Err(e)
+                }
+            }
+        } else {
+            file.read_exact_at(out, off)
+        };
         if self.open.len() >= MAX_OPEN {
             self.open.pop_front();
         }
@@ -115,8 +179,18 @@ impl Handles {
         read
     }
 
+    /// Closes block `id` and drops what was read of it: it was removed or
+    /// rewritten.
     fn forget(&mut self, id: u32) {
         self.open.retain(|(b, _)| *b != id);
+        if self.window.block == id {
+            self.window.bytes.clear();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.open.clear();
+        self.window = Window::default();
     }
 }
 
@@ -366,24 +440,37 @@ impl Disk {
         let Some(block) = self.blocks.get(pos) else {
             return Err(corrupt(&self.dir, format!("no block at {pos}")));
         };
-        let path = self.block_path(block.id);
         let mut out = vec![0; len];
         let newest = pos + 1 == self.blocks.len();
-        match &self.active {
-            Some(active) if newest && off >= active.written => {
-                let start = usize::try_from(off - active.written).unwrap_or(usize::MAX);
-                let src = start
-                    .checked_add(len)
-                    .and_then(|end| self.buf.get(start..end))
-                    .ok_or_else(|| corrupt(&path, format!("no record at {off}")))?;
-                out.copy_from_slice(src);
-            }
-            _ => match self.handles.try_borrow_mut() {
-                Ok(mut handles) => handles.read_at(block.id, &path, off, &mut out),
-                Err(_) => File::open(&path).and_then(|f| f.read_exact_at(&mut out, off)),
-            }
-            .map_err(io_err(&path))?,
+        // Bytes of the block in its file; the newest block's rest is buffered.
+        let on_disk = match &self.active {
+            Some(active) if newest => active.written,
+            _ => block.size,
+        };
+        if newest && self.active.is_some() && off >= on_disk {
+            let start = usize::try_from(off - on_disk).unwrap_or(usize::MAX);
+            let src = start
+                .checked_add(len)
+                .and_then(|end| self.buf.get(start..end))
+                .ok_or_else(|| {
+                    corrupt(&self.block_path(block.id), format!("no record at {off}"))
+                })?;
+            out.copy_from_slice(src);
+            return Ok(out);
         }
+        let read = match self.handles.try_borrow_mut() {
+            Ok(mut handles) => handles.read_at(
+                block.id,
+                || self.block_path(block.id),
+                off,
+                &mut out,
+                on_disk,
+            ),
+            Err(_) => {
+                File::open(self.block_path(block.id)).and_then(|f| f.read_exact_at(&mut out, off))
+            }
+        };
+        read.map_err(|e| io_err(&self.block_path(block.id))(e))?;
         Ok(out)
     }
 
@@ -577,7 +664,7 @@ impl Disk {
         self.buf.clear();
         self.active = None;
         self.unsynced.clear();
-        self.handles.borrow_mut().open.clear();
+        self.handles.borrow_mut().clear();
         match fs::remove_dir_all(&self.dir) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&self.dir)(e)),
             _ => Ok(()),

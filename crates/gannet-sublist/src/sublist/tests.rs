@@ -321,6 +321,27 @@ fn cache_hit_returns_the_same_shared_result() {
 }
 
 #[test]
+fn uncached_matches_agree_and_leave_the_cache_alone() {
+    let s = Sublist::new(true);
+    s.insert(b"$JS.ACK.S.>", None, 1).unwrap();
+    s.insert(b"$JS.ACK.*.C.>", Some(b"q".as_slice()), 2)
+        .unwrap();
+    let subject = b"$JS.ACK.S.C.1.2.3.4.5";
+    let once = s.matches_uncached(subject);
+    assert_eq!(plain(&once), vec![1]);
+    assert_eq!(group(&once, "q"), Some(vec![2]));
+    assert_eq!(s.cache_len(), 0);
+    let cached = s.matches(subject);
+    assert_eq!(
+        (plain(&cached), group(&cached, "q")),
+        (plain(&once), group(&once, "q"))
+    );
+    assert_eq!(s.cache_len(), 1);
+    assert!(s.matches_uncached(b"$JS.ACK..x").is_empty());
+    assert_eq!(s.stats().matches, 3);
+}
+
+#[test]
 fn insert_after_a_cached_match_is_visible() {
     let s = Sublist::new(true);
     s.insert(b"a.b", None, 1).unwrap();
