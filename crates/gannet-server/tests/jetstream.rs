@@ -1117,3 +1117,206 @@ async fn jsz_reports_usage_accounts_and_streams() {
         );
     }
 }
+
+/// Advisories heard on `events`, as (subject, body), until `done` says
+/// they are all there (or 10 s passed).
+async fn advisories_until(
+    events: &mut async_nats::Subscriber,
+    done: impl Fn(&[(String, serde_json::Value)]) -> bool,
+) -> Vec<(String, serde_json::Value)> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done(&seen) {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let Ok(Some(e)) = tokio::time::timeout(left, events.next()).await else {
+            break;
+        };
+        let body = serde_json::from_slice(&e.payload).unwrap();
+        seen.push((e.subject.to_string(), body));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn pins_and_api_calls_are_announced() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        let mut events = client.subscribe("$JS.EVENT.ADVISORY.>").await.unwrap();
+        client.flush().await.unwrap();
+        let s = js
+            .create_stream(stream::Config {
+                name: "ANN".into(),
+                subjects: vec!["ann".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(js.get_stream("NOPE").await.is_err());
+        for _ in 0..2 {
+            js.publish("ann", "x".into()).await.unwrap().await.unwrap();
+        }
+        let _: consumer::PullConsumer = s
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some("C".into()),
+                ack_policy: consumer::AckPolicy::None,
+                priority_policy: consumer::PriorityPolicy::PinnedClient,
+                priority_groups: vec!["A".into()],
+                priority_timeout: Duration::from_millis(500),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let inbox = client.new_inbox();
+        let mut answers = client.subscribe(inbox.clone()).await.unwrap();
+        client
+            .publish_with_reply(
+                "$JS.API.CONSUMER.MSG.NEXT.ANN.C",
+                inbox,
+                r#"{"batch":1,"group":"A","expires":200000000}"#.into(),
+            )
+            .await
+            .unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(5), answers.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let pin = first
+            .headers
+            .unwrap()
+            .get("Nats-Pin-Id")
+            .unwrap()
+            .to_string();
+        // The pin lapses (no pull within the priority timeout), then the
+        // group is unpinned by hand.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        s.unpin_consumer("C", "A").await.unwrap();
+        let seen = advisories_until(&mut events, |seen| {
+            seen.iter()
+                .any(|(_, b)| b["subject"] == "$JS.API.CONSUMER.UNPIN.ANN.C")
+        })
+        .await;
+        let on = |subject: &str| -> Vec<&serde_json::Value> {
+            seen.iter()
+                .filter(|(s, _)| s == subject)
+                .map(|(_, b)| b)
+                .collect()
+        };
+        let pinned = on("$JS.EVENT.ADVISORY.CONSUMER.PINNED.ANN.C");
+        assert_eq!(pinned.len(), 1, "{seen:?}");
+        assert_eq!(
+            pinned[0]["type"],
+            "io.nats.jetstream.advisory.v1.consumer_group_pinned"
+        );
+        assert_eq!(
+            (pinned[0]["account"].as_str(), pinned[0]["group"].as_str()),
+            (Some("$G"), Some("A"))
+        );
+        assert_eq!(pinned[0]["pinned_id"].as_str(), Some(pin.as_str()));
+        let unpinned: Vec<&str> = on("$JS.EVENT.ADVISORY.CONSUMER.UNPINNED.ANN.C")
+            .iter()
+            .map(|b| b["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(unpinned, ["timeout", "admin"], "{seen:?}");
+        // Every API call is audited, its request and answer given whole.
+        let audits = on("$JS.EVENT.ADVISORY.API");
+        let audit_of = |subject: &str| {
+            audits
+                .iter()
+                .find(|a| a["subject"] == subject)
+                .unwrap_or_else(|| panic!("no audit of {subject} in {audits:?}"))
+        };
+        let create = audit_of("$JS.API.STREAM.CREATE.ANN");
+        assert_eq!(create["type"], "io.nats.jetstream.advisory.v1.api_audit");
+        assert_eq!(create["client"]["acc"], "$G");
+        assert_eq!(create["client"]["kind"], "Client");
+        assert_eq!(create["client"]["lang"], "rust");
+        assert_eq!(create["client"]["server"], create["server"]);
+        let request: serde_json::Value =
+            serde_json::from_str(create["request"].as_str().unwrap()).unwrap();
+        assert_eq!(request["name"], "ANN");
+        let response: serde_json::Value =
+            serde_json::from_str(create["response"].as_str().unwrap()).unwrap();
+        assert_eq!(response["config"]["name"], "ANN");
+        let missing = audit_of("$JS.API.STREAM.INFO.NOPE");
+        let response: serde_json::Value =
+            serde_json::from_str(missing["response"].as_str().unwrap()).unwrap();
+        assert_eq!(response["error"]["err_code"], 10059);
+        audit_of("$JS.API.CONSUMER.UNPIN.ANN.C");
+        // Pull requests are not API calls.
+        assert!(audits
+            .iter()
+            .all(|a| !a["subject"].as_str().unwrap().contains("MSG.NEXT")));
+    }
+    each_server!(case);
+}
+
+/// CPU time (user and system) the process used so far, from `/proc`
+/// (which counts in hundredths of a second).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
+#[tokio::test]
+async fn a_pause_that_runs_out_is_announced_and_then_costs_nothing() {
+    use gannet_server::jetstream::types::{now_nanos, rfc3339};
+    for binary in binaries() {
+        let server = start(&binary);
+        let (client, js) = connect(&server).await;
+        let mut events = client.subscribe("$JS.EVENT.ADVISORY.>").await.unwrap();
+        client.flush().await.unwrap();
+        let s = js
+            .create_stream(stream::Config {
+                name: "PAUSE".into(),
+                subjects: vec!["pause".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let _: consumer::PullConsumer = s
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some("C".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let until = rfc3339(now_nanos() + 300_000_000);
+        let answer = client
+            .request(
+                "$JS.API.CONSUMER.PAUSE.PAUSE.C",
+                format!(r#"{{"pause_until":"{until}"}}"#).into(),
+            )
+            .await
+            .unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+        assert_eq!(answer["paused"], true, "{binary}: {answer}");
+        let subject = "$JS.EVENT.ADVISORY.CONSUMER.PAUSE.PAUSE.C";
+        let seen = advisories_until(&mut events, |seen| {
+            seen.iter().filter(|(s, _)| s == subject).count() == 2
+        })
+        .await;
+        let pauses: Vec<&serde_json::Value> = seen
+            .iter()
+            .filter(|(s, _)| s == subject)
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(pauses.len(), 2, "{binary}: {seen:?}");
+        assert_eq!(pauses[0]["paused"], true, "{binary}");
+        assert_eq!(pauses[1]["paused"], false, "{binary}: {pauses:?}");
+        for p in pauses {
+            assert_eq!(p["type"], "io.nats.jetstream.advisory.v1.consumer_pause");
+            assert_eq!(p["pause_until"].as_str(), Some(until.as_str()), "{binary}");
+        }
+        // Nothing is left to wait for: the server idles.
+        let before = cpu_seconds(server.pid());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let used = cpu_seconds(server.pid()) - before;
+        assert!(used < 0.3, "{binary}: {used} s of CPU in an idle second");
+    }
+}

@@ -6,11 +6,13 @@
 //! each stream with `allow_direct` has subscriptions of its own, so a
 //! request to a consumer or stream that is not there finds no responders,
 //! as with nats-server.
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use super::advisory::{client_info, Audit, Caller, AUDIT_SUBJECT};
 use super::errors::{self, ApiError};
 use super::stream::{Call, Cmd};
 use super::types::{self, now_nanos, ConsumerConfig, StreamConfig, DEFAULT_DUPLICATE_WINDOW};
@@ -66,6 +68,8 @@ pub(crate) fn handle(
     if tokens != ["INFO"] {
         count();
     }
+    // Taken by whichever answers the call: here, or the stream's thread.
+    let audit = Cell::new(audit_of(server, js, jsa, msg, subject).map(Box::new));
     let answer = |kind: &str, result: Result<Value, ApiError>| {
         let body = match result {
             Ok(fields) => types::response(kind, None, fields),
@@ -75,7 +79,18 @@ pub(crate) fn handle(
                 types::error_response(kind, &e)
             }
         };
+        let audit = audit.take().map(|a| a.answered(&body));
         server.internal().send(&jsa.account, &reply, body);
+        if let Some(a) = audit {
+            server.internal().send(&jsa.account, &a.subject, a.body);
+        }
+    };
+    let forward = |stream: &super::stream::StreamHandle, call: Call, reply: &str| {
+        stream.send(Cmd::Api {
+            call,
+            reply: reply.to_string(),
+            audit: audit.take(),
+        });
     };
     let body = &msg.payload;
     match tokens.as_slice() {
@@ -242,11 +257,38 @@ pub(crate) fn handle(
     }
 }
 
-fn forward(stream: &super::stream::StreamHandle, call: Call, reply: &str) {
-    stream.send(Cmd::Api {
-        call,
-        reply: reply.to_string(),
+/// The audit of a call, when the account listens for audits.
+fn audit_of(
+    server: &Server,
+    js: &JetStream,
+    jsa: &JsAccount,
+    msg: &InternalMsg,
+    subject: &str,
+) -> Option<Audit> {
+    if !super::has_interest(&jsa.account, AUDIT_SUBJECT.as_bytes()) {
+        return None;
+    }
+    let client = msg.origin.as_ref().and_then(|origin| {
+        let client = origin.client.as_ref()?;
+        let meta = client.meta();
+        let cluster = server.cluster_name();
+        let caller = Caller {
+            meta: &meta,
+            cid: client.cid,
+            account: &origin.account.name,
+            rtt_ns: client.activity.rtt_ns.load(Ordering::Relaxed),
+            server: server.name(),
+            cluster: (!cluster.is_empty()).then_some(cluster.as_str()),
+        };
+        Some(client_info(&caller))
     });
+    Some(Audit::new(
+        server.name(),
+        client,
+        subject,
+        &msg.payload,
+        js.domain.clone(),
+    ))
 }
 
 /// Reads a request document; `null` fields count as absent, as Go reads

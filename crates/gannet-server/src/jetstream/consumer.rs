@@ -114,6 +114,8 @@ struct NextRequest {
 #[derive(Debug, Clone)]
 struct Pin {
     id: String,
+    /// The priority group the pin is of.
+    group: String,
     /// When it was pinned (ns).
     since: i64,
     /// When the pin lapses unless the client pulls again (ns).
@@ -174,6 +176,24 @@ pub(crate) struct AckOutcome {
     pub(crate) event: Option<(super::advisory::Delivery, (u64, u64), u64, String)>,
 }
 
+/// What a consumer did that its account hears of as an advisory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Event {
+    Pinned {
+        group: String,
+        id: String,
+    },
+    Unpinned {
+        group: String,
+        reason: &'static str,
+    },
+    /// Paused until `until` (ns), resumed (`until` 0), or the pause ran out.
+    Paused {
+        paused: bool,
+        until: i64,
+    },
+}
+
 pub(crate) struct Consumer {
     pub(crate) name: String,
     pub(crate) config: ConsumerConfig,
@@ -204,8 +224,11 @@ pub(crate) struct Consumer {
     next_push_heartbeat: i64,
     /// The push consumer's deliver subject had no interest at the last try.
     push_idle: bool,
+    /// Until when delivery is paused (ns); 0 once the pause ran out.
     paused_until: i64,
     pin: Option<Pin>,
+    /// Advisories to send, taken by the stream ([`Consumer::take_events`]).
+    events: Vec<Event>,
     /// When the last acknowledgement came (ns; 0 = none yet).
     last_ack: i64,
     /// Flow control: bytes sent since the last answered request, and the
@@ -281,8 +304,10 @@ impl Consumer {
             last_interest: now,
             next_push_heartbeat: 0,
             push_idle: false,
-            paused_until,
+            // A pause that already ran out is no pause (nor an advisory).
+            paused_until: if paused_until > now { paused_until } else { 0 },
             pin: None,
+            events: Vec::new(),
             last_ack: 0,
             fc_bytes: 0,
             fc_waiting: None,
@@ -784,8 +809,14 @@ impl Consumer {
                         // The request that takes the pin holds it from now on.
                         let id = new_pin_id();
                         front.pin_id = Some(id.clone());
+                        let group = front.group.clone().unwrap_or_default();
+                        self.events.push(Event::Pinned {
+                            group: group.clone(),
+                            id: id.clone(),
+                        });
                         self.pin = Some(Pin {
                             id,
+                            group,
                             since: now,
                             until: now + ttl,
                         });
@@ -871,10 +902,21 @@ impl Consumer {
         Ok(seq)
     }
 
-    /// Releases the pinned client of the group (`$JS.API.CONSUMER.UNPIN`).
-    pub(crate) fn unpin(&mut self) {
+    /// Releases the pinned client of the group (`$JS.API.CONSUMER.UNPIN`);
+    /// the advisory goes out whether a client was pinned or not, as with
+    /// nats-server.
+    pub(crate) fn unpin(&mut self, group: &str) {
         self.pin = None;
+        self.events.push(Event::Unpinned {
+            group: group.to_string(),
+            reason: "admin",
+        });
         self.dirty = true;
+    }
+
+    /// The advisories this consumer has to send.
+    pub(crate) fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
     }
 
     /// Takes the next message to send: a redelivery first, then the stream.
@@ -1142,7 +1184,19 @@ impl Consumer {
             }
         }
         if self.pin.as_ref().is_some_and(|p| now >= p.until) {
-            self.pin = None;
+            if let Some(pin) = self.pin.take() {
+                self.events.push(Event::Unpinned {
+                    group: pin.group,
+                    reason: "timeout",
+                });
+            }
+        }
+        if self.paused_until > 0 && now >= self.paused_until {
+            self.events.push(Event::Paused {
+                paused: false,
+                until: self.paused_until,
+            });
+            self.paused_until = 0;
         }
         self.expire_requests(now, true, out);
         if !self.is_pull() && self.config.idle_heartbeat > 0 && !self.push_idle {
@@ -1272,9 +1326,23 @@ impl Consumer {
         }
     }
 
-    /// Pauses until `until` (ns; 0 resumes).
+    /// Pauses until `until` (ns; 0 resumes). A change of the pause time is
+    /// announced.
     pub(crate) fn pause(&mut self, until: i64) {
-        self.paused_until = until;
+        let old = self
+            .config
+            .pause_until
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .unwrap_or(0);
+        let now = now_nanos();
+        if old != until {
+            self.events.push(Event::Paused {
+                paused: until > now,
+                until,
+            });
+        }
+        self.paused_until = if until > now { until } else { 0 };
         self.config.pause_until = (until > 0).then(|| rfc3339(until));
         self.dirty = true;
     }

@@ -39,6 +39,11 @@ use crate::server::Server;
 use stream::{Durability, StreamHandle};
 use types::{AccountLimits, StreamConfig};
 
+/// Whether `subject` has subscribers in `account`, here or on peers.
+pub(crate) fn has_interest(account: &Account, subject: &[u8]) -> bool {
+    !account.sublist.matches(subject).is_empty() || account.remote_matches(subject).is_some()
+}
+
 /// The server's JetStream.
 pub struct JetStream {
     pub(crate) store_dir: PathBuf,

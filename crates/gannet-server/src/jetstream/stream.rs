@@ -119,6 +119,7 @@ pub(crate) enum Cmd {
     Api {
         call: Call,
         reply: String,
+        audit: Option<Box<super::advisory::Audit>>,
     },
     /// An answer to a push consumer's flow control request
     /// (`$JS.FC.<stream>.<consumer>.<n>`).
@@ -322,6 +323,7 @@ pub(crate) fn spawn(start: Start) -> std::io::Result<Arc<StreamHandle>> {
         compiled: Compiled::new(&start.config, domain.as_deref()),
         last_save: std::time::Instant::now(),
         advisories: Vec::new(),
+        audit: None,
         jsa: start.jsa,
         push_waiting: Vec::new(),
         feeds,
@@ -360,6 +362,8 @@ struct Actor {
     last_save: std::time::Instant,
     /// Advisories to publish with the next batch of output.
     advisories: Vec<super::advisory::Advisory>,
+    /// The audit of the API call being answered, when the account wants it.
+    audit: Option<Box<super::advisory::Audit>>,
     jsa: Weak<super::JsAccount>,
     /// Deliver subjects this stream told the account it waits on.
     push_waiting: Vec<String>,
@@ -522,7 +526,11 @@ impl Actor {
                 reply,
                 payload,
             } => self.direct_get(server, &subject, &reply, &payload),
-            Cmd::Api { call, reply } => self.api(server, call, &reply),
+            Cmd::Api { call, reply, audit } => {
+                self.audit = audit;
+                self.api(server, call, &reply);
+                self.audit = None;
+            }
             Cmd::Feed {
                 index,
                 subject,
@@ -1143,7 +1151,7 @@ impl Actor {
         let mut inactive = Vec::new();
         let mut dropped = Vec::new();
         let account = self.account.clone();
-        let interest = |subject: &[u8]| has_interest(&account, subject);
+        let interest = |subject: &[u8]| super::has_interest(&account, subject);
         for (name, c) in self.consumers.iter_mut() {
             dropped.extend(
                 c.tick(now, &mut self.out)
@@ -1227,6 +1235,7 @@ impl Actor {
 
     /// Sends what the consumers produced.
     fn send_out(&mut self, server: &Server) {
+        self.consumer_advisories();
         for a in std::mem::take(&mut self.advisories) {
             self.outlet.publish(
                 server,
@@ -1292,6 +1301,32 @@ impl Actor {
                     self.outlet
                         .publish(server, &self.account, &to, None, None, b"");
                 }
+            }
+        }
+    }
+
+    /// Turns what consumers did (pins, pauses) into advisories.
+    fn consumer_advisories(&mut self) {
+        let mut domain = None;
+        for (name, c) in self.consumers.iter_mut() {
+            let events = c.take_events();
+            if events.is_empty() {
+                continue;
+            }
+            let domain =
+                domain.get_or_insert_with(|| self.js.upgrade().and_then(|js| js.domain.clone()));
+            let about = super::advisory::ConsumerAdvisories {
+                account: &self.account.name,
+                stream: &self.config.name,
+                consumer: name,
+                domain: domain.as_deref(),
+            };
+            for event in events {
+                self.advisories.push(match event {
+                    consumer::Event::Pinned { group, id } => about.pinned(&group, &id),
+                    consumer::Event::Unpinned { group, reason } => about.unpinned(&group, reason),
+                    consumer::Event::Paused { paused, until } => about.pause(paused, until),
+                });
             }
         }
     }
@@ -1389,6 +1424,12 @@ impl Actor {
             if let Some(js) = self.js.upgrade() {
                 js.api_errors.fetch_add(1, Ordering::Relaxed);
             }
+        }
+        // The audit goes out after the answer (advisories are sent last)
+        // and after what the call made a consumer announce.
+        if let Some(audit) = self.audit.take() {
+            self.consumer_advisories();
+            self.advisories.push(audit.answered(&body));
         }
         if reply.is_empty() {
             return;
@@ -1584,7 +1625,7 @@ impl Actor {
                         types::error_response(kind, &errors::CONSUMER_INVALID_PRIORITY_GROUP.err())
                     }
                     Some(c) => {
-                        c.unpin();
+                        c.unpin(&group);
                         types::response(kind, None, json!({}))
                     }
                 };
@@ -1918,8 +1959,15 @@ impl Actor {
                     types::error_response(kind, &errors::CONSUMER_CREATE.with(&[("err", &why)]));
                 return self.respond(server, reply, b);
             }
-            // An update keeps the consumer's place.
+            // An update keeps the consumer's place; a new pause time applies
+            // (and is announced) at once.
             let metadata = config.metadata.clone();
+            let until = config
+                .pause_until
+                .as_deref()
+                .and_then(types::parse_rfc3339)
+                .unwrap_or(0);
+            existing.pause(until);
             existing.config = config;
             existing.config.metadata = metadata;
             existing.dirty = true;
@@ -2034,11 +2082,6 @@ impl Actor {
             let _ = std::fs::remove_dir_all(super::persist::consumer_dir(dir, name));
         }
     }
-}
-
-/// Whether `subject` has subscribers in `account`, here or on peers.
-fn has_interest(account: &Account, subject: &[u8]) -> bool {
-    !account.sublist.matches(subject).is_empty() || account.remote_matches(subject).is_some()
 }
 
 /// The headers of a direct get's answer.
