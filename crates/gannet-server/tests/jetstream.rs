@@ -1189,9 +1189,12 @@ async fn pins_and_api_calls_are_announced() {
         // group is unpinned by hand.
         tokio::time::sleep(Duration::from_millis(1200)).await;
         s.unpin_consumer("C", "A").await.unwrap();
+        // nats-server may send the call's audit before or after the advisory
+        // the call made.
         let seen = advisories_until(&mut events, |seen| {
             seen.iter()
                 .any(|(_, b)| b["subject"] == "$JS.API.CONSUMER.UNPIN.ANN.C")
+                && seen.iter().any(|(_, b)| b["reason"] == "admin")
         })
         .await;
         let on = |subject: &str| -> Vec<&serde_json::Value> {
