@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and is not there yet: rustfmt and clippy,
 # cargo-nextest, openssl (examples/bosh/make-certs.sh is exercised by a test),
-# tmux (the test of `gannet top` reads its screen from a tmux pane), the Python
+# tmux (the test of `gannet top` reads its screen from a tmux pane), zsh and
+# fish (the completion scripts are loaded by each shell), systemd's
+# systemd-analyze (the service unit is checked with it), the Python
 # packages of tests/requirements.txt, and the reference nats-server the CLI
 # tests also run against. Quick when everything is there; scripts/test.sh runs
 # it first.
@@ -25,8 +27,9 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 missing=()
-for tool in openssl tmux; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
+# command:package
+for need in openssl:openssl tmux:tmux zsh:zsh fish:fish systemd-analyze:systemd; do
+  command -v "${need%%:*}" >/dev/null || missing+=("${need#*:}")
 done
 if ((${#missing[@]})); then
   sudo=()

@@ -120,4 +120,6 @@ pub enum Command {
     /// Manage saved connection contexts
     #[command(subcommand, alias = "ctx")]
     Context(ContextCommand),
+    /// Print a shell completion script: `source <(gannet completion bash)`
+    Completion(cmd::completion::CompletionArgs),
 }

@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let connection = &cli.connection;
     let connector = || Connector::from_flags(connection);
     match cli.command {
+        Command::Completion(args) => cmd::completion::run(&args),
         Command::Context(command) => context::run(command, connection).await,
         Command::Sub(args) => cmd::sub::run(args, &connector()?).await,
         Command::Pub(args) => cmd::publish::run(args, &connector()?).await,

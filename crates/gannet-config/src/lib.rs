@@ -9,5 +9,6 @@ pub mod conf;
 pub mod options;
 
 pub use options::{
-    from_map, load_file, load_str, ConfigError, ConfigErrors, Loaded, Options, WriteTimeoutPolicy,
+    from_map, load_file, load_str, ConfigError, ConfigErrors, Loaded, LogFormat, Options,
+    WriteTimeoutPolicy,
 };

@@ -34,6 +34,28 @@ mod tls;
 mod unsupported;
 
 pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
+
+/// How the server writes its log (`log_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// nats-server's lines: `[pid] time [INF] text`.
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `message`, `target`
+    /// and the event's fields), for log shippers.
+    Json,
+}
+
+impl LogFormat {
+    /// `text` or `json`.
+    pub fn parse(text: &str) -> Option<LogFormat> {
+        match text.to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
 pub use cluster::{ClusterOptions, ListenUrl, RouteCompression, RouteUrl};
 pub use gateway::{GatewayOptions, RemoteGateway};
 pub use jetstream::{
@@ -154,6 +176,8 @@ pub struct Options {
     /// Trace message headers (`trace_headers`; implies `trace`).
     pub trace_headers: bool,
     pub logtime: bool,
+    /// How log lines are written (`log_format`, a Gannet setting).
+    pub log_format: LogFormat,
     pub logtime_utc: bool,
     /// As written; relative paths are relative to the working directory.
     pub log_file: Option<PathBuf>,
@@ -261,6 +285,7 @@ impl Default for Options {
             trace_verbose: false,
             trace_headers: false,
             logtime: true,
+            log_format: LogFormat::Text,
             logtime_utc: false,
             log_file: None,
             log_size_limit: 0,

@@ -102,6 +102,71 @@ fn log_lines_have_pid_time_and_level() {
     assert_eq!(line, format!("[{}] [INF] Server is ready", s2.pid()));
 }
 
+/// The log's lines, each parsed as JSON (panics on a line that is not).
+fn json_lines(log: &str) -> Vec<serde_json::Value> {
+    log.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
+#[test]
+fn json_log_format_writes_one_object_per_line() {
+    // From the config file, with debug lines and the event's fields.
+    let conf = "log_format: json\ndebug: true\n";
+    let mut s = ServerProcess::start_with_config(BIN, Some(conf), &[]);
+    let lines = json_lines(&s.log());
+    let ready = lines
+        .iter()
+        .find(|l| l["message"] == "Server is ready")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(ready["level"], "INFO");
+    let time = ready["timestamp"].as_str().unwrap();
+    assert!(
+        time.len() >= 20 && time.ends_with('Z') && &time[10..11] == "T",
+        "{time}"
+    );
+    assert!(
+        ready["target"].as_str().unwrap().starts_with("gannet"),
+        "{ready}"
+    );
+    let _c = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+    assert!(s.terminate(Duration::from_secs(5)));
+    let lines = json_lines(&s.log());
+    assert!(lines.iter().any(|l| l["level"] == "DEBUG"), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l["message"] == "Server Exiting.."),
+        "{lines:?}"
+    );
+    // From the flag, without timestamps; the flag beats the file.
+    let s = ServerProcess::start_with_config(
+        BIN,
+        Some("log_format: text\n"),
+        &["--log_format", "json", "-T=false"],
+    );
+    let lines = json_lines(&s.log());
+    assert!(lines.iter().any(|l| l["message"] == "Server is ready"));
+    assert!(
+        lines.iter().all(|l| l.get("timestamp").is_none()),
+        "{lines:?}"
+    );
+    // A fatal error is a JSON line too.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, _, err) = run(&["-a", "127.0.0.1", "-p", &port, "--log_format", "json"]);
+    assert_eq!(code, 1);
+    let fatal = json_lines(&err)
+        .into_iter()
+        .find(|l| l["level"] == "FATAL")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(fatal["message"]
+        .as_str()
+        .unwrap()
+        .contains("Error listening on port"));
+    let (code, _, err) = run(&["--log_format", "yaml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected text or json"), "{err}");
+}
+
 #[test]
 fn debug_and_trace_flags_log_protocol() {
     let s = ServerProcess::start(BIN, &["-DV"]);

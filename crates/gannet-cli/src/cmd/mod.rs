@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bosh;
+pub mod completion;
 pub mod consumer;
 pub mod events;
 pub mod external;

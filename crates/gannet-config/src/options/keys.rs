@@ -150,6 +150,17 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         }
         "logtime" => set_bool(&mut o.logtime, entry, r),
         "logtime_utc" => set_bool(&mut o.logtime_utc, entry, r),
+        "log_format" => {
+            if let Some(text) = r.string(entry) {
+                match super::LogFormat::parse(text) {
+                    Some(format) => o.log_format = format,
+                    None => r.error(
+                        entry,
+                        format!("log_format must be \"text\" or \"json\", not {text:?}"),
+                    ),
+                }
+            }
+        }
         "logfile" | "log_file" => set_path(&mut o.log_file, entry, r),
         "logfile_size_limit" | "log_size_limit" => {
             if let Some(n) = r.count(entry) {

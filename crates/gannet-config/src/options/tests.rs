@@ -259,6 +259,13 @@ fn duration_errors() {
 fn booleans() {
     let o = opts("debug: true\ntrace: yes\nlogtime: off\nlogtime_utc: ON");
     assert!(o.debug && o.trace && !o.logtime && o.logtime_utc);
+    assert_eq!(o.log_format, LogFormat::Text);
+    assert_eq!(opts("log_format: json").log_format, LogFormat::Json);
+    assert_eq!(opts("log_format: TEXT").log_format, LogFormat::Text);
+    assert_eq!(
+        errors("log_format: yaml"),
+        ["t.conf:1:1: log_format must be \"text\" or \"json\", not \"yaml\""]
+    );
     let o = opts("trace_verbose: true");
     assert!(o.trace && o.trace_verbose);
     let o = opts("trace_headers: true");

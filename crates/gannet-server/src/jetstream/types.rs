@@ -32,12 +32,16 @@ pub fn now_nanos() -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
-/// RFC 3339 with nanoseconds in UTC; 0 is Go's zero time.
+/// RFC 3339 in UTC as Go writes it (`RFC3339Nano`): the fraction of a second
+/// without its trailing zeros, none when it is whole; 0 is Go's zero time.
 pub fn rfc3339(nanos: i64) -> String {
     if nanos == 0 {
         return "0001-01-01T00:00:00Z".to_string();
     }
-    DateTime::<Utc>::from_timestamp_nanos(nanos).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    let text =
+        DateTime::<Utc>::from_timestamp_nanos(nanos).to_rfc3339_opts(SecondsFormat::Nanos, true);
+    let body = text.trim_end_matches('Z').trim_end_matches('0');
+    format!("{}Z", body.trim_end_matches('.'))
 }
 
 /// Reads an RFC 3339 time back into nanoseconds (Go's zero time is 0).
@@ -413,6 +417,11 @@ mod tests {
         let t = 1_796_623_077_655_268_041;
         assert_eq!(rfc3339(t), "2026-12-07T05:57:57.655268041Z");
         assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        // Go drops the fraction's trailing zeros.
+        assert_eq!(rfc3339(t - 41), "2026-12-07T05:57:57.655268Z");
+        assert_eq!(rfc3339(t - 31), "2026-12-07T05:57:57.65526801Z");
+        assert_eq!(rfc3339(t - 655_268_041), "2026-12-07T05:57:57Z");
+        assert_eq!(parse_rfc3339(&rfc3339(t - 31)), Some(t - 31));
     }
 
     #[test]

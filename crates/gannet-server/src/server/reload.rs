@@ -68,6 +68,9 @@ impl Server {
         if old_system != new_system || old.no_system_account != new.no_system_account {
             restart_needed.push("system account".to_string());
         }
+        if old.log_format != new.log_format {
+            restart_needed.push("log format".to_string());
+        }
         if old.gateway != new.gateway {
             // Gateways, their listener, credentials and TLS are set up at
             // start: the running ones keep the settings they were made with.

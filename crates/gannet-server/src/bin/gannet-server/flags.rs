@@ -63,6 +63,9 @@ pub struct Flags {
     /// Timestamps in UTC instead of local time
     #[arg(long = "logtime_utc")]
     pub logtime_utc: bool,
+    /// Log line format: text (nats-server's lines) or json (one object per line)
+    #[arg(long = "log_format", value_name = "FORMAT", value_parser = parse_log_format)]
+    pub log_format: Option<gannet_config::LogFormat>,
     /// Log to syslog (not supported yet)
     #[arg(short = 's', long = "syslog")]
     pub syslog: bool,
@@ -169,6 +172,7 @@ const LONG_NAMES: &[&str] = &[
     "log",
     "logtime",
     "logtime_utc",
+    "log_format",
     "syslog",
     "remote_syslog",
     "debug",
@@ -286,6 +290,10 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     out.into_iter().filter_map(|a| bool_switch(&a)).collect()
 }
 
+fn parse_log_format(text: &str) -> Result<gannet_config::LogFormat, String> {
+    gannet_config::LogFormat::parse(text).ok_or_else(|| "expected text or json".to_string())
+}
+
 /// Switches written `--flag=true` become `--flag`; `--flag=false` disappear.
 fn bool_switch(arg: &str) -> Option<String> {
     const SWITCHES: &[&str] = &[
@@ -348,6 +356,9 @@ impl Flags {
         }
         if self.logtime_utc {
             opts.logtime_utc = true;
+        }
+        if let Some(format) = self.log_format {
+            opts.log_format = format;
         }
         if self.debug {
             opts.debug = true;

@@ -1,6 +1,7 @@
 //! Log lines in the reference's layout: `[pid] 2026/11/21 07:22:44.123456 [INF] text`
-//! (no timestamp with `-T=false`), to stderr or to the `-l` file. `-D` adds debug
-//! lines, `-V` protocol traces.
+//! (no timestamp with `-T=false`), or with `log_format: json` one JSON object per
+//! line (`timestamp`, `level`, `message`, `target` and the event's fields), to stderr
+//! or to the `-l` file. `-D` adds debug lines, `-V` protocol traces.
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::sync::Mutex;
 use chrono::{Local, Utc};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -17,6 +19,8 @@ use tracing_subscriber::registry::LookupSpan;
 pub struct LogStyle {
     pub time: bool,
     pub utc: bool,
+    /// One JSON object per line.
+    pub json: bool,
 }
 
 impl LogStyle {
@@ -74,20 +78,48 @@ pub fn init(style: LogStyle, debug: bool, trace: bool, file: Option<&Path>) -> s
     } else {
         Level::INFO
     };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .event_format(NatsFormat(style));
-    match file {
+    let writer = match file {
         Some(path) => {
             let file = OpenOptions::new().create(true).append(true).open(path)?;
-            builder.with_writer(Mutex::new(file)).init();
+            BoxMakeWriter::new(Mutex::new(file))
         }
-        None => builder.with_writer(std::io::stderr).init(),
+        None => BoxMakeWriter::new(std::io::stderr),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(writer);
+    if style.json {
+        // Timestamps in UTC, RFC 3339.
+        let json = builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false);
+        if style.time {
+            json.init();
+        } else {
+            json.without_time().init();
+        }
+    } else {
+        builder.event_format(NatsFormat(style)).init();
     }
     Ok(())
 }
 
-/// Writes a fatal line (`[FTL]`) to stderr, for errors that stop the server.
+/// Writes a fatal line (`[FTL]`, or level `FATAL` in JSON) to stderr, for errors
+/// that stop the server.
 pub fn fatal(style: LogStyle, message: &str) {
-    let _ = writeln!(std::io::stderr(), "{}{message}", style.prefix("FTL"));
+    let line = if style.json {
+        let mut object = serde_json::Map::new();
+        if style.time {
+            let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            object.insert("timestamp".into(), now.into());
+        }
+        object.insert("level".into(), "FATAL".into());
+        object.insert("message".into(), message.into());
+        serde_json::Value::Object(object).to_string()
+    } else {
+        format!("{}{message}", style.prefix("FTL"))
+    };
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

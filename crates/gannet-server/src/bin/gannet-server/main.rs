@@ -78,6 +78,7 @@ fn main() -> ExitCode {
     let style = LogStyle {
         time: opts.logtime,
         utc: opts.logtime_utc,
+        json: opts.log_format == gannet_config::LogFormat::Json,
     };
     if let Err(e) = logging::init(style, opts.debug, opts.trace, opts.log_file.as_deref()) {
         logging::fatal(style, &format!("Error opening log file: {e}"));
