@@ -104,9 +104,14 @@ impl ConnectError {
 impl ConnectOptions {
     /// Parses and checks the JSON of a CONNECT line.
     pub fn parse(json: &[u8]) -> Result<ConnectOptions, ConnectError> {
-        let raw: RawConnect =
+        // An array would fill the fields in order; Go refuses it.
+        if json.trim_ascii_start().starts_with(b"[") {
+            return Err(ConnectError::BadJson("an array, not an object".to_string()));
+        }
+        // `null` is no options at all, as Go reads it into an empty struct.
+        let raw: Option<RawConnect> =
             serde_json::from_slice(json).map_err(|e| ConnectError::BadJson(e.to_string()))?;
-        let opts = ConnectOptions::from(raw);
+        let opts = ConnectOptions::from(raw.unwrap_or_default());
         if !(0..=1).contains(&opts.protocol) {
             return Err(ConnectError::InvalidProtocol);
         }
@@ -120,6 +125,19 @@ impl ConnectOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn null_is_no_options_and_other_documents_are_refused() {
+        let o = ConnectOptions::parse(b" null").unwrap();
+        assert!(o.verbose && o.pedantic && o.echo && o.user.is_none());
+        for bad in [&b"[]"[..], b" [true]", b"\"x\"", b"1", b""] {
+            assert!(
+                matches!(ConnectOptions::parse(bad), Err(ConnectError::BadJson(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     #[test]
     fn omitted_flags_default_to_true() {
