@@ -4,8 +4,12 @@
 #   scripts/fuzz.sh [SECONDS]     # SECONDS per target, default 60
 #
 # Environment:
-#   FUZZ_TARGETS       targets to run (default: "parse parse_split subject config store")
+#   FUZZ_TARGETS       targets to run (default: "parse parse_split subject config
+#                      store route jetstream")
 #   FUZZ_SANITIZER     cargo-fuzz sanitizer (default: address; "none" is faster)
+#   FUZZ_RUNS=N        stop each target after N executions instead (SECONDS is
+#                      then only an upper bound): FUZZ_RUNS=10000000 for the long
+#                      campaign
 #   FUZZ_GROW_CORPUS=1 save new interesting inputs into fuzz/corpus/<target>/
 #                      (default: they go to fuzz/target/corpus-work/<target>/,
 #                      and the kept corpus is only read)
@@ -16,7 +20,7 @@
 set -uo pipefail
 
 seconds="${1:-60}"
-targets="${FUZZ_TARGETS:-parse parse_split subject config store}"
+targets="${FUZZ_TARGETS:-parse parse_split subject config store route jetstream}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 
 cd "$(dirname "$0")/.."
@@ -30,9 +34,10 @@ fi
 failed=()
 for target in $targets; do
     features=()
-    # The config target needs gannet-config's load_str; see fuzz/Cargo.toml.
-    if [ "$target" = config ]; then
-        features=(--features config)
+    # The config and jetstream targets need crates the others do not build;
+    # see fuzz/Cargo.toml.
+    if [ "$target" = config ] || [ "$target" = jetstream ]; then
+        features=(--features "$target")
     fi
     kept="fuzz/corpus/$target"
     mkdir -p "$kept"
@@ -44,8 +49,12 @@ for target in $targets; do
         corpora=("$work" "$kept")
     fi
     echo "fuzz.sh: $target for ${seconds}s" >&2
+    runs=()
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        runs=(-runs="$FUZZ_RUNS")
+    fi
     if ! cargo fuzz run --sanitizer "$sanitizer" "${features[@]}" "$target" "${corpora[@]}" -- \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1; then
+        -max_total_time="$seconds" "${runs[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1; then
         failed+=("$target")
     fi
 done

@@ -256,6 +256,16 @@ impl RouteParser {
         let Some(nl) = known.or_else(|| memchr(b'\n', &buf[from..]).map(|i| i + from)) else {
             // Allow for the op name and its blank on top of the arguments.
             if buf.len() > self.max_control_line + 16 {
+                // A line that cannot start with an operation is that error,
+                // as it is once the whole line is there, however the bytes
+                // arrive.
+                let name_end = buf
+                    .iter()
+                    .position(|b| *b == b' ' || *b == b'\t')
+                    .unwrap_or(buf.len());
+                if verb(&buf[..name_end]).is_none() {
+                    return Err(RouteParseError::UnknownOp);
+                }
                 return Err(RouteParseError::MaxControlLine);
             }
             self.scanned = buf.len();
@@ -980,7 +990,17 @@ mod tests {
             Err(RouteParseError::MaxPayload)
         );
         let mut p = RouteParser::new(16, 8);
-        assert_eq!(p.parse(&[b'x'; 64]), Err(RouteParseError::MaxControlLine));
+        let mut long = b"RS+ $G ".to_vec();
+        long.extend_from_slice(&[b'x'; 64]);
+        assert_eq!(p.parse(&long), Err(RouteParseError::MaxControlLine));
+        // No operation starts so: that is the error, newline or not.
+        let mut p = RouteParser::new(16, 8);
+        assert_eq!(p.parse(&[b'x'; 64]), Err(RouteParseError::UnknownOp));
+        let mut p = RouteParser::new(16, 8);
+        assert_eq!(
+            p.parse(&[[b'x'; 64].as_slice(), b"\n"].concat()),
+            Err(RouteParseError::UnknownOp)
+        );
         let mut p = RouteParser::new(4096, 1024);
         assert_eq!(p.parse(b"PUB foo 1\r\n"), Err(RouteParseError::UnknownOp));
         let mut p = RouteParser::new(4096, 1024);

@@ -428,7 +428,7 @@ fn summary_info(s: &super::stream::StreamHandle) -> Value {
 
 /// Reads a stream configuration from a create or update request, checks
 /// it and fills nats-server's defaults.
-fn parse_stream_config(name: &str, body: &[u8]) -> Result<StreamConfig, ApiError> {
+pub(crate) fn parse_stream_config(name: &str, body: &[u8]) -> Result<StreamConfig, ApiError> {
     let mut config: StreamConfig = from_json(body)?;
     if config.name.is_empty() {
         config.name = name.to_string();

@@ -87,7 +87,7 @@ struct PullRequest {
 
 /// The body of a pull request.
 #[derive(Debug, Default, Deserialize)]
-struct NextRequest {
+pub(crate) struct NextRequest {
     #[serde(default)]
     batch: i64,
     #[serde(default)]
@@ -1396,7 +1396,7 @@ fn pending_headers(msgs: i64, bytes: i64) -> Vec<(&'static str, String)> {
 }
 
 /// A pull request's body: JSON, a bare batch number, or empty (one message).
-fn parse_next_request(payload: &[u8]) -> Result<NextRequest, String> {
+pub(crate) fn parse_next_request(payload: &[u8]) -> Result<NextRequest, String> {
     let text = std::str::from_utf8(payload).unwrap_or("").trim();
     if text.is_empty() {
         return Ok(NextRequest {
@@ -1428,7 +1428,7 @@ fn parse_next_request(payload: &[u8]) -> Result<NextRequest, String> {
 }
 
 /// `-NAK {"delay": ns}` → the delay.
-fn nak_delay(rest: &str) -> i64 {
+pub(crate) fn nak_delay(rest: &str) -> i64 {
     #[derive(Deserialize)]
     struct Delay {
         #[serde(default)]
@@ -1440,7 +1440,7 @@ fn nak_delay(rest: &str) -> i64 {
 }
 
 /// The ack kind and what follows it.
-fn split_ack(payload: &[u8]) -> (&str, &str) {
+pub(crate) fn split_ack(payload: &[u8]) -> (&str, &str) {
     let text = std::str::from_utf8(payload).unwrap_or("").trim_start();
     match text.find([' ', '\n', '\t', '{']) {
         Some(i) => (&text[..i], &text[i..]),

@@ -19,6 +19,8 @@ pub(crate) mod capture;
 pub(crate) mod consumer;
 pub mod errors;
 pub(crate) mod feeds;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub(crate) mod headers;
 pub(crate) mod outlet;
 pub(crate) mod persist;

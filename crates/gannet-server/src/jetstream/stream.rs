@@ -2135,7 +2135,7 @@ fn is_marker(hdr: &[u8]) -> bool {
         || headers::get(hdr, "KV-Operation") == Some("PURGE")
 }
 
-fn parse_ttl(text: &str) -> Option<i64> {
+pub(crate) fn parse_ttl(text: &str) -> Option<i64> {
     if text == "never" {
         return Some(-1);
     }
