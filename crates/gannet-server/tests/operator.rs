@@ -2061,5 +2061,30 @@ async fn account_jwts_give_jetstream_and_its_limits() {
             assert!(std::time::Instant::now() < deadline, "{binary}: {r}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+
+        // A claim update that raises APP's stream limit applies to its
+        // JetStream, already on: a second stream can be made.
+        let mut limits = unlimited();
+        limits["mem_storage"] = json!(-1);
+        limits["disk_storage"] = json!(10 * 1024 * 1024);
+        limits["streams"] = json!(2);
+        limits["consumer"] = json!(-1);
+        let updated = t.account_jwt(&t.app, "APP", json!({ "limits": limits }));
+        let subject = format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", t.app.public_key());
+        sys.request(subject, updated.into()).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while ask("$JS.API.INFO", "").await["limits"]["max_streams"] != 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{binary}: limits unchanged"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let r = ask(
+            "$JS.API.STREAM.CREATE.TWO",
+            r#"{"name":"TWO","subjects":["two"]}"#,
+        )
+        .await;
+        assert!(r["error"].is_null(), "{binary}: {r}");
     }
 }

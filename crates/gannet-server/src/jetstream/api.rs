@@ -321,7 +321,7 @@ fn account_info(js: &JetStream, jsa: &JsAccount) -> Value {
         "reserved_storage": 0,
         "streams": streams.len(),
         "consumers": consumers,
-        "limits": jsa.limits,
+        "limits": jsa.limits(),
         "api": {
             "level": types::API_LEVEL,
             "total": jsa.api_total.load(Ordering::Relaxed),
@@ -669,7 +669,7 @@ fn create_stream(
         return Err(errors::STREAM_NAME_EXIST.err());
     }
     check_overlap(jsa, &config, None)?;
-    let limits = &jsa.limits;
+    let limits = jsa.limits();
     if limits.max_streams > 0 && jsa.streams().len() as i64 >= limits.max_streams {
         return Err(errors::MAXIMUM_STREAMS_LIMIT.err());
     }

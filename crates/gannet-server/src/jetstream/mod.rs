@@ -75,11 +75,17 @@ pub struct JsAccount {
     pub(crate) push_waiting: Mutex<Vec<(String, std::sync::Weak<StreamHandle>)>>,
     pub(crate) api_total: AtomicU64,
     pub(crate) api_errors: AtomicU64,
-    pub(crate) limits: AccountLimits,
+    /// Its limits: from the config, or from its JWT (changed by a claim
+    /// update).
+    limits: Mutex<AccountLimits>,
     pub(crate) streams: Mutex<BTreeMap<String, Arc<StreamHandle>>>,
 }
 
 impl JsAccount {
+    pub(crate) fn limits(&self) -> AccountLimits {
+        *lock(&self.limits)
+    }
+
     pub(crate) fn streams(&self) -> Vec<Arc<StreamHandle>> {
         lock(&self.streams).values().cloned().collect()
     }
@@ -159,7 +165,14 @@ impl JetStream {
         account: &Arc<Account>,
         limits: AccountLimits,
     ) {
-        if lock(&self.accounts).contains_key(&account.name) {
+        if let Some(jsa) = lock(&self.accounts).get(&account.name) {
+            // Enabled already: new limits (a claim update) apply to what is
+            // asked from now on; running streams keep theirs.
+            let mut current = lock(&jsa.limits);
+            if *current != limits {
+                tracing::info!("JetStream limits of account '{}' updated", account.name);
+                *current = limits;
+            }
             return;
         }
         if let Some(sub) = lock(&self.not_enabled).remove(&account.name) {
@@ -170,7 +183,7 @@ impl JetStream {
             push_waiting: Mutex::new(Vec::new()),
             api_total: AtomicU64::new(0),
             api_errors: AtomicU64::new(0),
-            limits,
+            limits: Mutex::new(limits),
             streams: Mutex::new(BTreeMap::new()),
         });
         lock(&self.accounts).insert(account.name.clone(), jsa.clone());
@@ -289,7 +302,7 @@ impl JetStream {
             durability: self.durability,
             consumers,
             cid: self.cid,
-            account_max_ack_pending: jsa.limits.max_ack_pending,
+            account_max_ack_pending: jsa.limits().max_ack_pending,
             jsa: Arc::downgrade(jsa),
         })
         .map_err(|e| e.to_string())?;
@@ -497,8 +510,8 @@ pub(crate) fn start(
 
 /// In operator mode, turns JetStream on for every account whose JWT gives it
 /// storage (`mem_storage` or `disk_storage`, untiered or the `R1` tier),
-/// with the JWT's limits. Run at start and after claim updates; an account
-/// already enabled keeps the limits it started with.
+/// with the JWT's limits. Run at start and after claim updates, which also
+/// change the limits of accounts already enabled.
 pub(crate) fn enable_jwt_accounts(server: &Server, js: &Arc<JetStream>) {
     let auth = server.authenticator();
     let Some(operator) = auth.operator() else {
