@@ -903,26 +903,18 @@ async fn advisories_announce_streams_consumers_and_given_up_messages() {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         s.delete_consumer("once").await.unwrap();
         js.delete_stream("ADV").await.unwrap();
-        let mut seen = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !seen
-            .iter()
-            .any(|s: &String| s.starts_with("$JS.EVENT.ADVISORY.STREAM.DELETED"))
-        {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let Ok(Some(e)) = tokio::time::timeout(left, events.next()).await else {
-                break;
-            };
-            if e.subject.as_str() == "$JS.EVENT.ADVISORY.API" {
-                continue;
-            }
-            let body: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+        let seen = advisories_until(&mut events, |seen| {
+            seen.iter()
+                .any(|(s, _)| s == "$JS.EVENT.ADVISORY.STREAM.DELETED.ADV")
+        })
+        .await;
+        for (_, body) in &seen {
             assert!(body["type"]
                 .as_str()
                 .unwrap()
                 .starts_with("io.nats.jetstream.advisory.v1."));
-            seen.push(e.subject.to_string());
         }
+        let seen: Vec<&String> = seen.iter().map(|(s, _)| s).collect();
         for want in [
             "$JS.EVENT.ADVISORY.STREAM.CREATED.ADV",
             "$JS.EVENT.ADVISORY.CONSUMER.CREATED.ADV.once",
@@ -931,7 +923,10 @@ async fn advisories_announce_streams_consumers_and_given_up_messages() {
             "$JS.EVENT.ADVISORY.CONSUMER.DELETED.ADV.once",
             "$JS.EVENT.ADVISORY.STREAM.DELETED.ADV",
         ] {
-            assert!(seen.iter().any(|s| s == want), "{want} not in {seen:?}");
+            assert!(
+                seen.iter().any(|s| s.as_str() == want),
+                "{want} not in {seen:?}"
+            );
         }
     }
     each_server!(case);
