@@ -283,10 +283,12 @@ impl RouteParser {
         let Some(verb) = verb(&line[..name_end]) else {
             return Err(RouteParseError::UnknownOp);
         };
-        let args = trim_start(&line[name_end..]);
-        if args.len() > self.max_control_line {
+        // Blanks before the arguments count too: the same bytes are over the
+        // limit whether they came with their newline or without it.
+        if line.len() - name_end > self.max_control_line {
             return Err(RouteParseError::MaxControlLine);
         }
+        let args = trim_start(&line[name_end..]);
         let op = match verb {
             Verb::Info => RouteOp::Info { json: args },
             Verb::Connect => RouteOp::Connect { json: args },
@@ -993,6 +995,12 @@ mod tests {
         let mut long = b"RS+ $G ".to_vec();
         long.extend_from_slice(&[b'x'; 64]);
         assert_eq!(p.parse(&long), Err(RouteParseError::MaxControlLine));
+        // Blanks count: over the limit with or without the newline.
+        let mut p = RouteParser::new(16, 8);
+        let spaced = [b"A+".as_slice(), &[b' '; 32], b"acc\n"].concat();
+        assert_eq!(p.parse(&spaced), Err(RouteParseError::MaxControlLine));
+        let mut p = RouteParser::new(16, 8);
+        assert_eq!(p.parse(&spaced[..36]), Err(RouteParseError::MaxControlLine));
         // No operation starts so: that is the error, newline or not.
         let mut p = RouteParser::new(16, 8);
         assert_eq!(p.parse(&[b'x'; 64]), Err(RouteParseError::UnknownOp));

@@ -1318,3 +1318,27 @@ async fn a_pause_that_runs_out_is_announced_and_then_costs_nothing() {
         assert!(used < 0.3, "{binary}: {used} s of CPU in an idle second");
     }
 }
+
+#[tokio::test]
+async fn stream_lists_count_every_acknowledged_message() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        js.create_stream(stream::Config {
+            name: "CNT".into(),
+            subjects: vec!["cnt".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        // A list asked for right after an acknowledgement counts the message.
+        for n in 1..=200u64 {
+            js.publish("cnt", "x".into()).await.unwrap().await.unwrap();
+            let list = client
+                .request("$JS.API.STREAM.LIST", "{}".into())
+                .await
+                .unwrap();
+            let list: serde_json::Value = serde_json::from_slice(&list.payload).unwrap();
+            assert_eq!(list["streams"][0]["state"]["messages"], n, "{list}");
+        }
+    }
+    each_server!(case);
+}

@@ -876,6 +876,11 @@ impl Actor {
                 self.last_sync = std::time::Instant::now();
             }
         }
+        // What a client may ask right after its acknowledgement (JSZ, stream
+        // lists) counts the messages acknowledged.
+        if !self.acks.is_empty() {
+            self.refresh_counters();
+        }
         for (reply, body) in std::mem::take(&mut self.acks) {
             self.outlet
                 .publish(server, &self.account, &reply, None, None, &body);
