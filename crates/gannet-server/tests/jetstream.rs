@@ -1342,3 +1342,72 @@ async fn stream_lists_count_every_acknowledged_message() {
     }
     each_server!(case);
 }
+
+#[tokio::test]
+async fn direct_gets_come_in_batches() {
+    async fn case(client: &async_nats::Client, js: &jetstream::Context) {
+        js.create_stream(stream::Config {
+            name: "DG".into(),
+            subjects: vec!["dg.>".into()],
+            allow_direct: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        for subject in ["dg.a", "dg.b", "dg.a", "dg.b", "dg.a"] {
+            js.publish(subject, "x".into())
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        // Every answer up to and including the end of the batch (or a 404):
+        // (sequence or status, Nats-Num-Pending, Nats-Last-Sequence).
+        let batch = |body: &'static str| async move {
+            let inbox = client.new_inbox();
+            let mut answers = client.subscribe(inbox.clone()).await.unwrap();
+            client
+                .publish_with_reply("$JS.API.DIRECT.GET.DG", inbox, body.into())
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            loop {
+                let m = tokio::time::timeout(Duration::from_secs(5), answers.next())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let h = m.headers.clone().unwrap_or_default();
+                let get = |name: &str| h.get(name).map(|v| v.to_string()).unwrap_or_default();
+                let status = m.status.map(|s| s.as_u16());
+                let what = match status {
+                    Some(code) => code.to_string(),
+                    None => get("Nats-Sequence"),
+                };
+                got.push((what, get("Nats-Num-Pending"), get("Nats-Last-Sequence")));
+                if status.is_some() {
+                    return got;
+                }
+            }
+        };
+        let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+        assert_eq!(
+            batch(r#"{"seq":1,"batch":3}"#).await,
+            [
+                s("1", "4", "0"),
+                s("2", "3", "1"),
+                s("3", "2", "2"),
+                s("204", "2", "3")
+            ]
+        );
+        assert_eq!(
+            batch(r#"{"next_by_subj":"dg.b","batch":10}"#).await,
+            [s("2", "1", "0"), s("4", "0", "2"), s("204", "0", "4")]
+        );
+        assert_eq!(
+            batch(r#"{"seq":2,"batch":5,"max_bytes":1}"#).await,
+            [s("2", "3", "0"), s("204", "3", "2")]
+        );
+        assert_eq!(batch(r#"{"seq":9,"batch":2}"#).await, [s("404", "", "")]);
+    }
+    each_server!(case);
+}

@@ -468,15 +468,20 @@ impl Actor {
         self.close();
     }
 
+    /// The stream's store, taken to close or destroy it (an empty memory
+    /// store stands in for it).
+    fn take_store(&mut self) -> Box<dyn Store> {
+        std::mem::replace(
+            &mut self.store,
+            Box::new(gannet_store::MemStore::new(Limits::default())),
+        )
+    }
+
     /// A clean stop: consumers' places saved, the store closed (synced, with
     /// an index snapshot so the next start need not read every block).
     fn close(&mut self) {
         self.save_consumers();
-        let store = std::mem::replace(
-            &mut self.store,
-            Box::new(gannet_store::MemStore::new(Limits::default())),
-        );
-        if let Err(e) = store.close() {
+        if let Err(e) = self.take_store().close() {
             tracing::error!(
                 "JetStream could not close stream '{} > {}': {e}",
                 self.account.name,
@@ -1379,15 +1384,23 @@ impl Actor {
                 }
             }
         };
+        if last_for.is_none() && req.batch > 0 {
+            return self.direct_batch(server, reply, &req);
+        }
         let found = match &last_for {
             Some(s) => self.store.last_match(s, None).ok().flatten(),
             None => self.find(&req),
         };
         match found {
             Some(m) => {
-                let hdr = direct_headers(&self.config.name, &m);
+                let hdr = if req.no_hdr {
+                    Vec::new()
+                } else {
+                    direct_headers(&self.config.name, &m, &[])
+                };
+                let hdr = (!hdr.is_empty()).then_some(hdr.as_slice());
                 self.outlet
-                    .publish(server, &self.account, reply, None, Some(&hdr), &m.payload);
+                    .publish(server, &self.account, reply, None, hdr, &m.payload);
             }
             None => {
                 let hdr = headers::status(404, "Message Not Found", &[]);
@@ -1395,6 +1408,63 @@ impl Actor {
                     .publish(server, &self.account, reply, None, Some(&hdr), b"");
             }
         }
+    }
+
+    /// A direct get of `batch` messages from `seq` (or `start_time`), those
+    /// on `next_by_subj` when given, at most `max_bytes` of them: each with
+    /// the pending count and the sequence sent before it, then an end of
+    /// batch (`204 EOB`) with what is left. Nothing to send is a 404.
+    fn direct_batch(&mut self, server: &Server, reply: &[u8], req: &MsgGetRequest) {
+        let filter = match &req.next_by_subj {
+            Some(subject) => Filter::one(Bytes::from(subject.clone())),
+            None => Filter::all(),
+        };
+        let mut seq = match req.start_time.as_deref().and_then(types::parse_rfc3339) {
+            Some(t) => self.store.seq_for_time(t),
+            None => req.seq.unwrap_or(0),
+        }
+        .max(1);
+        let max_bytes = if req.max_bytes > 0 {
+            req.max_bytes
+        } else {
+            DIRECT_BATCH_MAX_BYTES
+        };
+        let mut pending = self.store.num_pending(seq, &filter);
+        let (mut last, mut sent_bytes, mut sent) = (0u64, 0usize, 0usize);
+        while sent < req.batch && sent_bytes < max_bytes {
+            let Ok(Some(m)) = self.store.next_match(seq, &filter) else {
+                break;
+            };
+            seq = m.seq + 1;
+            pending = pending.saturating_sub(1);
+            let counts = [
+                ("Nats-Num-Pending", pending.to_string()),
+                ("Nats-Last-Sequence", last.to_string()),
+            ];
+            let hdr = if req.no_hdr {
+                Vec::new()
+            } else {
+                direct_headers(&self.config.name, &m, &counts)
+            };
+            let hdr = (!hdr.is_empty()).then_some(hdr.as_slice());
+            self.outlet
+                .publish(server, &self.account, reply, None, hdr, &m.payload);
+            last = m.seq;
+            sent += 1;
+            sent_bytes += m.subject.len() + m.headers.len() + m.payload.len();
+        }
+        let hdr = if sent == 0 {
+            headers::status(404, "Message Not Found", &[])
+        } else {
+            let left = self.store.num_pending(seq, &filter);
+            let counts = [
+                ("Nats-Num-Pending", left.to_string()),
+                ("Nats-Last-Sequence", last.to_string()),
+            ];
+            headers::status(204, "EOB", &counts)
+        };
+        self.outlet
+            .publish(server, &self.account, reply, None, Some(&hdr), b"");
     }
 
     /// The message a `MSG.GET` or direct get asks for.
@@ -1776,11 +1846,7 @@ impl Actor {
             super::capture::unsubscribe(&handle);
         }
         self.stop_feeds(server);
-        let store = std::mem::replace(
-            &mut self.store,
-            Box::new(gannet_store::MemStore::new(Limits::default())),
-        );
-        if let Err(e) = store.destroy() {
+        if let Err(e) = self.take_store().destroy() {
             tracing::error!(
                 "JetStream could not remove stream '{}': {e}",
                 self.config.name
@@ -2090,20 +2156,23 @@ impl Actor {
 }
 
 /// The headers of a direct get's answer.
-fn direct_headers(stream: &str, m: &StoredMsg) -> Vec<u8> {
+fn direct_headers(stream: &str, m: &StoredMsg, more: &[(&str, String)]) -> Vec<u8> {
     let seq = m.seq.to_string();
     let time = rfc3339(m.ts);
     let subject = String::from_utf8_lossy(&m.subject).into_owned();
-    headers::with(
-        &m.headers,
-        &[
-            ("Nats-Stream", stream),
-            ("Nats-Subject", &subject),
-            ("Nats-Sequence", &seq),
-            ("Nats-Time-Stamp", &time),
-        ],
-    )
+    let mut all = vec![
+        ("Nats-Stream", stream),
+        ("Nats-Subject", subject.as_str()),
+        ("Nats-Sequence", seq.as_str()),
+        ("Nats-Time-Stamp", time.as_str()),
+    ];
+    all.extend(more.iter().map(|(k, v)| (*k, v.as_str())));
+    headers::with(&m.headers, &all)
 }
+
+/// What one batch of a direct get sends at most when the request names no
+/// `max_bytes` (nats-server's default for a client's pending bytes, 64 MiB).
+const DIRECT_BATCH_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// The body of `MSG.GET` and direct gets.
 #[derive(Debug, Default, Deserialize)]
@@ -2114,6 +2183,16 @@ struct MsgGetRequest {
     last_by_subj: Option<String>,
     #[serde(default)]
     next_by_subj: Option<String>,
+    /// Direct gets only: how many messages, at most how many bytes, from
+    /// when, and whether without headers.
+    #[serde(default)]
+    batch: usize,
+    #[serde(default)]
+    max_bytes: usize,
+    #[serde(default)]
+    start_time: Option<String>,
+    #[serde(default)]
+    no_hdr: bool,
 }
 
 fn offset_of(body: &Value) -> usize {
