@@ -568,3 +568,48 @@ fn check_connection_reports_like_nagios() {
         run.stdout()
     );
 }
+
+#[test]
+fn config_reload_reloads_one_server_and_reports_a_refusal() {
+    for binary in all_server_binaries() {
+        let server = start_binary(&binary, Some(SEED_CONFIG));
+        let id = {
+            let out = admin(&server, &["server", "request", "idz"]).success();
+            json_lines(&out)[0]["id"].as_str().unwrap().to_string()
+        };
+        // natscli would ask; gannet wants --force.
+        let refused = admin(&server, &["server", "config", "reload", &id]).failure();
+        assert!(refused.contains("--force"), "{refused}");
+        // A new password for user a, then the reload.
+        std::fs::write(
+            server.config_path(),
+            SEED_CONFIG.replace("{user: a, password: a}", "{user: a, password: b}"),
+        )
+        .unwrap();
+        let out = admin(&server, &["server", "config", "reload", &id, "-f"]).success();
+        assert!(
+            out.starts_with(&format!("Server information for gannet-ref ({id})")),
+            "{binary}: {out}"
+        );
+        let sub = |pass: &str| {
+            gannet(&["pub", "x", "y"])
+                .server(&server.url())
+                .args(&["--user", "a", "--password", pass])
+                .run()
+        };
+        sub("b").success();
+        sub("a").failure();
+        // A change that needs a restart: the server's reason, and a failure.
+        std::fs::write(
+            server.config_path(),
+            SEED_CONFIG.replace("server_name: gannet-ref", "server_name: other"),
+        )
+        .unwrap();
+        let refused = admin(&server, &["server", "config", "reload", &id, "-f"]).failure();
+        assert!(
+            refused
+                .contains("config reload not supported for ServerName: old=gannet-ref, new=other"),
+            "{binary}: {refused}"
+        );
+    }
+}

@@ -26,4 +26,4 @@ pub mod sysreq;
 pub mod tls;
 
 pub use gannet_config::Options;
-pub use server::{RunningServer, Server, StartError};
+pub use server::{Reloader, RunningServer, Server, StartError};

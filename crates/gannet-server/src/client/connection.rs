@@ -227,6 +227,18 @@ impl Connection {
         }
     }
 
+    /// Takes the payload and control line limits of a reloaded
+    /// configuration (a user JWT's own payload limit is applied again by
+    /// the reauthorization that follows).
+    fn take_reloaded_limits(&mut self) {
+        let opts = self.server.options();
+        self.parser.set_limits(Limits {
+            max_control_line: opts.max_control_line,
+            max_payload: opts.max_payload,
+        });
+        self.info.max_payload = opts.max_payload;
+    }
+
     /// Reads and handles operations until the connection must close.
     async fn run<R: AsyncRead + Unpin>(&mut self, mut reader: R) -> CloseReason {
         let opts = self.server.options();
@@ -277,6 +289,7 @@ impl Connection {
                     return CloseReason::AuthenticationExpired;
                 }
                 _ = reloads.changed() => {
+                    self.take_reloaded_limits();
                     let outcome = self.reauthorize();
                     self.flush();
                     if let Err(reason) = outcome {

@@ -44,6 +44,8 @@ pub enum CloseReason {
     ServerShutdown,
     /// A second route to a peer already routed to.
     DuplicateRoute,
+    /// A configured route a reload removed.
+    RouteRemoved,
     /// A route to a server of another cluster.
     ClusterNameConflict,
     /// Not a gateway on the gateway port, or not a gateway port.
@@ -76,6 +78,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::AuthenticationViolation => "Authentication Failure",
             CloseReason::ServerShutdown => "Server Shutdown",
             CloseReason::DuplicateRoute => "Duplicate Route",
+            CloseReason::RouteRemoved => "Route Removed",
             CloseReason::ClusterNameConflict => "Cluster Name Conflict",
             CloseReason::WrongPort => "Wrong Port",
             CloseReason::WrongGateway => "Wrong Gateway",

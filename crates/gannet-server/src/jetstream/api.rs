@@ -680,14 +680,14 @@ fn create_stream(
     if config.storage == "memory" {
         let asked = config.max_bytes.max(0) as u64;
         if (limits.max_memory >= 0 && memory + asked > limits.max_memory as u64)
-            || (js.max_memory > 0 && memory + asked > js.max_memory as u64)
+            || (js.max_memory() > 0 && memory + asked > js.max_memory() as u64)
         {
             return Err(errors::MEMORY_RESOURCES_EXCEEDED.err());
         }
     } else {
         let asked = config.max_bytes.max(0) as u64;
         if (limits.max_storage >= 0 && storage + asked > limits.max_storage as u64)
-            || (js.max_store > 0 && storage + asked > js.max_store as u64)
+            || (js.max_store() > 0 && storage + asked > js.max_store() as u64)
         {
             return Err(errors::STORAGE_RESOURCES_EXCEEDED.err());
         }

@@ -51,8 +51,9 @@ pub struct JetStream {
     pub(crate) store_dir: PathBuf,
     pub(crate) domain: Option<String>,
     /// Memory and file storage the server offers (bytes).
-    pub(crate) max_memory: i64,
-    pub(crate) max_store: i64,
+    /// (Raised by a reload, never lowered.)
+    max_memory: std::sync::atomic::AtomicI64,
+    max_store: std::sync::atomic::AtomicI64,
     pub(crate) durability: Durability,
     /// Caps on what consumers may ask for (`jetstream { limits { } }`).
     pub(crate) limits: ServerLimits,
@@ -138,8 +139,8 @@ impl JetStream {
         JetStream {
             store_dir: settings.store_dir,
             domain: settings.domain,
-            max_memory: settings.max_memory,
-            max_store: settings.max_store,
+            max_memory: std::sync::atomic::AtomicI64::new(settings.max_memory),
+            max_store: std::sync::atomic::AtomicI64::new(settings.max_store),
             durability: settings
                 .sync_interval
                 .map_or(Durability::Batch, Durability::Interval),
@@ -151,6 +152,28 @@ impl JetStream {
             api_total: AtomicU64::new(0),
             api_errors: AtomicU64::new(0),
         }
+    }
+
+    /// Memory storage the server offers, in bytes.
+    pub(crate) fn max_memory(&self) -> i64 {
+        self.max_memory.load(Ordering::Relaxed)
+    }
+
+    /// File storage the server offers, in bytes.
+    pub(crate) fn max_store(&self) -> i64 {
+        self.max_store.load(Ordering::Relaxed)
+    }
+
+    /// Raises the storage the server offers (a reload: nats-server lets
+    /// these grow, not shrink).
+    pub(crate) fn raise_limits(&self, max_memory: i64, max_store: i64) {
+        self.max_memory.fetch_max(max_memory, Ordering::Relaxed);
+        self.max_store.fetch_max(max_store, Ordering::Relaxed);
+        tracing::info!(
+            "JetStream limits now: memory {}, storage {}",
+            friendly_bytes(self.max_memory()),
+            friendly_bytes(self.max_store())
+        );
     }
 
     pub(crate) fn accounts(&self) -> Vec<Arc<JsAccount>> {
@@ -331,8 +354,8 @@ impl JetStream {
     /// The configuration as JSZ and VARZ report it.
     pub(crate) fn config_json(&self) -> serde_json::Value {
         let mut config = serde_json::json!({
-            "max_memory": self.max_memory,
-            "max_storage": self.max_store,
+            "max_memory": self.max_memory(),
+            "max_storage": self.max_store(),
             "store_dir": self.store_dir.join("jetstream").display().to_string(),
         });
         match self.durability {

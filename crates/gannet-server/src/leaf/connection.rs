@@ -55,6 +55,8 @@ pub(crate) enum Side {
         /// `credentials`: a creds file whose JWT and seed log in to an
         /// operator-mode hub.
         credentials: Option<std::path::PathBuf>,
+        /// The remote's URLs, by which a reload finds it (or finds it gone).
+        remote_urls: Vec<String>,
     },
 }
 
@@ -357,7 +359,15 @@ impl LeafConnection {
                     self.send_err("User Authentication Expired");
                     return CloseReason::AuthenticationExpired;
                 }
-                _ = reloads.changed(), if self.jwt_login.is_some() => {
+                _ = reloads.changed(), if self.jwt_login.is_some() || matches!(self.side, Side::Leaf { .. }) => {
+                    // A reload that removed the remote this link was
+                    // dialed for closes it.
+                    if let Side::Leaf { remote_urls, .. } = &self.side {
+                        if !super::is_configured(&self.server, remote_urls) {
+                            tracing::info!("{} - Leafnode remote removed from the configuration", self.prefix);
+                            return CloseReason::ClientClosed;
+                        }
+                    }
                     // A claim update or a reload: the leaf's user JWT is
                     // checked again (revoked, account gone).
                     if let Err(reason) = self.jwt_recheck() {

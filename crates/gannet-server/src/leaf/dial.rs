@@ -91,6 +91,33 @@ pub(crate) fn start_remotes(server: &Arc<Server>) {
     }
 }
 
+/// Starts connecting to a remote a reload added.
+pub(crate) fn connect_added(server: &Arc<Server>, remote: LeafRemote) {
+    let Some(leaf_opts) = server.options().leafnodes.clone() else {
+        return;
+    };
+    let reconnect = leaf_opts.reconnect.max(Duration::from_millis(100));
+    let server2 = server.clone();
+    server.spawn_background(async move { connect_remote(server2, remote, reconnect).await });
+}
+
+/// The configured remote with these URLs, if a reload has not removed it.
+fn configured_remote(server: &Server, urls: &[String]) -> Option<LeafRemote> {
+    server
+        .options()
+        .leafnodes
+        .as_ref()?
+        .remotes
+        .iter()
+        .find(|r| r.urls == urls)
+        .cloned()
+}
+
+/// Whether a remote with these URLs is configured.
+pub(crate) fn is_configured(server: &Server, urls: &[String]) -> bool {
+    configured_remote(server, urls).is_some()
+}
+
 /// A remote's URL split for dialing: host, port, user, password.
 struct HubUrl {
     host: String,
@@ -129,12 +156,17 @@ fn parse_hub_url(url: &str) -> Option<HubUrl> {
     })
 }
 
-/// Connects to `remote`'s hub, URL after URL, for as long as the server runs.
+/// Connects to `remote`'s hub, URL after URL, for as long as the server runs
+/// and the remote stays configured (with the TLS settings of the latest
+/// reload).
 async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Duration) {
     let account = server.account(remote.account.as_deref());
     let mut attempt = 0u64;
     loop {
         for url in &remote.urls {
+            let Some(remote) = configured_remote(&server, &remote.urls) else {
+                return;
+            };
             let Some(hub) = parse_hub_url(url) else {
                 tracing::error!("Invalid leafnode remote URL");
                 return;
@@ -167,6 +199,7 @@ async fn connect_remote(server: Arc<Server>, remote: LeafRemote, reconnect: Dura
                 tls: false,
                 hub: remote.hub,
                 credentials: remote.credentials.clone(),
+                remote_urls: remote.urls.clone(),
             };
             let wants_tls = remote.tls.is_some() || url.starts_with("tls://");
             if !wants_tls {

@@ -28,7 +28,7 @@ use std::time::SystemTime;
 
 use bytes::BytesMut;
 
-pub(crate) use dial::{accept_loop, start_remotes};
+pub(crate) use dial::{accept_loop, connect_added, is_configured, start_remotes};
 
 use crate::accounts::{Account, InterestChange};
 use crate::client::outbound::Outbound;

@@ -226,6 +226,16 @@ impl RouteConnection {
         tokio::pin!(auth_timer);
         let mut closed = self.route.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
+        let mut reloads = self.server.reload_signal();
+        // A configured route a reload removes is closed, and not redialed.
+        let configured_url = match &self.side {
+            Side::Solicited {
+                url,
+                configured: true,
+                ..
+            } => Some(url.clone()),
+            _ => None,
+        };
         // Route lines carry accounts, replies and queue lists: the reference
         // allows them 16 times a client's control line. Payloads are bounded
         // by the protocol's hard limit, not by this node's max_payload, so a
@@ -246,6 +256,12 @@ impl RouteConnection {
                     return closed.borrow().unwrap_or(CloseReason::ClientClosed);
                 }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
+                _ = reloads.changed(), if configured_url.is_some() => {
+                    if configured_url.as_ref().is_some_and(|url| !super::is_configured(&self.server, url)) {
+                        tracing::info!("{} - Route removed from the configuration", self.prefix);
+                        return CloseReason::RouteRemoved;
+                    }
+                }
                 _ = &mut auth_timer, if !self.outcome.registered => {
                     tracing::error!("{} - Route handshake timeout", self.prefix);
                     self.send_err("Authentication Timeout");

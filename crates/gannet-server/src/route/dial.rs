@@ -55,6 +55,21 @@ pub(crate) fn start_dialing(server: &Arc<Server>) {
     }
 }
 
+/// Starts dialing a route a reload added.
+pub(crate) fn dial_added(server: &Arc<Server>, url: RouteUrl) {
+    let server2 = server.clone();
+    server.spawn_background(async move { dial_configured(server2, url).await });
+}
+
+/// Whether `url` is among the configured routes (a reload may remove it).
+pub(crate) fn is_configured(server: &Server, url: &RouteUrl) -> bool {
+    server
+        .options()
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.routes.contains(url))
+}
+
 /// Dials a route learned from gossip, unless it is being dialed already.
 pub(crate) fn dial_implicit(server: &Arc<Server>, url: &str) {
     let Some(cluster) = server.cluster() else {
@@ -124,7 +139,10 @@ pub(crate) fn dial_pool(server: &Arc<Server>, url: &RouteUrl, configured: bool, 
                 let Some(cluster) = server2.cluster() else {
                     return;
                 };
-                if cluster.route_to(&peer_id).is_none() || cluster.has_connection(&peer_id, &slot) {
+                if cluster.route_to(&peer_id).is_none()
+                    || cluster.has_connection(&peer_id, &slot)
+                    || (configured && !is_configured(&server2, &url))
+                {
                     return;
                 }
                 match dial(&server2, &url, configured, slot.clone()).await {
@@ -169,11 +187,15 @@ fn base_delay(backoff: bool, failures: u32) -> Duration {
     }
 }
 
-/// Dials a configured route for as long as the server runs.
+/// Dials a configured route for as long as the server runs and the route
+/// stays configured.
 async fn dial_configured(server: Arc<Server>, url: RouteUrl) {
     let mut peer_id: Option<String> = None;
     let mut attempts = 0u64;
     loop {
+        if !is_configured(&server, &url) {
+            return;
+        }
         // While the peer's first connection is up (dialed by either side),
         // wait for it to go.
         if let (Some(id), Some(cluster)) = (&peer_id, server.cluster()) {

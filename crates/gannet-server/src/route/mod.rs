@@ -31,7 +31,7 @@ use std::time::SystemTime;
 use bytes::BytesMut;
 
 pub use cluster::{Cluster, RouteSnapshot};
-pub(crate) use dial::{accept_loop, start_dialing};
+pub(crate) use dial::{accept_loop, dial_added, is_configured, start_dialing};
 
 use crate::client::outbound::Outbound;
 use crate::client::CloseReason;
@@ -260,7 +260,7 @@ pub(crate) fn tell_clients(server: &crate::server::Server) {
     {
         return;
     }
-    let mut info = server.info().clone();
+    let mut info = server.info();
     info.connect_urls = cluster.client_urls();
     let mut line = BytesMut::new();
     gannet_proto::encode::write_info(&mut line, &info.to_json());

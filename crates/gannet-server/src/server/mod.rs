@@ -98,7 +98,15 @@ pub struct Server {
     leaf_port: std::sync::atomic::AtomicI32,
     /// JetStream, once started (`-js` or `jetstream { }`).
     jetstream: std::sync::OnceLock<Arc<crate::jetstream::JetStream>>,
+    /// Reads the configuration again and puts it in force: what a signal
+    /// and the system account's `RELOAD` request run (see [`Reloader`]).
+    reloader: std::sync::OnceLock<Reloader>,
 }
+
+/// Reads the configuration file again (with the command line's flags over
+/// it) and puts it in force: the program that started the server knows
+/// the file and the flags, so it installs this.
+pub type Reloader = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,8 +146,11 @@ impl Server {
         &self.name
     }
 
-    pub fn info(&self) -> &ServerInfo {
-        &self.info
+    /// The INFO every client starts from, with the `max_payload` in force.
+    pub fn info(&self) -> ServerInfo {
+        let mut info = self.info.clone();
+        info.max_payload = self.options().max_payload;
+        info
     }
 
     pub fn stats(&self) -> &ServerStats {
@@ -156,7 +167,7 @@ impl Server {
 
     /// The INFO a new client is sent (with a fresh nonce when nkey users need one).
     pub fn client_info(&self, cid: u64, addr: SocketAddr) -> ServerInfo {
-        let mut info = self.info.for_client(cid, addr.ip().to_string());
+        let mut info = self.info().for_client(cid, addr.ip().to_string());
         let auth = self.authenticator();
         info.auth_required = auth.info_auth_required();
         if auth.needs_nonce() {

@@ -67,7 +67,7 @@ impl RunningServer {
         let clients = self.server.clients();
         if !clients.is_empty() {
             let opts = self.server.options();
-            let mut info = self.server.info.clone();
+            let mut info = self.server.info();
             info.ldm = true;
             // Where the clients go next: the rest of the cluster.
             if let Some(cluster) = self.server.cluster() {

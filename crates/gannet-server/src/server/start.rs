@@ -422,6 +422,7 @@ impl Server {
             leafs: Arc::default(),
             leaf_port: std::sync::atomic::AtomicI32::new(0),
             jetstream: std::sync::OnceLock::new(),
+            reloader: std::sync::OnceLock::new(),
         });
         for account in server.accounts() {
             server.watch_interest(&account);

@@ -298,7 +298,7 @@ fn data_reply<T: Serialize>(server: &Server, data: T) -> Outcome {
 }
 
 /// `{"server":{...},"error":{"code","description"}}`.
-fn error_reply(server: &Server, code: u16, description: &str) -> Outcome {
+pub(super) fn error_reply(server: &Server, code: u16, description: &str) -> Outcome {
     let body = ErrorReply {
         server: server.server_object(),
         error: ApiError { code, description },

@@ -5,7 +5,8 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::{data_reply, encode, null_data_error_reply, with_request, Outcome};
+use super::{data_reply, encode, error_reply, null_data_error_reply, with_request, Outcome};
+use crate::events::ServerObject;
 use crate::monitor::{self, accountz, cluster, connz, jsz, subsz};
 use crate::server::Server;
 
@@ -113,6 +114,12 @@ struct Idz<'a> {
     id: &'a str,
 }
 
+/// A reply with nothing to say but who answered.
+#[derive(Serialize)]
+struct ServerOnly {
+    server: ServerObject,
+}
+
 /// The HEALTHZ reply's data (`status_code` only on `$SYS`).
 #[derive(Serialize)]
 struct Healthz {
@@ -124,7 +131,7 @@ struct Healthz {
 pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outcome {
     const KNOWN: &[&str] = &[
         "STATSZ", "IDZ", "VARZ", "CONNZ", "SUBSZ", "ROUTEZ", "GATEWAYZ", "LEAFZ", "JSZ",
-        "ACCOUNTZ", "HEALTHZ",
+        "ACCOUNTZ", "HEALTHZ", "RELOAD",
     ];
     if !KNOWN.contains(&ep) {
         return Outcome::Unknown;
@@ -179,6 +186,19 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
         "ACCOUNTZ" => match req.options::<AccountzRequest>(server) {
             Ok(r) => accountz_reply(server, &r.account),
             Err(outcome) => outcome,
+        },
+        // `{"server":{...}}`, or with the reason the reload failed.
+        "RELOAD" => match server.reload_from_source() {
+            Ok(()) => encode(
+                server,
+                &ServerOnly {
+                    server: server.server_object(),
+                },
+            ),
+            Err(e) => {
+                tracing::error!("Failed to reload server configuration: {e}");
+                error_reply(server, 500, &e)
+            }
         },
         "HEALTHZ" => data_reply(
             server,

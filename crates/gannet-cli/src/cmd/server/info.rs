@@ -23,6 +23,13 @@ pub struct InfoArgs {
     wanted: Option<String>,
 }
 
+impl InfoArgs {
+    /// The arguments of `server info <id>`.
+    pub fn for_server(id: String) -> InfoArgs {
+        InfoArgs { wanted: Some(id) }
+    }
+}
+
 /// A server id: 56 upper-case characters.
 pub fn is_server_id(text: &str) -> bool {
     text.len() == 56

@@ -1,6 +1,6 @@
 //! `server`: views of the servers through the system account's `$SYS.REQ`
 //! services, with natscli's subcommands, flags and output — `ping`, `list`,
-//! `info`, `report`, `request` and `check`. Each lives in its own file; the
+//! `info`, `report`, `request`, `check` and `config reload`. Each lives in its own file; the
 //! request plumbing, the reply shapes and the value formats they share live
 //! in `sys`, `model` and `view`.
 
@@ -10,6 +10,7 @@ use crate::connect::Connector;
 
 mod check;
 mod claims;
+mod config;
 mod info;
 pub(crate) mod json;
 mod list;
@@ -41,6 +42,9 @@ pub enum ServerCommand {
     Request(request::RequestArgs),
     /// Health check for NATS servers
     Check(check::CheckArgs),
+    /// Interact with server configuration
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 pub async fn run(command: ServerCommand, connector: &Connector) -> anyhow::Result<()> {
@@ -51,5 +55,6 @@ pub async fn run(command: ServerCommand, connector: &Connector) -> anyhow::Resul
         ServerCommand::Report(args) => report::run(args, connector).await,
         ServerCommand::Request(args) => request::run(args, connector).await,
         ServerCommand::Check(args) => check::run(args, connector).await,
+        ServerCommand::Config(command) => config::run(command, connector).await,
     }
 }

@@ -1,21 +1,25 @@
 //! Log lines in the reference's layout: `[pid] 2026/11/21 07:22:44.123456 [INF] text`
 //! (no timestamp with `-T=false`), or with `log_format: json` one JSON object per
 //! line (`timestamp`, `level`, `message`, `target` and the event's fields), to stderr
-//! or to the `-l` file. `-D` adds debug lines, `-V` protocol traces.
-use std::fs::OpenOptions;
+//! or to the `-l` file. `-D` adds debug lines, `-V` protocol traces. A reload
+//! may change each of these.
+use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{Local, Utc};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::writer::BoxMakeWriter;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::format::{Format, Json, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::{LookupSpan, Registry};
+use tracing_subscriber::reload;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log lines look.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogStyle {
     pub time: bool,
     pub utc: bool,
@@ -50,9 +54,15 @@ fn tag(level: &Level) -> &'static str {
     }
 }
 
-struct NatsFormat(LogStyle);
+/// The line layout in force: the reference's, or JSON (with or without a
+/// timestamp). A reload may switch it.
+struct Layout {
+    style: Arc<RwLock<LogStyle>>,
+    json: Format<Json>,
+    json_without_time: Format<Json, ()>,
+}
 
-impl<S, N> FormatEvent<S, N> for NatsFormat
+impl<S, N> FormatEvent<S, N> for Layout
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
@@ -63,47 +73,144 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> std::fmt::Result {
-        writer.write_str(&self.0.prefix(tag(event.metadata().level())))?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        let style = *self.style.read().unwrap_or_else(|e| e.into_inner());
+        match (style.json, style.time) {
+            (true, true) => self.json.format_event(ctx, writer, event),
+            (true, false) => self.json_without_time.format_event(ctx, writer, event),
+            (false, _) => {
+                writer.write_str(&style.prefix(tag(event.metadata().level())))?;
+                ctx.field_format().format_fields(writer.by_ref(), event)?;
+                writeln!(writer)
+            }
+        }
     }
 }
 
-/// Installs the global logger. Returns an error when the log file cannot be opened.
-pub fn init(style: LogStyle, debug: bool, trace: bool, file: Option<&Path>) -> std::io::Result<()> {
-    let level = if trace {
-        Level::TRACE
-    } else if debug {
-        Level::DEBUG
-    } else {
-        Level::INFO
-    };
-    let writer = match file {
-        Some(path) => {
-            let file = OpenOptions::new().create(true).append(true).open(path)?;
-            BoxMakeWriter::new(Mutex::new(file))
+/// Where lines go: stderr or the log file, replaced on reload.
+#[derive(Clone)]
+struct Target(Arc<Mutex<Option<File>>>);
+
+impl Write for &Target {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut *self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(file) => file.write(buf),
+            None => std::io::stderr().write(buf),
         }
-        None => BoxMakeWriter::new(std::io::stderr),
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(writer);
-    if style.json {
-        // Timestamps in UTC, RFC 3339.
-        let json = builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false);
-        if style.time {
-            json.init();
-        } else {
-            json.without_time().init();
-        }
-    } else {
-        builder.event_format(NatsFormat(style)).init();
     }
-    Ok(())
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut *self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(file) => file.flush(),
+            None => std::io::stderr().flush(),
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for Target {
+    type Writer = &'a Target;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self
+    }
+}
+
+/// The installed logger's settings, which a reload changes.
+pub struct Logger {
+    level: reload::Handle<LevelFilter, Registry>,
+    target: Target,
+    style: Arc<RwLock<LogStyle>>,
+}
+
+/// What the logger is set to: layout, level and destination.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSettings {
+    pub style: LogStyle,
+    pub debug: bool,
+    pub trace: bool,
+    pub file: Option<PathBuf>,
+}
+
+impl LogSettings {
+    pub fn of(opts: &gannet_config::Options) -> LogSettings {
+        LogSettings {
+            style: LogStyle {
+                time: opts.logtime,
+                utc: opts.logtime_utc,
+                json: opts.log_format == gannet_config::LogFormat::Json,
+            },
+            debug: opts.debug,
+            trace: opts.trace,
+            file: opts.log_file.clone(),
+        }
+    }
+
+    fn level(&self) -> LevelFilter {
+        if self.trace {
+            LevelFilter::TRACE
+        } else if self.debug {
+            LevelFilter::DEBUG
+        } else {
+            LevelFilter::INFO
+        }
+    }
+}
+
+fn open(file: Option<&Path>) -> std::io::Result<Option<File>> {
+    file.map(|path| OpenOptions::new().create(true).append(true).open(path))
+        .transpose()
+}
+
+/// Installs the global logger. Returns an error when the log file cannot be opened.
+pub fn init(settings: &LogSettings) -> std::io::Result<Logger> {
+    let target = Target(Arc::new(Mutex::new(open(settings.file.as_deref())?)));
+    let style = Arc::new(RwLock::new(settings.style));
+    // JSON timestamps in UTC, RFC 3339.
+    let json = tracing_subscriber::fmt::format()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false);
+    let layout = Layout {
+        style: style.clone(),
+        json: json.clone(),
+        json_without_time: json.without_time(),
+    };
+    let (level, handle) = reload::Layer::new(settings.level());
+    let lines = tracing_subscriber::fmt::layer()
+        .event_format(layout)
+        .with_writer(target.clone());
+    tracing_subscriber::registry()
+        .with(level)
+        .with(lines)
+        .init();
+    Ok(Logger {
+        level: handle,
+        target,
+        style,
+    })
+}
+
+impl Logger {
+    /// Whether `new`'s log file can be opened.
+    pub fn check(&self, new: &LogSettings) -> std::io::Result<()> {
+        open(new.file.as_deref()).map(|_| ())
+    }
+
+    /// Puts reloaded settings in force. Nothing changes when the new log
+    /// file cannot be opened.
+    pub fn apply(&self, old: &LogSettings, new: &LogSettings) -> std::io::Result<()> {
+        if old.file != new.file {
+            let file = open(new.file.as_deref())?;
+            *self.target.0.lock().unwrap_or_else(|e| e.into_inner()) = file;
+        }
+        *self.style.write().unwrap_or_else(|e| e.into_inner()) = new.style;
+        if old.level() != new.level() {
+            self.level
+                .modify(|level| *level = new.level())
+                .map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
 }
 
 /// Writes a fatal line (`[FTL]`, or level `FATAL` in JSON) to stderr, for errors

@@ -6,6 +6,7 @@ mod signals;
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use gannet_config::Options;
@@ -15,7 +16,7 @@ use gannet_server::{info::COMPAT_VERSION, Server};
 use sha2::{Digest, Sha256};
 
 use flags::Flags;
-use logging::LogStyle;
+use logging::{LogSettings, Logger};
 
 const NAME: &str = "gannet-server";
 
@@ -75,15 +76,15 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    let style = LogStyle {
-        time: opts.logtime,
-        utc: opts.logtime_utc,
-        json: opts.log_format == gannet_config::LogFormat::Json,
+    let log_settings = LogSettings::of(&opts);
+    let style = log_settings.style;
+    let logger = match logging::init(&log_settings) {
+        Ok(logger) => logger,
+        Err(e) => {
+            logging::fatal(style, &format!("Error opening log file: {e}"));
+            return ExitCode::FAILURE;
+        }
     };
-    if let Err(e) = logging::init(style, opts.debug, opts.trace, opts.log_file.as_deref()) {
-        logging::fatal(style, &format!("Error opening log file: {e}"));
-        return ExitCode::FAILURE;
-    }
     for w in &warnings {
         tracing::warn!("{w}");
     }
@@ -100,7 +101,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(opts, &flags, digest)) {
+    match runtime.block_on(run(opts, flags, logger, digest)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             logging::fatal(style, &format!("{e:#}"));
@@ -170,11 +171,11 @@ fn config_digest(path: &Path) -> Option<String> {
 
 /// The options a reload puts in force: the config file read again, the flags
 /// applied over it as at start-up.
-fn reload_options(flags: &Flags) -> Result<Options, Vec<String>> {
+fn reload_options(flags: &Flags) -> Result<Options, String> {
     let Some(path) = &flags.config else {
-        return Err(vec!["no configuration file to reload".to_string()]);
+        return Err("no configuration file to reload".to_string());
     };
-    let (mut opts, warnings) = load_config(path)?;
+    let (mut opts, warnings) = load_config(path).map_err(|errors| errors.join("; "))?;
     for w in &warnings {
         tracing::warn!("{w}");
     }
@@ -182,7 +183,45 @@ fn reload_options(flags: &Flags) -> Result<Options, Vec<String>> {
     Ok(opts)
 }
 
-async fn run(opts: Options, flags: &Flags, digest: Option<String>) -> anyhow::Result<()> {
+/// A reload, as a signal or the system account asks for it: the server's
+/// settings, then the logger's. Logs the outcome.
+fn reload(server: &Arc<Server>, flags: &Flags, logger: &Logger) -> Result<(), String> {
+    let outcome = reload_options(flags).and_then(|new| {
+        let old_log = LogSettings::of(&server.options());
+        let new_log = LogSettings::of(&new);
+        // The log file is opened first, so that a reload that cannot open
+        // it changes nothing.
+        logger
+            .check(&new_log)
+            .map_err(|e| format!("Error opening log file: {e}"))?;
+        let restart_needed = server.reload(new)?;
+        logger
+            .apply(&old_log, &new_log)
+            .map_err(|e| format!("Error opening log file: {e}"))?;
+        Ok(restart_needed)
+    });
+    match outcome {
+        Ok(restart_needed) => {
+            tracing::info!("Reloaded server configuration");
+            for what in restart_needed {
+                tracing::warn!("Reloaded: {what} changes take effect after a restart");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!("Failed to reload server configuration: {e}");
+            Err(e)
+        }
+    }
+}
+
+async fn run(
+    opts: Options,
+    flags: Flags,
+    logger: Logger,
+    digest: Option<String>,
+) -> anyhow::Result<()> {
+    let flags = Arc::new(flags);
     let config = flags.config.as_deref();
     tracing::info!("Starting {NAME}");
     tracing::info!(
@@ -200,6 +239,14 @@ async fn run(opts: Options, flags: &Flags, digest: Option<String>) -> anyhow::Re
     let ports_dir = opts.ports_file_dir.clone();
     let host = opts.host.clone();
     let running = Server::start(opts).await?;
+    let weak = Arc::downgrade(&running.server);
+    let reload_flags = flags.clone();
+    running
+        .server
+        .set_reloader(Box::new(move || match weak.upgrade() {
+            Some(server) => reload(&server, &reload_flags, &logger),
+            None => Err("the server has stopped".to_string()),
+        }));
     tracing::info!("  Name:     {}", running.server.name());
     tracing::info!("  ID:       {}", running.server.id());
 
@@ -262,22 +309,9 @@ async fn run(opts: Options, flags: &Flags, digest: Option<String>) -> anyhow::Re
                 }
                 break;
             }
-            signals::Request::Reload => match reload_options(flags) {
-                Ok(new) => match running.server.reload(new) {
-                    Ok(restart_needed) => {
-                        tracing::info!("Reloaded server configuration");
-                        for what in restart_needed {
-                            tracing::warn!("Reloaded: {what} changes take effect after a restart");
-                        }
-                    }
-                    Err(e) => tracing::error!("Failed to reload server configuration: {e}"),
-                },
-                Err(errors) => {
-                    for e in errors {
-                        tracing::error!("Failed to reload server configuration: {e}");
-                    }
-                }
-            },
+            signals::Request::Reload => {
+                let _ = running.server.reload_from_source();
+            }
             signals::Request::ReopenLog => {
                 tracing::info!("Reopening the log file is not needed: it is opened in append mode");
             }

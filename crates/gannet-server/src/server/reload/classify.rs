@@ -1,0 +1,399 @@
+//! Which settings a reload may change, key by key as nats-server's
+//! `diffOptions` classifies them. A change that cannot be made while the
+//! server runs refuses the whole reload, with the reference's message, and
+//! the configuration in force stays as it was. A change that can be made is
+//! put into a [`Plan`] for [`Server::reload`](super::super::Server::reload)
+//! to carry out.
+use std::fmt::Display;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gannet_config::options::{
+    ClusterOptions, JetStreamOptions, LeafNodeOptions, LeafRemote, RouteUrl,
+};
+use gannet_config::Options;
+
+/// What a reload does beyond installing the new options.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    /// Configured routes to start dialing.
+    pub routes_added: Vec<RouteUrl>,
+    /// Leaf node remotes to start connecting to.
+    pub remotes_added: Vec<LeafRemote>,
+    /// What happens to JetStream.
+    pub jetstream: JetStreamChange,
+    /// Settings that changed but take effect only after a restart.
+    pub restart_needed: Vec<String>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub(crate) enum JetStreamChange {
+    #[default]
+    None,
+    /// Turned on by the reload.
+    Start,
+    /// Larger server limits, in bytes.
+    Raise { max_memory: i64, max_store: i64 },
+}
+
+/// Compares the configuration in force with the new one. `new` may be
+/// adjusted: settings kept as they were (the parts of a cluster block that
+/// only a restart changes) are copied over from `old`.
+pub(crate) fn check(old: &Options, new: &mut Options) -> Result<Plan, String> {
+    let mut plan = Plan::default();
+    if new.port != 0 {
+        refuse_change("Port", &old.port, &new.port)?;
+    }
+    refuse_change("Host", &old.host, &new.host)?;
+    refuse_change("ServerName", &go(&old.server_name), &go(&new.server_name))?;
+    refuse_change("MaxPending", &old.max_pending, &new.max_pending)?;
+    refuse_change("MaxSubs", &old.max_subscriptions, &new.max_subscriptions)?;
+    refuse_change(
+        "MaxSubsTokens",
+        &old.max_subscription_tokens,
+        &new.max_subscription_tokens,
+    )?;
+    refuse_change(
+        "WriteTimeout",
+        &format!("{:?}", old.write_timeout),
+        &format!("{:?}", new.write_timeout),
+    )?;
+    refuse_change("LogSizeLimit", &old.log_size_limit, &new.log_size_limit)?;
+    refuse_change("LogMaxFiles", &old.log_max_files, &new.log_max_files)?;
+    refuse_change("HTTPHost", &go(&old.http_host), &go(&new.http_host))?;
+    refuse_change("HTTPPort", &go(&old.http_port), &go(&new.http_port))?;
+    refuse_change("HTTPSPort", &go(&old.https_port), &go(&new.https_port))?;
+    refuse_change("HTTPBasePath", &old.http_base_path, &new.http_base_path)?;
+    refuse_change(
+        "LameDuckDuration",
+        &duration(old.lame_duck_duration),
+        &duration(new.lame_duck_duration),
+    )?;
+    refuse_change(
+        "LameDuckGracePeriod",
+        &duration(old.lame_duck_grace_period),
+        &duration(new.lame_duck_grace_period),
+    )?;
+    refuse_change(
+        "NoHeaderSupport",
+        &old.no_header_support,
+        &new.no_header_support,
+    )?;
+    refuse_change(
+        "MaxClosedClients",
+        &old.max_closed_clients,
+        &new.max_closed_clients,
+    )?;
+    refuse_change(
+        "NoSublistCache",
+        &old.disable_sublist_cache,
+        &new.disable_sublist_cache,
+    )?;
+    refuse_change("AllowNonTLS", &old.allow_non_tls, &new.allow_non_tls)?;
+    if old.tls.is_some() != new.tls.is_some() {
+        return Err("turning TLS on or off needs a restart".to_string());
+    }
+    check_no_auth_user(old, new)?;
+    let (old_system, new_system) = (system_account(old), system_account(new));
+    if old_system != new_system {
+        not_supported("SystemAccount", &old_system, &new_system)?;
+    }
+    refuse_change(
+        "NoSystemAccount",
+        &old.no_system_account,
+        &new.no_system_account,
+    )?;
+    if old.operators != new.operators {
+        return Err("config reload not supported for TrustedOperators".to_string());
+    }
+    if old.trusted_keys != new.trusted_keys {
+        return Err("config reload not supported for TrustedKeys".to_string());
+    }
+    if old.resolver.is_some() != new.resolver.is_some() {
+        return Err(
+            "config reload does not support moving to or from an account resolver".to_string(),
+        );
+    }
+    if old.default_js_domain != new.default_js_domain {
+        return Err("config reload not supported for JsAccDefaultDomain".to_string());
+    }
+    if old.gateway != new.gateway {
+        return Err("config reload not supported for Gateway".to_string());
+    }
+    check_cluster(old, new, &mut plan)?;
+    check_leafnodes(old.leafnodes.as_ref(), new.leafnodes.as_ref(), &mut plan)?;
+    plan.jetstream = check_jetstream(old, new)?;
+    if old.ports_file_dir != new.ports_file_dir {
+        plan.restart_needed.push("ports file directory".to_string());
+    }
+    Ok(plan)
+}
+
+/// The reference's refusal: `config reload not supported for Field: old=, new=`.
+fn not_supported(field: &str, old: &dyn Display, new: &dyn Display) -> Result<(), String> {
+    Err(format!(
+        "config reload not supported for {field}: old={old}, new={new}"
+    ))
+}
+
+fn refuse_change<T: PartialEq + Display>(field: &str, old: &T, new: &T) -> Result<(), String> {
+    if old == new {
+        return Ok(());
+    }
+    not_supported(field, old, new)
+}
+
+/// An optional setting as Go prints its zero value: empty, or 0.
+fn go<T: Display>(value: &Option<T>) -> String {
+    value.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn duration(d: Duration) -> String {
+    gannet_config::conf::format_go_duration(d)
+}
+
+fn system_account(opts: &Options) -> String {
+    opts.system_account
+        .clone()
+        .unwrap_or_else(|| crate::accounts::DEFAULT_SYSTEM_ACCOUNT.to_string())
+}
+
+/// `no_auth_user` may only be dropped, together with the user it named.
+fn check_no_auth_user(old: &Options, new: &Options) -> Result<(), String> {
+    if old.no_auth_user == new.no_auth_user {
+        return Ok(());
+    }
+    if let (Some(user), None) = (&old.no_auth_user, &new.no_auth_user) {
+        let mut users = new
+            .authorization
+            .iter()
+            .flat_map(|a| &a.users)
+            .chain(new.accounts.iter().flat_map(|a| &a.users));
+        if !users.any(|u| &u.username == user) {
+            return Ok(());
+        }
+    }
+    not_supported("NoAuthUser", &go(&old.no_auth_user), &go(&new.no_auth_user))
+}
+
+/// The route listener stays where it is; configured routes may come and go.
+/// The rest of the block (name, credentials, TLS, permissions, pooling)
+/// stays as it was until a restart.
+fn check_cluster(old: &Options, new: &mut Options, plan: &mut Plan) -> Result<(), String> {
+    let listen = |o: &Options| {
+        o.cluster
+            .as_ref()
+            .filter(|c| c.is_enabled())
+            .map(|c| (c.host.clone(), c.port))
+            .unwrap_or_default()
+    };
+    let ((old_host, old_port), (new_host, new_port)) = (listen(old), listen(new));
+    if old_host != new_host {
+        return Err(format!(
+            "config reload not supported for cluster host: old={old_host}, new={new_host}"
+        ));
+    }
+    if old_port != new_port {
+        return Err(format!(
+            "config reload not supported for cluster port: old={old_port}, new={new_port}"
+        ));
+    }
+    let (Some(old_cluster), Some(new_cluster)) = (&old.cluster, &mut new.cluster) else {
+        return Ok(());
+    };
+    plan.routes_added = new_cluster
+        .routes
+        .iter()
+        .filter(|r| !old_cluster.routes.contains(r))
+        .cloned()
+        .collect();
+    let routes = std::mem::take(&mut new_cluster.routes);
+    if *new_cluster != without_routes(old_cluster) {
+        plan.restart_needed.push("cluster".to_string());
+        new_cluster.clone_from(old_cluster);
+    }
+    new_cluster.routes = routes;
+    Ok(())
+}
+
+/// A cluster block with its routes left out, for comparing the rest.
+fn without_routes(cluster: &ClusterOptions) -> ClusterOptions {
+    let mut cluster = cluster.clone();
+    cluster.routes.clear();
+    cluster
+}
+
+/// The leaf node listener stays as it was; remotes may come and go, and a
+/// remote's TLS and compression may change. Remotes are known by their URLs.
+fn check_leafnodes(
+    old: Option<&LeafNodeOptions>,
+    new: Option<&LeafNodeOptions>,
+    plan: &mut Plan,
+) -> Result<(), String> {
+    let empty = LeafNodeOptions::default();
+    let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
+    let listener_fields: [(&str, String, String); 10] = [
+        ("Host", old.host.clone(), new.host.clone()),
+        ("Port", old.port.to_string(), new.port.to_string()),
+        ("Advertise", go(&old.advertise), go(&new.advertise)),
+        (
+            "NoAdvertise",
+            old.no_advertise.to_string(),
+            new.no_advertise.to_string(),
+        ),
+        ("Username", go(&old.user), go(&new.user)),
+        ("Password", mask(&old.password), mask(&new.password)),
+        ("Account", go(&old.account), go(&new.account)),
+        (
+            "AuthTimeout",
+            duration(old.auth_timeout),
+            duration(new.auth_timeout),
+        ),
+        (
+            "ReconnectInterval",
+            duration(old.reconnect),
+            duration(new.reconnect),
+        ),
+        ("Users", users(old), users(new)),
+    ];
+    for (field, before, after) in listener_fields {
+        if before != after {
+            return Err(format!(
+                "config reload not supported for LeafNode: field {field:?}: old={before}, new={after}"
+            ));
+        }
+    }
+    if old.tls != new.tls {
+        plan.restart_needed
+            .push("leafnode listener TLS".to_string());
+    }
+    for remote in &new.remotes {
+        let Some(before) = old.remotes.iter().find(|r| r.urls == remote.urls) else {
+            plan.remotes_added.push(remote.clone());
+            continue;
+        };
+        let fields: [(&str, bool); 5] = [
+            ("LocalAccount", before.account != remote.account),
+            ("Credentials", before.credentials != remote.credentials),
+            ("DenyImports", before.deny_imports != remote.deny_imports),
+            ("DenyExports", before.deny_exports != remote.deny_exports),
+            ("Hub", before.hub != remote.hub),
+        ];
+        if let Some((field, _)) = fields.iter().find(|(_, changed)| *changed) {
+            return Err(format!(
+                "config reload not supported for LeafNode: remote {}: field {field:?} changed",
+                remote_name(remote)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn mask(password: &Option<String>) -> String {
+    match password {
+        Some(_) => "[REDACTED]".to_string(),
+        None => String::new(),
+    }
+}
+
+fn users(leaf: &LeafNodeOptions) -> String {
+    let names: Vec<&str> = leaf.users.iter().map(|u| u.user.as_str()).collect();
+    format!("{names:?}")
+}
+
+/// A remote as logs name it: its URLs, without credentials.
+pub(crate) fn remote_name(remote: &LeafRemote) -> String {
+    let urls: Vec<String> = remote
+        .urls
+        .iter()
+        .map(|u| match u.rsplit_once('@') {
+            Some((_, host)) => host.to_string(),
+            None => u.clone(),
+        })
+        .collect();
+    urls.join(", ")
+}
+
+/// JetStream may be turned on, and its limits raised. Everything else about
+/// it stays as it started.
+fn check_jetstream(old: &Options, new: &Options) -> Result<JetStreamChange, String> {
+    let (old_js, new_js) = match (&old.jetstream, &new.jetstream) {
+        (None, None) => return Ok(JetStreamChange::None),
+        (None, Some(_)) => return Ok(JetStreamChange::Start),
+        (Some(_), None) => {
+            return Err("config reload not supported for JetStream: \
+                turning it off needs a restart"
+                .to_string())
+        }
+        (Some(o), Some(n)) => (o, n),
+    };
+    if store_dir(old, old_js) != store_dir(new, new_js) {
+        return Err("config reload not supported for jetstream storage directory".to_string());
+    }
+    let memory = limit_change(old_js.max_memory, new_js.max_memory)?;
+    let store = limit_change(old_js.max_file, new_js.max_file)?;
+    let mut rest_old = old_js.clone();
+    let mut rest_new = new_js.clone();
+    for js in [&mut rest_old, &mut rest_new] {
+        js.max_memory = None;
+        js.max_file = None;
+        js.store_dir = None;
+    }
+    if rest_old != rest_new {
+        return Err(format!(
+            "config reload not supported for {}",
+            jetstream_field(&rest_old, &rest_new)
+        ));
+    }
+    if memory.is_none() && store.is_none() {
+        return Ok(JetStreamChange::None);
+    }
+    Ok(JetStreamChange::Raise {
+        max_memory: memory.or(old_js.max_memory).unwrap_or(-1),
+        max_store: store.or(old_js.max_file).unwrap_or(-1),
+    })
+}
+
+fn store_dir(opts: &Options, js: &JetStreamOptions) -> Option<PathBuf> {
+    js.store_dir.clone().or_else(|| opts.store_dir.clone())
+}
+
+/// A raised limit, or the reference's refusal: limits may grow, not shrink,
+/// and a limit the server works out for itself may not be set.
+fn limit_change(old: Option<i64>, new: Option<i64>) -> Result<Option<i64>, String> {
+    match (old, new) {
+        (a, b) if a == b => Ok(None),
+        (Some(a), Some(b)) if b > a => Ok(Some(b)),
+        (Some(_), Some(_)) => Err(
+            "config reload not supported for decreasing jetstream max memory and store".to_string(),
+        ),
+        (None, Some(_)) => Err(
+            "config reload not supported for jetstream dynamic max memory and store".to_string(),
+        ),
+        (Some(_), None) => {
+            Err("config reload not supported for jetstream max memory and max store".to_string())
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// The reference's name of the first JetStream setting that differs.
+fn jetstream_field(old: &JetStreamOptions, new: &JetStreamOptions) -> &'static str {
+    if old.domain != new.domain {
+        "JetStreamDomain"
+    } else if old.unique_tag != new.unique_tag {
+        "JetStreamUniqueTag"
+    } else if old.sync != new.sync {
+        "SyncInterval"
+    } else if old.strict != new.strict {
+        "JetStreamStrict"
+    } else if old.limits != new.limits {
+        "JetStreamLimits"
+    } else if old.max_outstanding_catchup != new.max_outstanding_catchup {
+        "JetStreamMaxCatchup"
+    } else if old.request_queue_limit != new.request_queue_limit {
+        "JetStreamRequestQueueLimit"
+    } else {
+        "JetStream"
+    }
+}

@@ -1,0 +1,431 @@
+//! Reload, key class by key class, on Gannet and nats-server 2.15 side by
+//! side: settings that cannot change while a server runs refuse the whole
+//! reload with the reference's message and leave the old configuration in
+//! force; client limits reach new and connected clients; logging switches
+//! level, file and layout; configured routes and leaf node remotes come and
+//! go; JetStream is turned on and its limits raised; and the system
+//! account's `RELOAD` request does what SIGHUP does.
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use gannet_test::{free_port, with_reference, RawClient, ServerProcess};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+const WAIT: Duration = Duration::from_secs(10);
+const RELOADED: &str = "Reloaded server configuration";
+const FAILED: &str = "Failed to reload server configuration: ";
+
+fn start(bin: &str, config: &str) -> ServerProcess {
+    ServerProcess::start_with_config(bin, Some(config), &[])
+}
+
+/// Rewrites the config file and sends SIGHUP.
+fn rewrite_and_signal(s: &ServerProcess, config: &str) {
+    std::fs::write(s.config_path(), config).unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// How many times the log says `needle`.
+fn count(s: &ServerProcess, needle: &str) -> usize {
+    s.log().matches(needle).count()
+}
+
+/// Waits until the log says `needle` more than `before` times.
+fn wait_for(s: &ServerProcess, needle: &str, before: usize) {
+    let deadline = Instant::now() + WAIT;
+    while count(s, needle) <= before {
+        assert!(
+            Instant::now() < deadline,
+            "{}: no {needle:?} in\n{}",
+            s.binary(),
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Reloads `config` and waits until the server says it is in force.
+fn reload(s: &ServerProcess, config: &str) {
+    let before = count(s, RELOADED);
+    rewrite_and_signal(s, config);
+    wait_for(s, RELOADED, before);
+}
+
+/// Reloads `config`, which the server must refuse; returns its reason.
+fn refused_reload(s: &ServerProcess, config: &str) -> String {
+    let before = count(s, FAILED);
+    rewrite_and_signal(s, config);
+    wait_for(s, FAILED, before);
+    let log = s.log();
+    let line = log
+        .lines()
+        .filter(|l| l.contains(FAILED))
+        .nth(before)
+        .unwrap();
+    let reason = line.split_once(FAILED).unwrap().1.trim().to_string();
+    assert_eq!(count(s, RELOADED), 0, "{}: {log}", s.binary());
+    reason
+}
+
+/// Logs in with `user`/`pass`; whether the server let it in.
+fn logs_in(s: &ServerProcess, user: &str, pass: &str) -> bool {
+    let mut c = RawClient::connect_with(
+        &s.addr(),
+        &format!(r#"{{"verbose":false,"user":"{user}","pass":"{pass}"}}"#),
+    );
+    c.send(b"PING\r\n");
+    let line = c.read_line();
+    line.starts_with("PONG")
+}
+
+fn polled<T: PartialEq + std::fmt::Debug>(what: &str, want: T, mut get: impl FnMut() -> T) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = get();
+        if got == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {got:?}, want {want:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn monitor(s: &ServerProcess, path: &str) -> serde_json::Value {
+    let (status, body) = s.http_get(path);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn settings_that_need_a_restart_refuse_the_reload_and_keep_the_old_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = |name: &str| dir.path().join(name).display().to_string();
+    let (cluster_a, cluster_b, leaf_a, leaf_b) =
+        (free_port(), free_port(), free_port(), free_port());
+    // (before, after, the reference's reason)
+    let cases: Vec<(String, String, String)> = vec![
+        (
+            "server_name: s1".into(),
+            "server_name: s2".into(),
+            "config reload not supported for ServerName: old=s1, new=s2".into(),
+        ),
+        (
+            "max_pending: 10000000".into(),
+            "max_pending: 20000000".into(),
+            "config reload not supported for MaxPending: old=10000000, new=20000000".into(),
+        ),
+        (
+            "lame_duck_duration: \"2m\"".into(),
+            "lame_duck_duration: \"1m\"".into(),
+            "config reload not supported for LameDuckDuration: old=2m0s, new=1m0s".into(),
+        ),
+        (
+            "max_subscriptions: 10".into(),
+            "max_subscriptions: 20".into(),
+            "config reload not supported for MaxSubs: old=10, new=20".into(),
+        ),
+        (
+            "no_header_support: false".into(),
+            "no_header_support: true".into(),
+            "config reload not supported for NoHeaderSupport: old=false, new=true".into(),
+        ),
+        (
+            "accounts { S1: {}, S2: {} }\nsystem_account: S1".into(),
+            "accounts { S1: {}, S2: {} }\nsystem_account: S2".into(),
+            "config reload not supported for SystemAccount: old=S1, new=S2".into(),
+        ),
+        (
+            format!("cluster {{ name: c, host: 127.0.0.1, port: {cluster_a} }}"),
+            format!("cluster {{ name: c, host: 127.0.0.1, port: {cluster_b} }}"),
+            format!(
+                "config reload not supported for cluster port: old={cluster_a}, new={cluster_b}"
+            ),
+        ),
+        (
+            format!("leafnodes {{ host: 127.0.0.1, port: {leaf_a} }}"),
+            format!("leafnodes {{ host: 127.0.0.1, port: {leaf_b} }}"),
+            format!(
+                "config reload not supported for LeafNode: field \"Port\": old={leaf_a}, new={leaf_b}"
+            ),
+        ),
+        (
+            format!("jetstream {{ store_dir: \"{}\", max_mem: 2MB, max_file: 10MB }}", store("js1")),
+            format!("jetstream {{ store_dir: \"{}\", max_mem: 1MB, max_file: 10MB }}", store("js1")),
+            "config reload not supported for decreasing jetstream max memory and store".into(),
+        ),
+        (
+            format!("jetstream {{ store_dir: \"{}\", max_mem: 2MB, max_file: 10MB }}", store("js2")),
+            format!("jetstream {{ store_dir: \"{}\", max_mem: 2MB, max_file: 10MB }}", store("js3")),
+            "config reload not supported for jetstream storage directory".into(),
+        ),
+    ];
+    for bin in with_reference(BIN) {
+        for (before, after, reason) in &cases {
+            let s = start(
+                &bin,
+                &format!("authorization {{ user: a, password: a }}\n{before}\n"),
+            );
+            // The same reload also changes the password: nothing of it
+            // may take effect.
+            let got = refused_reload(
+                &s,
+                &format!("authorization {{ user: a, password: b }}\n{after}\n"),
+            );
+            assert_eq!(&got, reason, "{bin}");
+            assert!(logs_in(&s, "a", "a"), "{bin}: {before}");
+            assert!(!logs_in(&s, "a", "b"), "{bin}: {before}");
+        }
+    }
+}
+
+#[test]
+fn a_new_payload_limit_reaches_new_and_connected_clients() {
+    for bin in with_reference(BIN) {
+        let s = start(&bin, "max_payload: 1000\n");
+        let payload = vec![b'x'; 1500];
+        let mut op = format!("PUB big {}\r\n", payload.len()).into_bytes();
+        op.extend_from_slice(&payload);
+        op.extend_from_slice(b"\r\n");
+        let publish = |c: &mut RawClient| {
+            // Whole: the server may close as soon as it reads the size.
+            let _ = c.try_send(&op);
+        };
+        let mut before = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        publish(&mut before);
+        let (got, closed) = before.read_to_close(Duration::from_secs(5));
+        assert!(closed, "{bin}");
+        assert!(
+            String::from_utf8_lossy(&got).contains("-ERR 'Maximum Payload Violation'"),
+            "{bin}: {}",
+            String::from_utf8_lossy(&got)
+        );
+        let mut connected = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        connected.expect_before_pong(b"");
+        reload(&s, "max_payload: 2000\n");
+        let fresh = RawClient::connect(&s.addr());
+        assert_eq!(fresh.info_json()["max_payload"], 2000, "{bin}");
+        publish(&mut connected);
+        connected.expect_before_pong(b"");
+    }
+}
+
+#[test]
+fn logging_changes_level_and_file_on_reload() {
+    for bin in with_reference(BIN) {
+        let s = start(&bin, "debug: false\n");
+        let _quiet = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!s.log().contains("[DBG]"), "{bin}: {}", s.log());
+        reload(&s, "debug: true\n");
+        let _loud = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        wait_for(&s, "Client connection created", 0);
+        assert!(s.log().contains("[DBG]"), "{bin}");
+        // Into a file from now on.
+        let file = s.dir().join("moved.log");
+        rewrite_and_signal(
+            &s,
+            &format!("debug: true\nlog_file: \"{}\"\n", file.display()),
+        );
+        let deadline = Instant::now() + WAIT;
+        while !std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains(RELOADED)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{bin}: nothing in {}",
+                file.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _third = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        let deadline = Instant::now() + WAIT;
+        while !std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains("Client connection created")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{bin}: nothing in {}",
+                file.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn gannet_switches_to_json_lines_on_reload() {
+    let s = start(BIN, "log_format: text\n");
+    reload(&s, "log_format: json\ndebug: true\n");
+    let _c = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+    wait_for(&s, "Client connection created", 0);
+    let log = s.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("Client connection created"))
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(json["level"], "DEBUG");
+}
+
+/// Route connections from `s` (`num_routes` of its ROUTEZ).
+fn routes(s: &ServerProcess) -> u64 {
+    monitor(s, "/routez")["num_routes"].as_u64().unwrap()
+}
+
+#[test]
+fn configured_routes_come_and_go_with_reloads() {
+    let cluster = "cluster { name: c, host: 127.0.0.1, port: -1 }";
+    for bin in with_reference(BIN) {
+        let peer = start(BIN, &format!("http_port: -1\n{cluster}\n"));
+        let peer_port = peer.cluster_port.unwrap();
+        let s = start(&bin, &format!("http_port: -1\n{cluster}\n"));
+        assert_eq!(routes(&s), 0);
+        let with_route = format!(
+            "http_port: -1\ncluster {{ name: c, host: 127.0.0.1, port: -1, routes: [\"nats-route://127.0.0.1:{peer_port}\"] }}\n"
+        );
+        reload(&s, &with_route);
+        polled(&format!("{bin}: routed"), true, || {
+            routes(&s) > 0 && routes(&peer) > 0
+        });
+        // Traffic crosses the new route.
+        let mut sub = RawClient::connect_with(&peer.addr(), r#"{"verbose":false}"#);
+        sub.send(b"SUB over 1\r\n");
+        sub.expect_before_pong(b"");
+        let mut publisher = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        polled(&format!("{bin}: interest"), true, || {
+            publisher.send(b"PUB over 2\r\nhi\r\n");
+            publisher.expect_before_pong(b"");
+            let got = sub.read_for(Duration::from_millis(100));
+            String::from_utf8_lossy(&got).contains("MSG over 1 2")
+        });
+        // Taken out again: the route closes and is not redialed.
+        reload(&s, &format!("http_port: -1\n{cluster}\n"));
+        polled(&format!("{bin}: unrouted"), (0, 0), || {
+            (routes(&s), routes(&peer))
+        });
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!((routes(&s), routes(&peer)), (0, 0), "{bin}");
+    }
+}
+
+/// Leaf node connections of `s` (`leafnodes` of its LEAFZ).
+fn leafs(s: &ServerProcess) -> u64 {
+    monitor(s, "/leafz")["leafnodes"].as_u64().unwrap()
+}
+
+#[test]
+fn leaf_remotes_come_and_go_with_reloads() {
+    let hub = start(
+        BIN,
+        "http_port: -1\nleafnodes { host: 127.0.0.1, port: -1 }\n",
+    );
+    let hub_port = hub.leaf_port.unwrap();
+    for bin in with_reference(BIN) {
+        let s = start(
+            &bin,
+            "http_port: -1\nleafnodes { reconnect: \"100ms\", remotes: [] }\n",
+        );
+        reload(
+            &s,
+            &format!(
+                "http_port: -1\nleafnodes {{ reconnect: \"100ms\", remotes: [ {{ url: \"nats-leaf://127.0.0.1:{hub_port}\" }} ] }}\n"
+            ),
+        );
+        polled(&format!("{bin}: leaf up"), (1, 1), || {
+            (leafs(&s), leafs(&hub))
+        });
+        reload(
+            &s,
+            "http_port: -1\nleafnodes { reconnect: \"100ms\", remotes: [] }\n",
+        );
+        polled(&format!("{bin}: leaf down"), (0, 0), || {
+            (leafs(&s), leafs(&hub))
+        });
+        std::thread::sleep(Duration::from_millis(1000));
+        assert_eq!((leafs(&s), leafs(&hub)), (0, 0), "{bin}");
+    }
+}
+
+#[test]
+fn jetstream_is_turned_on_and_its_limits_raised() {
+    for bin in with_reference(BIN) {
+        let dir = tempfile::tempdir().unwrap();
+        let js = |mem: &str| {
+            format!(
+                "http_port: -1\njetstream {{ store_dir: \"{}\", max_mem: {mem}, max_file: 10MB }}\n",
+                dir.path().display()
+            )
+        };
+        let s = start(&bin, "http_port: -1\n");
+        let mut c = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        c.send(b"SUB _INBOX.r 1\r\nPUB $JS.API.INFO _INBOX.r 0\r\n\r\n");
+        let got = String::from_utf8_lossy(&c.read_for(Duration::from_millis(500))).into_owned();
+        assert!(!got.contains("\"memory\""), "{bin}: {got}");
+        reload(&s, &js("1MB"));
+        polled(&format!("{bin}: JetStream on"), true, || {
+            c.send(b"PUB $JS.API.INFO _INBOX.r 0\r\n\r\n");
+            let got = String::from_utf8_lossy(&c.read_for(Duration::from_millis(200))).into_owned();
+            got.contains("\"memory\"")
+        });
+        let max_memory = |s: &ServerProcess| monitor(s, "/jsz")["config"]["max_memory"].clone();
+        assert_eq!(max_memory(&s), 1024 * 1024, "{bin}");
+        reload(&s, &js("2MB"));
+        polled(
+            &format!("{bin}: raised"),
+            serde_json::json!(2 * 1024 * 1024),
+            || max_memory(&s),
+        );
+    }
+}
+
+#[test]
+fn the_system_account_reload_request_reloads() {
+    let base = "accounts { SYS: { users: [ {user: sys, password: sys} ] }, A: { users: [ {user: a, password: PASS} ] } }\nsystem_account: SYS\n";
+    for bin in with_reference(BIN) {
+        let s = start(&bin, &base.replace("PASS", "a"));
+        let id = RawClient::connect(&s.addr()).info_json()["server_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut sys = RawClient::connect_with(
+            &s.addr(),
+            r#"{"verbose":false,"user":"sys","pass":"sys","headers":true}"#,
+        );
+        sys.send(b"SUB _INBOX.reload 1\r\n");
+        sys.expect_before_pong(b"");
+        let ask = |sys: &mut RawClient| -> serde_json::Value {
+            sys.send(format!("PUB $SYS.REQ.SERVER.{id}.RELOAD _INBOX.reload 0\r\n\r\n").as_bytes());
+            let line = sys.read_line();
+            assert!(line.starts_with("MSG _INBOX.reload 1"), "{bin}: {line}");
+            serde_json::from_str(&sys.read_line()).unwrap()
+        };
+        std::fs::write(s.config_path(), base.replace("PASS", "b")).unwrap();
+        let answer = ask(&mut sys);
+        assert_eq!(answer["server"]["id"], id.as_str(), "{bin}: {answer}");
+        assert!(answer.get("error").is_none(), "{bin}: {answer}");
+        assert!(answer.get("data").is_none(), "{bin}: {answer}");
+        assert!(logs_in(&s, "a", "b"), "{bin}");
+        assert!(!logs_in(&s, "a", "a"), "{bin}");
+        // A refused reload answers with the reason.
+        std::fs::write(
+            s.config_path(),
+            format!("{}server_name: other\n", base.replace("PASS", "c")),
+        )
+        .unwrap();
+        let answer = ask(&mut sys);
+        assert_eq!(answer["error"]["code"], 500, "{bin}: {answer}");
+        let reason = answer["error"]["description"].as_str().unwrap();
+        assert!(
+            reason.starts_with("config reload not supported for ServerName"),
+            "{bin}: {reason}"
+        );
+        assert!(logs_in(&s, "a", "b"), "{bin}");
+    }
+}
