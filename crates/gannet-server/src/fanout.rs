@@ -1149,6 +1149,12 @@ impl Fanout {
     }
 
     /// The receivers filled past the stall mark since the last call.
+    /// Whether a receiver or link was filled past its stall mark since the
+    /// last [`take_stalled`](Self::take_stalled).
+    pub(crate) fn has_stalled(&self) -> bool {
+        !self.stalled.is_empty() || !self.stalled_links.is_empty()
+    }
+
     pub(crate) fn take_stalled(&mut self) -> Vec<Arc<ClientShared>> {
         std::mem::take(&mut self.stalled)
     }

@@ -27,7 +27,7 @@ pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
         match listener.accept().await {
             Ok((stream, addr)) => {
                 backoff = Duration::from_millis(10);
-                server.spawn(start_connection(server.clone(), stream, addr));
+                start_connection(&server, stream, addr);
             }
             Err(e) => {
                 tracing::error!("Temporary accept error: {e}, sleeping {backoff:?}");
@@ -64,12 +64,16 @@ async fn first_byte(stream: &TcpStream, wait: Duration) -> Option<u8> {
     }
 }
 
-async fn start_connection(server: Arc<Server>, mut stream: TcpStream, addr: SocketAddr) {
+/// Starts a client task for an accepted connection. A plain connection's
+/// task is the client's own future, spawned as it is: a task is as large as
+/// its future, and an `async` wrapper would hold a second copy of it. The
+/// TLS start, several KiB more, is a task of its own kind.
+fn start_connection(server: &Arc<Server>, stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
     crate::idle_spin::register(&stream);
     let cid = server.next_client_id();
-    let info = server.client_info(cid, addr);
-    let mut setup = Setup {
+    let info = Box::new(server.client_info(cid, addr));
+    let setup = Setup {
         cid,
         addr,
         info,
@@ -77,10 +81,26 @@ async fn start_connection(server: Arc<Server>, mut stream: TcpStream, addr: Sock
         tls: false,
         peer_certs: Vec::new(),
     };
-    let Some(tls_config) = server.tls_config() else {
-        let (reader, writer) = stream.into_split();
-        return client::serve(server, reader, writer, setup).await;
-    };
+    match server.tls_config() {
+        None => {
+            let (reader, writer) = stream.into_split();
+            server.spawn(client::serve(server.clone(), reader, writer, setup));
+        }
+        Some(tls_config) => {
+            server.spawn(start_tls(server.clone(), stream, setup, tls_config));
+        }
+    }
+}
+
+/// The TLS part of a connection's start, then the client task over TLS (or
+/// in the clear, where the configuration lets a client choose).
+async fn start_tls(
+    server: Arc<Server>,
+    mut stream: TcpStream,
+    mut setup: Setup,
+    tls_config: Arc<rustls::ServerConfig>,
+) {
+    let (cid, addr) = (setup.cid, setup.addr);
     let opts = server.options();
     let Some(tls_opts) = opts.tls.as_ref() else {
         return;

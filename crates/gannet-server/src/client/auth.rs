@@ -51,7 +51,7 @@ impl Connection {
     /// Checks the credentials of CONNECT (and the TLS certificate) and installs
     /// the identity's permissions.
     pub(super) fn authenticate(&mut self, opts: &ConnectOptions) -> Result<(), String> {
-        let nonce = self.info.nonce.as_deref().map(str::as_bytes);
+        let nonce = self.nonce.as_deref().map(str::as_bytes);
         let creds = Credentials {
             user: opts.user.as_deref(),
             pass: opts.pass.as_deref(),

@@ -31,9 +31,9 @@ const READ_BUF_START: usize = 512;
 /// Largest read size the buffer grows to for batching (a message larger than this
 /// still gets the room it needs).
 const READ_BUF_MAX: usize = 64 * 1024;
-/// A read buffer with more room than this is given back after [`IDLE_RELEASE`]
-/// without reads.
-const READ_BUF_IDLE_KEEP: usize = 4 * READ_BUF_START;
+/// The read size and buffer of a connection quiet for [`IDLE_RELEASE`]: room
+/// for a PING, and it doubles from there when reads fill it.
+const READ_BUF_IDLE: usize = 64;
 /// The text of the `-ERR` for failed authentication.
 pub(super) const AUTH_VIOLATION: &str = "Authorization Violation";
 
@@ -45,8 +45,9 @@ const FIRST_PING_MAX: Duration = Duration::from_secs(2);
 pub struct Setup {
     pub cid: u64,
     pub addr: SocketAddr,
-    /// The INFO this client was (or is to be) sent.
-    pub info: ServerInfo,
+    /// The INFO this client was (or is to be) sent (boxed: the client task
+    /// carries this for its whole life).
+    pub info: Box<ServerInfo>,
     /// INFO was already written (before a TLS handshake).
     pub info_sent: bool,
     /// The connection runs over TLS.
@@ -90,23 +91,23 @@ where
     });
 
     let over_limit = server.register(shared.clone()) > opts.max_connections;
-    let mut closed = None;
-    let reason = if over_limit {
+    let nonce = info.nonce.map(String::into_boxed_str);
+    let (reason, closed) = if over_limit {
         tracing::error!("{prefix} - Maximum connections exceeded");
         shared
             .outbound
             .send_now(&err_line("maximum connections exceeded"));
-        CloseReason::MaxConnectionsExceeded
+        (CloseReason::MaxConnectionsExceeded, None)
     } else {
-        let mut conn = Connection::new(server.clone(), shared.clone(), prefix.clone(), info);
+        let mut conn = Connection::new(server.clone(), shared.clone(), prefix.clone(), nonce);
         conn.identity.tls = tls;
         conn.identity.peer_certs = peer_certs;
         let reason = conn.run(reader).await;
         // Taken before the subscriptions go, so `/connz?state=closed` lists them.
-        closed = Some(shared.snapshot());
+        let closed = shared.snapshot();
         conn.remove_all_subscriptions();
         conn.closed_events(reason);
-        reason
+        (reason, Some(closed))
     };
     shared.outbound.close(reason);
     if reason.is_slow_consumer() {
@@ -151,7 +152,8 @@ pub(super) struct Connection {
     pub(super) account: Arc<Account>,
     pub(super) prefix: String,
     pub(super) opts: ConnectOptions,
-    pub(super) info: ServerInfo,
+    /// The nonce this client's INFO carried, for a signed CONNECT to sign.
+    pub(super) nonce: Option<Box<str>>,
     /// Who the client is and what it may do.
     pub(super) identity: Identity,
     pub(super) connected: bool,
@@ -191,7 +193,7 @@ impl Connection {
         server: Arc<Server>,
         shared: Arc<ClientShared>,
         prefix: String,
-        info: ServerInfo,
+        nonce: Option<Box<str>>,
     ) -> Connection {
         let opts = server.options();
         let limits = Limits {
@@ -204,7 +206,7 @@ impl Connection {
             shared,
             prefix,
             opts: ConnectOptions::default(),
-            info,
+            nonce,
             identity: Identity::default(),
             connected: false,
             awaiting_auth: server.authenticator().auth_required(),
@@ -236,7 +238,6 @@ impl Connection {
             max_control_line: opts.max_control_line,
             max_payload: opts.max_payload,
         });
-        self.info.max_payload = opts.max_payload;
     }
 
     /// Reads and handles operations until the connection must close.
@@ -248,14 +249,14 @@ impl Connection {
         let mut closed = self.shared.outbound.subscribe_close();
         let mut shutdown = self.server.shutdown_signal();
         let mut reloads = self.server.reload_signal();
-        let auth_timer = tokio::time::sleep(opts.auth_timeout);
-        tokio::pin!(auth_timer);
+        // One timer for two deadlines, one after the other: the login's
+        // (`auth_timeout`), then, once logged in, the credentials' expiry (a
+        // user JWT's `exp`), when they have one.
+        let deadline = tokio::time::sleep(opts.auth_timeout);
+        tokio::pin!(deadline);
         let mut read_size = READ_BUF_START;
         let mut buf = BytesMut::with_capacity(read_size);
         let mut idle_release = IdleTimer::default();
-        // Set when the credentials expire (a user JWT's `exp`).
-        let expiry_timer = tokio::time::sleep(Duration::from_secs(86_400 * 365));
-        tokio::pin!(expiry_timer);
         let mut expiry_armed = false;
         loop {
             if buf.capacity() - buf.len() < read_size / 2 {
@@ -265,7 +266,7 @@ impl Connection {
                 self.expiry_changed = false;
                 expiry_armed = self.auth_expires.is_some();
                 if let Some((at, _)) = self.auth_expires {
-                    expiry_timer.as_mut().reset(at);
+                    deadline.as_mut().reset(at);
                 }
             }
             let spare = buf.capacity() - buf.len();
@@ -275,13 +276,13 @@ impl Connection {
                     return closed.borrow().unwrap_or(CloseReason::ClientClosed);
                 }
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
-                _ = &mut auth_timer, if self.awaiting_auth => {
-                    tracing::error!("{} - Authentication Timeout", self.prefix);
-                    self.send_err("Authentication Timeout");
-                    self.flush();
-                    return CloseReason::AuthenticationTimeout;
-                }
-                _ = &mut expiry_timer, if expiry_armed => {
+                _ = &mut deadline, if self.awaiting_auth || expiry_armed => {
+                    if self.awaiting_auth {
+                        tracing::error!("{} - Authentication Timeout", self.prefix);
+                        self.send_err("Authentication Timeout");
+                        self.flush();
+                        return CloseReason::AuthenticationTimeout;
+                    }
                     let message = self.auth_expires.map_or("User Authentication Expired", |(_, e)| e.message());
                     tracing::info!("{} - {message}", self.prefix);
                     self.send_err(message);
@@ -313,15 +314,17 @@ impl Connection {
                         return reason;
                     }
                     if let Some(key) = self.fetch_account.take() {
-                        crate::resolver::fetch(&self.server, &key).await;
+                        // Boxed, as below: rare waits, kept out of the
+                        // future every connection holds.
+                        Box::pin(crate::resolver::fetch(&self.server, &key)).await;
                         let outcome = self.process(&mut buf);
                         self.flush();
                         if let Err(reason) = outcome {
                             return reason;
                         }
                     }
-                    if !opts.no_fast_producer_stall {
-                        self.stall().await;
+                    if !opts.no_fast_producer_stall && self.fanout.has_stalled() {
+                        Box::pin(self.stall()).await;
                     }
                     if n >= spare {
                         read_size = (read_size * 2).min(READ_BUF_MAX);
@@ -332,16 +335,16 @@ impl Connection {
                         }
                     }
                 }
-                () = idle_release.due(), if read_size > READ_BUF_START
-                    || buf.capacity() > READ_BUF_IDLE_KEEP =>
+                () = idle_release.due(), if read_size > READ_BUF_IDLE
+                    || buf.capacity() > READ_BUF_IDLE =>
                 {
                     let now = Instant::now();
                     let quiet_until = self.last_in + IDLE_RELEASE;
                     if quiet_until > now {
                         idle_release.reset(quiet_until);
                     } else if buf.is_empty() {
-                        read_size = READ_BUF_START;
-                        buf = BytesMut::with_capacity(READ_BUF_START);
+                        read_size = READ_BUF_IDLE;
+                        buf = BytesMut::with_capacity(READ_BUF_IDLE);
                         idle_release.disarm();
                         crate::heap::note_freed();
                     } else {
@@ -460,7 +463,14 @@ impl Connection {
                 self.send(encode::PONG);
                 if self.connected && self.opts.protocol >= 1 && !self.sent_connect_info {
                     self.sent_connect_info = true;
-                    let mut info = self.info.clone();
+                    let addr = self
+                        .shared
+                        .meta
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .addr;
+                    let mut info = self.server.client_info(self.shared.cid, addr);
+                    info.nonce = None;
                     info.connect_info = true;
                     info.remote_account = Some(self.account.name.clone());
                     let mut line = BytesMut::new();

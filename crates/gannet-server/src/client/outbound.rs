@@ -45,8 +45,9 @@ const CHUNK: usize = 64 * 1024;
 const RECYCLE_MAX: usize = CHUNK;
 
 /// Room an idle client keeps in its tail and spare buffers; more is given back
-/// after [`IDLE_RELEASE`] without writes.
-const IDLE_KEEP: usize = 4 * 1024;
+/// after [`IDLE_RELEASE`] without writes. None: a quiet connection holds no
+/// buffer, and its next write allocates one.
+const IDLE_KEEP: usize = 0;
 
 /// The pending data of one client. Reached through [`Outbound::lock`].
 #[derive(Debug, Default)]
@@ -313,9 +314,7 @@ impl Outbound {
         let mut p = self.lock();
         if p.queued() == 0 && p.room() > IDLE_KEEP {
             p.spare = None;
-            if p.tail.capacity() > IDLE_KEEP {
-                p.tail = BytesMut::new();
-            }
+            p.tail = BytesMut::new();
             crate::heap::note_freed();
         }
     }
@@ -429,13 +428,18 @@ async fn write_all<W: AsyncWrite + Unpin>(
         let n = if batch.len() == 1 {
             writer.write(&batch[0]).await?
         } else {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut count = 0;
-            for (slot, chunk) in slices.iter_mut().zip(batch.iter()) {
-                *slot = IoSlice::new(chunk);
-                count += 1;
-            }
-            writer.write_vectored(&slices[..count]).await?
+            // The slices are made afresh at each poll, so that they are no
+            // part of this future: every connection's writer task holds it.
+            std::future::poll_fn(|cx| {
+                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                let mut count = 0;
+                for (slot, chunk) in slices.iter_mut().zip(batch.iter()) {
+                    *slot = IoSlice::new(chunk);
+                    count += 1;
+                }
+                std::pin::Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..count])
+            })
+            .await?
         };
         if n == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
@@ -646,7 +650,7 @@ mod tests {
         batch.clear();
 
         outbound.release_idle();
-        assert!(outbound.lock().room() <= IDLE_KEEP);
+        assert_eq!(outbound.lock().room(), IDLE_KEEP);
         assert!(!outbound.take(&mut batch).1);
     }
 
