@@ -54,23 +54,18 @@ pub(crate) fn build<T: Clone + Eq + Hash>(nodes: &Matched<'_, T>) -> MatchResult
         plain.extend(node.plain.iter().cloned());
     }
 
-    let groups_bound = nodes.iter().map(|n| n.queues.len()).sum();
+    let groups_bound = nodes.iter().map(|n| n.queue_count()).sum();
     let mut queues = Vec::with_capacity(groups_bound);
     if groups_bound > 0 {
         for (i, node) in nodes.iter().enumerate() {
-            for (name, members) in &node.queues {
+            for (name, members) in node.queue_groups() {
                 let name: &[u8] = name;
                 // The first node holding a group name gathers it from all
                 // later nodes, so later nodes skip names seen before them.
-                if nodes.iter().take(i).any(|n| n.queues.contains_key(name)) {
+                if nodes.iter().take(i).any(|n| n.queue(name).is_some()) {
                     continue;
                 }
-                let later = || {
-                    nodes
-                        .iter()
-                        .skip(i + 1)
-                        .filter_map(move |n| n.queues.get(name))
-                };
+                let later = || nodes.iter().skip(i + 1).filter_map(move |n| n.queue(name));
                 let total = members.len() + later().map(|s| s.len()).sum::<usize>();
                 let mut all = Vec::with_capacity(total);
                 all.extend(members.iter().cloned());

@@ -45,18 +45,113 @@ fn entry_or_default<'m, V: Default>(map: &'m mut ByName<V>, key: &[u8]) -> &'m m
     }
 }
 
-/// Where a pattern ends: its subscriptions, and the level below it.
+/// The plain subscriptions of a node. Most nodes hold one (each client
+/// subscribes its own subjects), and one needs no set.
+pub(crate) enum Plain<T> {
+    Empty,
+    One(T),
+    Many(Box<Set<T>>),
+}
+
+impl<T> Plain<T> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Plain::Empty => 0,
+            Plain::One(_) => 1,
+            Plain::Many(set) => set.len(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self, Plain::Empty)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        let (one, many) = match self {
+            Plain::Empty => (None, None),
+            Plain::One(item) => (Some(item), None),
+            Plain::Many(set) => (None, Some(set.iter())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+}
+
+impl<T: Eq + Hash> Plain<T> {
+    /// Adds `item`; false if it was there already.
+    fn insert(&mut self, item: T) -> bool {
+        match std::mem::replace(self, Plain::Empty) {
+            Plain::Empty => {
+                *self = Plain::One(item);
+                true
+            }
+            Plain::One(first) if first == item => {
+                *self = Plain::One(first);
+                false
+            }
+            Plain::One(first) => {
+                let mut set = Set::default();
+                set.insert(first);
+                set.insert(item);
+                *self = Plain::Many(Box::new(set));
+                true
+            }
+            Plain::Many(mut set) => {
+                let added = set.insert(item);
+                *self = Plain::Many(set);
+                added
+            }
+        }
+    }
+
+    fn contains(&self, item: &T) -> bool {
+        match self {
+            Plain::Empty => false,
+            Plain::One(one) => one == item,
+            Plain::Many(set) => set.contains(item),
+        }
+    }
+
+    /// Removes `item`; false if it was not there. A set left with one item
+    /// goes back to holding it alone.
+    fn remove(&mut self, item: &T) -> bool {
+        match self {
+            Plain::Empty => false,
+            Plain::One(one) => {
+                let found = one == item;
+                if found {
+                    *self = Plain::Empty;
+                }
+                found
+            }
+            Plain::Many(set) => {
+                let found = set.remove(item);
+                if set.len() <= 1 {
+                    let last = set.drain().next();
+                    *self = match last {
+                        Some(last) => Plain::One(last),
+                        None => Plain::Empty,
+                    };
+                }
+                found
+            }
+        }
+    }
+}
+
+/// Where a pattern ends: its subscriptions, and the level below it. Kept
+/// small, as there is one per distinct subject token: queue groups, which
+/// most nodes do not have, are boxed.
 pub(crate) struct Node<T> {
-    pub(crate) plain: Set<T>,
-    pub(crate) queues: ByName<Set<T>>,
+    pub(crate) plain: Plain<T>,
+    queues: Option<Box<ByName<Set<T>>>>,
     next: Option<Box<Level<T>>>,
 }
 
 impl<T> Default for Node<T> {
     fn default() -> Self {
         Self {
-            plain: Set::default(),
-            queues: ByName::default(),
+            plain: Plain::Empty,
+            queues: None,
             next: None,
         }
     }
@@ -64,7 +159,22 @@ impl<T> Default for Node<T> {
 
 impl<T> Node<T> {
     fn has_subs(&self) -> bool {
-        !self.plain.is_empty() || !self.queues.is_empty()
+        !self.plain.is_empty() || self.queues.is_some()
+    }
+
+    /// The queue groups whose pattern ends here, by name.
+    pub(crate) fn queue_groups(&self) -> impl Iterator<Item = (&Box<[u8]>, &Set<T>)> {
+        self.queues.iter().flat_map(|groups| groups.iter())
+    }
+
+    /// The members of queue group `name` here.
+    pub(crate) fn queue(&self, name: &[u8]) -> Option<&Set<T>> {
+        self.queues.as_ref()?.get(name)
+    }
+
+    /// How many queue groups end here.
+    pub(crate) fn queue_count(&self) -> usize {
+        self.queues.as_ref().map_or(0, |groups| groups.len())
     }
 }
 
@@ -72,17 +182,20 @@ impl<T: Eq + Hash> Node<T> {
     /// Adds `item`: how many entries the (pattern, queue) has now, or `None`
     /// if it was already there.
     fn add(&mut self, queue: Option<&[u8]>, item: T) -> Option<usize> {
-        let set = match queue {
-            None => &mut self.plain,
-            Some(q) => entry_or_default(&mut self.queues, q),
-        };
-        set.insert(item).then_some(set.len())
+        match queue {
+            None => self.plain.insert(item).then_some(self.plain.len()),
+            Some(q) => {
+                let groups = self.queues.get_or_insert_with(Box::default);
+                let set = entry_or_default(groups, q);
+                set.insert(item).then_some(set.len())
+            }
+        }
     }
 
     fn contains(&self, queue: Option<&[u8]>, item: &T) -> bool {
         match queue {
             None => self.plain.contains(item),
-            Some(q) => self.queues.get(q).is_some_and(|s| s.contains(item)),
+            Some(q) => self.queue(q).is_some_and(|s| s.contains(item)),
         }
     }
 
@@ -90,11 +203,11 @@ impl<T: Eq + Hash> Node<T> {
     fn empty_without_one(&self, queue: Option<&[u8]>) -> bool {
         self.next.is_none()
             && match queue {
-                None => self.plain.len() == 1 && self.queues.is_empty(),
+                None => self.plain.len() == 1 && self.queues.is_none(),
                 Some(q) => {
                     self.plain.is_empty()
-                        && self.queues.len() == 1
-                        && self.queues.get(q).is_some_and(|s| s.len() == 1)
+                        && self.queue_count() == 1
+                        && self.queue(q).is_some_and(|s| s.len() == 1)
                 }
             }
     }
@@ -105,11 +218,15 @@ impl<T: Eq + Hash> Node<T> {
         match queue {
             None => self.plain.remove(item).then_some(self.plain.len()),
             Some(q) => {
-                let set = self.queues.get_mut(q)?;
+                let groups = self.queues.as_mut()?;
+                let set = groups.get_mut(q)?;
                 let removed = set.remove(item);
                 let left = set.len();
                 if left == 0 {
-                    self.queues.remove(q);
+                    groups.remove(q);
+                    if groups.is_empty() {
+                        self.queues = None;
+                    }
                 }
                 removed.then_some(left)
             }
@@ -117,9 +234,10 @@ impl<T: Eq + Hash> Node<T> {
     }
 }
 
-/// One token position: literal tokens, `*` and `>`.
+/// One token position: literal tokens, `*` and `>`. The literal nodes are
+/// boxed, so that a map's empty slots cost a pointer, not a node.
 struct Level<T> {
-    literals: ByName<Node<T>>,
+    literals: ByName<Box<Node<T>>>,
     star: Option<Box<Node<T>>>,
     full: Option<Box<Node<T>>>,
 }
@@ -139,7 +257,7 @@ impl<T> Level<T> {
         match token {
             STAR => self.star.as_deref(),
             FULL => self.full.as_deref(),
-            literal => self.literals.get(literal),
+            literal => self.literals.get(literal).map(|node| &**node),
         }
     }
 
@@ -147,7 +265,7 @@ impl<T> Level<T> {
         match token {
             STAR => self.star.as_deref_mut(),
             FULL => self.full.as_deref_mut(),
-            literal => self.literals.get_mut(literal),
+            literal => self.literals.get_mut(literal).map(|node| &mut **node),
         }
     }
 
@@ -155,7 +273,7 @@ impl<T> Level<T> {
         match token {
             STAR => self.star.get_or_insert_with(Box::default),
             FULL => self.full.get_or_insert_with(Box::default),
-            literal => entry_or_default(&mut self.literals, literal),
+            literal => entry_or_default::<Box<Node<T>>>(&mut self.literals, literal),
         }
     }
 
@@ -164,7 +282,7 @@ impl<T> Level<T> {
         match token {
             STAR => self.star.take().map(|b| *b),
             FULL => self.full.take().map(|b| *b),
-            literal => self.literals.remove(literal),
+            literal => self.literals.remove(literal).map(|node| *node),
         }
     }
 
@@ -185,7 +303,7 @@ fn dismantle<T>(node: Option<Node<T>>) {
         let children = level
             .literals
             .drain()
-            .map(|(_, node)| node)
+            .map(|(_, node)| *node)
             .chain(level.star.take().map(|b| *b))
             .chain(level.full.take().map(|b| *b));
         for mut child in children {
@@ -331,7 +449,7 @@ impl<T: Eq + Hash> Trie<T> {
             if toks.peek().is_none() {
                 return match queue {
                     None => node.plain.len(),
-                    Some(q) => node.queues.get(q).map_or(0, |set| set.len()),
+                    Some(q) => node.queue(q).map_or(0, |set| set.len()),
                 };
             }
             let Some(next) = node.next.as_deref() else {
@@ -388,7 +506,7 @@ impl<T> Trie<T> {
             let children = level
                 .literals
                 .iter()
-                .map(|(token, node)| (&token[..], node))
+                .map(|(token, node)| (&token[..], &**node))
                 .chain(level.star.as_deref().map(|n| (STAR, n)))
                 .chain(level.full.as_deref().map(|n| (FULL, n)));
             for (token, node) in children {
@@ -404,7 +522,7 @@ impl<T> Trie<T> {
                         count: node.plain.len(),
                     });
                 }
-                for (queue, members) in &node.queues {
+                for (queue, members) in node.queue_groups() {
                     out.push(crate::Interest {
                         pattern: pattern.clone(),
                         queue: Some(queue.clone()),
@@ -428,6 +546,7 @@ impl<T> Trie<T> {
             let children = level
                 .literals
                 .values()
+                .map(|node| &**node)
                 .chain(level.star.as_deref())
                 .chain(level.full.as_deref());
             for node in children {
@@ -461,5 +580,40 @@ fn descend<'a, T>(
                 work.push((next, rest));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_holds_one_item_without_a_set_and_goes_back_to_one() {
+        let mut plain = Plain::Empty;
+        assert!(plain.insert(1u32));
+        assert!(matches!(plain, Plain::One(1)));
+        assert!(!plain.insert(1));
+        assert!(plain.insert(2));
+        assert!(plain.insert(3));
+        assert!(matches!(plain, Plain::Many(_)));
+        assert_eq!(plain.len(), 3);
+        let mut items: Vec<u32> = plain.iter().copied().collect();
+        items.sort_unstable();
+        assert_eq!(items, [1, 2, 3]);
+        assert!(plain.remove(&1));
+        assert!(!plain.remove(&1));
+        assert!(plain.remove(&3));
+        assert!(matches!(plain, Plain::One(2)));
+        assert!(plain.contains(&2) && !plain.contains(&3));
+        assert!(plain.remove(&2));
+        assert!(plain.is_empty());
+        assert_eq!(plain.iter().count(), 0);
+    }
+
+    #[test]
+    fn a_node_is_small() {
+        // A pointer each for the plain subscriber, the queue groups and the
+        // next level, and the plain variant's tag.
+        assert!(std::mem::size_of::<Node<std::sync::Arc<u8>>>() <= 32);
     }
 }
