@@ -38,6 +38,8 @@
 #   -n N          connections per run [CONNS, default 3000]
 #   -c N          concurrent clients [CLIENTS, default 16]
 #   -k KEY        client key: ec or rsa [CLIENT_KEY, default ec]
+#   -t MODE       tls, or plain for the same connect storm without TLS
+#                 (TCP, INFO, CONNECT, PING/PONG, close) [TRANSPORT, default tls]
 #   -p MODE       CPU pinning [PIN, default split]:
 #                   split: server on CPU 0, load generator on CPU 1 (taskset)
 #                   none:  no pinning
@@ -57,6 +59,7 @@ ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-3000}
 CLIENTS=${CLIENTS:-16}
 CLIENT_KEY=${CLIENT_KEY:-ec}
+TRANSPORT=${TRANSPORT:-tls}
 PIN=${PIN:-split}
 OUTDIR=${OUTDIR:-}
 GANNET=${GANNET:-$REPO/target/release/gannet}
@@ -70,6 +73,7 @@ while (($#)); do
     -n) CONNS=$2; shift 2 ;;
     -c) CLIENTS=$2; shift 2 ;;
     -k) CLIENT_KEY=$2; shift 2 ;;
+    -t) TRANSPORT=$2; shift 2 ;;
     -p) PIN=$2; shift 2 ;;
     -o) OUTDIR=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -174,6 +178,11 @@ TLS_SERVER_ARGS=(--tls --tlscert "$CERTS/server.pem" --tlskey "$CERTS/server-key
   --tlsverify --tlscacert "$CERTS/ca.pem")
 TLS_CLIENT_ARGS=(--no-context --tlsca "$CERTS/ca.pem" --tlscert "$CERTS/client.pem"
   --tlskey "$CERTS/client-key.pem")
+case $TRANSPORT in
+  tls) ;;
+  plain) TLS_SERVER_ARGS=(); TLS_CLIENT_ARGS=(--no-context) ;;
+  *) echo "unknown transport: $TRANSPORT" >&2; usage ;;
+esac
 
 # ---------------------------------------------------------------- servers
 free_port() {

@@ -83,6 +83,19 @@ fn start_connection(server: &Arc<Server>, stream: TcpStream, addr: SocketAddr) {
     };
     match server.tls_config() {
         None => {
+            let mut setup = setup;
+            // The INFO straight onto the fresh socket, which has room for
+            // it: no outbound buffer is made just for it.
+            let mut line = BytesMut::new();
+            encode::write_info(&mut line, &setup.info.to_json());
+            match stream.try_write(&line) {
+                Ok(n) if n == line.len() => setup.info_sent = true,
+                // Queued by the client task instead.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                // A part only (a send buffer smaller than an INFO), or the
+                // client is gone already.
+                _ => return,
+            }
             let (reader, writer) = stream.into_split();
             server.spawn(client::serve(server.clone(), reader, writer, setup));
         }

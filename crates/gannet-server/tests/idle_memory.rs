@@ -76,16 +76,14 @@ async fn quiet_connections_give_back_what_a_burst_grew() {
     }
     let peak = resident_kib(s.pid());
     let grown = peak.saturating_sub(before);
-    assert!(
-        grown > 4 * 1024,
-        "the burst grew nothing to give back ({before} -> {peak} KiB)"
-    );
 
-    // Quiet now: within a few idle periods at least three quarters of what the
-    // burst added must be gone again.
+    // Quiet now: within a few idle periods the burst must have left at most
+    // a quarter of what it added, or 40 KiB per connection (4 MiB), whichever
+    // is more. (Buffers kept after a burst held 150 KiB per connection.)
+    let allowed = (grown / 4).max(4 * 1024);
     let started = Instant::now();
     let mut now = peak;
-    while now > before + grown / 4 {
+    while now > before + allowed {
         assert!(
             started.elapsed() < SETTLE,
             "resident {before} KiB before the burst, {peak} KiB after it, \

@@ -9,13 +9,14 @@ use std::time::{Duration, SystemTime};
 use bytes::{Buf, BytesMut};
 use gannet_proto::{encode, subject, ClientOp, Limits, ParseError, Parser};
 use rustls_pki_types::CertificateDer;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::AsyncWrite;
 use tokio::time::Instant;
 
 use super::auth::Identity;
 use super::cache::MatchCache;
 use super::connect::ConnectOptions;
 use super::idle::{IdleTimer, IDLE_RELEASE};
+use super::reader::{read_some, ClientReader};
 use super::{ClientShared, CloseReason};
 use crate::accounts::Account;
 use crate::fanout::Fanout;
@@ -31,9 +32,9 @@ const READ_BUF_START: usize = 512;
 /// Largest read size the buffer grows to for batching (a message larger than this
 /// still gets the room it needs).
 const READ_BUF_MAX: usize = 64 * 1024;
-/// The read size and buffer of a connection quiet for [`IDLE_RELEASE`]: room
-/// for a PING, and it doubles from there when reads fill it.
-const READ_BUF_IDLE: usize = 64;
+/// A read buffer with more room than this is given back after [`IDLE_RELEASE`]
+/// without reads.
+const READ_BUF_IDLE_KEEP: usize = 4 * READ_BUF_START;
 /// The text of the `-ERR` for failed authentication.
 pub(super) const AUTH_VIOLATION: &str = "Authorization Violation";
 
@@ -59,7 +60,7 @@ pub struct Setup {
 /// Runs one client connection until it closes.
 pub async fn serve<R, W>(server: Arc<Server>, reader: R, writer: W, setup: Setup)
 where
-    R: AsyncRead + Unpin + Send + 'static,
+    R: ClientReader,
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let opts = server.options();
@@ -91,7 +92,9 @@ where
     });
 
     let over_limit = server.register(shared.clone()) > opts.max_connections;
-    let nonce = info.nonce.map(String::into_boxed_str);
+    let mut info = info;
+    let nonce = info.nonce.take().map(String::into_boxed_str);
+    drop(info);
     let (reason, closed) = if over_limit {
         tracing::error!("{prefix} - Maximum connections exceeded");
         shared
@@ -241,12 +244,12 @@ impl Connection {
     }
 
     /// Reads and handles operations until the connection must close.
-    async fn run<R: AsyncRead + Unpin>(&mut self, mut reader: R) -> CloseReason {
+    async fn run<R: ClientReader>(&mut self, mut reader: R) -> CloseReason {
         let opts = self.server.options();
         let ping_interval = opts.ping_interval;
         let ping_timer = tokio::time::sleep(ping_interval.min(FIRST_PING_MAX));
         tokio::pin!(ping_timer);
-        let mut closed = self.shared.outbound.subscribe_close();
+        let closing = self.shared.clone();
         let mut shutdown = self.server.shutdown_signal();
         let mut reloads = self.server.reload_signal();
         // One timer for two deadlines, one after the other: the login's
@@ -255,13 +258,11 @@ impl Connection {
         let deadline = tokio::time::sleep(opts.auth_timeout);
         tokio::pin!(deadline);
         let mut read_size = READ_BUF_START;
-        let mut buf = BytesMut::with_capacity(read_size);
+        // Empty until there is something to read (see `reader`).
+        let mut buf = BytesMut::new();
         let mut idle_release = IdleTimer::default();
         let mut expiry_armed = false;
         loop {
-            if buf.capacity() - buf.len() < read_size / 2 {
-                buf.reserve(read_size);
-            }
             if self.expiry_changed {
                 self.expiry_changed = false;
                 expiry_armed = self.auth_expires.is_some();
@@ -269,12 +270,9 @@ impl Connection {
                     deadline.as_mut().reset(at);
                 }
             }
-            let spare = buf.capacity() - buf.len();
             tokio::select! {
                 biased;
-                _ = closed.changed() => {
-                    return closed.borrow().unwrap_or(CloseReason::ClientClosed);
-                }
+                reason = closing.outbound.closed() => return reason,
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = &mut deadline, if self.awaiting_auth || expiry_armed => {
                     if self.awaiting_auth {
@@ -297,12 +295,14 @@ impl Connection {
                         return reason;
                     }
                 }
-                read = reader.read_buf(&mut buf) => {
+                read = read_some(&mut reader, &mut buf, read_size) => {
                     let n = match read {
                         Ok(0) => return CloseReason::ClientClosed,
                         Ok(n) => n,
                         Err(_) => return CloseReason::ReadError,
                     };
+                    // Whether the read filled the room it had.
+                    let filled = buf.len() == buf.capacity();
                     self.last_in = Instant::now();
                     self.shared
                         .activity
@@ -326,25 +326,30 @@ impl Connection {
                     if !opts.no_fast_producer_stall && self.fanout.has_stalled() {
                         Box::pin(self.stall()).await;
                     }
-                    if n >= spare {
+                    if filled {
                         read_size = (read_size * 2).min(READ_BUF_MAX);
-                    } else if n < read_size / 4 && read_size > READ_BUF_START {
-                        read_size /= 2;
-                        if buf.is_empty() && buf.capacity() > read_size * 4 {
-                            buf = BytesMut::with_capacity(read_size);
+                    } else {
+                        if n < read_size / 4 && read_size > READ_BUF_START {
+                            read_size /= 2;
+                        }
+                        // All taken and nothing more waiting: the buffer goes
+                        // until the next read (a busy client, whose reads fill
+                        // it, keeps it).
+                        if buf.is_empty() {
+                            buf = BytesMut::new();
                         }
                     }
                 }
-                () = idle_release.due(), if read_size > READ_BUF_IDLE
-                    || buf.capacity() > READ_BUF_IDLE =>
+                () = idle_release.due(), if read_size > READ_BUF_START
+                    || buf.capacity() > READ_BUF_IDLE_KEEP =>
                 {
                     let now = Instant::now();
                     let quiet_until = self.last_in + IDLE_RELEASE;
                     if quiet_until > now {
                         idle_release.reset(quiet_until);
                     } else if buf.is_empty() {
-                        read_size = READ_BUF_IDLE;
-                        buf = BytesMut::with_capacity(READ_BUF_IDLE);
+                        read_size = READ_BUF_START;
+                        buf = BytesMut::new();
                         idle_release.disarm();
                         crate::heap::note_freed();
                     } else {
@@ -596,7 +601,7 @@ impl Connection {
         }
         let sub = {
             let mut subs = self.shared.subs_lock();
-            if subs.contains_key(sid) {
+            if subs.contains(sid) {
                 drop(subs);
                 self.ok();
                 return;
@@ -614,7 +619,7 @@ impl Connection {
                 queue,
                 sid,
             ));
-            subs.insert(sid.into(), sub.clone());
+            subs.insert(sub.clone());
             sub
         };
         if self.account.subscribe(&sub).is_err() {
@@ -664,8 +669,7 @@ impl Connection {
 
     /// Drops every subscription of this client from the index.
     fn remove_all_subscriptions(&mut self) {
-        let subs: Vec<Arc<Subscription>> =
-            self.shared.subs_lock().drain().map(|(_, s)| s).collect();
+        let subs: Vec<Arc<Subscription>> = self.shared.subs_lock().drain().collect();
         for sub in subs {
             if let Some(account) = sub.account() {
                 account.unsubscribe(&sub);

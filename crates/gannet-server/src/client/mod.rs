@@ -9,6 +9,8 @@ mod connection;
 mod idle;
 pub mod outbound;
 pub(crate) mod publish;
+mod reader;
+mod sids;
 mod trace;
 
 use std::collections::HashMap;
@@ -22,6 +24,7 @@ use gannet_auth::Permissions;
 pub use connection::{serve, Setup};
 pub(crate) use idle::IDLE_RELEASE;
 use outbound::Outbound;
+pub use reader::ClientReader;
 
 use crate::subscription::Subscription;
 
@@ -137,7 +140,7 @@ pub struct ClientShared {
     delivery_perms: std::sync::RwLock<Option<Arc<Permissions>>>,
     /// Reply subjects this client may publish to once (`allow_responses`).
     responses: Mutex<HashMap<Box<[u8]>, ResponseGrant>>,
-    subs: Mutex<HashMap<Box<[u8]>, Arc<Subscription>>>,
+    subs: Mutex<sids::SubsBySid>,
     meta: Mutex<ClientMeta>,
     /// Counters for `/connz`, added once per read batch by the client's own task
     /// (never per message), so they cost the hot path nothing measurable.
@@ -203,7 +206,7 @@ impl ClientShared {
             delivery_checks: AtomicBool::new(false),
             delivery_perms: std::sync::RwLock::new(None),
             responses: Mutex::new(HashMap::new()),
-            subs: Mutex::new(HashMap::new()),
+            subs: Mutex::new(sids::SubsBySid::default()),
             meta: Mutex::new(ClientMeta {
                 addr,
                 user: None,
@@ -380,7 +383,7 @@ impl ClientShared {
         self.subs_lock().len()
     }
 
-    fn subs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, Arc<Subscription>>> {
+    fn subs_lock(&self) -> std::sync::MutexGuard<'_, sids::SubsBySid> {
         self.subs.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

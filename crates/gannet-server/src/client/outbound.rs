@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 use super::idle::{IdleTimer, IDLE_RELEASE};
 use super::CloseReason;
@@ -44,10 +44,14 @@ const CHUNK: usize = 64 * 1024;
 /// that once received a burst keeps, like the read buffer's cap.
 const RECYCLE_MAX: usize = CHUNK;
 
+/// Smallest written buffer a client keeps as its next tail. A smaller one is
+/// cheap to allocate again, and a quiet client (a PONG now and then) then
+/// holds no buffer at all between writes.
+const RECYCLE_MIN: usize = 2 * 1024;
+
 /// Room an idle client keeps in its tail and spare buffers; more is given back
-/// after [`IDLE_RELEASE`] without writes. None: a quiet connection holds no
-/// buffer, and its next write allocates one.
-const IDLE_KEEP: usize = 0;
+/// after [`IDLE_RELEASE`] without writes.
+const IDLE_KEEP: usize = 4 * 1024;
 
 /// The pending data of one client. Reached through [`Outbound::lock`].
 #[derive(Debug, Default)]
@@ -152,8 +156,11 @@ pub struct Outbound {
     max_pending: usize,
     /// Pending bytes from which publishers are stalled.
     stall_at: usize,
-    /// Told when the connection must close; the read task watches it.
-    close_tx: watch::Sender<Option<CloseReason>>,
+    /// Why the connection must close, once it must: set once, read without
+    /// the queue's lock.
+    closing: std::sync::OnceLock<CloseReason>,
+    /// Told when `closing` is set; the read task waits on it.
+    closing_told: Notify,
 }
 
 /// A locked outbound queue. Dropping it unlocks; call [`Outbound::commit`] before
@@ -170,7 +177,6 @@ impl Outbound {
     }
 
     pub fn new(max_pending: usize) -> Outbound {
-        let (close_tx, _) = watch::channel(None);
         Outbound {
             deadline_misses: std::sync::atomic::AtomicU64::new(0),
             pending: Mutex::new(Pending::default()),
@@ -178,7 +184,8 @@ impl Outbound {
             drained: Notify::new(),
             max_pending,
             stall_at: max_pending / 4 * 3,
-            close_tx,
+            closing: std::sync::OnceLock::new(),
+            closing_told: Notify::new(),
         }
     }
 
@@ -267,7 +274,8 @@ impl Outbound {
     fn mark_closed(&self, pending: &mut Pending, reason: CloseReason) {
         if pending.closed.is_none() {
             pending.closed = Some(reason);
-            self.close_tx.send_replace(Some(reason));
+            let _ = self.closing.set(reason);
+            self.closing_told.notify_waiters();
             self.wake.notify_one();
         }
     }
@@ -277,9 +285,18 @@ impl Outbound {
         self.lock().closed
     }
 
-    /// A receiver that changes when the connection must close.
-    pub fn subscribe_close(&self) -> watch::Receiver<Option<CloseReason>> {
-        self.close_tx.subscribe()
+    /// Completes, with the reason, once the connection must close.
+    pub async fn closed(&self) -> CloseReason {
+        loop {
+            let told = self.closing_told.notified();
+            tokio::pin!(told);
+            // Registered before the check, so a close in between is not missed.
+            told.as_mut().enable();
+            if let Some(reason) = self.closing.get() {
+                return *reason;
+            }
+            told.await;
+        }
     }
 
     /// Bytes queued or being written.
@@ -295,13 +312,8 @@ impl Outbound {
         let mut p = self.lock();
         batch.append(&mut p.chunks);
         if !p.tail.is_empty() {
-            let next = match p.spare.take() {
-                Some(spare) => spare,
-                None => match p.tail.len().next_power_of_two().min(CHUNK) {
-                    CHUNK => chunk_pool::take(CHUNK),
-                    size => BytesMut::with_capacity(size),
-                },
-            };
+            // The spare buffer, or none until the next write needs one.
+            let next = p.spare.take().unwrap_or_default();
             let full = std::mem::replace(&mut p.tail, next);
             batch.push_back(full.freeze());
         }
@@ -314,7 +326,9 @@ impl Outbound {
         let mut p = self.lock();
         if p.queued() == 0 && p.room() > IDLE_KEEP {
             p.spare = None;
-            p.tail = BytesMut::new();
+            if p.tail.capacity() > IDLE_KEEP {
+                p.tail = BytesMut::new();
+            }
             crate::heap::note_freed();
         }
     }
@@ -470,7 +484,8 @@ fn recycle(done: Bytes, spare: &mut Option<BytesMut>) {
         return;
     };
     buffer.clear();
-    if spare.is_none() && buffer.capacity() <= RECYCLE_MAX {
+    let kept = RECYCLE_MIN..=RECYCLE_MAX;
+    if spare.is_none() && kept.contains(&buffer.capacity()) {
         *spare = Some(buffer);
     } else {
         chunk_pool::give(buffer);
@@ -650,7 +665,7 @@ mod tests {
         batch.clear();
 
         outbound.release_idle();
-        assert_eq!(outbound.lock().room(), IDLE_KEEP);
+        assert!(outbound.lock().room() <= IDLE_KEEP);
         assert!(!outbound.take(&mut batch).1);
     }
 
@@ -665,8 +680,13 @@ mod tests {
         recycle(Bytes::from(vec![1u8; RECYCLE_MAX * 2]), &mut spare);
         assert!(spare.is_none(), "an oversized buffer was kept");
         recycle(Bytes::from(vec![1u8; 100]), &mut spare);
+        assert!(
+            spare.is_none(),
+            "a small buffer was kept: quiet clients would hold one"
+        );
+        recycle(Bytes::from(vec![1u8; RECYCLE_MIN]), &mut spare);
         let kept = spare.expect("kept");
         assert!(kept.is_empty());
-        assert!(kept.capacity() >= 100);
+        assert!(kept.capacity() >= RECYCLE_MIN);
     }
 }

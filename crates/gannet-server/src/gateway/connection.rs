@@ -176,7 +176,7 @@ impl GatewayConnection {
         tokio::pin!(ping_timer);
         let handshake_timer = tokio::time::sleep(handshake);
         tokio::pin!(handshake_timer);
-        let mut closed = self.gw.outbound.subscribe_close();
+        let closing = self.gw.clone();
         let mut shutdown = self.server.shutdown_signal();
         let mut parser = RouteParser::new(
             opts.max_control_line.max(4096) * CONTROL_LINE_FACTOR,
@@ -189,9 +189,7 @@ impl GatewayConnection {
             }
             tokio::select! {
                 biased;
-                _ = closed.changed() => {
-                    return closed.borrow().unwrap_or(CloseReason::ClientClosed);
-                }
+                reason = closing.outbound.closed() => return reason,
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = &mut handshake_timer, if !self.outcome.registered => {
                     tracing::error!("{} - Gateway handshake timeout", self.prefix);

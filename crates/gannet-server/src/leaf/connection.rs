@@ -314,7 +314,7 @@ impl LeafConnection {
         tokio::pin!(ping_timer);
         let auth_timer = tokio::time::sleep(leaf_opts.auth_timeout.max(Duration::from_secs(1)));
         tokio::pin!(auth_timer);
-        let mut closed = self.leaf.outbound.subscribe_close();
+        let closing = self.leaf.clone();
         let mut shutdown = self.server.shutdown_signal();
         let mut reloads = self.server.reload_signal();
         // Armed when a leaf logged in with a user JWT that expires.
@@ -350,9 +350,7 @@ impl LeafConnection {
             }
             tokio::select! {
                 biased;
-                _ = closed.changed() => {
-                    return closed.borrow().unwrap_or(CloseReason::ClientClosed);
-                }
+                reason = closing.outbound.closed() => return reason,
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = &mut expiry_timer, if expiry_armed => {
                     tracing::info!("{} - Leafnode User Authentication Expired", self.prefix);

@@ -224,7 +224,7 @@ impl RouteConnection {
         tokio::pin!(ping_timer);
         let auth_timer = tokio::time::sleep(cluster_opts.auth_timeout);
         tokio::pin!(auth_timer);
-        let mut closed = self.route.outbound.subscribe_close();
+        let closing = self.route.clone();
         let mut shutdown = self.server.shutdown_signal();
         let mut reloads = self.server.reload_signal();
         // A configured route a reload removes is closed, and not redialed.
@@ -252,9 +252,7 @@ impl RouteConnection {
             }
             tokio::select! {
                 biased;
-                _ = closed.changed() => {
-                    return closed.borrow().unwrap_or(CloseReason::ClientClosed);
-                }
+                reason = closing.outbound.closed() => return reason,
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
                 _ = reloads.changed(), if configured_url.is_some() => {
                     if configured_url.as_ref().is_some_and(|url| !super::is_configured(&self.server, url)) {
