@@ -92,14 +92,7 @@ impl Node {
     /// The servers this node has routes to (nats-server pools several
     /// connections to a peer that pools too: they count once).
     fn peers(&self) -> usize {
-        let routez = self.routez();
-        let mut ids: Vec<&str> = routez["routes"]
-            .as_array()
-            .map(|r| r.iter().filter_map(|r| r["remote_id"].as_str()).collect())
-            .unwrap_or_default();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len()
+        self.process.route_peers()
     }
 }
 

@@ -18,15 +18,6 @@ const SENT: usize = 3;
 /// the heap trimmer, and slack for a loaded machine.
 const SETTLE: Duration = Duration::from_secs(40);
 
-fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quiet_connections_give_back_what_a_burst_grew() {
     if running_reference() {
@@ -46,7 +37,7 @@ async fn quiet_connections_give_back_what_a_burst_grew() {
         clients.push(client);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = resident_kib(s.pid());
+    let before = s.resident_kib();
 
     let payload = bytes::Bytes::from(vec![b'x'; PAYLOAD]);
     for client in &clients {
@@ -74,7 +65,7 @@ async fn quiet_connections_give_back_what_a_burst_grew() {
             assert_eq!(m.payload.len(), PAYLOAD);
         }
     }
-    let peak = resident_kib(s.pid());
+    let peak = s.resident_kib();
     let grown = peak.saturating_sub(before);
 
     // Quiet now: within a few idle periods the burst must have left at most
@@ -90,7 +81,7 @@ async fn quiet_connections_give_back_what_a_burst_grew() {
              still {now} KiB after {SETTLE:?} idle"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
-        now = resident_kib(s.pid());
+        now = s.resident_kib();
     }
 
     // The connections still work, with small buffers again.

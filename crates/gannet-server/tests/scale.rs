@@ -16,15 +16,6 @@ const SUBS: usize = 10;
 /// build measures 7.6 KiB at 19,000 connections.
 const MAX_KIB_PER_CONN: f64 = 9.0;
 
-fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
-}
-
 /// Reads lines until one starts with `want`.
 fn expect(reader: &mut BufReader<TcpStream>, want: &str) {
     let mut line = String::new();
@@ -62,10 +53,10 @@ fn client(addr: &str, index: usize) -> BufReader<TcpStream> {
 fn measure(binary: &str) -> (f64, f64) {
     let server = ServerProcess::start(binary, &[]);
     std::thread::sleep(Duration::from_millis(500));
-    let before = resident_kib(server.pid());
+    let before = server.resident_kib();
     let held: Vec<_> = (0..CONNS).map(|i| client(&server.addr(), i)).collect();
     std::thread::sleep(Duration::from_secs(1));
-    let after = resident_kib(server.pid());
+    let after = server.resident_kib();
     let per_conn = (after - before) as f64 / CONNS as f64;
 
     let mut probe = client(&server.addr(), CONNS);

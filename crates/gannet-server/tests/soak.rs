@@ -59,19 +59,6 @@ fn restart(name: &str, client_port: u16, cluster_port: u16, seed: u16) -> Server
         .start()
 }
 
-/// The servers `s` has routes to (pooled connections count once).
-fn peers(s: &ServerProcess) -> usize {
-    let (_, body) = s.http_get("/routez");
-    let routez: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let mut ids: Vec<&str> = routez["routes"]
-        .as_array()
-        .map(|r| r.iter().filter_map(|r| r["remote_id"].as_str()).collect())
-        .unwrap_or_default();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.len()
-}
-
 fn varz(s: &ServerProcess) -> serde_json::Value {
     let (status, body) = s.http_get("/varz");
     assert_eq!(status, 200, "{body}");
@@ -236,7 +223,7 @@ async fn messages_survive_slow_consumers_and_restarts() {
         .collect();
     let deadline = Instant::now() + SETTLE;
     for (name, s) in &stable {
-        while peers(s) + 1 < all_urls.len() {
+        while s.route_peers() + 1 < all_urls.len() {
             assert!(Instant::now() < deadline, "{name} did not join the mesh");
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -294,6 +294,31 @@ impl ServerProcess {
         self.child.id()
     }
 
+    /// The server's resident memory (`VmRSS`), in KiB.
+    pub fn resident_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
+    /// The servers this one has routes to, from `/routez` (a peer reached
+    /// by several pooled connections counts once).
+    pub fn route_peers(&self) -> usize {
+        let (_, body) = self.http_get("/routez");
+        let routez: serde_json::Value = serde_json::from_str(&body).expect("routez JSON");
+        let mut ids: Vec<&str> = routez["routes"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|r| r["remote_id"].as_str()).collect())
+            .unwrap_or_default();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it did in time.
     pub fn terminate(&mut self, within: Duration) -> bool {
         let _ = Command::new("kill")
