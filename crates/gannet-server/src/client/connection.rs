@@ -46,8 +46,9 @@ const FIRST_PING_MAX: Duration = Duration::from_secs(2);
 pub struct Setup {
     pub cid: u64,
     pub addr: SocketAddr,
-    /// The INFO this client was (or is to be) sent (boxed: the client task
-    /// carries this for its whole life).
+    /// The INFO this client was (or is to be) sent. Boxed, and dropped once
+    /// sent: the client task's future keeps room for what it was given, for
+    /// as long as it runs.
     pub info: Box<ServerInfo>,
     /// INFO was already written (before a TLS handshake).
     pub info_sent: bool,
