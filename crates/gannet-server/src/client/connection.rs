@@ -335,8 +335,9 @@ impl Connection {
                         }
                         // All taken and nothing more waiting: the buffer goes
                         // until the next read (a busy client, whose reads fill
-                        // it, keeps it).
-                        if buf.is_empty() {
+                        // it, keeps it; so does one that cannot wait without
+                        // it, which would only take a new one at once).
+                        if buf.is_empty() && R::WAITS_FOR_DATA {
                             buf = BytesMut::new();
                         }
                     }

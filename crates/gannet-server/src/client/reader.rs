@@ -11,12 +11,18 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// A client connection's read half.
 pub trait ClientReader: AsyncRead + Unpin + Send + 'static {
+    /// Whether [`wait_readable`](Self::wait_readable) really waits: only
+    /// then is an emptied buffer worth giving back between reads.
+    const WAITS_FOR_DATA: bool;
+
     /// Waits until a read would find data (or the connection's end), when
     /// this kind of reader can tell; returns at once when it cannot.
     fn wait_readable(&self) -> impl Future<Output = ()> + Send;
 }
 
 impl ClientReader for tokio::net::tcp::OwnedReadHalf {
+    const WAITS_FOR_DATA: bool = true;
+
     async fn wait_readable(&self) {
         // An error shows again in the read that follows.
         let _ = self.readable().await;
@@ -24,6 +30,8 @@ impl ClientReader for tokio::net::tcp::OwnedReadHalf {
 }
 
 impl<T: AsyncRead + Send + 'static> ClientReader for tokio::io::ReadHalf<T> {
+    const WAITS_FOR_DATA: bool = false;
+
     fn wait_readable(&self) -> impl Future<Output = ()> + Send {
         std::future::ready(())
     }

@@ -169,6 +169,7 @@ pub fn varz(server: &Server) -> Varz {
     let up = now
         .duration_since(server.start_time())
         .map_or(0, |d| d.as_secs());
+    let info = server.info();
     Varz {
         server_id: server.id().to_string(),
         server_name: server.name().to_string(),
@@ -177,10 +178,10 @@ pub fn varz(server: &Server) -> Varz {
         git_commit: GIT_COMMIT,
         go: GO_VERSION,
         host: opts.host.clone(),
-        port: server.info().port,
+        port: info.port,
         auth_required: server.authenticator().info_auth_required(),
-        tls_required: server.info().tls_required,
-        tls_verify: server.info().tls_verify,
+        tls_required: info.tls_required,
+        tls_verify: info.tls_verify,
         max_connections: opts.max_connections,
         ping_interval: opts.ping_interval.as_nanos(),
         ping_max: opts.ping_max,
