@@ -117,6 +117,8 @@ pub enum Command {
     Object(cmd::object::ObjectCommand),
     /// A live view of connections and message rates
     Top(cmd::top::TopArgs),
+    /// Trace message delivery within a NATS network
+    Trace(cmd::trace::TraceArgs),
     /// Manage saved connection contexts
     #[command(subcommand, alias = "ctx")]
     Context(ContextCommand),

@@ -63,5 +63,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Kv(command) => cmd::kv::run(command, &connector()?).await,
         Command::Object(command) => cmd::object::run(command, &connector()?).await,
         Command::Top(args) => cmd::top::run(args, &connector()?).await,
+        Command::Trace(args) => cmd::trace::run(args, &connector()?).await,
     }
 }

@@ -34,6 +34,7 @@ use crate::gateway::Gateway;
 use crate::imports::{self, AccountRoutes};
 use crate::internal::OriginRef;
 use crate::leaf::Leaf;
+use crate::msgtrace::{self, Egress, Kind, Trace};
 use crate::route::Route;
 use crate::server::Server;
 use crate::subscription::{self, Admit, SubRef, Subscriber};
@@ -178,6 +179,9 @@ impl<'a> Message<'a> {
         tail.put_slice(end.as_bytes());
     }
 }
+
+/// A message's subject, reply, headers and payload.
+type MessageParts<'a> = (&'a [u8], Option<&'a [u8]>, Option<&'a [u8]>, &'a [u8]);
 
 /// What writing a message into one client's queue came to.
 pub(crate) enum Delivery {
@@ -479,6 +483,9 @@ pub(crate) struct Fanout {
     touched_gateways: Vec<Arc<Gateway>>,
     /// Queue groups of the current message already given to a cluster.
     gateway_queues: Vec<Box<[u8]>>,
+    /// The trace of the current message, when it is traced
+    /// ([`crate::msgtrace`]): every delivery is reported to it.
+    trace: Option<Box<Trace>>,
 }
 
 impl Fanout {
@@ -499,6 +506,39 @@ impl Fanout {
             touched_leafs: Vec::new(),
             touched_gateways: Vec::new(),
             gateway_queues: Vec::new(),
+            trace: None,
+        }
+    }
+
+    /// The next message is traced: what the fan-out does with it is
+    /// reported to `trace` until [`Fanout::end_trace`].
+    pub(crate) fn begin_trace(&mut self, trace: Box<Trace>) {
+        self.trace = Some(trace);
+    }
+
+    /// The traced message is delivered: its event goes (or waits for the
+    /// streams that captured it).
+    pub(crate) fn end_trace(&mut self, server: &Server) {
+        if let Some(trace) = self.trace.take() {
+            trace.finish(server);
+        }
+    }
+
+    /// The trace of the message being delivered.
+    pub(crate) fn trace(&self) -> Option<&Trace> {
+        self.trace.as_deref()
+    }
+
+    /// Reports that `sub`, the publisher's own, does not get the message
+    /// (echo off).
+    #[cold]
+    fn trace_no_echo(&self, sub: &SubRef) {
+        if let (Some(trace), Some(client)) = (&self.trace, sub.client()) {
+            let name = client.meta().name;
+            trace.egress(
+                &client_egress(client, &name, sub),
+                Some(msgtrace::reason::NO_ECHO),
+            );
         }
     }
 
@@ -606,7 +646,16 @@ impl Fanout {
         reply: Option<&[u8]>,
         queues: &[u8],
     ) -> bool {
-        if !write_gateway(gw, account, msg, reply, queues) {
+        let written = if self.trace.is_some() {
+            let peer = gw.peer();
+            let to = link_egress(Kind::Gateway, gw.gid, &peer.name);
+            self.write_traced(msg, &to, gw.supports_traces(), |m| {
+                write_gateway(gw, account, m, reply, queues)
+            })
+        } else {
+            write_gateway(gw, account, msg, reply, queues)
+        };
+        if !written {
             return false;
         }
         let out = &gw.outbound;
@@ -705,6 +754,9 @@ impl Fanout {
         };
         for sub in &local.plain {
             if skip.is_some_and(|own| sub.cid() == own) {
+                if self.trace.is_some() {
+                    self.trace_no_echo(sub);
+                }
                 continue;
             }
             self.deliver(server, sub, msg);
@@ -758,6 +810,9 @@ impl Fanout {
             for i in 0..near.len() {
                 let sub = &near[(start + i) % near.len()];
                 if skip.is_some_and(|own| sub.cid() == own) {
+                    if self.trace.is_some() {
+                        self.trace_no_echo(sub);
+                    }
                     continue;
                 }
                 if self.deliver(server, sub, msg) {
@@ -838,7 +893,16 @@ impl Fanout {
         }
         let mut sends = std::mem::take(&mut self.leaf_sends);
         for send in sends.drain(..) {
-            if write_leaf(&send.leaf, msg, &send.queues) {
+            let written = if self.trace.is_some() {
+                let peer = send.leaf.peer();
+                let to = link_egress(Kind::Leaf, send.leaf.lid, &peer.name);
+                self.write_traced(msg, &to, send.leaf.supports_traces(), |m| {
+                    write_leaf(&send.leaf, m, &send.queues)
+                })
+            } else {
+                write_leaf(&send.leaf, msg, &send.queues)
+            };
+            if written {
                 let out = &send.leaf.outbound;
                 if out.should_stall(&out.lock())
                     && !self.stalled_links.iter().any(|l| l.id() == send.leaf.lid)
@@ -860,7 +924,16 @@ impl Fanout {
     fn send_to_routes(&mut self, server: &Server, account: &str, msg: &mut Message<'_>) {
         let mut sends = std::mem::take(&mut self.route_sends);
         for send in sends.drain(..) {
-            if write_routed(&send.route, account, msg, &send.queues) {
+            let written = if self.trace.is_some() {
+                let peer = send.route.peer();
+                let to = link_egress(Kind::Router, send.route.rid, &peer.name);
+                self.write_traced(msg, &to, send.route.supports_traces(), |m| {
+                    write_routed(&send.route, account, m, &send.queues)
+                })
+            } else {
+                write_routed(&send.route, account, msg, &send.queues)
+            };
+            if written {
                 let out = &send.route.outbound;
                 if out.should_stall(&out.lock())
                     && !self.stalled_links.iter().any(|l| l.id() == send.route.rid)
@@ -925,6 +998,9 @@ impl Fanout {
     ) {
         for sub in &result.plain {
             if skip.is_some_and(|own| sub.cid() == own) {
+                if self.trace.is_some() {
+                    self.trace_no_echo(sub);
+                }
                 continue;
             }
             self.deliver(server, sub, msg);
@@ -938,6 +1014,9 @@ impl Fanout {
             for i in 0..members.len() {
                 let sub = &members[(start + i) % members.len()];
                 if skip.is_some_and(|own| sub.cid() == own) {
+                    if self.trace.is_some() {
+                        self.trace_no_echo(sub);
+                    }
                     continue;
                 }
                 if self.deliver(server, sub, msg) {
@@ -959,7 +1038,42 @@ impl Fanout {
         routes: &AccountRoutes,
         msg: &Message<'_>,
     ) -> bool {
-        let (subject, reply, headers, payload) = (msg.subject, msg.reply, msg.headers, msg.payload);
+        let (subject, reply, payload) = (msg.subject, msg.reply, msg.payload);
+        // A traced message is reported up to the import it crosses, and goes
+        // on untraced (nats-server's default for imports and exports).
+        let disabled = self.trace.as_ref().map(|_| {
+            msgtrace::headers::set(
+                msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
+                msgtrace::TRACE_DEST,
+                msgtrace::TRACE_DISABLED,
+            )
+        });
+        let headers = disabled.as_deref().or(msg.headers);
+        let trace = self.trace.take();
+        let requested = self.cross_accounts_untraced(
+            server,
+            account,
+            routes,
+            msg,
+            (subject, reply, headers, payload),
+            trace.as_deref(),
+        );
+        self.trace = trace;
+        requested
+    }
+
+    /// [`Fanout::cross_accounts`] with the message's parts as they go on,
+    /// reporting each import crossed to `trace`.
+    fn cross_accounts_untraced(
+        &mut self,
+        server: &Server,
+        account: &Arc<Account>,
+        routes: &AccountRoutes,
+        msg: &Message<'_>,
+        (subject, reply, headers, payload): MessageParts<'_>,
+        trace: Option<&Trace>,
+    ) -> bool {
+        let only = trace.is_some_and(Trace::only);
         if let Some(back) = routes
             .serves
             .then(|| account.replies.take_reply(subject))
@@ -972,6 +1086,12 @@ impl Fanout {
         for route in &routes.streams_out {
             if imports::matches(&route.subject, subject) {
                 let local = imports::stream_subject(route, subject);
+                if let Some(trace) = trace {
+                    trace.stream_export(&route.importer.name, &local);
+                }
+                if only {
+                    continue;
+                }
                 let mut copy =
                     Message::new(&local, reply, headers, payload).with_origin(msg.origin);
                 self.publish_in(server, &route.importer, &mut copy);
@@ -992,6 +1112,13 @@ impl Fanout {
                 continue;
             };
             let remote: &[u8] = &remote;
+            if let Some(trace) = trace {
+                trace.service_import(&route.exporter.name, subject, remote);
+            }
+            if only {
+                requested = true;
+                continue;
+            }
             let made_up = reply.map(|r| {
                 route
                     .exporter
@@ -1074,6 +1201,15 @@ impl Fanout {
     /// not delivered (subscription ended, client closing or too slow).
     #[inline]
     pub(crate) fn deliver(&mut self, server: &Server, sub: &SubRef, msg: &mut Message<'_>) -> bool {
+        if self.trace.is_some() {
+            return self.deliver_traced(server, sub, msg);
+        }
+        self.deliver_plain(server, sub, msg)
+    }
+
+    /// [`Fanout::deliver`] of a message that is not traced.
+    #[inline]
+    fn deliver_plain(&mut self, server: &Server, sub: &SubRef, msg: &mut Message<'_>) -> bool {
         let client = match &sub.subscriber {
             Subscriber::Client(client) => client,
             Subscriber::Internal(_) => return server.internal().deliver(sub, msg),
@@ -1122,6 +1258,77 @@ impl Fanout {
                 true
             }
         }
+    }
+
+    /// Writes the copy of a traced message that goes to another server over
+    /// `to`, its hop id in its headers (`write` writes it); a trace-only
+    /// message is not sent to a server that cannot trace it. Returns whether
+    /// it was written.
+    #[cold]
+    fn write_traced(
+        &self,
+        msg: &Message<'_>,
+        to: &Egress<'_>,
+        supports: bool,
+        write: impl FnOnce(&mut Message<'_>) -> bool,
+    ) -> bool {
+        let Some(trace) = &self.trace else {
+            return false;
+        };
+        let headers = msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n");
+        let Some(headers) = trace.hop_to(to, supports, headers) else {
+            return false;
+        };
+        let mut copy = Message::new(msg.subject, msg.reply, Some(&headers), msg.payload);
+        write(&mut copy)
+    }
+
+    /// [`Fanout::deliver`] for a traced message: each client subscription
+    /// is reported, delivered to or not (nothing is written for a
+    /// trace-only message), and a stream that captures it joins the trace.
+    #[cold]
+    fn deliver_traced(&mut self, server: &Server, sub: &SubRef, msg: &mut Message<'_>) -> bool {
+        let Some(trace) = self.trace.take() else {
+            return false;
+        };
+        let delivered = match &sub.subscriber {
+            Subscriber::Client(client) => {
+                let name = client.meta().name;
+                let account = sub.account();
+                let mut to = client_egress(client, &name, sub);
+                to.account = account.as_deref().map(|a| a.name.as_str());
+                let refused = if client.denies_delivery(msg.subject, sub.queue.as_deref()) {
+                    Some(msgtrace::reason::SUB_DENY)
+                } else if client.outbound.lock().is_closed() {
+                    Some(msgtrace::reason::CLIENT_CLOSED)
+                } else if sub.max() > 0 && sub.delivered() >= sub.max() {
+                    Some(msgtrace::reason::AUTO_UNSUB_EXCEEDED)
+                } else {
+                    None
+                };
+                if refused.is_some() || trace.only() {
+                    trace.egress(&to, refused);
+                    refused.is_none()
+                } else {
+                    let delivered = self.deliver_plain(server, sub, msg);
+                    trace.egress(&to, (!delivered).then_some(msgtrace::reason::CLIENT_CLOSED));
+                    delivered
+                }
+            }
+            Subscriber::Internal(_) => server.internal().deliver_traced(sub, msg, &trace),
+            Subscriber::Shadow(_) if trace.only() => false,
+            Subscriber::Leaf(leaf) if !leaf.may_export(msg.subject) => {
+                let peer = leaf.peer();
+                trace.egress(
+                    &link_egress(Kind::Leaf, leaf.lid, &peer.name),
+                    Some(msgtrace::reason::PUB_VIOLATION),
+                );
+                false
+            }
+            _ => self.deliver_plain(server, sub, msg),
+        };
+        self.trace = Some(trace);
+        delivered
     }
 
     /// Notes that `client` was given data, so its writer is woken.
@@ -1174,5 +1381,29 @@ impl Fanout {
         x ^= x << 17;
         self.rng = x;
         x
+    }
+}
+
+/// How a trace names a client's subscription.
+fn client_egress<'a>(client: &ClientShared, name: &'a str, sub: &'a SubRef) -> Egress<'a> {
+    Egress {
+        kind: Kind::Client,
+        cid: client.cid,
+        name,
+        account: None,
+        subject: sub.subject(),
+        queue: sub.queue.as_deref(),
+    }
+}
+
+/// How a trace names a route, gateway or leaf connection.
+fn link_egress(kind: Kind, cid: u64, name: &str) -> Egress<'_> {
+    Egress {
+        kind,
+        cid,
+        name,
+        account: None,
+        subject: b"",
+        queue: None,
     }
 }

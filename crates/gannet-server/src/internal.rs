@@ -20,6 +20,7 @@ use gannet_auth::Permissions;
 use crate::accounts::Account;
 use crate::client::ClientShared;
 use crate::fanout::{Fanout, Message};
+use crate::msgtrace::Trace;
 use crate::server::Server;
 use crate::subscription::{SubRef, Subscriber, Subscription};
 
@@ -47,6 +48,8 @@ pub struct Delivered<'a> {
     pub reply: Option<&'a [u8]>,
     pub headers: Option<&'a [u8]>,
     pub payload: &'a [u8],
+    /// The message's trace, when it is traced.
+    pub(crate) trace: Option<&'a Trace>,
 }
 
 /// How an internal subscription runs: on the internal loop, or inline.
@@ -225,6 +228,16 @@ impl Internal {
     /// Queues a copy of `msg` for the handler of `sub`. Returns whether it was
     /// queued (a delivery, for no-responders and queue groups).
     pub(crate) fn deliver(&self, sub: &SubRef, msg: &Message<'_>) -> bool {
+        self.deliver_with(sub, msg, None)
+    }
+
+    /// [`Internal::deliver`] of a traced message: an inline handler (a
+    /// stream's capture) sees the trace and may join it.
+    pub(crate) fn deliver_traced(&self, sub: &SubRef, msg: &Message<'_>, trace: &Trace) -> bool {
+        self.deliver_with(sub, msg, Some(trace))
+    }
+
+    fn deliver_with(&self, sub: &SubRef, msg: &Message<'_>, trace: Option<&Trace>) -> bool {
         // Counted like a client's deliveries (SUBSZ `msgs`); internal
         // subscriptions have no limit.
         let _ = sub.admit();
@@ -236,6 +249,7 @@ impl Internal {
                     reply: msg.reply,
                     headers: msg.headers,
                     payload: msg.payload,
+                    trace,
                 });
             }
         }

@@ -17,6 +17,7 @@ pub mod jetstream;
 pub mod leaf;
 mod listener;
 pub mod monitor;
+pub(crate) mod msgtrace;
 mod resolver;
 pub mod route;
 pub mod server;

@@ -18,3 +18,4 @@ pub mod stream;
 pub mod sub;
 pub mod template;
 pub mod top;
+pub mod trace;

@@ -291,6 +291,21 @@ impl ClientShared {
         }
     }
 
+    /// Whether the client's subscribe permissions keep `subject` (in
+    /// `queue`) from it, without anything else [`Self::admit_delivery`]
+    /// does: what a message trace reports.
+    pub(crate) fn denies_delivery(&self, subject: &[u8], queue: Option<&[u8]>) -> bool {
+        if !self.delivery_checks.load(Ordering::Acquire) {
+            return false;
+        }
+        let perms = self
+            .delivery_perms
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        perms.is_some_and(|p| p.has_subscribe_deny() && !p.can_receive_in_queue(subject, queue))
+    }
+
     /// Whether a message on `subject` with `reply` may be delivered to this client;
     /// records the reply subject as one it may answer (`allow_responses`).
     #[inline]

@@ -4,12 +4,14 @@
 //! and the hand-over to the fan-out (`crate::fanout`), which delivers to
 //! every kind of subscriber, to the routes of interested peers and to the
 //! other clusters over gateways (a `_GR_.` reply for another cluster goes
-//! straight there).
+//! straight there). A message whose headers ask for a trace takes a path of
+//! its own to the same fan-out (`publish_traced`).
 use super::cache::MatchCache;
 use super::connection::Connection;
 use super::CloseReason;
 use crate::fanout::Message;
 use crate::internal::OriginRef;
+use crate::msgtrace::{self, Start};
 
 /// Reply subject prefixes the server keeps for itself, as the reference does:
 /// service import replies, JetStream acknowledgements, gateway replies.
@@ -36,6 +38,67 @@ impl Connection {
     ) -> Result<(), CloseReason> {
         self.batch.in_msgs += 1;
         self.batch.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
+        match headers {
+            Some(h) if msgtrace::headers::may_ask(h) => {
+                self.publish_traced(published, reply, h, payload)
+            }
+            _ => self.publish_as_is(published, reply, headers, payload),
+        }
+    }
+
+    /// A message whose headers may ask for a trace ([`crate::msgtrace`]).
+    #[cold]
+    fn publish_traced(
+        &mut self,
+        published: &[u8],
+        reply: Option<&[u8]>,
+        headers: &[u8],
+        payload: &[u8],
+    ) -> Result<(), CloseReason> {
+        let name = self.opts.name.clone();
+        let from = msgtrace::Ingress {
+            kind: msgtrace::Kind::Client,
+            cid: self.shared.cid,
+            name: &name,
+            account: &self.account,
+            subject: published,
+            size: headers.len() + payload.len(),
+            log: &self.prefix,
+        };
+        let perms = self.identity.perms.clone();
+        let start = msgtrace::start(&self.server, headers, &from, |dest| {
+            perms.as_ref().is_none_or(|p| p.can_publish(dest))
+        });
+        match start {
+            Start::No => self.publish_as_is(published, reply, Some(headers), payload),
+            Start::Skip => Ok(()),
+            Start::Denied(dest) => {
+                let text = format!("Permissions Violation for Publish to \"{dest}\"");
+                self.permission_violation(&text);
+                Ok(())
+            }
+            Start::Disable => {
+                let disabled =
+                    msgtrace::headers::set(headers, msgtrace::TRACE_DEST, msgtrace::TRACE_DISABLED);
+                self.publish_as_is(published, reply, Some(&disabled), payload)
+            }
+            Start::Traced(trace) => {
+                self.fanout.begin_trace(trace);
+                let done = self.publish_as_is(published, reply, Some(headers), payload);
+                self.fanout.end_trace(&self.server);
+                done
+            }
+        }
+    }
+
+    /// Maps, checks and delivers a message (traced or not: the fan-out knows).
+    fn publish_as_is(
+        &mut self,
+        published: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+    ) -> Result<(), CloseReason> {
         // The account's subject mappings come first: permissions and
         // delivery are about the subject the message is mapped to.
         let Some(subject) = self
@@ -46,6 +109,9 @@ impl Connection {
             return Ok(());
         };
         let subject: &[u8] = &subject;
+        if let Some(trace) = self.fanout.trace().filter(|_| subject != published) {
+            trace.mapped(subject);
+        }
         if let Some(perms) = &self.identity.perms {
             if !self.identity.pub_cache.check(perms, subject) && !self.shared.take_response(subject)
             {
@@ -53,6 +119,9 @@ impl Connection {
                     "Permissions Violation for Publish to \"{}\"",
                     String::from_utf8_lossy(subject)
                 );
+                if let Some(trace) = self.fanout.trace() {
+                    trace.ingress_error(&text);
+                }
                 self.permission_violation(&text);
                 return Ok(());
             }
@@ -62,6 +131,9 @@ impl Connection {
                 "Permissions Violation for Publish with Reply of \"{}\"",
                 String::from_utf8_lossy(reply)
             );
+            if let Some(trace) = self.fanout.trace() {
+                trace.ingress_error(&text);
+            }
             self.permission_violation(&text);
             return Ok(());
         }

@@ -18,6 +18,8 @@ use std::time::Duration;
 use bytes::{Buf, BytesMut};
 use gannet_proto::encode;
 use gannet_proto::route::{QueueList, RouteOp, RouteParseError, RouteParser};
+
+use crate::msgtrace::{self, LinkStart};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
@@ -366,7 +368,11 @@ impl GatewayConnection {
                     self.gw.refuse_account(name);
                     return Ok(());
                 };
-                self.deliver(&account, subject, reply, headers, payload, queues);
+                if let Some(h) = headers.filter(|h| msgtrace::headers::may_ask(h)) {
+                    self.deliver_traced(&account, subject, reply, h, payload, queues);
+                } else {
+                    self.deliver(&account, subject, reply, headers, payload, queues);
+                }
                 Ok(())
             }
         }
@@ -385,6 +391,42 @@ impl GatewayConnection {
             .and_then(|a| std::str::from_utf8(a).ok())
             .map(str::to_string)
             .ok_or(CloseReason::ProtocolViolation)
+    }
+
+    /// A message whose headers may ask for a trace ([`crate::msgtrace`]).
+    #[cold]
+    fn deliver_traced(
+        &mut self,
+        account: &Arc<crate::accounts::Account>,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: &[u8],
+        payload: &[u8],
+        queues: QueueList<'_>,
+    ) {
+        let peer = self.gw.peer();
+        let from = msgtrace::Ingress {
+            kind: msgtrace::Kind::Gateway,
+            cid: self.gw.gid,
+            name: &peer.name,
+            account,
+            subject,
+            size: headers.len() + payload.len(),
+            log: &self.prefix,
+        };
+        match msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, |_| true) {
+            LinkStart::AsIs => {
+                self.deliver(account, subject, reply, Some(headers), payload, queues)
+            }
+            LinkStart::Disabled(h) => {
+                self.deliver(account, subject, reply, Some(&h), payload, queues);
+            }
+            LinkStart::Traced => {
+                self.deliver(account, subject, reply, Some(headers), payload, queues);
+                self.fanout.end_trace(&self.server);
+            }
+            LinkStart::Drop => {}
+        }
     }
 
     /// A message from the other cluster: to this cluster's subscribers
@@ -556,6 +598,7 @@ impl GatewayConnection {
                 id: info.server_id.clone(),
                 name: info.server_name.clone(),
                 gateway: info.gateway.clone(),
+                proto: info.proto,
             },
             info.headers && !self.server.options().no_header_support,
         );
@@ -636,6 +679,7 @@ impl GatewayConnection {
                 id: info.server_id.clone(),
                 name: info.server_name.clone(),
                 gateway: info.gateway.clone(),
+                proto: info.proto,
             },
             info.headers && !self.server.options().no_header_support,
         );

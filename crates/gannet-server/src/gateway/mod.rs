@@ -91,6 +91,8 @@ pub struct GatewayPeer {
     pub name: String,
     /// Its gateway (cluster) name.
     pub gateway: String,
+    /// Its server-to-server protocol version (its INFO's `proto`).
+    pub proto: u32,
 }
 
 /// One gateway connection, as other tasks reach it.
@@ -110,6 +112,8 @@ pub struct Gateway {
     hash: OnceLock<[u8; HASH_LEN]>,
     /// Whether the other side reads headers: one load, read per message.
     headers: AtomicBool,
+    /// The peer understands message traces (its INFO's `proto`).
+    traces: AtomicBool,
     /// Outbound: what the other side wants.
     pub interest: RemoteInterest,
     /// Inbound: the accounts switched to interest-only on this connection,
@@ -149,6 +153,7 @@ impl Gateway {
             peer: Mutex::new(GatewayPeer::default()),
             hash: OnceLock::new(),
             headers: AtomicBool::new(false),
+            traces: AtomicBool::new(false),
             interest: RemoteInterest::default(),
             announced: Mutex::new(HashMap::new()),
             refused_accounts: Mutex::new(HashSet::new()),
@@ -168,7 +173,16 @@ impl Gateway {
             let _ = self.hash.set(name_hash(&peer.gateway));
         }
         self.headers.store(headers, Ordering::Relaxed);
+        self.traces.store(
+            peer.proto >= crate::msgtrace::TRACE_PROTO,
+            Ordering::Relaxed,
+        );
         *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = peer;
+    }
+
+    /// Whether the other side understands message traces.
+    pub(crate) fn supports_traces(&self) -> bool {
+        self.traces.load(Ordering::Relaxed)
     }
 
     /// The other cluster's gateway name (empty until known).
@@ -692,7 +706,7 @@ impl Gateways {
             server_id: server.id().to_string(),
             server_name: server.name().to_string(),
             version: crate::info::COMPAT_VERSION.to_string(),
-            proto: 2,
+            proto: crate::msgtrace::TRACE_PROTO,
             go: crate::info::GO_VERSION.to_string(),
             host,
             port,

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use super::stream::{Cmd, Inbound, StreamHandle};
 use super::types::StreamConfig;
 use crate::internal::{self, Delivered, InlineHandler};
+use crate::msgtrace;
 use crate::subscription;
 
 /// The subjects a stream stores: its own, or its name when it lists none.
@@ -100,12 +101,23 @@ fn capture(stream: Weak<StreamHandle>) -> InlineHandler {
         let Some(s) = stream.upgrade() else {
             return false;
         };
+        let trace = m.trace.map(|t| t.for_stream(&s.name));
+        // A stored message is not traced again when a consumer delivers it.
+        let headers = match (&trace, m.headers) {
+            (Some(t), Some(h)) if !t.only() => Bytes::from(msgtrace::headers::set(
+                h,
+                msgtrace::TRACE_DEST,
+                msgtrace::TRACE_DISABLED,
+            )),
+            _ => m.headers.map(bytes).unwrap_or_default(),
+        };
         s.send(Cmd::Publish(Inbound {
             internal: false,
             subject: bytes(m.subject),
             reply: m.reply.map(bytes),
-            headers: m.headers.map(bytes).unwrap_or_default(),
+            headers,
             payload: bytes(m.payload),
+            trace,
         }))
     })
 }

@@ -83,6 +83,8 @@ pub(crate) struct Inbound {
     pub(crate) reply: Option<Bytes>,
     pub(crate) headers: Bytes,
     pub(crate) payload: Bytes,
+    /// The message's trace, when it is traced ([`crate::msgtrace`]).
+    pub(crate) trace: Option<crate::msgtrace::StreamTrace>,
 }
 
 /// Work for a stream's thread.
@@ -508,7 +510,7 @@ impl Actor {
 
     fn handle(&mut self, server: &Server, cmd: Cmd) {
         match cmd {
-            Cmd::Publish(msg) => self.ingest(msg),
+            Cmd::Publish(msg) => self.ingest(server, msg),
             Cmd::Ack {
                 subject,
                 reply,
@@ -570,9 +572,41 @@ impl Actor {
     // ----- publishing into the stream -----
 
     /// Stores a captured message (or refuses it), queueing its answer.
-    fn ingest(&mut self, msg: Inbound) {
+    fn ingest(&mut self, server: &Server, mut msg: Inbound) {
+        if let Some(trace) = msg.trace.take() {
+            if trace.only() {
+                // Checked as if stored, then neither stored nor answered.
+                let result = self.check_message(&msg);
+                let subject = self.transformed_subject(&msg.subject);
+                let no_interest = self.no_interest(&subject);
+                trace.done(
+                    server,
+                    &subject,
+                    no_interest,
+                    result.err().map(|e| trace_error(&e)),
+                );
+                return;
+            }
+            let subject = self.transformed_subject(&msg.subject);
+            let no_interest = self.no_interest(&subject);
+            let result = self.store_message(&msg);
+            let error = result.as_ref().err().map(trace_error);
+            trace.done(server, &subject, no_interest, error);
+            return self.answer(msg.reply, result);
+        }
         let result = self.store_message(&msg);
-        let Some(reply) = msg.reply else {
+        self.answer(msg.reply, result);
+    }
+
+    /// Whether the stream keeps messages only for its consumers and none
+    /// of them wants `subject` (what a trace reports as no interest).
+    fn no_interest(&self, subject: &[u8]) -> bool {
+        self.config.retention == "interest" && !self.consumers.values().any(|c| c.wants(subject))
+    }
+
+    /// Queues the answer to a publish on `reply`.
+    fn answer(&mut self, reply: Option<Bytes>, result: Result<(u64, bool), ApiError>) {
+        let Some(reply) = reply else {
             return;
         };
         if self.config.no_ack {
@@ -603,6 +637,15 @@ impl Actor {
     /// The checks of nats-server's `processJetStreamMsg`, then the append.
     /// Returns the sequence and whether it was a duplicate.
     fn store_message(&mut self, msg: &Inbound) -> Result<(u64, bool), ApiError> {
+        self.check_and_store(msg, true)
+    }
+
+    /// The checks of [`Self::store_message`] alone (a trace-only message).
+    fn check_message(&mut self, msg: &Inbound) -> Result<(u64, bool), ApiError> {
+        self.check_and_store(msg, false)
+    }
+
+    fn check_and_store(&mut self, msg: &Inbound, store: bool) -> Result<(u64, bool), ApiError> {
         let hdr = msg.headers.as_ref();
         if self.config.sealed {
             return Err(errors::STREAM_SEALED.err());
@@ -673,6 +716,9 @@ impl Actor {
         let subject = self.transformed_subject(&msg.subject);
         if self.config.discard == "new" {
             self.check_discard_new(&subject, &msg.headers, &msg.payload, &state)?;
+        }
+        if !store {
+            return Ok((0, false));
         }
         let ts = now_nanos();
         // A TTL is stored in seconds, however it was written.
@@ -945,6 +991,7 @@ impl Actor {
             reply: None,
             headers: Bytes::from(hdr),
             payload: copied.payload,
+            trace: None,
         };
         let _ = self.store_message(&inbound);
     }
@@ -1050,6 +1097,7 @@ impl Actor {
             reply: None,
             headers: Bytes::from(hdr),
             payload: Bytes::new(),
+            trace: None,
         };
         self.store_message(&marker).is_ok()
     }
@@ -2253,4 +2301,9 @@ pub(crate) fn limits_of(config: &StreamConfig) -> Limits {
             positive(config.max_msgs_per_subject)
         },
     }
+}
+
+/// A refusal as a trace event reports it (the reference's `ApiError.Error()`).
+fn trace_error(e: &ApiError) -> String {
+    format!("{} ({})", e.description, e.err_code)
 }

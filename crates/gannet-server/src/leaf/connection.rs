@@ -18,6 +18,8 @@ use bytes::{Buf, BytesMut};
 use gannet_auth::Credentials;
 use gannet_proto::encode;
 use gannet_proto::route::{QueueList, RouteOp, RouteParser};
+
+use crate::msgtrace::{self, LinkStart};
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
@@ -80,6 +82,9 @@ struct Hello {
     name: String,
     cluster: String,
     headers: bool,
+    /// The other side's protocol version: `proto` in INFO, `protocol` in CONNECT.
+    #[serde(alias = "protocol")]
+    proto: u32,
     user: Option<String>,
     pass: Option<String>,
     /// In CONNECT, the leaf's local account; in the hub's second INFO, the
@@ -234,7 +239,7 @@ pub(crate) fn info_line(
         "server_id": server.id(),
         "server_name": server.name(),
         "version": crate::info::COMPAT_VERSION,
-        "proto": 1,
+        "proto": crate::msgtrace::TRACE_PROTO,
         "go": crate::info::GO_VERSION,
         "host": leaf_host,
         "port": server.leaf_port(),
@@ -552,20 +557,84 @@ impl LeafConnection {
                 let account = self.bound()?;
                 self.leaf
                     .count_in(payload.len() + headers.map_or(0, <[u8]>::len));
-                // The account's subject mappings apply to what a leaf sends,
-                // as to what a client publishes.
-                let Some(subject) = account.mapped_subject(subject, || self.server.cluster_name())
-                else {
-                    return Ok(());
-                };
-                let subject: &[u8] = &subject;
-                if !self.leaf.may_import(subject) {
-                    return Ok(());
+                if let Some(h) = headers.filter(|h| msgtrace::headers::may_ask(h)) {
+                    self.receive_traced(&account, subject, reply, h, payload, queues);
+                } else {
+                    self.receive(&account, subject, reply, headers, payload, queues);
                 }
-                self.deliver(&account, subject, reply, headers, payload, queues);
                 Ok(())
             }
         }
+    }
+
+    /// A message whose headers may ask for a trace ([`crate::msgtrace`]).
+    #[cold]
+    fn receive_traced(
+        &mut self,
+        account: &Arc<Account>,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: &[u8],
+        payload: &[u8],
+        queues: QueueList<'_>,
+    ) {
+        let peer = self.leaf.peer();
+        let from = msgtrace::Ingress {
+            kind: msgtrace::Kind::Leaf,
+            cid: self.leaf.lid,
+            name: &peer.name,
+            account,
+            subject,
+            size: headers.len() + payload.len(),
+            log: &self.prefix,
+        };
+        let leaf = self.leaf.clone();
+        let may_publish = |dest: &[u8]| {
+            if leaf.is_spoke() {
+                leaf.may_import(dest)
+            } else {
+                leaf.may_export(dest)
+            }
+        };
+        match msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, may_publish)
+        {
+            LinkStart::AsIs => {
+                self.receive(account, subject, reply, Some(headers), payload, queues)
+            }
+            LinkStart::Disabled(h) => {
+                self.receive(account, subject, reply, Some(&h), payload, queues);
+            }
+            LinkStart::Traced => {
+                self.receive(account, subject, reply, Some(headers), payload, queues);
+                self.fanout.end_trace(&self.server);
+            }
+            LinkStart::Drop => {}
+        }
+    }
+
+    /// A message from the other side, on the subject it was sent on: the
+    /// account's subject mappings apply to it, as to what a client
+    /// publishes, then the link's import rules.
+    fn receive(
+        &mut self,
+        account: &Arc<Account>,
+        published: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+        queues: QueueList<'_>,
+    ) {
+        let Some(subject) = account.mapped_subject(published, || self.server.cluster_name()) else {
+            return;
+        };
+        let subject: &[u8] = &subject;
+        if let Some(trace) = self.fanout.trace().filter(|_| subject != published) {
+            trace.mapped(subject);
+        }
+        if !self.leaf.may_import(subject) {
+            return;
+        }
+        self.deliver(account, subject, reply, headers, payload, queues);
     }
 
     /// The bound account; interest and messages before it are refused.
@@ -834,7 +903,7 @@ impl LeafConnection {
             "headers": !self.server.options().no_header_support,
             "compress_mode": "off",
             "remote_account": account.name,
-            "protocol": 1,
+            "protocol": crate::msgtrace::TRACE_PROTO,
         });
         if let Some(map) = connect.as_object_mut() {
             if hub {
@@ -884,6 +953,7 @@ impl LeafConnection {
             name,
             cluster: hello.cluster.clone(),
             headers: hello.headers,
+            proto: hello.proto,
         });
     }
 

@@ -50,6 +50,9 @@ pub struct LeafPeer {
     pub name: String,
     pub cluster: String,
     pub headers: bool,
+    /// The other side's server-to-server protocol version (`proto` in its
+    /// INFO, `protocol` in its CONNECT).
+    pub proto: u32,
 }
 
 /// One leaf node connection, as other tasks reach it.
@@ -68,6 +71,8 @@ pub struct Leaf {
     peer: Mutex<LeafPeer>,
     /// `peer.headers`, readable without the lock.
     headers: std::sync::atomic::AtomicBool,
+    /// The peer understands message traces (its INFO's `proto`).
+    traces: std::sync::atomic::AtomicBool,
     subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
     /// What this side told the other it is interested in, with the weight
     /// told (1 for a plain subject).
@@ -97,6 +102,7 @@ impl Leaf {
             account: OnceLock::new(),
             peer: Mutex::new(LeafPeer::default()),
             headers: std::sync::atomic::AtomicBool::new(false),
+            traces: std::sync::atomic::AtomicBool::new(false),
             subs: Mutex::new(HashMap::new()),
             announced: Mutex::new(HashMap::new()),
             denies: OnceLock::new(),
@@ -135,7 +141,16 @@ impl Leaf {
 
     pub(crate) fn set_peer(&self, peer: LeafPeer) {
         self.headers.store(peer.headers, Ordering::Relaxed);
+        self.traces.store(
+            peer.proto >= crate::msgtrace::TRACE_PROTO,
+            Ordering::Relaxed,
+        );
         *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = peer;
+    }
+
+    /// Whether the other side understands message traces.
+    pub(crate) fn supports_traces(&self) -> bool {
+        self.traces.load(Ordering::Relaxed)
     }
 
     fn subs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<InterestKey, Arc<Subscription>>> {

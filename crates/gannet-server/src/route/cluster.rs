@@ -196,7 +196,7 @@ impl Cluster {
             version: crate::info::COMPAT_VERSION.to_string(),
             // 2: accounts on interest and message lines. Not 3, which would
             // claim distributed message tracing.
-            proto: 2,
+            proto: crate::msgtrace::TRACE_PROTO,
             go: crate::info::GO_VERSION.to_string(),
             host: self.advertise_host.clone(),
             port: self.advertise_port,
@@ -386,7 +386,7 @@ impl Cluster {
             server_id: peer.id.clone(),
             server_name: peer.name.clone(),
             version: crate::info::COMPAT_VERSION.to_string(),
-            proto: 2,
+            proto: crate::msgtrace::TRACE_PROTO,
             headers: peer.headers,
             auth_required: peer.auth_required,
             max_payload: server.options().max_payload,

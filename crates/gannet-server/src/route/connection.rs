@@ -14,7 +14,7 @@ use std::time::Duration;
 use bytes::{Buf, BytesMut};
 use gannet_config::options::RouteUrl;
 use gannet_proto::encode;
-use gannet_proto::route::{RouteOp, RouteParseError, RouteParser};
+use gannet_proto::route::{QueueList, RouteOp, RouteParseError, RouteParser};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
@@ -25,6 +25,7 @@ use crate::accounts::Account;
 use crate::client::outbound::DeadlinePolicy;
 use crate::client::CloseReason;
 use crate::fanout::{Fanout, Message};
+use crate::msgtrace::{self, LinkStart};
 use crate::server::Server;
 use crate::subscription::{Subscriber, Subscription};
 
@@ -419,26 +420,80 @@ impl RouteConnection {
                 {
                     return Ok(());
                 }
-                let mut msg = Message::new(subject, reply, headers, payload).routed();
-                if subject.starts_with(crate::gateway::REPLY_PREFIX)
-                    && self.fanout.gateway_reply(
-                        &self.server,
-                        &account,
-                        &mut msg,
-                        crate::fanout::ReplyFrom::Route,
-                    )
-                {
-                    return Ok(());
+                if let Some(h) = headers.filter(|h| msgtrace::headers::may_ask(h)) {
+                    self.deliver_traced(&account, subject, reply, h, payload, queues);
+                } else {
+                    self.deliver(&account, subject, reply, headers, payload, queues);
                 }
-                let local = account.sublist.matches(subject);
-                if local.is_empty() {
-                    return Ok(());
-                }
-                self.fanout
-                    .fan_out_routed(&self.server, &local, &mut msg, queues);
                 Ok(())
             }
         }
+    }
+
+    /// A message whose headers may ask for a trace ([`crate::msgtrace`]).
+    #[cold]
+    fn deliver_traced(
+        &mut self,
+        account: &Arc<Account>,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: &[u8],
+        payload: &[u8],
+        queues: QueueList<'_>,
+    ) {
+        let peer = self.route.peer();
+        let from = msgtrace::Ingress {
+            kind: msgtrace::Kind::Router,
+            cid: self.route.rid,
+            name: &peer.name,
+            account,
+            subject,
+            size: headers.len() + payload.len(),
+            log: &self.prefix,
+        };
+        match msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, |_| true) {
+            LinkStart::AsIs => {
+                self.deliver(account, subject, reply, Some(headers), payload, queues)
+            }
+            LinkStart::Disabled(h) => {
+                self.deliver(account, subject, reply, Some(&h), payload, queues);
+            }
+            LinkStart::Traced => {
+                self.deliver(account, subject, reply, Some(headers), payload, queues);
+                self.fanout.end_trace(&self.server);
+            }
+            LinkStart::Drop => {}
+        }
+    }
+
+    /// A message from the peer: to this server's subscribers (and its
+    /// leafs), never to another route.
+    fn deliver(
+        &mut self,
+        account: &Arc<Account>,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        headers: Option<&[u8]>,
+        payload: &[u8],
+        queues: QueueList<'_>,
+    ) {
+        let mut msg = Message::new(subject, reply, headers, payload).routed();
+        if subject.starts_with(crate::gateway::REPLY_PREFIX)
+            && self.fanout.gateway_reply(
+                &self.server,
+                account,
+                &mut msg,
+                crate::fanout::ReplyFrom::Route,
+            )
+        {
+            return;
+        }
+        let local = account.sublist.matches(subject);
+        if local.is_empty() {
+            return;
+        }
+        self.fanout
+            .fan_out_routed(&self.server, &local, &mut msg, queues);
     }
 
     /// Interest and messages only count once the peer is known.
@@ -570,6 +625,7 @@ impl RouteConnection {
             lame_duck: info.ldm,
             auth_required: info.auth_required,
             gateway_url: info.gateway_url.clone(),
+            proto: info.proto,
         };
         self.outcome.peer_id = Some(peer.id.clone());
         self.route.set_peer(peer.clone());

@@ -62,6 +62,8 @@ pub struct Peer {
     pub auth_required: bool,
     /// The peer's gateway URL (`host:port`), when it has gateways.
     pub gateway_url: String,
+    /// The peer's server-to-server protocol version (its INFO's `proto`).
+    pub proto: u32,
 }
 
 /// One route connection, as other tasks reach it: its outbound queue, its
@@ -82,6 +84,8 @@ pub struct Route {
     peer: Mutex<Peer>,
     /// `peer.headers`, readable without the lock.
     headers: std::sync::atomic::AtomicBool,
+    /// The peer understands message traces (its INFO's `proto`).
+    traces: std::sync::atomic::AtomicBool,
     /// The peer's interest, by account, subject and queue.
     subs: Mutex<HashMap<InterestKey, Arc<Subscription>>>,
     /// Messages and bytes received from the peer.
@@ -111,6 +115,7 @@ impl Route {
             slot: OnceLock::new(),
             peer: Mutex::new(Peer::default()),
             headers: std::sync::atomic::AtomicBool::new(false),
+            traces: std::sync::atomic::AtomicBool::new(false),
             subs: Mutex::new(HashMap::new()),
             in_msgs: AtomicU64::new(0),
             in_bytes: AtomicU64::new(0),
@@ -151,11 +156,20 @@ impl Route {
 
     pub(crate) fn set_peer(&self, peer: Peer) {
         self.headers.store(peer.headers, Ordering::Relaxed);
+        self.traces.store(
+            peer.proto >= crate::msgtrace::TRACE_PROTO,
+            Ordering::Relaxed,
+        );
         *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = peer;
     }
 
     pub(crate) fn update_peer(&self, change: impl FnOnce(&mut Peer)) {
         change(&mut self.peer.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Whether the peer understands message traces.
+    pub(crate) fn supports_traces(&self) -> bool {
+        self.traces.load(Ordering::Relaxed)
     }
 
     /// Whether the peer reads headers (`HMSG`): one load, read per message.

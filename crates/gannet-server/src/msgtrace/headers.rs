@@ -1,0 +1,140 @@
+//! Finding the trace headers in a message's header block, as nats-server
+//! reads them: `Nats-Trace-Dest` (its name in exactly that case) asks for a
+//! trace unless its value is `trace disabled`; every header with a name and
+//! a value is kept for the event's `request.header`, names as written.
+use std::collections::BTreeMap;
+
+use super::{TRACE_DEST, TRACE_DISABLED};
+
+/// The first line of a header block.
+const HEADER_LINE: &[u8] = b"NATS/1.0";
+
+/// A header block's headers by name (names as written, so in the order of
+/// their bytes, as the reference's JSON lists them), each with its values.
+pub(crate) type HeaderMap = BTreeMap<String, Vec<String>>;
+
+/// Whether `headers` may ask for a trace: one substring search, the only
+/// cost a message with headers pays when it is not traced.
+#[inline]
+pub(crate) fn may_ask(headers: &[u8]) -> bool {
+    memchr::memmem::find(headers, TRACE_DEST.as_bytes()).is_some()
+}
+
+/// The headers of a block that asks for a trace, or `None` (no
+/// `Nats-Trace-Dest`, or tracing disabled upstream).
+pub(crate) fn parse(headers: &[u8]) -> Option<HeaderMap> {
+    let rest = headers.strip_prefix(HEADER_LINE)?;
+    let mut map = HeaderMap::new();
+    let mut asked = false;
+    // Skip the rest of the first line (a status, if any).
+    let mut lines = rest.split(|b| *b == b'\n').skip(1);
+    for line in lines.by_ref() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let key = &line[..colon];
+        let value = trim(&line[colon + 1..]);
+        if key.is_empty() || value.is_empty() {
+            continue;
+        }
+        if key == TRACE_DEST.as_bytes() && !asked {
+            if value == TRACE_DISABLED.as_bytes() {
+                return None;
+            }
+            asked = true;
+        }
+        map.entry(String::from_utf8_lossy(key).into_owned())
+            .or_default()
+            .push(String::from_utf8_lossy(value).into_owned());
+    }
+    asked.then_some(map)
+}
+
+/// `value` without the blanks and tabs around it.
+fn trim(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|b| *b != b' ' && *b != b'\t')
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| *b != b' ' && *b != b'\t')
+        .map_or(start, |e| e + 1);
+    &value[start..end.max(start)]
+}
+
+/// The first value of header `name` in `map`.
+pub(crate) fn first<'a>(map: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    map.get(name).and_then(|v| v.first()).map(String::as_str)
+}
+
+/// `headers` with `name` set to `value`: the first line kept, the header
+/// replaced where it was (or added at the end).
+pub(crate) fn set(headers: &[u8], name: &str, value: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(headers.len() + name.len() + value.len() + 4);
+    let body = headers.strip_suffix(b"\r\n\r\n").unwrap_or(headers);
+    let mut replaced = false;
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let same = i > 0
+            && line
+                .iter()
+                .position(|b| *b == b':')
+                .is_some_and(|c| &line[..c] == name.as_bytes());
+        if same && !replaced {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            replaced = true;
+        } else {
+            out.extend_from_slice(line);
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    if !replaced {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_with_the_destination_asks_for_a_trace() {
+        let h =
+            b"NATS/1.0\r\nNats-Trace-Dest: my.trace \r\nFoo:\tbar\r\nFoo: baz\r\nEmpty: \r\n\r\n";
+        assert!(may_ask(h));
+        let map = parse(h).expect("asks");
+        assert_eq!(first(&map, "Nats-Trace-Dest"), Some("my.trace"));
+        assert_eq!(map.get("Foo").map(Vec::len), Some(2));
+        assert!(!map.contains_key("Empty"));
+    }
+
+    #[test]
+    fn the_name_is_matched_in_its_own_case_and_disabled_stops_it() {
+        assert!(parse(b"NATS/1.0\r\nnats-trace-dest: x\r\n\r\n").is_none());
+        assert!(parse(b"NATS/1.0\r\nNats-Trace-Dest: trace disabled\r\n\r\n").is_none());
+        assert!(parse(b"NATS/1.0\r\nOther: x\r\n\r\n").is_none());
+        assert!(parse(b"garbage").is_none());
+    }
+
+    #[test]
+    fn set_replaces_in_place_or_appends() {
+        let h = b"NATS/1.0\r\nA: 1\r\nNats-Trace-Hop: 1\r\nB: 2\r\n\r\n";
+        assert_eq!(
+            set(h, "Nats-Trace-Hop", "1.2"),
+            b"NATS/1.0\r\nA: 1\r\nNats-Trace-Hop: 1.2\r\nB: 2\r\n\r\n".to_vec()
+        );
+        assert_eq!(
+            set(b"NATS/1.0\r\nA: 1\r\n\r\n", "Nats-Trace-Hop", "3"),
+            b"NATS/1.0\r\nA: 1\r\nNats-Trace-Hop: 3\r\n\r\n".to_vec()
+        );
+    }
+}

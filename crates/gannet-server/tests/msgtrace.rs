@@ -1,0 +1,557 @@
+//! Message tracing (`Nats-Trace-Dest`, `Nats-Trace-Only`, `Nats-Trace-Hop`):
+//! the events one server publishes (ingress, subject mapping, stream export,
+//! service import, JetStream, every egress and why it did not deliver) are
+//! compared with nats-server 2.15's for the same traffic, and a traced
+//! message crosses a route, a leaf connection and a gateway between every
+//! pairing of Gannet and the reference (when this machine has it), each side
+//! reporting its hop.
+//!
+//! Every server listens on ports of its own and every wait is bounded.
+use std::time::{Duration, Instant};
+
+use async_nats::HeaderMap;
+use futures::StreamExt;
+use gannet_test::{free_port, ServerProcess};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
+const LINK_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the events of one traced message may take to arrive.
+const EVENTS_WAIT: Duration = Duration::from_millis(700);
+
+/// The servers to run against: Gannet, then the reference when present.
+fn binaries() -> Vec<String> {
+    gannet_test::with_reference(BIN)
+}
+
+/// Publishes on `subject` from `from` until `sub` gets one (interest has
+/// crossed), then drains what else arrived.
+async fn await_flow(from: &async_nats::Client, subject: &str, sub: &mut async_nats::Subscriber) {
+    let deadline = Instant::now() + LINK_TIMEOUT;
+    loop {
+        from.publish(subject.to_string(), "probe".into())
+            .await
+            .expect("publish");
+        from.flush().await.expect("flush");
+        if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "interest in {subject} never crossed"
+        );
+    }
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), sub.next()).await {}
+}
+
+/// Headers asking for a trace to `dest`, trace only when `only`.
+fn trace_headers(dest: &str, only: bool) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("Nats-Trace-Dest", dest);
+    if only {
+        h.insert("Nats-Trace-Only", "true");
+    }
+    h
+}
+
+/// The trace events that arrive on `events` (probes that are not events
+/// left out): until `expected` came and then a short while for any more,
+/// or [`EVENTS_WAIT`].
+async fn collect(events: &mut async_nats::Subscriber, expected: usize) -> Vec<Value> {
+    let mut got = Vec::new();
+    let mut deadline = tokio::time::Instant::now() + EVENTS_WAIT;
+    while let Ok(Some(m)) = tokio::time::timeout_at(deadline, events.next()).await {
+        if let Ok(v) = serde_json::from_slice::<Value>(&m.payload) {
+            got.push(v);
+            if got.len() == expected {
+                deadline = tokio::time::Instant::now() + Duration::from_millis(100);
+            }
+        }
+    }
+    got
+}
+
+/// An event without what differs between runs and servers: timestamps,
+/// connection ids, the `server` object (its name kept), and the order of
+/// the entries after the first (the reference's follows its subject index).
+fn normalized(event: &Value) -> Value {
+    let mut e = event.clone();
+    let name = e["server"]["name"].clone();
+    if let Some(map) = e.as_object_mut() {
+        map.insert("server".into(), json!({ "name": name }));
+    }
+    if let Some(list) = e["events"].as_array_mut() {
+        for item in list.iter_mut() {
+            if let Some(map) = item.as_object_mut() {
+                map.remove("ts");
+                map.remove("cid");
+            }
+        }
+        if list.len() > 2 {
+            list[1..].sort_by_key(Value::to_string);
+        }
+    }
+    e
+}
+
+// ----- one server -----
+
+/// Accounts A (a mapping, a stream and a service export, JetStream) and B
+/// (imports both; may not receive `dx.secret` nor publish on `forbidden.>`).
+fn single_config(store: &std::path::Path) -> String {
+    format!(
+        r#"server_name: S1
+jetstream {{ store_dir: "{}" }}
+accounts {{
+  A {{
+    users: [{{ user: a, password: a }}]
+    jetstream: enabled
+    mappings: {{ "map.in": "map.out" }}
+    exports: [{{ stream: "exp.>" }}, {{ service: "svc.>" }}]
+  }}
+  B {{
+    users: [{{ user: b, password: b, permissions: {{ subscribe: {{ deny: "dx.secret" }}, publish: {{ deny: "forbidden.>" }} }} }}]
+    imports: [
+      {{ stream: {{ account: A, subject: "exp.>" }}, prefix: "imp" }}
+      {{ service: {{ account: A, subject: "svc.>" }}, to: "bsvc.>" }}
+    ]
+  }}
+}}
+"#,
+        store.display()
+    )
+}
+
+/// What one server reports for each case, normalized, with what its
+/// clients saw.
+async fn single_server_run(binary: &str) -> Vec<(String, Vec<Value>)> {
+    let store = tempfile::tempdir().expect("tempdir");
+    let server = ServerProcess::builder(binary)
+        .config(&single_config(store.path()))
+        .start();
+    let login = |u: &str| async_nats::ConnectOptions::with_user_and_password(u.into(), u.into());
+    let a = login("a")
+        .no_echo()
+        .connect(server.url())
+        .await
+        .expect("connect a");
+    let b = login("b").connect(server.url()).await.expect("connect b");
+    let mut a_events = a.subscribe("trace.a").await.expect("sub");
+    let mut b_events = b.subscribe("trace.b").await.expect("sub");
+    // Subscribers of A's traffic on a connection of their own (A's
+    // publisher has echo off).
+    let a2 = login("a").connect(server.url()).await.expect("connect a");
+    let mut plain = a2.subscribe("orders.>").await.expect("sub");
+    let _queue = a2
+        .queue_subscribe("orders.>", "workers".into())
+        .await
+        .expect("sub");
+    let _mapped = a.subscribe("map.out").await.expect("sub");
+    let _exported = a.subscribe("exp.x").await.expect("sub");
+    let _imported = b.subscribe("imp.exp.x").await.expect("sub");
+    let _denied = b.subscribe("dx.>").await.expect("sub");
+    let js = async_nats::jetstream::new(a.clone());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "S".into(),
+        subjects: vec!["js.>".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("stream S");
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "I".into(),
+        subjects: vec!["jsi.>".into()],
+        retention: async_nats::jetstream::stream::RetentionPolicy::Interest,
+        ..Default::default()
+    })
+    .await
+    .expect("stream I");
+    a.flush().await.expect("flush");
+    a2.flush().await.expect("flush");
+    b.flush().await.expect("flush");
+
+    let mut results = Vec::new();
+    let cases: Vec<(&str, &async_nats::Client, &str, bool)> = vec![
+        ("plain and queue subscribers", &a, "orders.new", false),
+        ("trace only", &a, "orders.new", true),
+        ("subject mapping, no echo", &a, "map.in", false),
+        ("stream export", &a, "exp.x", false),
+        ("stored by JetStream", &a, "js.x", false),
+        ("JetStream, trace only", &a, "js.y", true),
+        ("no interest in an interest stream", &a, "jsi.x", false),
+        ("service import", &b, "bsvc.x", false),
+        ("subscribe permission denies", &b, "dx.secret", false),
+        ("publish permission denies", &b, "forbidden.x", false),
+        ("nobody listens", &a, "nothing.here", false),
+    ];
+    for (what, client, subject, only) in cases {
+        let (dest, events) = if std::ptr::eq(client, &b) {
+            ("trace.b", &mut b_events)
+        } else {
+            ("trace.a", &mut a_events)
+        };
+        client
+            .publish_with_headers(subject.to_string(), trace_headers(dest, only), "hi".into())
+            .await
+            .expect("publish");
+        client.flush().await.expect("flush");
+        let got = collect(events, 1).await;
+        results.push((what.to_string(), got.iter().map(normalized).collect()));
+    }
+    // Trace only delivers nothing; the first case delivered once.
+    let mut delivered = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), plain.next()).await {
+        delivered += 1;
+    }
+    results.push((
+        "delivered to the plain subscriber".into(),
+        vec![json!(delivered)],
+    ));
+    // Stored: js.x once; the trace-only js.y not at all.
+    let mut stream = js.get_stream("S").await.expect("stream S");
+    let info = stream.info().await.expect("info");
+    results.push(("stored in S".into(), vec![json!(info.state.messages)]));
+    let stored = stream
+        .get_last_raw_message_by_subject("js.x")
+        .await
+        .expect("stored js.x");
+    let dest_header = stored
+        .headers
+        .get("Nats-Trace-Dest")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    results.push(("stored trace header".into(), vec![json!(dest_header)]));
+    results
+}
+
+fn events_of(results: &[(String, Vec<Value>)], what: &str) -> Vec<Value> {
+    results
+        .iter()
+        .find(|(w, _)| w == what)
+        .map(|(_, e)| e.clone())
+        .unwrap_or_else(|| panic!("no case {what}"))
+}
+
+/// The first entry of `events` of type `kind`.
+fn of_type(events: &[Value], kind: &str) -> Value {
+    events
+        .iter()
+        .find(|e| e["type"] == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} in {events:?}"))
+}
+
+/// The `events` list of the only event of a case.
+fn only_event(results: &[(String, Vec<Value>)], what: &str) -> Vec<Value> {
+    let events = events_of(results, what);
+    assert_eq!(events.len(), 1, "{what}: {events:?}");
+    events[0]["events"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_reports_what_the_reference_reports() {
+    let mut all = Vec::new();
+    for binary in binaries() {
+        all.push(single_server_run(&binary).await);
+    }
+    let ours = &all[0];
+
+    let plain = only_event(ours, "plain and queue subscribers");
+    assert_eq!(plain[0]["type"], "in");
+    assert_eq!(plain[0]["acc"], "A");
+    assert_eq!(plain[0]["subj"], "orders.new");
+    assert_eq!(plain[0]["kind"], 0);
+    let egresses: Vec<&Value> = plain.iter().filter(|e| e["type"] == "eg").collect();
+    assert_eq!(egresses.len(), 2, "{plain:?}");
+    assert!(egresses.iter().any(|e| e["queue"] == "workers"));
+
+    let mapped = only_event(ours, "subject mapping, no echo");
+    assert_eq!(
+        of_type(&mapped, "sm"),
+        json!({"type": "sm", "to": "map.out"})
+    );
+    assert_eq!(
+        of_type(&mapped, "eg")["error"],
+        "Not delivered because of no echo"
+    );
+
+    let exported = only_event(ours, "stream export");
+    assert_eq!(
+        of_type(&exported, "se"),
+        json!({"type": "se", "acc": "B", "to": "imp.exp.x"})
+    );
+
+    let stored = only_event(ours, "stored by JetStream");
+    assert_eq!(
+        of_type(&stored, "js"),
+        json!({"type": "js", "stream": "S", "subject": "js.x"})
+    );
+    let no_interest = only_event(ours, "no interest in an interest stream");
+    assert_eq!(of_type(&no_interest, "js")["nointerest"], true);
+
+    let service = only_event(ours, "service import");
+    assert_eq!(
+        of_type(&service, "si"),
+        json!({"type": "si", "acc": "A", "from": "bsvc.x", "to": "svc.x"})
+    );
+    let denied = only_event(ours, "subscribe permission denies");
+    assert_eq!(
+        of_type(&denied, "eg")["error"],
+        "Not delivered because subscription denies this subject"
+    );
+    let forbidden = only_event(ours, "publish permission denies");
+    assert_eq!(
+        forbidden[0]["error"],
+        "Permissions Violation for Publish to \"forbidden.x\""
+    );
+    assert_eq!(only_event(ours, "nobody listens").len(), 1);
+    assert_eq!(
+        events_of(ours, "delivered to the plain subscriber"),
+        vec![json!(1)]
+    );
+    assert_eq!(events_of(ours, "stored in S"), vec![json!(1)]);
+    assert_eq!(
+        events_of(ours, "stored trace header"),
+        vec![json!("trace disabled")]
+    );
+
+    if let Some(reference) = all.get(1) {
+        for ((what, ours), (_, theirs)) in ours.iter().zip(reference) {
+            assert_eq!(ours, theirs, "{what}: Gannet against the reference");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_destinations_and_old_trace_headers() {
+    for binary in binaries() {
+        let server = ServerProcess::builder(&binary)
+            .config("accounts { A { users: [{ user: a, password: a, permissions: { publish: { deny: \"secret.>\" } } }] } }\n")
+            .start();
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = errors.clone();
+        let client = async_nats::ConnectOptions::with_user_and_password("a".into(), "a".into())
+            .event_callback(move |e| {
+                let seen = seen.clone();
+                async move {
+                    if let async_nats::Event::ServerError(e) = e {
+                        seen.lock().expect("lock").push(e.to_string());
+                    }
+                }
+            })
+            .connect(server.url())
+            .await
+            .expect("connect");
+        let mut sub = client.subscribe("work").await.expect("sub");
+        let mut events = client.subscribe("secret.trace").await.expect("sub");
+        client.flush().await.expect("flush");
+
+        // Not a valid subject: delivered, not traced.
+        client
+            .publish_with_headers("work", trace_headers("bad dest", false), "1".into())
+            .await
+            .expect("publish");
+        // The same, trace only: dropped.
+        client
+            .publish_with_headers("work", trace_headers("bad dest", true), "2".into())
+            .await
+            .expect("publish");
+        // An old server's trace: delivered untraced, its header disabled.
+        let mut old = trace_headers("secret.trace", false);
+        old.insert("Nats-Trace-Origin-Account", "X");
+        client
+            .publish_with_headers("work", old, "3".into())
+            .await
+            .expect("publish");
+        // A destination the publisher may not publish on: refused.
+        client
+            .publish_with_headers("work", trace_headers("secret.trace", false), "4".into())
+            .await
+            .expect("publish");
+        client.flush().await.expect("flush");
+        let mut got = Vec::new();
+        while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
+            got.push((
+                String::from_utf8_lossy(&m.payload).into_owned(),
+                m.headers
+                    .as_ref()
+                    .and_then(|h| h.get("Nats-Trace-Dest"))
+                    .map(|v| v.to_string()),
+            ));
+        }
+        assert_eq!(
+            got,
+            vec![
+                ("1".to_string(), Some("bad dest".to_string())),
+                ("3".to_string(), Some("trace disabled".to_string())),
+            ],
+            "{binary}"
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), events.next())
+                .await
+                .is_err(),
+            "{binary}: no event"
+        );
+        let errors = errors.lock().expect("lock").clone();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("Permissions Violation for Publish to \"secret.trace\"")),
+            "{binary}: {errors:?}"
+        );
+    }
+}
+
+// ----- across servers -----
+
+/// How two servers are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Route,
+    Leaf,
+    Gateway,
+}
+
+impl Link {
+    /// The kind number events give the link.
+    fn kind(self) -> u64 {
+        match self {
+            Link::Route => 1,
+            Link::Gateway => 2,
+            Link::Leaf => 4,
+        }
+    }
+}
+
+/// The origin `X` and the far server `Y`, joined by `link`.
+fn start_pair(link: Link, x_bin: &str, y_bin: &str) -> (ServerProcess, ServerProcess) {
+    let (px, py) = (free_port(), free_port());
+    let app = "accounts { APP { users: [{ user: app, password: app }] } }\nno_auth_user: app\n";
+    let (x, y) = match link {
+        Link::Route => (
+            format!(
+                "server_name: X\n{app}cluster {{ name: C1, listen: \"127.0.0.1:{px}\", routes: [\"nats-route://127.0.0.1:{py}\"] }}\n"
+            ),
+            format!(
+                "server_name: Y\n{app}cluster {{ name: C1, listen: \"127.0.0.1:{py}\", routes: [\"nats-route://127.0.0.1:{px}\"] }}\n"
+            ),
+        ),
+        Link::Leaf => (
+            format!(
+                "server_name: X\n{app}leafnodes {{ listen: \"127.0.0.1:{px}\", authorization {{ user: leaf, password: pw, account: APP }} }}\n"
+            ),
+            format!(
+                "server_name: Y\n{app}leafnodes {{ remotes: [ {{ url: \"nats-leaf://leaf:pw@127.0.0.1:{px}\", account: APP }} ] }}\n"
+            ),
+        ),
+        Link::Gateway => {
+            let gw = |name: &str, port: u16| {
+                format!(
+                    "gateway {{ name: {name}, listen: \"127.0.0.1:{port}\", gateways: [{{ name: CX, url: \"nats://127.0.0.1:{px}\" }}, {{ name: CY, url: \"nats://127.0.0.1:{py}\" }}] }}\n"
+                )
+            };
+            (
+                format!("server_name: X\n{app}{}", gw("CX", px)),
+                format!("server_name: Y\n{app}{}", gw("CY", py)),
+            )
+        }
+    };
+    let x = ServerProcess::builder(x_bin).config(&x).start();
+    let y = ServerProcess::builder(y_bin).config(&y).start();
+    (x, y)
+}
+
+/// The pairings to run: Gannet with Gannet, then each side the reference.
+fn pairings() -> Vec<(String, String)> {
+    let mut all = vec![(BIN.to_string(), BIN.to_string())];
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        all.push((BIN.to_string(), reference.clone()));
+        all.push((reference, BIN.to_string()));
+    } else {
+        eprintln!("nats-server 2.15 not installed: Gannet only");
+    }
+    all
+}
+
+/// A traced message published on X reaches a subscriber on Y over `link`:
+/// X reports the egress with hop `1`, Y the ingress over the link with that
+/// hop and its own subscriber; trace only delivers nothing.
+async fn hop_across(link: Link) {
+    for (x_bin, y_bin) in pairings() {
+        let who = format!("{link:?} from {x_bin} to {y_bin}");
+        let (x, y) = start_pair(link, &x_bin, &y_bin);
+        let xc = async_nats::connect(x.url()).await.expect("connect X");
+        let yc = async_nats::connect(y.url()).await.expect("connect Y");
+        let mut target = yc.subscribe("orders.new").await.expect("sub");
+        let mut events = xc.subscribe("trace.dest").await.expect("sub");
+        await_flow(&xc, "orders.new", &mut target).await;
+        await_flow(&yc, "trace.dest", &mut events).await;
+
+        for only in [false, true] {
+            xc.publish_with_headers(
+                "orders.new",
+                trace_headers("trace.dest", only),
+                "traced".into(),
+            )
+            .await
+            .expect("publish");
+            xc.flush().await.expect("flush");
+            let got = collect(&mut events, 2).await;
+            let origin = got
+                .iter()
+                .find(|e| e["server"]["name"] == "X")
+                .unwrap_or_else(|| panic!("{who}: no event from X: {got:?}"));
+            let far = got
+                .iter()
+                .find(|e| e["server"]["name"] == "Y")
+                .unwrap_or_else(|| panic!("{who}: no event from Y: {got:?}"));
+            assert_eq!(got.len(), 2, "{who}: {got:?}");
+            assert_eq!(origin["hops"], 1, "{who}: {origin}");
+            let out = &origin["events"][1];
+            assert_eq!(out["type"], "eg", "{who}: {origin}");
+            assert_eq!(out["kind"], link.kind(), "{who}: {origin}");
+            assert_eq!(out["hop"], "1", "{who}: {origin}");
+            assert_eq!(out["name"], "Y", "{who}: {origin}");
+            assert_eq!(out.get("error"), None, "{who}: {origin}");
+
+            assert_eq!(
+                far["request"]["header"]["Nats-Trace-Hop"],
+                json!(["1"]),
+                "{who}: {far}"
+            );
+            let came = &far["events"][0];
+            assert_eq!(came["type"], "in", "{who}: {far}");
+            assert_eq!(came["kind"], link.kind(), "{who}: {far}");
+            assert_eq!(came["name"], "X", "{who}: {far}");
+            let delivered = &far["events"][1];
+            assert_eq!(delivered["type"], "eg", "{who}: {far}");
+            assert_eq!(delivered["kind"], 0, "{who}: {far}");
+            assert_eq!(delivered["sub"], "orders.new", "{who}: {far}");
+
+            let arrived = tokio::time::timeout(Duration::from_millis(300), target.next()).await;
+            match arrived {
+                Ok(Some(m)) => {
+                    assert!(!only, "{who}: a trace-only message was delivered");
+                    assert_eq!(&m.payload[..], b"traced", "{who}");
+                }
+                _ => assert!(only, "{who}: the traced message was not delivered"),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traced_message_crosses_a_route() {
+    hop_across(Link::Route).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traced_message_crosses_a_leaf_connection() {
+    hop_across(Link::Leaf).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traced_message_crosses_a_gateway() {
+    hop_across(Link::Gateway).await;
+}
