@@ -92,6 +92,7 @@ impl Connection {
     }
 
     /// Maps, checks and delivers a message (traced or not: the fan-out knows).
+    #[inline]
     fn publish_as_is(
         &mut self,
         published: &[u8],
