@@ -33,7 +33,7 @@ mod security_checks;
 mod tls;
 mod unsupported;
 
-pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
+pub use accounts::{AccountConfig, ExportConfig, ExportKind, ImportConfig, MsgTrace};
 
 /// How the server writes its log (`log_format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

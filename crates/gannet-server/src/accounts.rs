@@ -92,6 +92,11 @@ pub struct Account {
     /// publish path without a lock that there are none.
     mappings: RwLock<Option<Arc<Mappings>>>,
     has_mappings: AtomicBool,
+    /// Where the traces of messages carrying a sampled `traceparent` go
+    /// (the config's `msg_trace`), replaced on reload; `has_trace_dest` tells
+    /// the publish path without a lock that there is none.
+    trace_dest: RwLock<Option<gannet_config::options::MsgTrace>>,
+    has_trace_dest: AtomicBool,
     /// Where replies to requests this account's services got go back to.
     pub(crate) replies: ReplyMap,
     /// Who hears of first and last interest (`listening` = how many, so that
@@ -117,6 +122,29 @@ impl Account {
     }
 
     /// Installs this account's subject mappings, replacing any before.
+    /// Puts the account's `msg_trace` in force.
+    pub(crate) fn set_trace_dest(&self, dest: Option<gannet_config::options::MsgTrace>) {
+        let mut slot = self.trace_dest.write().unwrap_or_else(|e| e.into_inner());
+        self.has_trace_dest.store(dest.is_some(), Ordering::Release);
+        *slot = dest;
+    }
+
+    /// Whether the account traces messages with a sampled `traceparent`:
+    /// one load.
+    #[inline]
+    pub(crate) fn has_trace_dest(&self) -> bool {
+        self.has_trace_dest.load(Ordering::Acquire)
+    }
+
+    /// The account's `msg_trace`: destination and sampling percentage.
+    pub(crate) fn trace_dest(&self) -> Option<(String, u8)> {
+        self.trace_dest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|t| (t.dest.clone(), t.sampling))
+    }
+
     pub(crate) fn set_mappings(&self, mappings: Mappings) {
         let mappings = (!mappings.is_empty()).then(|| Arc::new(mappings));
         let mut slot = self.mappings.write().unwrap_or_else(|e| e.into_inner());
@@ -224,6 +252,8 @@ impl Account {
             has_routes: AtomicBool::new(false),
             mappings: RwLock::new(None),
             has_mappings: AtomicBool::new(false),
+            trace_dest: RwLock::new(None),
+            has_trace_dest: AtomicBool::new(false),
             replies: ReplyMap::default(),
             listeners: RwLock::new(Vec::new()),
             listening: AtomicUsize::new(0),

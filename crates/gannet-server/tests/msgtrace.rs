@@ -18,6 +18,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_gannet-server");
 const LINK_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long the events of one traced message may take to arrive.
 const EVENTS_WAIT: Duration = Duration::from_millis(700);
+/// The subject of the `traceparent` cases.
+const TRACEPARENT: &str = "orders.w3c";
 
 /// The servers to run against: Gannet, then the reference when present.
 fn binaries() -> Vec<String> {
@@ -96,7 +98,8 @@ fn normalized(event: &Value) -> Value {
 
 // ----- one server -----
 
-/// Accounts A (a mapping, a stream and a service export, JetStream) and B
+/// Accounts A (a mapping, a stream and a service export, JetStream, W3C
+/// `traceparent` traced to `trace.a`) and B
 /// (imports both; may not receive `dx.secret` nor publish on `forbidden.>`).
 fn single_config(store: &std::path::Path) -> String {
     format!(
@@ -107,6 +110,7 @@ accounts {{
     users: [{{ user: a, password: a }}]
     jetstream: enabled
     mappings: {{ "map.in": "map.out" }}
+    msg_trace: {{ dest: "trace.a", sampling: 100 }}
     exports: [{{ stream: "exp.>" }}, {{ service: "svc.>" }}]
   }}
   B {{
@@ -183,6 +187,8 @@ async fn single_server_run(binary: &str) -> Vec<(String, Vec<Value>)> {
         ("subscribe permission denies", &b, "dx.secret", false),
         ("publish permission denies", &b, "forbidden.x", false),
         ("nobody listens", &a, "nothing.here", false),
+        ("a sampled traceparent", &a, TRACEPARENT, false),
+        ("a traceparent not sampled", &a, TRACEPARENT, false),
     ];
     for (what, client, subject, only) in cases {
         let (dest, events) = if std::ptr::eq(client, &b) {
@@ -190,15 +196,30 @@ async fn single_server_run(binary: &str) -> Vec<(String, Vec<Value>)> {
         } else {
             ("trace.a", &mut a_events)
         };
+        let headers = if subject == TRACEPARENT {
+            // The account's msg_trace applies; Nats-Trace-Dest is absent.
+            let flags = if what.contains("not sampled") {
+                "00"
+            } else {
+                "01"
+            };
+            let mut h = HeaderMap::new();
+            h.insert(
+                "traceparent",
+                format!("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-{flags}").as_str(),
+            );
+            h
+        } else {
+            trace_headers(dest, only)
+        };
         client
-            .publish_with_headers(subject.to_string(), trace_headers(dest, only), "hi".into())
+            .publish_with_headers(subject.to_string(), headers, "hi".into())
             .await
             .expect("publish");
         client.flush().await.expect("flush");
         let got = collect(events, 1).await;
         results.push((what.to_string(), got.iter().map(normalized).collect()));
     }
-    // Trace only delivers nothing; the first case delivered once.
     let mut delivered = 0;
     while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), plain.next()).await {
         delivered += 1;
@@ -305,9 +326,14 @@ async fn one_server_reports_what_the_reference_reports() {
         "Permissions Violation for Publish to \"forbidden.x\""
     );
     assert_eq!(only_event(ours, "nobody listens").len(), 1);
+    let w3c = only_event(ours, "a sampled traceparent");
+    assert_eq!(w3c[0]["subj"], TRACEPARENT);
+    assert_eq!(of_type(&w3c, "eg")["queue"], "workers");
+    assert!(events_of(ours, "a traceparent not sampled").is_empty());
+    // The first case and both traceparent ones: trace only delivered nothing.
     assert_eq!(
         events_of(ours, "delivered to the plain subscriber"),
-        vec![json!(1)]
+        vec![json!(3)]
     );
     assert_eq!(events_of(ours, "stored in S"), vec![json!(1)]);
     assert_eq!(

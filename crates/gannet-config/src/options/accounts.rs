@@ -27,6 +27,17 @@ pub struct AccountConfig {
     pub mappings: Vec<super::SubjectMapping>,
     /// `jetstream`: `None` when not given (no JetStream for the account).
     pub jetstream: Option<super::AccountJetStream>,
+    /// `msg_trace` (or `trace_dest`): where the traces of messages that
+    /// carry a sampled W3C `traceparent` header go.
+    pub msg_trace: Option<MsgTrace>,
+}
+
+/// An account's `msg_trace`: `"subject"` or `{ dest: "subject", sampling: 50% }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MsgTrace {
+    pub dest: String,
+    /// Percent of the traced messages (1 to 100).
+    pub sampling: u8,
 }
 
 /// A stream (messages flow to importers) or a service (requests flow to the exporter).

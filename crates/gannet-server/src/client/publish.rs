@@ -39,7 +39,7 @@ impl Connection {
         self.batch.in_msgs += 1;
         self.batch.in_bytes += (payload.len() + headers.map_or(0, <[u8]>::len)) as u64;
         match headers {
-            Some(h) if msgtrace::headers::may_ask(h) => {
+            Some(h) if msgtrace::may_ask(h, &self.account) => {
                 self.publish_traced(published, reply, h, payload)
             }
             _ => self.publish_as_is(published, reply, headers, payload),

@@ -557,7 +557,7 @@ impl LeafConnection {
                 let account = self.bound()?;
                 self.leaf
                     .count_in(payload.len() + headers.map_or(0, <[u8]>::len));
-                if let Some(h) = headers.filter(|h| msgtrace::headers::may_ask(h)) {
+                if let Some(h) = headers.filter(|h| msgtrace::may_ask(h, &account)) {
                     self.receive_traced(&account, subject, reply, h, payload, queues);
                 } else {
                     self.receive(&account, subject, reply, headers, payload, queues);

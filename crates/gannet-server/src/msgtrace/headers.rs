@@ -1,7 +1,9 @@
 //! Finding the trace headers in a message's header block, as nats-server
 //! reads them: `Nats-Trace-Dest` (its name in exactly that case) asks for a
-//! trace unless its value is `trace disabled`; every header with a name and
-//! a value is kept for the event's `request.header`, names as written.
+//! trace unless its value is `trace disabled`; a W3C `traceparent` (any
+//! case) whose flags say sampled asks for one to the account's `msg_trace`
+//! destination. Every header with a name and a value is kept for the
+//! event's `request.header`, names as written.
 use std::collections::BTreeMap;
 
 use super::{TRACE_DEST, TRACE_DISABLED};
@@ -13,19 +15,49 @@ const HEADER_LINE: &[u8] = b"NATS/1.0";
 /// their bytes, as the reference's JSON lists them), each with its values.
 pub(crate) type HeaderMap = BTreeMap<String, Vec<String>>;
 
+/// The external trace header (W3C trace context), matched in any case.
+const TRACE_PARENT: &[u8] = b"traceparent";
+
 /// Whether `headers` may ask for a trace: one substring search, the only
-/// cost a message with headers pays when it is not traced.
+/// cost a message with headers pays when it is not traced; a second one,
+/// for `traceparent`, when its account has a `msg_trace` destination
+/// (`external`).
 #[inline]
-pub(crate) fn may_ask(headers: &[u8]) -> bool {
+pub(crate) fn may_ask(headers: &[u8], external: bool) -> bool {
     memchr::memmem::find(headers, TRACE_DEST.as_bytes()).is_some()
+        || (external
+            && headers
+                .windows(TRACE_PARENT.len())
+                .any(|w| w.eq_ignore_ascii_case(TRACE_PARENT)))
 }
 
-/// The headers of a block that asks for a trace, or `None` (no
-/// `Nats-Trace-Dest`, or tracing disabled upstream).
-pub(crate) fn parse(headers: &[u8]) -> Option<HeaderMap> {
+/// What a block asks for.
+pub(crate) struct Asked {
+    pub(crate) headers: HeaderMap,
+    /// Only a sampled `traceparent` asked: the account's destination applies.
+    pub(crate) external: bool,
+}
+
+/// Whether a `traceparent` value (`version-trace-parent-flags`) says sampled.
+fn sampled(value: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = value.split(|b| *b == b'-').collect();
+    // The reference reads the flags as a signed byte: 80 and up do not parse.
+    parts.len() == 4
+        && parts[3].len() == 2
+        && std::str::from_utf8(parts[3])
+            .ok()
+            .and_then(|f| i8::from_str_radix(f, 16).ok())
+            .is_some_and(|f| f & 1 == 1)
+}
+
+/// The headers of a block that asks for a trace, or `None` (neither
+/// `Nats-Trace-Dest` nor a sampled `traceparent`, or tracing disabled
+/// upstream).
+pub(crate) fn parse(headers: &[u8]) -> Option<Asked> {
     let rest = headers.strip_prefix(HEADER_LINE)?;
     let mut map = HeaderMap::new();
     let mut asked = false;
+    let mut parent = false;
     // Skip the rest of the first line (a status, if any).
     let mut lines = rest.split(|b| *b == b'\n').skip(1);
     for line in lines.by_ref() {
@@ -38,7 +70,9 @@ pub(crate) fn parse(headers: &[u8]) -> Option<HeaderMap> {
         if key.is_empty() || value.is_empty() {
             continue;
         }
-        if key == TRACE_DEST.as_bytes() && !asked {
+        if !parent && key.eq_ignore_ascii_case(TRACE_PARENT) {
+            parent = sampled(value);
+        } else if key == TRACE_DEST.as_bytes() && !asked {
             if value == TRACE_DISABLED.as_bytes() {
                 return None;
             }
@@ -48,7 +82,10 @@ pub(crate) fn parse(headers: &[u8]) -> Option<HeaderMap> {
             .or_default()
             .push(String::from_utf8_lossy(value).into_owned());
     }
-    asked.then_some(map)
+    (asked || parent).then_some(Asked {
+        headers: map,
+        external: !asked,
+    })
 }
 
 /// `value` without the blanks and tabs around it.
@@ -110,8 +147,10 @@ mod tests {
     fn a_block_with_the_destination_asks_for_a_trace() {
         let h =
             b"NATS/1.0\r\nNats-Trace-Dest: my.trace \r\nFoo:\tbar\r\nFoo: baz\r\nEmpty: \r\n\r\n";
-        assert!(may_ask(h));
-        let map = parse(h).expect("asks");
+        assert!(may_ask(h, false));
+        let asked = parse(h).expect("asks");
+        assert!(!asked.external);
+        let map = asked.headers;
         assert_eq!(first(&map, "Nats-Trace-Dest"), Some("my.trace"));
         assert_eq!(map.get("Foo").map(Vec::len), Some(2));
         assert!(!map.contains_key("Empty"));
@@ -123,6 +162,20 @@ mod tests {
         assert!(parse(b"NATS/1.0\r\nNats-Trace-Dest: trace disabled\r\n\r\n").is_none());
         assert!(parse(b"NATS/1.0\r\nOther: x\r\n\r\n").is_none());
         assert!(parse(b"garbage").is_none());
+    }
+
+    #[test]
+    fn a_sampled_traceparent_asks_for_the_accounts_destination() {
+        let sampled: &[u8] =
+            b"NATS/1.0\r\nTraceParent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n";
+        assert!(!may_ask(sampled, false));
+        assert!(may_ask(sampled, true));
+        assert!(parse(sampled).expect("asks").external);
+        let not_sampled: &[u8] =
+            b"NATS/1.0\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00\r\n\r\n";
+        assert!(parse(not_sampled).is_none());
+        let odd: &[u8] = b"NATS/1.0\r\ntraceparent: 00-0af7-b7ad-81\r\n\r\n";
+        assert!(parse(odd).is_none(), "flags past 7f do not parse");
     }
 
     #[test]

@@ -107,17 +107,31 @@ pub(crate) fn start(
     from: &Ingress<'_>,
     may_publish: impl FnOnce(&[u8]) -> bool,
 ) -> Start {
-    if !headers::may_ask(headers) {
-        return Start::No;
-    }
-    let Some(map) = headers::parse(headers) else {
+    let Some(headers::Asked {
+        headers: map,
+        external,
+    }) = headers::parse(headers)
+    else {
         return Start::No;
     };
-    let only = headers::first(&map, TRACE_ONLY)
-        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "on"));
-    let dest = headers::first(&map, TRACE_DEST)
-        .unwrap_or_default()
-        .to_string();
+    let only = !external
+        && headers::first(&map, TRACE_ONLY)
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "on"));
+    let dest = if external {
+        // A `traceparent` alone: the account's destination, sampled where
+        // the message entered the system.
+        let Some((dest, sampling)) = from.account.trace_dest() else {
+            return Start::No;
+        };
+        if from.kind == Kind::Client && !sample(sampling) {
+            return Start::Disable;
+        }
+        dest
+    } else {
+        headers::first(&map, TRACE_DEST)
+            .unwrap_or_default()
+            .to_string()
+    };
     let not_traced = if only { Start::Skip } else { Start::No };
     if let Some(v) = headers::first(&map, TRACE_ORIGIN_ACCOUNT) {
         tracing::error!(
@@ -214,6 +228,18 @@ pub(crate) fn start_from_link(
             LinkStart::Drop
         }
     }
+}
+
+/// Whether a message is in the `sampling` percent traced.
+fn sample(sampling: u8) -> bool {
+    sampling >= 100 || rand::random_range(0..100u8) < sampling
+}
+
+/// Whether a message's headers may ask for a trace in `account` (one
+/// substring search; two when the account traces `traceparent`).
+#[inline]
+pub(crate) fn may_ask(headers: &[u8], account: &Account) -> bool {
+    headers::may_ask(headers, account.has_trace_dest())
 }
 
 fn now() -> String {

@@ -420,7 +420,7 @@ impl RouteConnection {
                 {
                     return Ok(());
                 }
-                if let Some(h) = headers.filter(|h| msgtrace::headers::may_ask(h)) {
+                if let Some(h) = headers.filter(|h| msgtrace::may_ask(h, &account)) {
                     self.deliver_traced(&account, subject, reply, h, payload, queues);
                 } else {
                     self.deliver(&account, subject, reply, headers, payload, queues);

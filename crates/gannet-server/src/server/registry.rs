@@ -30,6 +30,7 @@ impl Server {
             account.set_routes(routes.remove(&account.name).unwrap_or_default());
         }
         self.install_mappings(&new.accounts, &new.mappings);
+        self.install_trace_dests(&new.accounts);
         self.install_import_shadows();
         let Some(old) = old else {
             return;
@@ -78,6 +79,7 @@ impl Server {
             account.set_routes(routes.remove(&account.name).unwrap_or_default());
         }
         self.install_mappings(&configs, &opts.mappings);
+        self.install_trace_dests(&configs);
         self.install_import_shadows();
         if let Some(js) = self.jetstream() {
             crate::jetstream::enable_jwt_accounts(self, js);
@@ -154,6 +156,18 @@ impl Server {
                     exporter.name
                 ),
             }
+        }
+    }
+
+    /// Puts the `msg_trace` of each account of `configs` in force; an
+    /// account none names has none.
+    fn install_trace_dests(&self, configs: &[AccountConfig]) {
+        for account in self.accounts() {
+            let dest = configs
+                .iter()
+                .find(|c| c.name == account.name)
+                .and_then(|c| c.msg_trace.clone());
+            account.set_trace_dest(dest);
         }
     }
 

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use gannet_proto::subject::{is_valid_subscribe_subject, tokens};
 
 use super::{AccountConfig, ExportConfig, ExportKind, ImportConfig};
-use crate::conf::{Entry, Map, Pos, Value};
+use crate::conf::{Entry, Kind, Map, Pos, Value};
 use crate::options::convert::{go_value, Report};
 use crate::options::permissions::{self, warn_empty_allow};
 use crate::options::{auth, jetstream};
@@ -47,8 +47,6 @@ const UNSUPPORTED_ACCOUNT_KEYS: &[&str] = &[
     "max_subs",
     "max_payload",
     "max_leafnodes",
-    "trace_dest",
-    "msg_trace",
     "cluster_traffic",
 ];
 
@@ -178,6 +176,7 @@ fn account(name: &str, map: &Map, r: &mut Report) -> (AccountConfig, AccountPos,
             }
             "mappings" | "maps" => account.mappings = crate::options::mappings::parse(e, r),
             "jetstream" => account.jetstream = jetstream::parse_account(e, name, r),
+            "msg_trace" | "trace_dest" => account.msg_trace = msg_trace(e, r),
             k if UNSUPPORTED_ACCOUNT_KEYS.contains(&k) => {
                 r.warn(
                     e,
@@ -494,6 +493,111 @@ pub(crate) fn covers(outer: &str, inner: &str) -> bool {
             _ => return false,
         }
     }
+}
+
+/// An account's `msg_trace`, checked as nats-server checks it.
+fn msg_trace(e: &Entry, r: &mut Report) -> Option<super::MsgTrace> {
+    let dest_of = |v: &Value, key: &str, at: &Pos, r: &mut Report| -> Option<String> {
+        let Some(dest) = v.as_str() else {
+            r.error_at(
+                at,
+                format!(
+                    "Field {key:?} should be a string, got {}",
+                    v.kind.go_type_name()
+                ),
+            );
+            return None;
+        };
+        if !gannet_proto::subject::is_valid_publish_subject(dest.as_bytes()) {
+            r.error_at(at, format!("Trace destination {dest:?} is not valid"));
+            return None;
+        }
+        Some(dest.to_string())
+    };
+    let (dest, sampling) = match &e.value.kind {
+        Kind::String(_) => (dest_of(&e.value, &e.key, &e.key_pos, r)?, None),
+        Kind::Map(map) => {
+            let mut dest = None;
+            let mut sampling = None;
+            for f in map.iter() {
+                match f.key.to_ascii_lowercase().as_str() {
+                    "dest" => dest = Some(dest_of(&f.value, &f.key, &f.key_pos, r)?),
+                    "sampling" => {
+                        let n = match &f.value.kind {
+                            Kind::Integer(n) => *n,
+                            Kind::String(s) => match s.trim_end_matches('%').parse::<i64>() {
+                                Ok(n) => n,
+                                Err(_) => {
+                                    r.error(
+                                        f,
+                                        format!("Invalid trace destination sampling value {s:?}"),
+                                    );
+                                    return None;
+                                }
+                            },
+                            other => {
+                                r.error(
+                                    f,
+                                    format!(
+                                        "Trace destination sampling field {:?} should be an integer or a percentage, got {}",
+                                        f.key,
+                                        other.go_type_name()
+                                    ),
+                                );
+                                return None;
+                            }
+                        };
+                        if !(1..=100).contains(&n) {
+                            r.error(
+                                f,
+                                format!("Ttrace destination sampling value {n} is invalid, needs to be [1..100]"),
+                            );
+                            return None;
+                        }
+                        sampling = u8::try_from(n).ok();
+                    }
+                    _ if f.used_as_variable => {}
+                    _ => {
+                        r.error(
+                            f,
+                            format!(
+                                "Unknown field {:?} parsing account message trace map/struct {:?}",
+                                f.key, e.key
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+            match dest {
+                Some(dest) => (dest, sampling),
+                None => {
+                    if sampling.is_some() {
+                        r.warn(
+                            e,
+                            "Trace destination sampling ignored since no destination was set",
+                        );
+                    }
+                    return None;
+                }
+            }
+        }
+        other => {
+            r.error(
+                e,
+                format!(
+                    "Expected account message trace {:?} to be a string or a map/struct, got {}",
+                    e.key,
+                    other.go_type_name()
+                ),
+            );
+            return None;
+        }
+    };
+    Some(super::MsgTrace {
+        dest,
+        sampling: sampling.unwrap_or(100),
+    })
 }
 
 #[cfg(test)]

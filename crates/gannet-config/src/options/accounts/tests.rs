@@ -360,3 +360,48 @@ fn invalid_export_subjects_and_unsupported_keys_warn() {
     assert!(warnings("accounts { A: { jetstream: enabled } }").is_empty());
     assert!(warnings("accounts { A: {} }\nsystem_account: A").is_empty());
 }
+
+#[test]
+fn msg_trace_names_where_traceparent_traces_go() {
+    let o = opts(
+        "accounts { A { msg_trace: \"t.x\" }, B { trace_dest: { dest: t.y, sampling: \"25%\" } } }",
+    );
+    let a = account(&o, "A").msg_trace.clone().expect("A traces");
+    assert_eq!((a.dest.as_str(), a.sampling), ("t.x", 100));
+    let b = account(&o, "B").msg_trace.clone().expect("B traces");
+    assert_eq!((b.dest.as_str(), b.sampling), ("t.y", 25));
+}
+
+#[test]
+fn msg_trace_mistakes_are_the_references_errors() {
+    let cases = [
+        (
+            "msg_trace: { dest: t.x, sampling: 0 }",
+            "Ttrace destination sampling value 0 is invalid, needs to be [1..100]",
+        ),
+        (
+            "msg_trace: { dest: \"bad dest\" }",
+            "Trace destination \"bad dest\" is not valid",
+        ),
+        (
+            "msg_trace: { dest: t.x, foo: 1 }",
+            "Unknown field \"foo\" parsing account message trace map/struct \"msg_trace\"",
+        ),
+        (
+            "msg_trace: 5",
+            "Expected account message trace \"msg_trace\" to be a string or a map/struct, got int64",
+        ),
+        (
+            "msg_trace: { dest: t.x, sampling: \"lots\" }",
+            "Invalid trace destination sampling value \"lots\"",
+        ),
+    ];
+    for (field, want) in cases {
+        let got = errors(&format!("accounts {{ A {{ {field} }} }}"));
+        assert_eq!(got, vec![want.to_string()], "{field}");
+    }
+    assert_eq!(
+        warnings("accounts { A { trace_dest: { sampling: 20 } } }"),
+        vec!["Trace destination sampling ignored since no destination was set".to_string()]
+    );
+}
