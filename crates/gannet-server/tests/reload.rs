@@ -183,6 +183,104 @@ fn settings_that_need_a_restart_refuse_the_reload_and_keep_the_old_configuration
 }
 
 #[test]
+fn tls_is_turned_on_and_off_by_reload() {
+    let pki = gannet_test::certs::Pki::temp();
+    let cert = pki.server_cert("server", gannet_test::certs::KeyKind::Ecdsa);
+    let tls = gannet_test::certs::tls_block(&cert, pki.ca_str(), "");
+    let client_tls = gannet_test::tls_config(&pki.dir().join("ca.pem"), None);
+    for bin in with_reference(BIN) {
+        let s = start(&bin, "max_payload: 1000\n");
+        let mut plain = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        plain.expect_before_pong(b"");
+
+        reload(&s, &format!("max_payload: 1000\n{tls}"));
+        let fresh = RawClient::connect(&s.addr());
+        assert_eq!(fresh.info_json()["tls_required"], true, "{bin}");
+        let mut secure = RawClient::connect_tls(&s.addr(), client_tls.clone());
+        secure.send(b"CONNECT {\"verbose\":false}\r\n");
+        secure.expect_before_pong(b"");
+        // A client connected in clear before stays connected.
+        plain.expect_before_pong(b"");
+
+        reload(&s, "max_payload: 1000\n");
+        let mut fresh = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        assert_ne!(fresh.info_json()["tls_required"], true, "{bin}");
+        fresh.expect_before_pong(b"");
+        secure.expect_before_pong(b"");
+    }
+}
+
+/// The `.ports` files in `dir`.
+fn ports_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".ports"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_ports_file_moves_with_ports_file_dir() {
+    for bin in with_reference(BIN) {
+        // Started by hand: the harness's own --ports_file_dir flag would
+        // override the config's on every reload.
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config_dir = tempfile::tempdir().unwrap();
+        let config = config_dir.path().join("server.conf");
+        let conf = |dir: &std::path::Path| {
+            format!(
+                "listen: \"127.0.0.1:{port}\"\nports_file_dir: \"{}\"\n",
+                dir.display()
+            )
+        };
+        std::fs::write(&config, conf(first.path())).unwrap();
+        let child = Killed(
+            Command::new(&bin)
+                .arg("-c")
+                .arg(&config)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        polled("a ports file in the first directory", 1, || {
+            ports_files(first.path()).len()
+        });
+        std::fs::write(&config, conf(second.path())).unwrap();
+        let status = Command::new("kill")
+            .args(["-HUP", &child.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        polled("a ports file in the second directory", 1, || {
+            ports_files(second.path()).len()
+        });
+        polled("none left in the first", 0, || {
+            ports_files(first.path()).len()
+        });
+        let name = &ports_files(second.path())[0];
+        let text = std::fs::read_to_string(second.path().join(name)).unwrap();
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{bin}: {text}");
+    }
+}
+
+/// A server process killed when the test is done with it, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
 fn a_new_payload_limit_reaches_new_and_connected_clients() {
     for bin in with_reference(BIN) {
         let s = start(&bin, "max_payload: 1000\n");

@@ -149,7 +149,13 @@ impl Server {
     /// The INFO every client starts from, with the `max_payload` in force.
     pub fn info(&self) -> ServerInfo {
         let mut info = self.info.clone();
-        info.max_payload = self.options().max_payload;
+        let opts = self.options();
+        info.max_payload = opts.max_payload;
+        // A reload may have turned TLS on or off, or changed its settings.
+        let tls = start::TlsFlags::of(&opts);
+        info.tls_required = tls.required;
+        info.tls_verify = tls.verify;
+        info.tls_available = tls.available;
         info
     }
 

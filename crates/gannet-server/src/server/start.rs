@@ -298,14 +298,11 @@ impl Server {
             Some(t) => Some(crate::tls::server_config(t)?),
             None => None,
         };
-        let tls_required = opts.tls.is_some()
-            && !opts.allow_non_tls
-            && !opts.tls.as_ref().is_some_and(|t| t.allow_legacy_clients);
-        let tls_verify = opts
-            .tls
-            .as_ref()
-            .is_some_and(crate::tls::requires_client_certs);
-        let tls_available = opts.tls.is_some() && !tls_required;
+        let TlsFlags {
+            required: tls_required,
+            verify: tls_verify,
+            available: tls_available,
+        } = TlsFlags::of(&opts);
         let bind = host_port(&opts.host, bind_port(opts.port, 4222));
         let listener = TcpListener::bind(&bind)
             .await
@@ -546,6 +543,34 @@ impl Server {
         self.account_imports(&system);
         if !Arc::ptr_eq(&system, &self.global) {
             self.account_imports(&self.global);
+        }
+    }
+}
+
+/// What a client's INFO says of TLS, from the configuration in force (a
+/// reload may turn TLS on or off).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TlsFlags {
+    /// Clients must speak TLS.
+    pub(crate) required: bool,
+    /// Clients must show a certificate.
+    pub(crate) verify: bool,
+    /// Clients may speak TLS, or not.
+    pub(crate) available: bool,
+}
+
+impl TlsFlags {
+    pub(crate) fn of(opts: &Options) -> TlsFlags {
+        let required = opts.tls.is_some()
+            && !opts.allow_non_tls
+            && !opts.tls.as_ref().is_some_and(|t| t.allow_legacy_clients);
+        TlsFlags {
+            required,
+            verify: opts
+                .tls
+                .as_ref()
+                .is_some_and(crate::tls::requires_client_certs),
+            available: opts.tls.is_some() && !required,
         }
     }
 }

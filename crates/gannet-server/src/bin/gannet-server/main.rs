@@ -2,21 +2,22 @@
 //! starts the server and maps signals to shutdown. No server logic lives here.
 mod flags;
 mod logging;
+mod ports;
 mod signals;
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use clap::Parser;
 use gannet_config::Options;
-use gannet_server::files::{self, Ports};
-use gannet_server::server::host_port;
+use gannet_server::files;
 use gannet_server::{info::COMPAT_VERSION, Server};
 use sha2::{Digest, Sha256};
 
 use flags::Flags;
 use logging::{LogSettings, Logger};
+use ports::PortsFile;
 
 const NAME: &str = "gannet-server";
 
@@ -185,7 +186,13 @@ fn reload_options(flags: &Flags) -> Result<Options, String> {
 
 /// A reload, as a signal or the system account asks for it: the server's
 /// settings, then the logger's. Logs the outcome.
-fn reload(server: &Arc<Server>, flags: &Flags, logger: &Logger) -> Result<(), String> {
+fn reload(
+    server: &Arc<Server>,
+    flags: &Flags,
+    logger: &Logger,
+    ports: Option<&PortsFile>,
+) -> Result<(), String> {
+    let old_ports_dir = server.options().ports_file_dir.clone();
     let outcome = reload_options(flags).and_then(|new| {
         let old_log = LogSettings::of(&server.options());
         let new_log = LogSettings::of(&new);
@@ -202,6 +209,19 @@ fn reload(server: &Arc<Server>, flags: &Flags, logger: &Logger) -> Result<(), St
     });
     match outcome {
         Ok(restart_needed) => {
+            let new_ports_dir = server.options().ports_file_dir.clone();
+            if let (Some(ports), true) = (ports, new_ports_dir != old_ports_dir) {
+                match ports.write_in(new_ports_dir.as_deref()) {
+                    Ok(()) => tracing::info!(
+                        "Reloaded: ports_file_dir = {}",
+                        new_ports_dir
+                            .as_deref()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default()
+                    ),
+                    Err(e) => tracing::error!("Error writing ports file: {e}"),
+                }
+            }
             tracing::info!("Reloaded server configuration");
             for what in restart_needed {
                 tracing::warn!("Reloaded: {what} changes take effect after a restart");
@@ -241,10 +261,13 @@ async fn run(
     let running = Server::start(opts).await?;
     let weak = Arc::downgrade(&running.server);
     let reload_flags = flags.clone();
+    // Written once the server listens; a reload may move it.
+    let ports: Arc<OnceLock<PortsFile>> = Arc::new(OnceLock::new());
+    let reload_ports = ports.clone();
     running
         .server
         .set_reloader(Box::new(move || match weak.upgrade() {
-            Some(server) => reload(&server, &reload_flags, &logger),
+            Some(server) => reload(&server, &reload_flags, &logger, reload_ports.get()),
             None => Err("the server has stopped".to_string()),
         }));
     tracing::info!("  Name:     {}", running.server.name());
@@ -254,45 +277,10 @@ async fn run(
         files::write_pid_file(pid_file)
             .map_err(|e| anyhow::anyhow!("Could not write pidfile: {e}"))?;
     }
-    let ports_file = match &ports_dir {
-        Some(dir) => {
-            let url_host = if host == "0.0.0.0" || host == "::" {
-                "127.0.0.1".to_string()
-            } else {
-                host.clone()
-            };
-            let ports = Ports {
-                nats: vec![format!(
-                    "nats://{}",
-                    host_port(&url_host, running.client_addr.port())
-                )],
-                monitoring: running
-                    .http_addr
-                    .map(|a| vec![format!("http://{}", host_port(&url_host, a.port()))])
-                    .unwrap_or_default(),
-                cluster: running
-                    .server
-                    .cluster()
-                    .map(|c| {
-                        let host = match c.listen.ip() {
-                            ip if ip.is_unspecified() => "127.0.0.1".to_string(),
-                            ip => ip.to_string(),
-                        };
-                        vec![format!("nats://{}", host_port(&host, c.listen.port()))]
-                    })
-                    .unwrap_or_default(),
-                leafnode: match running.server.leaf_port() {
-                    0 => Vec::new(),
-                    port => vec![format!("nats://{}", host_port(&url_host, port))],
-                },
-            };
-            Some(
-                files::write_ports_file(dir, &ports)
-                    .map_err(|e| anyhow::anyhow!("Error writing ports file: {e}"))?,
-            )
-        }
-        None => None,
-    };
+    let ports = ports.get_or_init(|| PortsFile::of(&running, &host));
+    ports
+        .write_in(ports_dir.as_deref())
+        .map_err(|e| anyhow::anyhow!("Error writing ports file: {e}"))?;
     tracing::info!("Server is ready");
 
     loop {
@@ -318,8 +306,6 @@ async fn run(
         }
     }
     running.shutdown().await;
-    if let Some(path) = ports_file {
-        let _ = std::fs::remove_file(path);
-    }
+    ports.remove();
     Ok(())
 }

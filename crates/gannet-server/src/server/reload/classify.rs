@@ -90,9 +90,6 @@ pub(crate) fn check(old: &Options, new: &mut Options) -> Result<Plan, String> {
         &new.disable_sublist_cache,
     )?;
     refuse_change("AllowNonTLS", &old.allow_non_tls, &new.allow_non_tls)?;
-    if old.tls.is_some() != new.tls.is_some() {
-        return Err("turning TLS on or off needs a restart".to_string());
-    }
     check_no_auth_user(old, new)?;
     let (old_system, new_system) = (system_account(old), system_account(new));
     if old_system != new_system {
@@ -123,9 +120,6 @@ pub(crate) fn check(old: &Options, new: &mut Options) -> Result<Plan, String> {
     check_cluster(old, new, &mut plan)?;
     check_leafnodes(old.leafnodes.as_ref(), new.leafnodes.as_ref(), &mut plan)?;
     plan.jetstream = check_jetstream(old, new)?;
-    if old.ports_file_dir != new.ports_file_dir {
-        plan.restart_needed.push("ports file directory".to_string());
-    }
     Ok(plan)
 }
 

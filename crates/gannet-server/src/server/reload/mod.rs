@@ -75,6 +75,10 @@ impl Server {
         }
         crate::idle_spin::set_limit(new.idle_spin);
         self.install_accounts(Some(&old), &new);
+        if old.tls != new.tls {
+            let state = if tls.is_some() { "enabled" } else { "disabled" };
+            tracing::info!("Reloaded: tls = {state}");
+        }
         *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
         *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
         let new = Arc::new(new);
