@@ -452,6 +452,41 @@ fn leaf_remotes_come_and_go_with_reloads() {
 }
 
 #[test]
+fn the_leaf_listener_takes_new_certificates_on_reload() {
+    // Two authorities: leafs trust one each.
+    let (first, second) = (
+        gannet_test::certs::Pki::temp(),
+        gannet_test::certs::Pki::temp(),
+    );
+    // A port of its own: nats-server leaves a TLS leaf listener out of its
+    // ports file.
+    let port = free_port();
+    let listener = |pki: &gannet_test::certs::Pki| {
+        let cert = pki.server_cert("hub", gannet_test::certs::KeyKind::Ecdsa);
+        let tls = gannet_test::certs::tls_block(&cert, pki.ca_str(), "");
+        format!("http_port: -1\nleafnodes {{ host: 127.0.0.1, port: {port}\n{tls} }}\n")
+    };
+    let leaf = |port: u16, pki: &gannet_test::certs::Pki| {
+        format!(
+            "http_port: -1\nleafnodes {{ reconnect: \"100ms\", remotes: [ {{ url: \"tls://127.0.0.1:{port}\", tls {{ ca_file: \"{}\" }} }} ] }}\n",
+            pki.ca_str()
+        )
+    };
+    for bin in with_reference(BIN) {
+        let hub = start(&bin, &listener(&first));
+        let old = start(BIN, &leaf(port, &first));
+        polled(&format!("{bin}: first leaf up"), 1, || leafs(&hub));
+        reload(&hub, &listener(&second));
+        let new = start(BIN, &leaf(port, &second));
+        polled(
+            &format!("{bin}: second leaf up, first kept"),
+            (2, 1, 1),
+            || (leafs(&hub), leafs(&old), leafs(&new)),
+        );
+    }
+}
+
+#[test]
 fn jetstream_is_turned_on_and_its_limits_raised() {
     for bin in with_reference(BIN) {
         let dir = tempfile::tempdir().unwrap();

@@ -228,8 +228,9 @@ impl Leaf {
 #[derive(Debug, Default)]
 pub struct Leafs {
     leafs: Mutex<HashMap<u64, Arc<Leaf>>>,
-    /// TLS of the leaf node listener (`leafnodes { tls }`).
-    tls_server: OnceLock<Arc<rustls::ServerConfig>>,
+    /// TLS of the leaf node listener (`leafnodes { tls }`); a reload may
+    /// replace it, or turn it on or off.
+    tls_server: std::sync::RwLock<Option<Arc<rustls::ServerConfig>>>,
     /// This server's loop detection subject, `$LDS.<random>`: announced to
     /// its hubs; coming back on any leaf connection means the leafs form a loop.
     lds: OnceLock<String>,
@@ -239,12 +240,15 @@ pub struct Leafs {
 }
 
 impl Leafs {
-    pub(crate) fn set_tls_server(&self, tls: Arc<rustls::ServerConfig>) {
-        let _ = self.tls_server.set(tls);
+    pub(crate) fn set_tls_server(&self, tls: Option<Arc<rustls::ServerConfig>>) {
+        *self.tls_server.write().unwrap_or_else(|e| e.into_inner()) = tls;
     }
 
     pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
-        self.tls_server.get().cloned()
+        self.tls_server
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Leaf subscriptions of leafs of `cluster` on (`subject`, `queue`) in `account`.

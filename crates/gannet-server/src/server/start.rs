@@ -494,7 +494,7 @@ impl Server {
             if let Some(tls) = &leaf_opts.tls {
                 server
                     .leafs()
-                    .set_tls_server(crate::tls::server_config(tls)?);
+                    .set_tls_server(Some(crate::tls::server_config(tls)?));
             }
             if leaf_opts.port != 0 {
                 let bind = host_port(&leaf_opts.host, bind_port(leaf_opts.port, 7422));

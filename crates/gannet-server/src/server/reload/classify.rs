@@ -257,10 +257,6 @@ fn check_leafnodes(
             ));
         }
     }
-    if old.tls != new.tls {
-        plan.restart_needed
-            .push("leafnode listener TLS".to_string());
-    }
     for remote in &new.remotes {
         let Some(before) = old.remotes.iter().find(|r| r.urls == remote.urls) else {
             plan.remotes_added.push(remote.clone());

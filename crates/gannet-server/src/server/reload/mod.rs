@@ -65,6 +65,10 @@ impl Server {
             Some(t) => Some(crate::tls::server_config(t).map_err(|e| e.to_string())?),
             None => None,
         };
+        let leaf_tls = match new.leafnodes.as_ref().and_then(|l| l.tls.as_ref()) {
+            Some(t) => Some(crate::tls::server_config(t).map_err(|e| e.to_string())?),
+            None => None,
+        };
         let old = self.options();
         let plan = classify::check(&old, &mut new)?;
         if plan.jetstream == JetStreamChange::Start {
@@ -80,6 +84,8 @@ impl Server {
             tracing::info!("Reloaded: tls = {state}");
         }
         *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
+        // Leafs connecting from now on meet the new listener TLS.
+        self.leafs().set_tls_server(leaf_tls);
         *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
         let new = Arc::new(new);
         *self.opts.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
