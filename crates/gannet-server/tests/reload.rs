@@ -487,6 +487,79 @@ fn the_leaf_listener_takes_new_certificates_on_reload() {
 }
 
 #[test]
+fn new_route_credentials_close_routes_they_no_longer_admit() {
+    let cluster = |port: u16, user: &str| {
+        format!(
+            "http_port: -1\ncluster {{ name: C1, listen: \"127.0.0.1:{port}\", authorization {{ user: {user}, password: pw }} }}\n"
+        )
+    };
+    let dialer = |port: u16, user: &str| {
+        format!(
+            "http_port: -1\ncluster {{ name: C1, listen: \"127.0.0.1:-1\", routes: [\"nats-route://{user}:pw@127.0.0.1:{port}\"] }}\n"
+        )
+    };
+    for bin in with_reference(BIN) {
+        let port = free_port();
+        let a = start(&bin, &cluster(port, "old"));
+        let b = start(BIN, &dialer(port, "old"));
+        polled(&format!("{bin}: B routed"), 1, || a.route_peers());
+        // B's credentials no longer do: its route is closed (and its
+        // redials refused); C, with the new ones, is let in.
+        reload(&a, &cluster(port, "new"));
+        let c = start(BIN, &dialer(port, "new"));
+        polled(&format!("{bin}: C in, B out"), (1, 1, 0), || {
+            (a.route_peers(), c.route_peers(), b.route_peers())
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(
+            (a.route_peers(), b.route_peers()),
+            (1, 0),
+            "{bin}: old credentials stay refused"
+        );
+    }
+}
+
+#[test]
+fn routes_made_after_a_reload_use_the_new_cluster_tls() {
+    use gannet_test::certs::{CertAuthority, CertSpec};
+    let dir = tempfile::tempdir().unwrap();
+    // Two authorities; each node trusts and presents one.
+    let block = |name: &str| {
+        let ca = CertAuthority::new(name);
+        let ca_file = dir.path().join(format!("{name}.pem"));
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        let files = ca
+            .issue(&CertSpec::peer("CN=route").ip("127.0.0.1"))
+            .write(dir.path(), name);
+        format!(
+            "tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", verify: true, timeout: 2 }}",
+            files.cert.display(),
+            files.key.display(),
+            ca_file.display()
+        )
+    };
+    let (first, second) = (block("first"), block("second"));
+    let node = |port: &str, routes: &str, tls: &str| {
+        format!(
+            "http_port: -1\ncluster {{ name: C1, listen: \"127.0.0.1:{port}\", routes: [{routes}]\n {tls} }}\n"
+        )
+    };
+    for bin in with_reference(BIN) {
+        let port = free_port();
+        let route = format!("\"nats-route://127.0.0.1:{port}\"");
+        let a = start(&bin, &node(&port.to_string(), "", &first));
+        let b = start(BIN, &node("-1", &route, &first));
+        polled(&format!("{bin}: B routed"), 1, || a.route_peers());
+        reload(&a, &node(&port.to_string(), "", &second));
+        let c = start(BIN, &node("-1", &route, &second));
+        polled(&format!("{bin}: C routed, B kept"), (2, 1), || {
+            (a.route_peers(), c.route_peers().min(1))
+        });
+        assert_eq!(b.route_peers(), 1, "{bin}");
+    }
+}
+
+#[test]
 fn jetstream_is_turned_on_and_its_limits_raised() {
     for bin in with_reference(BIN) {
         let dir = tempfile::tempdir().unwrap();

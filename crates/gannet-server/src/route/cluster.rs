@@ -66,16 +66,46 @@ pub struct Cluster {
     no_advertise: bool,
     /// Route URLs being dialed because gossip named them.
     dialing: Mutex<HashSet<String>>,
-    /// Client TLS for dialed routes, server TLS for accepted ones.
-    pub(crate) tls_client: Option<Arc<rustls::ClientConfig>>,
-    pub(crate) tls_server: Option<Arc<rustls::ServerConfig>>,
+    /// Client TLS for dialed routes, server TLS for accepted ones (a
+    /// reload may replace them, for the connections made from then on).
+    tls: std::sync::RwLock<RouteTls>,
     /// `permissions { import, export }`, compiled: import as a publish
     /// permission (what peers may send us), export as a subscribe permission
     /// (what peers may have from us).
     perms: Option<gannet_auth::Permissions>,
 }
 
+/// The TLS configurations of a cluster's routes.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RouteTls {
+    pub(crate) client: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) server: Option<Arc<rustls::ServerConfig>>,
+}
+
 impl Cluster {
+    /// The TLS a dialed route starts with, if routes use TLS.
+    pub(crate) fn tls_client(&self) -> Option<Arc<rustls::ClientConfig>> {
+        self.tls
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .client
+            .clone()
+    }
+
+    /// The TLS an accepted route starts with, if routes use TLS.
+    pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.tls
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .server
+            .clone()
+    }
+
+    /// New route TLS (a reload), for connections made from now on.
+    pub(crate) fn set_tls(&self, tls: RouteTls) {
+        *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
+    }
+
     pub(crate) fn new(
         opts: &ClusterOptions,
         system_account: Option<&str>,
@@ -127,8 +157,10 @@ impl Cluster {
             own_client_urls,
             no_advertise: opts.no_advertise,
             dialing: Mutex::new(HashSet::new()),
-            tls_client,
-            tls_server,
+            tls: std::sync::RwLock::new(RouteTls {
+                client: tls_client,
+                server: tls_server,
+            }),
         })
     }
 
@@ -194,15 +226,14 @@ impl Cluster {
             server_id: server.id().to_string(),
             server_name: server.name().to_string(),
             version: crate::info::COMPAT_VERSION.to_string(),
-            // 2: accounts on interest and message lines. Not 3, which would
-            // claim distributed message tracing.
+            // 3: accounts on interest and message lines, and message traces.
             proto: crate::msgtrace::TRACE_PROTO,
             go: crate::info::GO_VERSION.to_string(),
             host: self.advertise_host.clone(),
             port: self.advertise_port,
             headers: !opts.no_header_support,
             auth_required,
-            tls_required: self.tls_server.is_some(),
+            tls_required: self.tls_server().is_some(),
             tls_verify: opts
                 .cluster
                 .as_ref()

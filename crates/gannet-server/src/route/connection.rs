@@ -129,7 +129,7 @@ where
             echo: true,
             user: url.user.clone(),
             pass: url.password.clone(),
-            tls_required: cluster.tls_client.is_some(),
+            tls_required: cluster.tls_client().is_some(),
             headers: info.headers,
             name: server.id().to_string(),
             cluster: info.cluster.clone(),
@@ -150,6 +150,7 @@ where
     let importing = cluster_opts.import.is_some().then(|| cluster.clone());
     let mut conn = RouteConnection {
         pinned: route.pinned_account().map(str::to_string),
+        presented: None,
         batch_in: (0, 0),
         importing,
         fanout: Fanout::new(rid),
@@ -208,6 +209,21 @@ struct RouteConnection {
     importing: Option<Arc<super::Cluster>>,
     /// The account of a pinned connection: its lines name none.
     pinned: Option<String>,
+    /// The credentials an accepted peer's CONNECT presented, checked again
+    /// when a reload changes what the cluster requires.
+    presented: Option<(Option<String>, Option<String>)>,
+}
+
+/// Whether `user`/`pass` are what the cluster's `authorization` asks of peers.
+fn route_authorized(server: &Server, user: Option<&str>, pass: Option<&str>) -> bool {
+    let opts = server.options();
+    let Some(cluster) = opts.cluster.as_ref() else {
+        return true;
+    };
+    match &cluster.user {
+        None => true,
+        Some(want) => user == Some(want.as_str()) && pass == cluster.password.as_deref(),
+    }
 }
 
 impl RouteConnection {
@@ -255,10 +271,22 @@ impl RouteConnection {
                 biased;
                 reason = closing.outbound.closed() => return reason,
                 _ = shutdown.changed() => return CloseReason::ServerShutdown,
-                _ = reloads.changed(), if configured_url.is_some() => {
+                _ = reloads.changed(), if configured_url.is_some() || self.presented.is_some() => {
                     if configured_url.as_ref().is_some_and(|url| !super::is_configured(&self.server, url)) {
                         tracing::info!("{} - Route removed from the configuration", self.prefix);
                         return CloseReason::RouteRemoved;
+                    }
+                    // An accepted peer whose credentials no longer do.
+                    if let Some((user, pass)) = &self.presented {
+                        if !route_authorized(&self.server, user.as_deref(), pass.as_deref()) {
+                            tracing::error!(
+                                "{} - authentication error - User \"{}\"",
+                                self.prefix,
+                                user.as_deref().unwrap_or_default()
+                            );
+                            self.send_err("Authorization Violation");
+                            return CloseReason::AuthenticationViolation;
+                        }
                     }
                 }
                 _ = &mut auth_timer, if !self.outcome.registered => {
@@ -530,21 +558,20 @@ impl RouteConnection {
             self.send_err("Invalid CONNECT");
             return Err(CloseReason::ProtocolViolation);
         };
-        let opts = self.server.options();
-        let cluster_opts = opts.cluster.clone().unwrap_or_default();
-        if let Some(user) = &cluster_opts.user {
-            let user_ok = connect.user.as_deref() == Some(user.as_str());
-            let pass_ok = connect.pass.as_deref() == cluster_opts.password.as_deref();
-            if !(user_ok && pass_ok) {
-                tracing::error!(
-                    "{} - authentication error - User \"{}\"",
-                    self.prefix,
-                    connect.user.as_deref().unwrap_or_default()
-                );
-                self.send_err("Authorization Violation");
-                return Err(CloseReason::AuthenticationViolation);
-            }
+        if !route_authorized(
+            &self.server,
+            connect.user.as_deref(),
+            connect.pass.as_deref(),
+        ) {
+            tracing::error!(
+                "{} - authentication error - User \"{}\"",
+                self.prefix,
+                connect.user.as_deref().unwrap_or_default()
+            );
+            self.send_err("Authorization Violation");
+            return Err(CloseReason::AuthenticationViolation);
         }
+        self.presented = Some((connect.user.clone(), connect.pass.clone()));
         let Some(cluster) = self.server.cluster() else {
             return Err(CloseReason::ServerShutdown);
         };

@@ -262,7 +262,7 @@ async fn dial(
         configured,
         slot,
     };
-    let Some(tls) = cluster.tls_client.clone() else {
+    let Some(tls) = cluster.tls_client() else {
         let (reader, writer) = stream.into_split();
         return tracked(
             server,
@@ -329,7 +329,7 @@ async fn run(server: Arc<Server>, stream: TcpStream, addr: SocketAddr, side: Sid
     let Some(cluster) = server.cluster() else {
         return;
     };
-    let Some(tls) = cluster.tls_server.clone() else {
+    let Some(tls) = cluster.tls_server() else {
         let (reader, writer) = stream.into_split();
         connection::serve(server, reader, writer, addr, side).await;
         return;

@@ -24,6 +24,8 @@ pub(crate) struct Plan {
     pub jetstream: JetStreamChange,
     /// Settings that changed but take effect only after a restart.
     pub restart_needed: Vec<String>,
+    /// The cluster's TLS changed: routes made from now on use the new one.
+    pub cluster_tls: bool,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -170,9 +172,10 @@ fn check_no_auth_user(old: &Options, new: &Options) -> Result<(), String> {
     not_supported("NoAuthUser", &go(&old.no_auth_user), &go(&new.no_auth_user))
 }
 
-/// The route listener stays where it is; configured routes may come and go.
-/// The rest of the block (name, credentials, TLS, permissions, pooling)
-/// stays as it was until a restart.
+/// The route listener stays where it is; configured routes may come and go;
+/// the credentials peers must present and the routes' TLS change for the
+/// connections made from then on. The rest of the block (name,
+/// permissions, pooling, ...) stays as it was until a restart.
 fn check_cluster(old: &Options, new: &mut Options, plan: &mut Plan) -> Result<(), String> {
     let listen = |o: &Options| {
         o.cluster
@@ -201,20 +204,24 @@ fn check_cluster(old: &Options, new: &mut Options, plan: &mut Plan) -> Result<()
         .filter(|r| !old_cluster.routes.contains(r))
         .cloned()
         .collect();
-    let routes = std::mem::take(&mut new_cluster.routes);
-    if *new_cluster != without_routes(old_cluster) {
+    plan.cluster_tls = new_cluster.tls != old_cluster.tls;
+    // What a reload changes for the route connections made from then on:
+    // the routes, the credentials peers must present, and TLS. The rest
+    // stays as it was until a restart.
+    let asked = new_cluster.clone();
+    let kept = ClusterOptions {
+        routes: asked.routes.clone(),
+        user: asked.user.clone(),
+        password: asked.password.clone(),
+        auth_timeout: asked.auth_timeout,
+        tls: asked.tls.clone(),
+        ..old_cluster.clone()
+    };
+    if kept != asked {
         plan.restart_needed.push("cluster".to_string());
-        new_cluster.clone_from(old_cluster);
     }
-    new_cluster.routes = routes;
+    *new_cluster = kept;
     Ok(())
-}
-
-/// A cluster block with its routes left out, for comparing the rest.
-fn without_routes(cluster: &ClusterOptions) -> ClusterOptions {
-    let mut cluster = cluster.clone();
-    cluster.routes.clear();
-    cluster
 }
 
 /// The leaf node listener stays as it was; remotes may come and go, and a

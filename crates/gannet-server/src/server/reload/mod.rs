@@ -71,6 +71,13 @@ impl Server {
         };
         let old = self.options();
         let plan = classify::check(&old, &mut new)?;
+        let route_tls = match new.cluster.as_ref().and_then(|c| c.tls.as_ref()) {
+            Some(t) if plan.cluster_tls => Some(crate::route::RouteTls {
+                client: Some(crate::tls::route_client_config(t).map_err(|e| e.to_string())?),
+                server: Some(crate::tls::server_config(t).map_err(|e| e.to_string())?),
+            }),
+            _ => None,
+        };
         if plan.jetstream == JetStreamChange::Start {
             if let Some(js) = new.jetstream.as_ref() {
                 let js = crate::jetstream::start(self, js)?;
@@ -86,6 +93,9 @@ impl Server {
         *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
         // Leafs connecting from now on meet the new listener TLS.
         self.leafs().set_tls_server(leaf_tls);
+        if let (true, Some(cluster)) = (plan.cluster_tls, self.cluster()) {
+            cluster.set_tls(route_tls.unwrap_or_default());
+        }
         *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
         let new = Arc::new(new);
         *self.opts.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
