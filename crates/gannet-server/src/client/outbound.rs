@@ -9,6 +9,7 @@
 //! consumer: its data is dropped and the client is closed, nobody else waits.
 use std::collections::VecDeque;
 use std::io::IoSlice;
+use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -28,6 +29,12 @@ pub const COPY_THRESHOLD: usize = 2048;
 /// a receiver that does not read at all costs it only this much per read batch
 /// until the receiver is cut as a slow consumer.
 pub const STALL_MAX: Duration = Duration::from_millis(10);
+
+/// Pending bytes from which a client's publishers wait for it (at most
+/// [`STALL_MAX`]): enough to keep its socket busy, little enough that the
+/// queues of a fan-out stay in cache instead of growing towards
+/// `max_pending`, touching fresh memory all the way.
+const CLIENT_STALL_MARK: usize = 1024 * 1024;
 
 /// Most chunks handed to one vectored write.
 const MAX_IOVECS: usize = 64;
@@ -153,6 +160,10 @@ pub struct Outbound {
     wake: Notify,
     /// Told after each write, for stalled publishers.
     drained: Notify,
+    /// A publisher waited [`STALL_MAX`] for this queue and no write finished
+    /// meanwhile: the client is not draining, so publishers stop waiting for
+    /// it (it fills up to `max_pending` and is cut) until a write finishes.
+    stuck: std::sync::atomic::AtomicBool,
     max_pending: usize,
     /// Pending bytes from which publishers are stalled.
     stall_at: usize,
@@ -182,8 +193,9 @@ impl Outbound {
             pending: Mutex::new(Pending::default()),
             wake: Notify::new(),
             drained: Notify::new(),
+            stuck: std::sync::atomic::AtomicBool::new(false),
             max_pending,
-            stall_at: max_pending / 4 * 3,
+            stall_at: (max_pending / 4 * 3).min(CLIENT_STALL_MARK),
             closing: std::sync::OnceLock::new(),
             closing_told: Notify::new(),
         }
@@ -224,8 +236,11 @@ impl Outbound {
     }
 
     /// Waits until the queue is below the stall mark, the client closes, or
-    /// [`STALL_MAX`] passes.
+    /// [`STALL_MAX`] passes; at once when the client is not draining.
     pub async fn wait_drained(&self) {
+        if self.stuck.load(Ordering::Relaxed) {
+            return;
+        }
         let deadline = tokio::time::Instant::now() + STALL_MAX;
         loop {
             let drained = self.drained.notified();
@@ -238,6 +253,7 @@ impl Outbound {
                 }
             }
             if tokio::time::timeout_at(deadline, drained).await.is_err() {
+                self.stuck.store(true, Ordering::Relaxed);
                 return;
             }
         }
@@ -404,6 +420,7 @@ impl Outbound {
             match wrote.await {
                 Ok(Ok(())) => {
                     self.written(total, spare.take());
+                    self.stuck.store(false, Ordering::Relaxed);
                     self.drained.notify_waiters();
                 }
                 Ok(Err(_)) => {
