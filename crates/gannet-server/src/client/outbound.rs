@@ -36,6 +36,22 @@ pub const STALL_MAX: Duration = Duration::from_millis(10);
 /// `max_pending`, touching fresh memory all the way.
 const CLIENT_STALL_MARK: usize = 1024 * 1024;
 
+/// How long a client may go without finishing a write, while publishers
+/// wait for it, before it counts as not draining. Longer than a slow but
+/// live reader takes to write a full batch.
+const STUCK_AFTER: Duration = Duration::from_millis(250);
+
+/// The instant the outbound clocks count from.
+fn clock_base() -> std::time::Instant {
+    static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *BASE.get_or_init(std::time::Instant::now)
+}
+
+/// Nanoseconds since [`clock_base`].
+fn clock_now() -> u64 {
+    u64::try_from(clock_base().elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Most chunks handed to one vectored write.
 const MAX_IOVECS: usize = 64;
 
@@ -160,10 +176,13 @@ pub struct Outbound {
     wake: Notify,
     /// Told after each write, for stalled publishers.
     drained: Notify,
-    /// A publisher waited [`STALL_MAX`] for this queue and no write finished
-    /// meanwhile: the client is not draining, so publishers stop waiting for
-    /// it (it fills up to `max_pending` and is cut) until a write finishes.
+    /// No write finished for [`STUCK_AFTER`] while a publisher waited: the
+    /// client is not draining, so publishers stop waiting for it (it fills
+    /// up to `max_pending` and is cut) until a write finishes.
     stuck: std::sync::atomic::AtomicBool,
+    /// When the last write finished (or the queue was made), in
+    /// nanoseconds since [`clock_base`].
+    last_write_ns: std::sync::atomic::AtomicU64,
     max_pending: usize,
     /// Pending bytes from which publishers are stalled.
     stall_at: usize,
@@ -194,6 +213,7 @@ impl Outbound {
             wake: Notify::new(),
             drained: Notify::new(),
             stuck: std::sync::atomic::AtomicBool::new(false),
+            last_write_ns: std::sync::atomic::AtomicU64::new(clock_now()),
             max_pending,
             stall_at: (max_pending / 4 * 3).min(CLIENT_STALL_MARK),
             closing: std::sync::OnceLock::new(),
@@ -253,7 +273,10 @@ impl Outbound {
                 }
             }
             if tokio::time::timeout_at(deadline, drained).await.is_err() {
-                self.stuck.store(true, Ordering::Relaxed);
+                let idle = clock_now().saturating_sub(self.last_write_ns.load(Ordering::Relaxed));
+                if idle > STUCK_AFTER.as_nanos() as u64 {
+                    self.stuck.store(true, Ordering::Relaxed);
+                }
                 return;
             }
         }
@@ -420,6 +443,7 @@ impl Outbound {
             match wrote.await {
                 Ok(Ok(())) => {
                     self.written(total, spare.take());
+                    self.last_write_ns.store(clock_now(), Ordering::Relaxed);
                     self.stuck.store(false, Ordering::Relaxed);
                     self.drained.notify_waiters();
                 }
