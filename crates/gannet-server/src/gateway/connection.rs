@@ -19,7 +19,7 @@ use bytes::{Buf, BytesMut};
 use gannet_proto::encode;
 use gannet_proto::route::{QueueList, RouteOp, RouteParseError, RouteParser};
 
-use crate::msgtrace::{self, LinkStart};
+use crate::msgtrace;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 
@@ -414,18 +414,13 @@ impl GatewayConnection {
             size: headers.len() + payload.len(),
             log: &self.prefix,
         };
-        match msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, |_| true) {
-            LinkStart::AsIs => {
-                self.deliver(account, subject, reply, Some(headers), payload, queues)
-            }
-            LinkStart::Disabled(h) => {
-                self.deliver(account, subject, reply, Some(&h), payload, queues);
-            }
-            LinkStart::Traced => {
-                self.deliver(account, subject, reply, Some(headers), payload, queues);
-                self.fanout.end_trace(&self.server);
-            }
-            LinkStart::Drop => {}
+        let start =
+            msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, |_| true);
+        if let Some(h) = start.headers(headers) {
+            self.deliver(account, subject, reply, Some(h), payload, queues);
+        }
+        if start.traced() {
+            self.fanout.end_trace(&self.server);
         }
     }
 

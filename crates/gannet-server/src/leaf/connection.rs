@@ -19,7 +19,7 @@ use gannet_auth::Credentials;
 use gannet_proto::encode;
 use gannet_proto::route::{QueueList, RouteOp, RouteParser};
 
-use crate::msgtrace::{self, LinkStart};
+use crate::msgtrace;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
@@ -596,19 +596,13 @@ impl LeafConnection {
                 leaf.may_export(dest)
             }
         };
-        match msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, may_publish)
-        {
-            LinkStart::AsIs => {
-                self.receive(account, subject, reply, Some(headers), payload, queues)
-            }
-            LinkStart::Disabled(h) => {
-                self.receive(account, subject, reply, Some(&h), payload, queues);
-            }
-            LinkStart::Traced => {
-                self.receive(account, subject, reply, Some(headers), payload, queues);
-                self.fanout.end_trace(&self.server);
-            }
-            LinkStart::Drop => {}
+        let start =
+            msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, may_publish);
+        if let Some(h) = start.headers(headers) {
+            self.receive(account, subject, reply, Some(h), payload, queues);
+        }
+        if start.traced() {
+            self.fanout.end_trace(&self.server);
         }
     }
 

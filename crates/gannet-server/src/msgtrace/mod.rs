@@ -203,6 +203,23 @@ pub(crate) enum LinkStart {
     Drop,
 }
 
+impl LinkStart {
+    /// The headers the message goes on with, or `None` when it goes no
+    /// further; `original` are those it came with.
+    pub(crate) fn headers<'a>(&'a self, original: &'a [u8]) -> Option<&'a [u8]> {
+        match self {
+            LinkStart::AsIs | LinkStart::Traced => Some(original),
+            LinkStart::Disabled(headers) => Some(headers),
+            LinkStart::Drop => None,
+        }
+    }
+
+    /// Whether the fan-out holds the message's trace.
+    pub(crate) fn traced(&self) -> bool {
+        matches!(self, LinkStart::Traced)
+    }
+}
+
 /// [`start`] for a message come over a route, gateway or leaf connection:
 /// a started trace is handed to `fanout`, whose [`Fanout::end_trace`]
 /// sends it once the message is delivered.

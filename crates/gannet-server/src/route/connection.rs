@@ -25,7 +25,7 @@ use crate::accounts::Account;
 use crate::client::outbound::DeadlinePolicy;
 use crate::client::CloseReason;
 use crate::fanout::{Fanout, Message};
-use crate::msgtrace::{self, LinkStart};
+use crate::msgtrace;
 use crate::server::Server;
 use crate::subscription::{Subscriber, Subscription};
 
@@ -479,18 +479,13 @@ impl RouteConnection {
             size: headers.len() + payload.len(),
             log: &self.prefix,
         };
-        match msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, |_| true) {
-            LinkStart::AsIs => {
-                self.deliver(account, subject, reply, Some(headers), payload, queues)
-            }
-            LinkStart::Disabled(h) => {
-                self.deliver(account, subject, reply, Some(&h), payload, queues);
-            }
-            LinkStart::Traced => {
-                self.deliver(account, subject, reply, Some(headers), payload, queues);
-                self.fanout.end_trace(&self.server);
-            }
-            LinkStart::Drop => {}
+        let start =
+            msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, |_| true);
+        if let Some(h) = start.headers(headers) {
+            self.deliver(account, subject, reply, Some(h), payload, queues);
+        }
+        if start.traced() {
+            self.fanout.end_trace(&self.server);
         }
     }
 
