@@ -4,7 +4,10 @@
 //! [`trim_loop`] then asks the allocator, at most once per [`IDLE_RELEASE`], to
 //! return its free pages ([`gannet_heap::release_free_memory`]). Without this,
 //! glibc keeps freed memory resident, and a server stays at the peak of its
-//! last burst.
+//! last burst. In between, the allocator is told to keep what is freed for
+//! reuse ([`gannet_heap::keep_freed_memory_for_reuse`]): giving back the
+//! top of the heap at every free made each large message copy fault in
+//! fresh pages.
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::time::{Instant, MissedTickBehavior};
@@ -25,6 +28,11 @@ pub(crate) fn note_freed() {
 /// Trims the heap after memory was freed, on a blocking thread (the trim locks
 /// each arena in turn, which must not hold up a worker).
 pub(crate) async fn trim_loop() {
+    // Freed memory is kept for reuse while the server is busy; this loop
+    // gives it back once memory was freed and a period has passed.
+    if !gannet_heap::keep_freed_memory_for_reuse() {
+        tracing::debug!("The allocator kept its own trim settings");
+    }
     let mut tick = tokio::time::interval(IDLE_RELEASE);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
