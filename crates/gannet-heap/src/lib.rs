@@ -4,8 +4,10 @@
 //! connections each growing their buffers for large messages, then going
 //! quiet) the server would stay resident at its peak although the memory is
 //! free. [`release_free_memory`] asks glibc for those pages back
-//! (`malloc_trim`). Elsewhere it does nothing: other allocators return memory
-//! on their own or have no such call.
+//! (`malloc_trim`). While the server is busy, the opposite is wanted:
+//! [`keep_freed_memory_for_reuse`] stops glibc from giving the top of an arena
+//! back at every free (`mallopt`). Elsewhere both do nothing: other allocators
+//! manage this on their own or have no such calls.
 //!
 //! This crate holds the only `unsafe` the server needs, so that `gannet-server`
 //! can forbid it.
