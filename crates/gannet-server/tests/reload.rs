@@ -188,12 +188,16 @@ fn tls_is_turned_on_and_off_by_reload() {
     let cert = pki.server_cert("server", gannet_test::certs::KeyKind::Ecdsa);
     let tls = gannet_test::certs::tls_block(&cert, pki.ca_str(), "");
     let client_tls = gannet_test::tls_config(&pki.dir().join("ca.pem"), None);
+    // No server PING may come between a client's PING and its PONG.
     for bin in with_reference(BIN) {
-        let s = start(&bin, "max_payload: 1000\n");
+        let s = start(&bin, "max_payload: 1000\nping_interval: \"1m\"\n");
         let mut plain = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
         plain.expect_before_pong(b"");
 
-        reload(&s, &format!("max_payload: 1000\n{tls}"));
+        reload(
+            &s,
+            &format!("max_payload: 1000\nping_interval: \"1m\"\n{tls}"),
+        );
         let fresh = RawClient::connect(&s.addr());
         assert_eq!(fresh.info_json()["tls_required"], true, "{bin}");
         let mut secure = RawClient::connect_tls(&s.addr(), client_tls.clone());
@@ -202,7 +206,7 @@ fn tls_is_turned_on_and_off_by_reload() {
         // A client connected in clear before stays connected.
         plain.expect_before_pong(b"");
 
-        reload(&s, "max_payload: 1000\n");
+        reload(&s, "max_payload: 1000\nping_interval: \"1m\"\n");
         let mut fresh = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
         assert_ne!(fresh.info_json()["tls_required"], true, "{bin}");
         fresh.expect_before_pong(b"");
