@@ -111,14 +111,6 @@ mod tests {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[test]
     fn freed_memory_below_a_live_block_is_given_back() {
-        fn resident_kib() -> u64 {
-            let status = std::fs::read_to_string("/proc/self/status").expect("status");
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .expect("VmRSS")
-        }
         // Blocks below the allocator's mmap threshold come from the heap;
         // black_box keeps the compiler from leaving out allocations never read.
         let blocks: Vec<Vec<u8>> = (0..2048).map(|i| vec![i as u8; 16 * 1024]).collect();

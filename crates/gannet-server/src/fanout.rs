@@ -1042,7 +1042,7 @@ impl Fanout {
         // A traced message is reported up to the import it crosses, and goes
         // on untraced (nats-server's default for imports and exports).
         let disabled = self.trace.as_ref().map(|_| {
-            msgtrace::headers::set(
+            crate::jetstream::headers::set(
                 msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
                 msgtrace::TRACE_DEST,
                 msgtrace::TRACE_DISABLED,

@@ -78,8 +78,11 @@ impl Connection {
                 Ok(())
             }
             Start::Disable => {
-                let disabled =
-                    msgtrace::headers::set(headers, msgtrace::TRACE_DEST, msgtrace::TRACE_DISABLED);
+                let disabled = crate::jetstream::headers::set(
+                    headers,
+                    msgtrace::TRACE_DEST,
+                    msgtrace::TRACE_DISABLED,
+                );
                 self.publish_as_is(published, reply, Some(&disabled), payload)
             }
             Start::Traced(trace) => {

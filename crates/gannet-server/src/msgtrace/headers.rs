@@ -106,39 +106,6 @@ pub(crate) fn first<'a>(map: &'a HeaderMap, name: &str) -> Option<&'a str> {
     map.get(name).and_then(|v| v.first()).map(String::as_str)
 }
 
-/// `headers` with `name` set to `value`: the first line kept, the header
-/// replaced where it was (or added at the end).
-pub(crate) fn set(headers: &[u8], name: &str, value: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(headers.len() + name.len() + value.len() + 4);
-    let body = headers.strip_suffix(b"\r\n\r\n").unwrap_or(headers);
-    let mut replaced = false;
-    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let same = i > 0
-            && line
-                .iter()
-                .position(|b| *b == b':')
-                .is_some_and(|c| &line[..c] == name.as_bytes());
-        if same && !replaced {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value.as_bytes());
-            replaced = true;
-        } else {
-            out.extend_from_slice(line);
-        }
-        out.extend_from_slice(b"\r\n");
-    }
-    if !replaced {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,18 +143,5 @@ mod tests {
         assert!(parse(not_sampled).is_none());
         let odd: &[u8] = b"NATS/1.0\r\ntraceparent: 00-0af7-b7ad-81\r\n\r\n";
         assert!(parse(odd).is_none(), "flags past 7f do not parse");
-    }
-
-    #[test]
-    fn set_replaces_in_place_or_appends() {
-        let h = b"NATS/1.0\r\nA: 1\r\nNats-Trace-Hop: 1\r\nB: 2\r\n\r\n";
-        assert_eq!(
-            set(h, "Nats-Trace-Hop", "1.2"),
-            b"NATS/1.0\r\nA: 1\r\nNats-Trace-Hop: 1.2\r\nB: 2\r\n\r\n".to_vec()
-        );
-        assert_eq!(
-            set(b"NATS/1.0\r\nA: 1\r\n\r\n", "Nats-Trace-Hop", "3"),
-            b"NATS/1.0\r\nA: 1\r\nNats-Trace-Hop: 3\r\n\r\n".to_vec()
-        );
     }
 }

@@ -238,7 +238,11 @@ pub(crate) fn start_from_link(
             fanout.begin_trace(trace);
             LinkStart::Traced
         }
-        Start::Disable => LinkStart::Disabled(headers::set(headers, TRACE_DEST, TRACE_DISABLED)),
+        Start::Disable => LinkStart::Disabled(crate::jetstream::headers::set(
+            headers,
+            TRACE_DEST,
+            TRACE_DISABLED,
+        )),
         Start::Skip => LinkStart::Drop,
         Start::Denied(dest) => {
             tracing::error!("{} - Publish Violation - Subject {dest:?}", from.log);
@@ -483,7 +487,7 @@ impl Trace {
                 format!("{}.{}", self.hop, state.hops)
             }
         };
-        let copy = headers::set(headers, TRACE_HOP, &hop);
+        let copy = crate::jetstream::headers::set(headers, TRACE_HOP, &hop);
         let error = (!supports).then_some(reason::NO_SUPPORT);
         self.egress_with_hop(to, hop, error);
         Some(copy)
