@@ -1377,17 +1377,31 @@ async fn lame_duck_mode_moves_clients_and_peers_stop_advertising_the_node() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reload_keeps_the_running_cluster_settings_and_says_so() {
+async fn a_reload_renames_the_cluster_and_keeps_the_running_routes() {
     let a = Node::start(BIN, "A", "C1", &[], "");
     let b = Node::start(BIN, "B", "C1", &[a.cluster_port()], "");
     wait_mesh(&[&a, &b]);
-    // B's config now names another cluster: nothing changes until a restart.
+    // The whole pool first: connections made after the rename are refused
+    // (the names differ), as by nats-server.
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    while [&a, &b].iter().any(|n| n.routez()["num_routes"] != 4) {
+        assert!(Instant::now() < deadline, "no pool: {}", b.routez());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // B's config now names another cluster: B takes the name, as
+    // nats-server does, and the route it has stays.
     let path = b.process.config_path();
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("name: C1", "name: C9")).unwrap();
     signal(&b.process, "-HUP");
-    let needle = "Reloaded: cluster changes take effect after a restart";
-    assert!(b.process.wait_log(needle).contains(needle));
+    let needle = "Reloaded server configuration";
+    assert!(b
+        .process
+        .wait_log(needle)
+        .contains("Cluster name updated to C9"));
+    let (_, varz) = b.process.http_get("/varz");
+    let varz: serde_json::Value = serde_json::from_str(&varz).unwrap();
+    assert_eq!(varz["cluster"]["name"], "C9");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(b.peers(), 1);
     check_traffic(&[&a, &b]).await;

@@ -3,7 +3,8 @@
 //! reload with the reference's message and leave the old configuration in
 //! force; client limits reach new and connected clients; logging switches
 //! level, file and layout; configured routes and leaf node remotes come and
-//! go; JetStream is turned on and its limits raised; and the system
+//! go, and the rest of the cluster block changes on the running routes;
+//! JetStream is turned on and its limits raised; and the system
 //! account's `RELOAD` request does what SIGHUP does.
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -144,6 +145,11 @@ fn settings_that_need_a_restart_refuse_the_reload_and_keep_the_old_configuration
             format!(
                 "config reload not supported for cluster port: old={cluster_a}, new={cluster_b}"
             ),
+        ),
+        (
+            format!("cluster {{ name: c, host: 127.0.0.1, port: {cluster_a} }}"),
+            format!("cluster {{ name: c, host: 127.0.0.1, port: {cluster_a}, advertise: \"h:abc\" }}"),
+            "invalid Cluster.Advertise value of h:abc, err=strconv.Atoi: parsing \"abc\": invalid syntax".into(),
         ),
         (
             format!("leafnodes {{ host: 127.0.0.1, port: {leaf_a} }}"),
@@ -637,5 +643,105 @@ fn the_system_account_reload_request_reloads() {
             "{bin}: {reason}"
         );
         assert!(logs_in(&s, "a", "b"), "{bin}");
+    }
+}
+
+/// Sends a PING and reads until its PONG; returns what came (routes
+/// coming and going send clients INFOs at any time).
+fn ping(c: &mut RawClient) -> String {
+    c.send(b"PING\r\n");
+    let deadline = Instant::now() + WAIT;
+    let mut got = String::new();
+    while !got.contains("PONG\r\n") {
+        assert!(Instant::now() < deadline, "no PONG in {got:?}");
+        got.push_str(&String::from_utf8_lossy(
+            &c.read_for(Duration::from_millis(20)),
+        ));
+    }
+    got
+}
+
+/// What arrives at `sub` while `publisher` sends one message on each of
+/// `subjects`, after both connections answered a PING.
+fn delivered(sub: &mut RawClient, publisher: &mut RawClient, subjects: &[&str]) -> String {
+    ping(sub);
+    for subject in subjects {
+        publisher.send(format!("PUB {subject} 2\r\nhi\r\n").as_bytes());
+    }
+    ping(publisher);
+    String::from_utf8_lossy(&sub.read_for(Duration::from_millis(150))).into_owned()
+}
+
+#[test]
+fn cluster_permissions_pooling_and_name_change_on_the_running_routes() {
+    let block = |port: u16, routes: &str, settings: &str| {
+        format!(
+            "http_port: -1\nping_interval: \"1m\"\n\
+             accounts {{ A {{ users: [{{user: a, password: a}}] }}, B {{ users: [{{user: b, password: b}}] }} }}\n\
+             cluster {{ name: C1, listen: \"127.0.0.1:{port}\", {routes} {settings} }}\n"
+        )
+    };
+    let login = r#"{"verbose":false,"user":"b","pass":"b"}"#;
+    for bin in with_reference(BIN) {
+        let (port, peer_port) = (free_port(), free_port());
+        let to_s = format!("routes: [\"nats-route://127.0.0.1:{port}\"],");
+        let s = start(&bin, &block(port, "", ""));
+        let peer = start(BIN, &block(peer_port, &to_s, ""));
+        // Three pooled connections and the system account's.
+        polled(&format!("{bin}: pooled"), (4, 4), || {
+            (routes(&s), routes(&peer))
+        });
+        let mut sub = RawClient::connect_with(&s.addr(), login);
+        sub.send(b"SUB secret 1\r\nSUB open 2\r\n");
+        let mut publisher = RawClient::connect_with(&peer.addr(), login);
+        polled(&format!("{bin}: both cross"), true, || {
+            let got = delivered(&mut sub, &mut publisher, &["secret", "open"]);
+            got.contains("MSG secret 1") && got.contains("MSG open 2")
+        });
+
+        // `s` no longer imports `secret`: only `open` crosses.
+        let deny = "permissions { import { deny: [\"secret\"] } }";
+        reload(&s, &block(port, "", deny));
+        polled(&format!("{bin}: open crosses again"), true, || {
+            delivered(&mut sub, &mut publisher, &["open"]).contains("MSG open 2")
+        });
+        let got = delivered(&mut sub, &mut publisher, &["secret", "open", "secret"]);
+        assert!(got.contains("MSG open 2"), "{bin}: {got}");
+        assert!(
+            !got.contains("MSG secret"),
+            "{bin}: denied import crossed: {got}"
+        );
+        // And back.
+        reload(&s, &block(port, "", ""));
+        polled(&format!("{bin}: secret crosses again"), true, || {
+            delivered(&mut sub, &mut publisher, &["secret"]).contains("MSG secret 1")
+        });
+
+        // One pooled connection, and account A pinned: three connections.
+        let pooling = "pool_size: 1, accounts: [A]";
+        reload(&peer, &block(peer_port, &to_s, pooling));
+        reload(&s, &block(port, "", pooling));
+        polled(&format!("{bin}: pool of one and A"), (3, 3), || {
+            (routes(&s), routes(&peer))
+        });
+        let pinned = monitor(&s, "/routez")["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["account"] == "A")
+            .count();
+        assert_eq!(pinned, 1, "{bin}: {}", monitor(&s, "/routez"));
+        polled(&format!("{bin}: traffic on the new pool"), true, || {
+            delivered(&mut sub, &mut publisher, &["open"]).contains("MSG open 2")
+        });
+
+        // A new name is the cluster's from then on.
+        reload(&s, &block(port, "", &format!("{pooling}, name: C2")));
+        assert_eq!(monitor(&s, "/varz")["cluster"]["name"], "C2", "{bin}");
+        assert!(
+            !s.log().contains("take effect after a restart"),
+            "{bin}: {}",
+            s.log()
+        );
     }
 }

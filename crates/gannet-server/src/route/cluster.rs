@@ -49,30 +49,82 @@ pub struct Cluster {
     dynamic_name: std::sync::atomic::AtomicBool,
     /// The registered connections to each peer server, by its server id.
     routes: Mutex<HashMap<String, PeerLinks>>,
-    /// Connections per peer that pools too (0 = no pooling: `pool_size: -1`).
-    pub(crate) pool_size: usize,
-    /// Accounts with their own connection to pooling peers: the system
-    /// account, and `cluster { accounts }`.
-    pub(crate) pinned_accounts: Vec<String>,
+    /// What a reload may change: pooling, pinned accounts, permissions and
+    /// what peers and clients are told.
+    settings: RwLock<Arc<RouteSettings>>,
     /// Bumped whenever a route is registered or removed.
     changes: watch::Sender<u64>,
     /// Where the route listener is bound.
     pub listen: SocketAddr,
-    /// Host and port peers are told to dial (the advertised ones, if any).
-    advertise_host: String,
-    advertise_port: u16,
     /// Our own client URLs, as clients are told them.
     own_client_urls: Vec<String>,
-    no_advertise: bool,
     /// Route URLs being dialed because gossip named them.
     dialing: Mutex<HashSet<String>>,
     /// Client TLS for dialed routes, server TLS for accepted ones (a
     /// reload may replace them, for the connections made from then on).
     tls: std::sync::RwLock<RouteTls>,
+}
+
+/// The part of the `cluster { }` block a reload may change while the
+/// routes run.
+#[derive(Debug)]
+pub(crate) struct RouteSettings {
+    /// Connections per peer that pools too (0 = no pooling: `pool_size: -1`).
+    pub(crate) pool_size: usize,
+    /// Accounts with their own connection to pooling peers: the system
+    /// account, and `cluster { accounts }`.
+    pub(crate) pinned_accounts: Vec<String>,
     /// `permissions { import, export }`, compiled: import as a publish
     /// permission (what peers may send us), export as a subscribe permission
     /// (what peers may have from us).
     perms: Option<gannet_auth::Permissions>,
+    /// Host and port peers are told to dial (the advertised ones, if any).
+    advertise_host: String,
+    advertise_port: u16,
+    /// `no_advertise`: clients are not told the cluster's URLs.
+    no_advertise: bool,
+}
+
+impl RouteSettings {
+    fn new(
+        opts: &ClusterOptions,
+        system_account: Option<&str>,
+        listen: SocketAddr,
+    ) -> Result<RouteSettings, String> {
+        let perms = if opts.import.is_some() || opts.export.is_some() {
+            let config = gannet_config::options::Permissions {
+                publish: opts.import.clone(),
+                subscribe: opts.export.clone(),
+                allow_responses: None,
+            };
+            Some(gannet_auth::Permissions::compile(&config, None, false)?)
+        } else {
+            None
+        };
+        let (advertise_host, advertise_port) =
+            match opts.advertise.as_deref().and_then(split_host_port) {
+                Some((host, port)) => (host, port),
+                None => (opts.host.clone(), listen.port()),
+            };
+        let pool_size = usize::try_from(opts.pool_size).unwrap_or(0);
+        let mut pinned_accounts: Vec<String> = Vec::new();
+        if pool_size > 0 {
+            pinned_accounts.extend(system_account.map(str::to_string));
+            for account in &opts.pinned_accounts {
+                if !pinned_accounts.contains(account) {
+                    pinned_accounts.push(account.clone());
+                }
+            }
+        }
+        Ok(RouteSettings {
+            pool_size,
+            pinned_accounts,
+            perms,
+            advertise_host,
+            advertise_port,
+            no_advertise: opts.no_advertise,
+        })
+    }
 }
 
 /// The TLS configurations of a cluster's routes.
@@ -114,48 +166,19 @@ impl Cluster {
         tls_client: Option<Arc<rustls::ClientConfig>>,
         tls_server: Option<Arc<rustls::ServerConfig>>,
     ) -> Result<Cluster, String> {
-        let perms = if opts.import.is_some() || opts.export.is_some() {
-            let config = gannet_config::options::Permissions {
-                publish: opts.import.clone(),
-                subscribe: opts.export.clone(),
-                allow_responses: None,
-            };
-            Some(gannet_auth::Permissions::compile(&config, None, false)?)
-        } else {
-            None
-        };
         let (name, dynamic) = match &opts.name {
             Some(name) => (name.clone(), false),
             None => (super::super::server::new_cluster_name(), true),
         };
-        let (advertise_host, advertise_port) =
-            match opts.advertise.as_deref().and_then(split_host_port) {
-                Some((host, port)) => (host, port),
-                None => (opts.host.clone(), listen.port()),
-            };
-        let pool_size = usize::try_from(opts.pool_size).unwrap_or(0);
-        let mut pinned_accounts: Vec<String> = Vec::new();
-        if pool_size > 0 {
-            pinned_accounts.extend(system_account.map(str::to_string));
-            for account in &opts.pinned_accounts {
-                if !pinned_accounts.contains(account) {
-                    pinned_accounts.push(account.clone());
-                }
-            }
-        }
+        let settings = RouteSettings::new(opts, system_account, listen)?;
         Ok(Cluster {
-            pool_size,
-            pinned_accounts,
-            perms,
+            settings: RwLock::new(Arc::new(settings)),
             name: RwLock::new(name),
             dynamic_name: std::sync::atomic::AtomicBool::new(dynamic),
             routes: Mutex::new(HashMap::new()),
             changes: watch::channel(0).0,
             listen,
-            advertise_host,
-            advertise_port,
             own_client_urls,
-            no_advertise: opts.no_advertise,
             dialing: Mutex::new(HashSet::new()),
             tls: std::sync::RwLock::new(RouteTls {
                 client: tls_client,
@@ -168,15 +191,68 @@ impl Cluster {
     /// interest in it is told to them): `permissions { import }`.
     #[inline]
     pub(crate) fn may_import(&self, subject: &[u8]) -> bool {
-        self.perms.as_ref().is_none_or(|p| p.can_publish(subject))
+        self.settings_lock()
+            .perms
+            .as_ref()
+            .is_none_or(|p| p.can_publish(subject))
     }
 
     /// Whether a peer may have our messages on `subject`: `permissions {
     /// export }`, checked against its `RS+`.
     pub(crate) fn may_export(&self, subject: &[u8], queue: Option<&[u8]>) -> bool {
-        self.perms
+        self.settings_lock()
+            .perms
             .as_ref()
             .is_none_or(|p| p.can_subscribe(subject, queue))
+    }
+
+    fn settings_lock(&self) -> std::sync::RwLockReadGuard<'_, Arc<RouteSettings>> {
+        self.settings.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The settings in force now.
+    pub(crate) fn settings(&self) -> Arc<RouteSettings> {
+        self.settings_lock().clone()
+    }
+
+    /// Connections per pooling peer (0 = no pooling).
+    pub fn pool_size(&self) -> usize {
+        self.settings_lock().pool_size
+    }
+
+    /// Puts a reloaded `cluster { }` block in force. A configured name
+    /// replaces ours; advertising changes for the INFOs sent from now on.
+    /// A change of pooling, pinned accounts or permissions closes every
+    /// route, as nats-server does for pooling: the routes come back (dialed
+    /// again by whichever end dialed them) under the new settings, and each
+    /// sends its interest again through the new permissions. Returns whether
+    /// it closed them.
+    pub(crate) fn reconfigure(
+        &self,
+        old: &ClusterOptions,
+        new: &ClusterOptions,
+        system_account: Option<&str>,
+    ) -> Result<bool, String> {
+        let settings = RouteSettings::new(new, system_account, self.listen)?;
+        if let Some(name) = new.name.as_ref().filter(|n| **n != self.name()) {
+            *self.name.write().unwrap_or_else(|e| e.into_inner()) = name.clone();
+            self.dynamic_name
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!("Cluster name updated to {name}");
+        }
+        let remake = settings.pool_size != self.pool_size()
+            || settings.pinned_accounts != self.settings().pinned_accounts
+            || old.import != new.import
+            || old.export != new.export;
+        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
+        if remake {
+            for route in self.routes() {
+                route
+                    .outbound
+                    .close(crate::client::CloseReason::RouteRemoved);
+            }
+        }
+        Ok(remake)
     }
 
     pub fn name(&self) -> String {
@@ -221,6 +297,7 @@ impl Cluster {
     /// The INFO this server sends on its routes.
     pub(crate) fn info(&self, server: &crate::server::Server) -> RouteInfo {
         let opts = server.options();
+        let settings = self.settings();
         let auth_required = opts.cluster.as_ref().is_some_and(|c| c.user.is_some());
         RouteInfo {
             server_id: server.id().to_string(),
@@ -229,8 +306,8 @@ impl Cluster {
             // 3: accounts on interest and message lines, and message traces.
             proto: crate::msgtrace::TRACE_PROTO,
             go: crate::info::GO_VERSION.to_string(),
-            host: self.advertise_host.clone(),
-            port: self.advertise_port,
+            host: settings.advertise_host.clone(),
+            port: settings.advertise_port,
             headers: !opts.no_header_support,
             auth_required,
             tls_required: self.tls_server().is_some(),
@@ -242,12 +319,12 @@ impl Cluster {
             max_payload: opts.max_payload,
             cluster: self.name(),
             cluster_dynamic: self.is_name_dynamic(),
-            connect_urls: if self.no_advertise {
+            connect_urls: if settings.no_advertise {
                 Vec::new()
             } else {
                 self.own_client_urls.clone()
             },
-            route_pool_size: i64::try_from(self.pool_size).unwrap_or(0),
+            route_pool_size: i64::try_from(settings.pool_size).unwrap_or(0),
             gateway_url: server
                 .gateways()
                 .map_or_else(String::new, |g| g.own_url().to_string()),
@@ -273,7 +350,7 @@ impl Cluster {
         let first = !routes.contains_key(peer_id);
         let links = routes
             .entry(peer_id.to_string())
-            .or_insert_with(|| PeerLinks::new(self.pool_size, no_pool));
+            .or_insert_with(|| PeerLinks::new(self.pool_size(), no_pool));
         let stored = links.put(slot, route);
         if stored.is_err() && first {
             routes.remove(peer_id);
@@ -340,10 +417,15 @@ impl Cluster {
     /// The connection that carries `account` to the peer whose gateway reply
     /// hash is `hash` (replies across gateways name their server so).
     pub(crate) fn route_by_hash(&self, hash: &[u8], account: &str) -> Option<Arc<Route>> {
+        let settings = self.settings();
         self.routes_lock()
             .iter()
             .find(|(id, _)| crate::gateway::name_hash(id)[..] == *hash)
-            .and_then(|(_, links)| links.for_account(account, &self.pinned_accounts).cloned())
+            .and_then(|(_, links)| {
+                links
+                    .for_account(account, &settings.pinned_accounts)
+                    .cloned()
+            })
     }
 
     /// Changes what is known of peer `peer_id`, on every connection to it.
@@ -362,9 +444,10 @@ impl Cluster {
 
     /// Whether the connection in `slot` to `peer_id` carries `account`.
     pub(crate) fn carries(&self, peer_id: &str, slot: &Slot, account: &str) -> bool {
+        let settings = self.settings();
         self.routes_lock()
             .get(peer_id)
-            .is_some_and(|l| l.carries(slot, account, &self.pinned_accounts))
+            .is_some_and(|l| l.carries(slot, account, &settings.pinned_accounts))
     }
 
     /// Changes whenever a route comes or goes.
@@ -377,11 +460,12 @@ impl Cluster {
         if change.remote || !change.is_first_or_last() || !self.may_import(change.subject) {
             return;
         }
+        let settings = self.settings();
         let routes: Vec<Arc<Route>> = self
             .routes_lock()
             .values()
             .filter_map(|l| {
-                l.for_account(change.account, &self.pinned_accounts)
+                l.for_account(change.account, &settings.pinned_accounts)
                     .cloned()
             })
             .collect();
@@ -466,7 +550,7 @@ impl Cluster {
     /// The client URLs of the whole cluster (ours first), as INFO's
     /// `connect_urls` lists them; empty with `no_advertise`.
     pub fn client_urls(&self) -> Vec<String> {
-        if self.no_advertise {
+        if self.settings_lock().no_advertise {
             return Vec::new();
         }
         let mut urls = self.own_client_urls.clone();

@@ -717,7 +717,8 @@ impl RouteConnection {
         cluster: &super::Cluster,
         info: &RouteInfo,
     ) -> Result<(Slot, bool), CloseReason> {
-        let ours = cluster.pool_size;
+        let settings = cluster.settings();
+        let ours = settings.pool_size;
         let theirs = usize::try_from(info.route_pool_size).unwrap_or(0);
         let no_pool = ours == 0 || theirs == 0;
         let refuse = |this: &mut Self, text: String| {
@@ -755,7 +756,7 @@ impl RouteConnection {
             );
         }
         match &slot {
-            Slot::Pinned(account) if !cluster.pinned_accounts.contains(account) => refuse(
+            Slot::Pinned(account) if !settings.pinned_accounts.contains(account) => refuse(
                 self,
                 format!("No route for account {account:?} (pin the same accounts on every node)"),
             ),

@@ -127,9 +127,10 @@ pub(crate) fn dial_pool(server: &Arc<Server>, url: &RouteUrl, configured: bool, 
     let Some(cluster) = server.cluster() else {
         return;
     };
-    let slots = (1..cluster.pool_size)
+    let settings = cluster.settings();
+    let slots = (1..settings.pool_size)
         .map(Slot::Pool)
-        .chain(cluster.pinned_accounts.iter().cloned().map(Slot::Pinned));
+        .chain(settings.pinned_accounts.iter().cloned().map(Slot::Pinned));
     for slot in slots {
         let (server2, url, peer_id) = (server.clone(), url.clone(), peer_id.to_string());
         server.spawn_background(async move {

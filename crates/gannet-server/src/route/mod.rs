@@ -267,16 +267,12 @@ pub(crate) fn tell_clients(server: &crate::server::Server) {
     let Some(cluster) = server.cluster() else {
         return;
     };
-    if server
-        .options()
-        .cluster
-        .as_ref()
-        .is_some_and(|c| c.no_advertise)
-    {
+    let urls = cluster.client_urls();
+    if urls.is_empty() {
         return;
     }
     let mut info = server.info();
-    info.connect_urls = cluster.client_urls();
+    info.connect_urls = urls;
     let mut line = BytesMut::new();
     gannet_proto::encode::write_info(&mut line, &info.to_json());
     for client in server.clients() {

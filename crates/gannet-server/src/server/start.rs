@@ -215,11 +215,7 @@ async fn start_cluster(
             addr: bind.clone(),
             source,
         })?;
-    let system_account = (!opts.no_system_account).then(|| {
-        opts.system_account
-            .clone()
-            .unwrap_or_else(|| DEFAULT_SYSTEM_ACCOUNT.to_string())
-    });
+    let system_account = routed_system_account(opts);
     let cluster = crate::route::Cluster::new(
         cluster_opts,
         system_account.as_deref(),
@@ -230,6 +226,16 @@ async fn start_cluster(
     )
     .map_err(|e| StartError::Auth(format!("cluster permissions: {e}")))?;
     Ok(Some((Arc::new(cluster), listener)))
+}
+
+/// The system account, which gets a route connection of its own, unless
+/// there is none.
+pub(crate) fn routed_system_account(opts: &Options) -> Option<String> {
+    (!opts.no_system_account).then(|| {
+        opts.system_account
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SYSTEM_ACCOUNT.to_string())
+    })
 }
 
 /// A nonce for nkey clients to sign: random bytes in URL-safe base64.

@@ -201,14 +201,13 @@ fn reload(
         logger
             .check(&new_log)
             .map_err(|e| format!("Error opening log file: {e}"))?;
-        let restart_needed = server.reload(new)?;
+        server.reload(new)?;
         logger
             .apply(&old_log, &new_log)
-            .map_err(|e| format!("Error opening log file: {e}"))?;
-        Ok(restart_needed)
+            .map_err(|e| format!("Error opening log file: {e}"))
     });
     match outcome {
-        Ok(restart_needed) => {
+        Ok(()) => {
             let new_ports_dir = server.options().ports_file_dir.clone();
             if let (Some(ports), true) = (ports, new_ports_dir != old_ports_dir) {
                 match ports.write_in(new_ports_dir.as_deref()) {
@@ -223,9 +222,6 @@ fn reload(
                 }
             }
             tracing::info!("Reloaded server configuration");
-            for what in restart_needed {
-                tracing::warn!("Reloaded: {what} changes take effect after a restart");
-            }
             Ok(())
         }
         Err(e) => {

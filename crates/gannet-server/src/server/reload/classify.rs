@@ -8,9 +8,7 @@ use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gannet_config::options::{
-    ClusterOptions, JetStreamOptions, LeafNodeOptions, LeafRemote, RouteUrl,
-};
+use gannet_config::options::{JetStreamOptions, LeafNodeOptions, LeafRemote, RouteUrl};
 use gannet_config::Options;
 
 /// What a reload does beyond installing the new options.
@@ -22,8 +20,6 @@ pub(crate) struct Plan {
     pub remotes_added: Vec<LeafRemote>,
     /// What happens to JetStream.
     pub jetstream: JetStreamChange,
-    /// Settings that changed but take effect only after a restart.
-    pub restart_needed: Vec<String>,
     /// The cluster's TLS changed: routes made from now on use the new one.
     pub cluster_tls: bool,
 }
@@ -38,10 +34,8 @@ pub(crate) enum JetStreamChange {
     Raise { max_memory: i64, max_store: i64 },
 }
 
-/// Compares the configuration in force with the new one. `new` may be
-/// adjusted: settings kept as they were (the parts of a cluster block that
-/// only a restart changes) are copied over from `old`.
-pub(crate) fn check(old: &Options, new: &mut Options) -> Result<Plan, String> {
+/// Compares the configuration in force with the new one.
+pub(crate) fn check(old: &Options, new: &Options) -> Result<Plan, String> {
     let mut plan = Plan::default();
     if new.port != 0 {
         refuse_change("Port", &old.port, &new.port)?;
@@ -172,11 +166,12 @@ fn check_no_auth_user(old: &Options, new: &Options) -> Result<(), String> {
     not_supported("NoAuthUser", &go(&old.no_auth_user), &go(&new.no_auth_user))
 }
 
-/// The route listener stays where it is; configured routes may come and go;
-/// the credentials peers must present and the routes' TLS change for the
-/// connections made from then on. The rest of the block (name,
-/// permissions, pooling, ...) stays as it was until a restart.
-fn check_cluster(old: &Options, new: &mut Options, plan: &mut Plan) -> Result<(), String> {
+/// The route listener stays where it is; everything else in the block may
+/// change: configured routes come and go, the credentials peers must present
+/// and the routes' TLS apply to the connections made from then on, and the
+/// rest ([`Cluster::reconfigure`](crate::route::Cluster::reconfigure)) on the
+/// routes in place.
+fn check_cluster(old: &Options, new: &Options, plan: &mut Plan) -> Result<(), String> {
     let listen = |o: &Options| {
         o.cluster
             .as_ref()
@@ -195,9 +190,21 @@ fn check_cluster(old: &Options, new: &mut Options, plan: &mut Plan) -> Result<()
             "config reload not supported for cluster port: old={old_port}, new={new_port}"
         ));
     }
-    let (Some(old_cluster), Some(new_cluster)) = (&old.cluster, &mut new.cluster) else {
+    let (Some(old_cluster), Some(new_cluster)) = (&old.cluster, &new.cluster) else {
         return Ok(());
     };
+    if let Some((_, port)) = new_cluster
+        .advertise
+        .as_deref()
+        .and_then(|a| a.rsplit_once(':'))
+    {
+        if port.trim().parse::<u16>().is_err() {
+            return Err(format!(
+                "invalid Cluster.Advertise value of {}, err=strconv.Atoi: parsing {port:?}: invalid syntax",
+                new_cluster.advertise.as_deref().unwrap_or_default()
+            ));
+        }
+    }
     plan.routes_added = new_cluster
         .routes
         .iter()
@@ -205,22 +212,6 @@ fn check_cluster(old: &Options, new: &mut Options, plan: &mut Plan) -> Result<()
         .cloned()
         .collect();
     plan.cluster_tls = new_cluster.tls != old_cluster.tls;
-    // What a reload changes for the route connections made from then on:
-    // the routes, the credentials peers must present, and TLS. The rest
-    // stays as it was until a restart.
-    let asked = new_cluster.clone();
-    let kept = ClusterOptions {
-        routes: asked.routes.clone(),
-        user: asked.user.clone(),
-        password: asked.password.clone(),
-        auth_timeout: asked.auth_timeout,
-        tls: asked.tls.clone(),
-        ..old_cluster.clone()
-    };
-    if kept != asked {
-        plan.restart_needed.push("cluster".to_string());
-    }
-    *new_cluster = kept;
     Ok(())
 }
 

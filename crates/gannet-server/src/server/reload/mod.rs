@@ -45,9 +45,9 @@ impl Server {
     /// Connected clients are checked again against the new authorization
     /// and take the new limits; configured routes and leaf node remotes that
     /// were added are dialed, and those removed are closed; JetStream may be
-    /// turned on or its limits raised. Returns the settings that changed but
-    /// take effect only after a restart.
-    pub fn reload(self: &Arc<Self>, new: Options) -> Result<Vec<String>, String> {
+    /// turned on or its limits raised; the cluster's pooling, pinned
+    /// accounts and permissions change on the routes in place.
+    pub fn reload(self: &Arc<Self>, new: Options) -> Result<(), String> {
         let auth = Authenticator::new(&new).map_err(|e| e.join("; "))?;
         let mut new = new;
         if let Some(operator) = auth.operator() {
@@ -70,7 +70,7 @@ impl Server {
             None => None,
         };
         let old = self.options();
-        let plan = classify::check(&old, &mut new)?;
+        let plan = classify::check(&old, &new)?;
         let route_tls = match new.cluster.as_ref().and_then(|c| c.tls.as_ref()) {
             Some(t) if plan.cluster_tls => Some(crate::route::RouteTls {
                 client: Some(crate::tls::route_client_config(t).map_err(|e| e.to_string())?),
@@ -115,6 +115,14 @@ impl Server {
         {
             js.raise_limits(*max_memory, *max_store);
         }
+        if let (Some(cluster), Some(old_block), Some(new_block)) =
+            (self.cluster(), &old.cluster, &new.cluster)
+        {
+            let system = super::start::routed_system_account(&new);
+            if cluster.reconfigure(old_block, new_block, system.as_deref())? {
+                tracing::info!("Reloaded: cluster (routes made again under the new settings)");
+            }
+        }
         for url in plan.routes_added {
             crate::route::dial_added(self, url);
         }
@@ -125,6 +133,6 @@ impl Server {
         // authorization and limits, dialed routes and leafs whether they are
         // still configured.
         self.reloads.send_modify(|n| *n += 1);
-        Ok(plan.restart_needed)
+        Ok(())
     }
 }
