@@ -363,6 +363,7 @@ impl OperatorMode {
                 prefix: (import.local_subject.is_empty() && !import.to.is_empty())
                     .then(|| import.to.clone()),
                 to: (!import.local_subject.is_empty()).then(|| import.local_subject.clone()),
+                allow_trace: import.allow_trace,
             },
             ExportKind::Service => ImportConfig {
                 kind,
@@ -370,6 +371,8 @@ impl OperatorMode {
                 subject: import.subject.clone(),
                 prefix: None,
                 to: local,
+                // For a service, the export decides.
+                allow_trace: export.allow_trace,
             },
         })
     }

@@ -181,8 +181,6 @@ impl<'a> Message<'a> {
 }
 
 /// A message's subject, reply, headers and payload.
-type MessageParts<'a> = (&'a [u8], Option<&'a [u8]>, Option<&'a [u8]>, &'a [u8]);
-
 /// What writing a message into one client's queue came to.
 pub(crate) enum Delivery {
     /// Not for this subscriber (permissions, ended subscription, closing client).
@@ -1031,6 +1029,10 @@ impl Fanout {
     /// streams to their importers, requests to imported services (with a reply
     /// subject made up in the service's account), and service replies back to
     /// the requester's account. Returns true when a request went to a service.
+    ///
+    /// A traced message is reported up to each import it crosses, and goes
+    /// on untraced (its `Nats-Trace-Dest` says so) unless the import allows
+    /// tracing: a stream import's `allow_trace`, a service export's.
     pub(crate) fn cross_accounts(
         &mut self,
         server: &Server,
@@ -1039,8 +1041,6 @@ impl Fanout {
         msg: &Message<'_>,
     ) -> bool {
         let (subject, reply, payload) = (msg.subject, msg.reply, msg.payload);
-        // A traced message is reported up to the import it crosses, and goes
-        // on untraced (nats-server's default for imports and exports).
         let disabled = self.trace.as_ref().map(|_| {
             crate::jetstream::headers::set(
                 msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
@@ -1048,53 +1048,34 @@ impl Fanout {
                 msgtrace::TRACE_DISABLED,
             )
         });
-        let headers = disabled.as_deref().or(msg.headers);
-        let trace = self.trace.take();
-        let requested = self.cross_accounts_untraced(
-            server,
-            account,
-            routes,
-            msg,
-            (subject, reply, headers, payload),
-            trace.as_deref(),
-        );
-        self.trace = trace;
-        requested
-    }
-
-    /// [`Fanout::cross_accounts`] with the message's parts as they go on,
-    /// reporting each import crossed to `trace`.
-    fn cross_accounts_untraced(
-        &mut self,
-        server: &Server,
-        account: &Arc<Account>,
-        routes: &AccountRoutes,
-        msg: &Message<'_>,
-        (subject, reply, headers, payload): MessageParts<'_>,
-        trace: Option<&Trace>,
-    ) -> bool {
-        let only = trace.is_some_and(Trace::only);
+        let untraced = disabled.as_deref().or(msg.headers);
+        let only = self.trace.as_ref().is_some_and(|t| t.only());
         if let Some(back) = routes
             .serves
             .then(|| account.replies.take_reply(subject))
             .flatten()
         {
             let mut answer =
-                Message::new(&back.reply, None, headers, payload).with_origin(msg.origin);
-            self.publish_in(server, &back.requester, &mut answer);
+                Message::new(&back.reply, None, untraced, payload).with_origin(msg.origin);
+            self.untraced(|fanout| fanout.publish_in(server, &back.requester, &mut answer));
         }
         for route in &routes.streams_out {
-            if imports::matches(&route.subject, subject) {
-                let local = imports::stream_subject(route, subject);
-                if let Some(trace) = trace {
-                    trace.stream_export(&route.importer.name, &local);
-                }
-                if only {
-                    continue;
-                }
+            if !imports::matches(&route.subject, subject) {
+                continue;
+            }
+            let local = imports::stream_subject(route, subject);
+            if let Some(trace) = &self.trace {
+                trace.stream_export(&route.importer.name, &local);
+            }
+            let traced_on = route.allow_trace && self.trace.is_some();
+            if traced_on {
                 let mut copy =
-                    Message::new(&local, reply, headers, payload).with_origin(msg.origin);
-                self.publish_in(server, &route.importer, &mut copy);
+                    Message::new(&local, reply, msg.headers, payload).with_origin(msg.origin);
+                self.publish_imported(server, route, &mut copy);
+            } else if !only {
+                let mut copy =
+                    Message::new(&local, reply, untraced, payload).with_origin(msg.origin);
+                self.untraced(|fanout| fanout.publish_in(server, &route.importer, &mut copy));
             }
         }
         let mut requested = false;
@@ -1112,11 +1093,12 @@ impl Fanout {
                 continue;
             };
             let remote: &[u8] = &remote;
-            if let Some(trace) = trace {
+            if let Some(trace) = &self.trace {
                 trace.service_import(&route.exporter.name, subject, remote);
             }
-            if only {
-                requested = true;
+            requested = true;
+            let traced_on = route.allow_trace && self.trace.is_some();
+            if only && !traced_on {
                 continue;
             }
             let made_up = reply.map(|r| {
@@ -1125,6 +1107,7 @@ impl Fanout {
                     .replies
                     .map_reply(server.reply_node(), account.clone(), r)
             });
+            let headers = if traced_on { msg.headers } else { untraced };
             let headers = crate::internal::request_info_headers(account, msg, headers);
             let mut request = Message::new(
                 remote,
@@ -1133,28 +1116,60 @@ impl Fanout {
                 payload,
             )
             .with_origin(msg.origin);
-            // The service's responders may be on other servers too, and in
-            // other clusters.
-            let local = route.exporter.sublist.matches(request.subject);
-            let remote = route.exporter.remote_matches(request.subject);
-            self.fan_out_cluster(
-                server,
-                &route.exporter,
-                &local,
-                remote.as_deref(),
-                &mut request,
-                None,
-            );
-            self.send_to_gateways(
-                server,
-                &route.exporter,
-                &mut request,
-                &local,
-                remote.as_deref(),
-            );
-            requested = true;
+            let mut ask = |fanout: &mut Fanout| {
+                // The service's responders may be on other servers too, and
+                // in other clusters.
+                let local = route.exporter.sublist.matches(request.subject);
+                let remote = route.exporter.remote_matches(request.subject);
+                fanout.fan_out_cluster(
+                    server,
+                    &route.exporter,
+                    &local,
+                    remote.as_deref(),
+                    &mut request,
+                    None,
+                );
+                fanout.send_to_gateways(
+                    server,
+                    &route.exporter,
+                    &mut request,
+                    &local,
+                    remote.as_deref(),
+                );
+            };
+            if traced_on {
+                ask(self);
+            } else {
+                self.untraced(ask);
+            }
         }
         requested
+    }
+
+    /// Delivers a traced message in a stream import's importing account,
+    /// its subscriptions named in the events as the reference names them.
+    fn publish_imported(
+        &mut self,
+        server: &Server,
+        route: &imports::StreamRoute,
+        copy: &mut Message<'_>,
+    ) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.set_imported_as(msgtrace::ImportNames::of(route));
+        }
+        self.publish_in(server, &route.importer, copy);
+        if let Some(trace) = self.trace.as_mut() {
+            trace.set_imported_as(None);
+        }
+    }
+
+    /// Runs `deliver` with the message's trace set aside: what it delivers
+    /// is not reported.
+    fn untraced<R>(&mut self, deliver: impl FnOnce(&mut Self) -> R) -> R {
+        let trace = self.trace.take();
+        let out = deliver(self);
+        self.trace = trace;
+        out
     }
 
     /// Delivers a message within another account's subject space (its
@@ -1297,6 +1312,7 @@ impl Fanout {
                 let account = sub.account();
                 let mut to = client_egress(client, &name, sub);
                 to.account = account.as_deref().map(|a| a.name.as_str());
+                to.subject = trace.subscription_subject(to.subject);
                 let refused = if client.denies_delivery(msg.subject, sub.queue.as_deref()) {
                     Some(msgtrace::reason::SUB_DENY)
                 } else if client.outbound.lock().is_closed() {
@@ -1316,7 +1332,15 @@ impl Fanout {
                 }
             }
             Subscriber::Internal(_) => server.internal().deliver_traced(sub, msg, &trace),
-            Subscriber::Shadow(_) if trace.only() => false,
+            // What was published here crossed its imports at publish.
+            Subscriber::Shadow(_) if !msg.imports_pending => false,
+            Subscriber::Shadow(shadow) => match &**shadow {
+                imports::Shadow::Stream(import) => {
+                    return self.stream_import_traced(server, import, msg, trace);
+                }
+                imports::Shadow::Replies if trace.only() => false,
+                imports::Shadow::Replies => self.deliver_plain(server, sub, msg),
+            },
             Subscriber::Leaf(leaf) if !leaf.may_export(msg.subject) => {
                 let peer = leaf.peer();
                 trace.egress(
@@ -1329,6 +1353,41 @@ impl Fanout {
         };
         self.trace = Some(trace);
         delivered
+    }
+
+    /// A peer's copy of a traced message that a stream import takes into
+    /// its importing account: reported, then traced on there if the import
+    /// allows it, else delivered untraced (or not at all when trace-only).
+    #[cold]
+    fn stream_import_traced(
+        &mut self,
+        server: &Server,
+        import: &imports::StreamRoute,
+        msg: &Message<'_>,
+        trace: Box<Trace>,
+    ) -> bool {
+        let local = imports::stream_subject(import, msg.subject);
+        trace.stream_export(&import.importer.name, &local);
+        let only = trace.only();
+        self.trace = Some(trace);
+        if import.allow_trace {
+            let mut copy =
+                Message::new(&local, msg.reply, msg.headers, msg.payload).with_origin(msg.origin);
+            self.publish_imported(server, import, &mut copy);
+            return true;
+        }
+        if only {
+            return false;
+        }
+        let headers = crate::jetstream::headers::set(
+            msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
+            msgtrace::TRACE_DEST,
+            msgtrace::TRACE_DISABLED,
+        );
+        let mut copy =
+            Message::new(&local, msg.reply, Some(&headers), msg.payload).with_origin(msg.origin);
+        self.untraced(|fanout| fanout.publish_in(server, &import.importer, &mut copy));
+        true
     }
 
     /// Notes that `client` was given data, so its writer is woken.

@@ -34,6 +34,9 @@ pub struct StreamRoute {
     /// such as `mine.$2.$1` or `mine.*`): the exporter's subjects to the
     /// importer's.
     pub transform: Option<SubjectTransform>,
+    /// The import's `allow_trace`: a traced message is traced on in the
+    /// importing account.
+    pub allow_trace: bool,
 }
 
 /// What a stand-in subscription in an exporting account does with a message
@@ -59,6 +62,9 @@ pub struct ServiceRoute {
     /// For a wildcard service imported under another name: the importer's
     /// subjects to the exporter's.
     pub transform: Option<SubjectTransform>,
+    /// The export's `allow_trace`: a traced request is traced on in the
+    /// exporting account.
+    pub allow_trace: bool,
 }
 
 impl ServiceRoute {
@@ -203,6 +209,20 @@ pub fn matches(pattern: &str, subject: &[u8]) -> bool {
     gannet_proto::subject::pattern_matches(pattern.as_bytes(), subject)
 }
 
+/// Whether `account` exports a service covering `subject` with
+/// `allow_trace`.
+fn exports_traced_service(configs: &[AccountConfig], account: &str, subject: &str) -> bool {
+    configs
+        .iter()
+        .filter(|c| c.name == account)
+        .flat_map(|c| &c.exports)
+        .any(|e| {
+            e.kind == ExportKind::Service
+                && e.allow_trace
+                && gannet_proto::subject::pattern_matches(e.subject.as_bytes(), subject.as_bytes())
+        })
+}
+
 /// Builds every account's routes from the config. `lookup` finds an account by name.
 pub fn build(
     configs: &[AccountConfig],
@@ -237,6 +257,7 @@ pub fn build(
                             prefix: import.prefix.clone(),
                             to: import.to.clone(),
                             transform,
+                            allow_trace: import.allow_trace,
                         });
                 }
                 ExportKind::Service => {
@@ -261,6 +282,12 @@ pub fn build(
                             local: wildcard_pattern(&local),
                             remote: import.subject.clone(),
                             transform,
+                            allow_trace: import.allow_trace
+                                || exports_traced_service(
+                                    configs,
+                                    &import.account,
+                                    &import.subject,
+                                ),
                         });
                 }
             }
@@ -292,6 +319,7 @@ mod tests {
             prefix: Some("imported".into()),
             to: None,
             transform: None,
+            allow_trace: false,
         };
         assert_eq!(stream_subject(&route, b"events.x"), b"imported.events.x");
         route.prefix = None;
@@ -325,6 +353,7 @@ mod tests {
             local: wildcard_pattern(local),
             remote: remote.into(),
             transform: service_transform(local, remote).unwrap(),
+            allow_trace: false,
         };
         let r = route("ask.$2.$1", "svc.*.*");
         assert_eq!(r.local, "ask.*.*");

@@ -98,9 +98,10 @@ fn normalized(event: &Value) -> Value {
 
 // ----- one server -----
 
-/// Accounts A (a mapping, a stream and a service export, JetStream, W3C
-/// `traceparent` traced to `trace.a`) and B
-/// (imports both; may not receive `dx.secret` nor publish on `forbidden.>`).
+/// Accounts A (a mapping, stream and service exports, one of them allowing
+/// traces, JetStream, W3C `traceparent` traced to `trace.a`) and B
+/// (imports them, one stream allowing traces; may not receive `dx.secret`
+/// nor publish on `forbidden.>`).
 fn single_config(store: &std::path::Path) -> String {
     format!(
         r#"server_name: S1
@@ -111,13 +112,15 @@ accounts {{
     jetstream: enabled
     mappings: {{ "map.in": "map.out" }}
     msg_trace: {{ dest: "trace.a", sampling: 100 }}
-    exports: [{{ stream: "exp.>" }}, {{ service: "svc.>" }}]
+    exports: [{{ stream: "exp.>" }}, {{ service: "svc.>" }}, {{ stream: "texp.>" }}, {{ service: "tsvc.>", allow_trace: true }}]
   }}
   B {{
     users: [{{ user: b, password: b, permissions: {{ subscribe: {{ deny: "dx.secret" }}, publish: {{ deny: "forbidden.>" }} }} }}]
     imports: [
       {{ stream: {{ account: A, subject: "exp.>" }}, prefix: "imp" }}
       {{ service: {{ account: A, subject: "svc.>" }}, to: "bsvc.>" }}
+      {{ stream: {{ account: A, subject: "texp.>" }}, prefix: "timp", allow_trace: true }}
+      {{ service: {{ account: A, subject: "tsvc.>" }}, to: "btsvc.>" }}
     ]
   }}
 }}
@@ -153,6 +156,8 @@ async fn single_server_run(binary: &str) -> Vec<(String, Vec<Value>)> {
     let _mapped = a.subscribe("map.out").await.expect("sub");
     let _exported = a.subscribe("exp.x").await.expect("sub");
     let _imported = b.subscribe("imp.exp.x").await.expect("sub");
+    let _traced_import = b.subscribe("timp.texp.x").await.expect("sub");
+    let _traced_service = a.subscribe("tsvc.x").await.expect("sub");
     let _denied = b.subscribe("dx.>").await.expect("sub");
     let js = async_nats::jetstream::new(a.clone());
     js.create_stream(async_nats::jetstream::stream::Config {
@@ -184,6 +189,20 @@ async fn single_server_run(binary: &str) -> Vec<(String, Vec<Value>)> {
         ("JetStream, trace only", &a, "js.y", true),
         ("no interest in an interest stream", &a, "jsi.x", false),
         ("service import", &b, "bsvc.x", false),
+        ("a stream import allows tracing", &a, "texp.x", false),
+        (
+            "a stream import allows tracing, trace only",
+            &a,
+            "texp.x",
+            true,
+        ),
+        ("a service export allows tracing", &b, "btsvc.x", false),
+        (
+            "a service export allows tracing, trace only",
+            &b,
+            "btsvc.x",
+            true,
+        ),
         ("subscribe permission denies", &b, "dx.secret", false),
         ("publish permission denies", &b, "forbidden.x", false),
         ("nobody listens", &a, "nothing.here", false),
@@ -315,6 +334,32 @@ async fn one_server_reports_what_the_reference_reports() {
         of_type(&service, "si"),
         json!({"type": "si", "acc": "A", "from": "bsvc.x", "to": "svc.x"})
     );
+    // Without allow_trace the trace ends at the import; with it, the
+    // deliveries on the other side are reported too.
+    assert!(!service.iter().any(|e| e["type"] == "eg"), "{service:?}");
+    assert!(!exported
+        .iter()
+        .any(|e| e["type"] == "eg" && e["acc"] == "B"));
+    for what in [
+        "a stream import allows tracing",
+        "a stream import allows tracing, trace only",
+    ] {
+        let events = only_event(ours, what);
+        assert_eq!(
+            of_type(&events, "se"),
+            json!({"type": "se", "acc": "B", "to": "timp.texp.x"}),
+            "{what}"
+        );
+        assert_eq!(of_type(&events, "eg")["acc"], "B", "{what}: {events:?}");
+    }
+    for what in [
+        "a service export allows tracing",
+        "a service export allows tracing, trace only",
+    ] {
+        let events = only_event(ours, what);
+        assert_eq!(of_type(&events, "si")["to"], "tsvc.x", "{what}");
+        assert_eq!(of_type(&events, "eg")["acc"], "A", "{what}: {events:?}");
+    }
     let denied = only_event(ours, "subscribe permission denies");
     assert_eq!(
         of_type(&denied, "eg")["error"],

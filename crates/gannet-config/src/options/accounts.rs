@@ -56,6 +56,9 @@ pub struct ExportConfig {
     pub accounts: Option<Vec<String>>,
     /// Services: `"singleton"` (default), `"stream"` or `"chunked"`.
     pub response_type: Option<String>,
+    /// Services: `allow_trace`: a traced request goes on being traced in
+    /// the exporting account.
+    pub allow_trace: bool,
 }
 
 /// `{stream: {account: A, subject: "s"}, prefix: "p"}` or
@@ -72,6 +75,11 @@ pub struct ImportConfig {
     /// Services: the local subject requests are made on (default: `subject`);
     /// streams: the local subject messages appear on.
     pub to: Option<String>,
+    /// A traced message goes on being traced on the other side: for a
+    /// stream, the import's `allow_trace`; for a service, the export's
+    /// (set here from an account JWT's export; a config file sets it on the
+    /// export).
+    pub allow_trace: bool,
 }
 
 #[cfg(test)]

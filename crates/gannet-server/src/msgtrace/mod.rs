@@ -188,6 +188,7 @@ pub(crate) fn start(
         only,
         hop,
         ingress_account: from.account.name.clone(),
+        imported_as: None,
     }))
 }
 
@@ -276,6 +277,35 @@ pub(crate) struct Trace {
     /// The hop id this server got the message with (empty at the origin).
     hop: String,
     ingress_account: String,
+    /// While a stream import's copy is delivered in the importing account:
+    /// how its subscriptions are named in events.
+    imported_as: Option<ImportNames>,
+}
+
+/// How events name a subscription in a stream import's importing account:
+/// by its subject in the exporting account, as nats-server names the
+/// stand-in subscription it keeps there.
+#[derive(Debug, Clone)]
+pub(crate) enum ImportNames {
+    /// The import adds this prefix: it is taken off again.
+    Prefix(String),
+    /// The import gives the exported subject another name: the exported
+    /// subject it was imported as.
+    Renamed(String),
+}
+
+impl ImportNames {
+    /// How `route` names the subscriptions of its importer.
+    pub(crate) fn of(route: &crate::imports::StreamRoute) -> Option<ImportNames> {
+        if let Some(prefix) = route.prefix.as_ref().filter(|p| !p.is_empty()) {
+            return Some(ImportNames::Prefix(format!("{prefix}.")));
+        }
+        route
+            .to
+            .as_ref()
+            .filter(|to| !to.is_empty() && **to != route.subject)
+            .map(|_| ImportNames::Renamed(route.subject.clone()))
+    }
 }
 
 /// What the fan-out and a capturing stream fill in together.
@@ -392,6 +422,23 @@ pub(crate) struct Egress<'a> {
 }
 
 impl Trace {
+    /// Deliveries from now on are made in a stream import's importing
+    /// account named so (`None`: back in the message's own).
+    pub(crate) fn set_imported_as(&mut self, names: Option<ImportNames>) {
+        self.imported_as = names;
+    }
+
+    /// How an event names a client subscription on `subject`.
+    pub(crate) fn subscription_subject<'a>(&'a self, subject: &'a [u8]) -> &'a [u8] {
+        match &self.imported_as {
+            None => subject,
+            Some(ImportNames::Prefix(prefix)) => {
+                subject.strip_prefix(prefix.as_bytes()).unwrap_or(subject)
+            }
+            Some(ImportNames::Renamed(exported)) => exported.as_bytes(),
+        }
+    }
+
     /// Trace only: nothing is delivered to clients or stored.
     pub(crate) fn only(&self) -> bool {
         self.only

@@ -57,7 +57,6 @@ const UNSUPPORTED_EXPORT_KEYS: &[&str] = &[
     "latency",
     "account_token_position",
     "advertise",
-    "allow_trace",
 ];
 
 /// Reads the `accounts` entry: a map of account name to account, or a list
@@ -234,6 +233,7 @@ fn export(item: &Value, r: &mut Report) -> Option<ExportConfig> {
     let mut kind_subject: Option<(ExportKind, String)> = None;
     let mut accounts = None;
     let mut response: Option<(String, &Entry)> = None;
+    let mut allow_trace: Option<(bool, &Entry)> = None;
     for e in map {
         match e.key.to_ascii_lowercase().as_str() {
             k @ ("stream" | "service") => {
@@ -264,6 +264,7 @@ fn export(item: &Value, r: &mut Report) -> Option<ExportConfig> {
                     response = Some((t.to_ascii_lowercase(), e));
                 }
             }
+            "allow_trace" => allow_trace = r.bool(e).map(|b| (b, e)),
             k if UNSUPPORTED_EXPORT_KEYS.contains(&k) => {
                 r.warn(e, format!("exports.{} is not supported yet", e.key));
             }
@@ -286,11 +287,20 @@ fn export(item: &Value, r: &mut Report) -> Option<ExportConfig> {
         },
         None => None,
     };
+    let allow_trace = match allow_trace {
+        Some((_, e)) if kind != ExportKind::Service => {
+            r.error(e, "Detected allow_trace directive on non-service");
+            false
+        }
+        Some((allow, _)) => allow,
+        None => false,
+    };
     (r.errors.len() == errors_before).then_some(ExportConfig {
         kind,
         subject,
         accounts,
         response_type,
+        allow_trace,
     })
 }
 
@@ -307,6 +317,7 @@ fn import(item: &Value, r: &mut Report) -> Option<ImportConfig> {
     let mut source: Option<(ExportKind, String, String)> = None;
     let mut prefix = None;
     let mut to = None;
+    let mut allow_trace: Option<(bool, &Entry)> = None;
     for e in map {
         match e.key.to_ascii_lowercase().as_str() {
             k @ ("stream" | "service") => {
@@ -355,20 +366,30 @@ fn import(item: &Value, r: &mut Report) -> Option<ImportConfig> {
             }
             "prefix" => prefix = r.string(e).map(str::to_string),
             "to" => to = r.string(e).map(str::to_string),
-            "share" | "allow_trace" => {
+            "share" => {
                 r.warn(e, format!("imports.{} is not supported yet", e.key));
             }
+            "allow_trace" => allow_trace = r.bool(e).map(|b| (b, e)),
             _ if e.used_as_variable => {}
             _ => r.error(e, format!("unknown field {:?}", e.key)),
         }
     }
     let (kind, account, subject) = source?;
+    let allow_trace = match allow_trace {
+        Some((_, e)) if kind != ExportKind::Stream => {
+            r.error(e, "Detected allow_trace directive on a non-stream");
+            false
+        }
+        Some((allow, _)) => allow,
+        None => false,
+    };
     (r.errors.len() == errors_before).then_some(ImportConfig {
         kind,
         account,
         subject,
         prefix: prefix.filter(|p| !p.is_empty()),
         to: to.filter(|t| !t.is_empty()),
+        allow_trace,
     })
 }
 

@@ -83,12 +83,41 @@ fn accounts_as_a_list_of_names() {
 }
 
 #[test]
+fn allow_trace_belongs_to_service_exports_and_stream_imports() {
+    for (text, want) in [
+        (
+            "accounts { A: { exports: [ {stream: \"s.>\", allow_trace: true} ] } }",
+            "Detected allow_trace directive on non-service",
+        ),
+        (
+            "accounts { A: { exports: [ {allow_trace: true, stream: \"s.>\"} ] } }",
+            "Detected allow_trace directive on non-service",
+        ),
+        (
+            "accounts { A: { exports: [ {service: \"q\"} ] }\n\
+             B: { imports: [ {service: {account: A, subject: q}, allow_trace: true} ] } }",
+            "Detected allow_trace directive on a non-stream",
+        ),
+        (
+            "accounts { A: { exports: [ {service: \"q\", allow_trace: maybe} ] } }",
+            "bool",
+        ),
+    ] {
+        let errors = errors(text);
+        assert!(
+            errors.iter().any(|e| e.contains(want)),
+            "{text}: {errors:?}"
+        );
+    }
+}
+
+#[test]
 fn exports_and_imports_are_parsed() {
     let o = opts(
         "accounts {\n\
-         A: { exports: [ {stream: \"events.>\"}, {service: \"svc.echo\", response_type: stream},\n\
+         A: { exports: [ {stream: \"events.>\"}, {service: \"svc.echo\", response_type: stream, allow_trace: true},\n\
               {stream: \"private.>\", accounts: [B]} ] }\n\
-         B: { imports: [ {stream: {account: A, subject: \"events.>\"}, prefix: imported},\n\
+         B: { imports: [ {stream: {account: A, subject: \"events.>\"}, prefix: imported, allow_trace: true},\n\
               {service: {account: A, subject: \"svc.echo\"}, to: echo},\n\
               {stream: {account: A, subject: \"private.x\"}} ] }\n}",
     );
@@ -101,18 +130,21 @@ fn exports_and_imports_are_parsed() {
                 subject: "events.>".into(),
                 accounts: None,
                 response_type: None,
+                allow_trace: false,
             },
             ExportConfig {
                 kind: ExportKind::Service,
                 subject: "svc.echo".into(),
                 accounts: None,
                 response_type: Some("stream".into()),
+                allow_trace: true,
             },
             ExportConfig {
                 kind: ExportKind::Stream,
                 subject: "private.>".into(),
                 accounts: Some(vec!["B".into()]),
                 response_type: None,
+                allow_trace: false,
             },
         ]
     );
@@ -125,8 +157,10 @@ fn exports_and_imports_are_parsed() {
             subject: "events.>".into(),
             prefix: Some("imported".into()),
             to: None,
+            allow_trace: true,
         }
     );
+    assert!(!b.imports[2].allow_trace);
     assert_eq!(b.imports[1].kind, ExportKind::Service);
     assert_eq!(b.imports[1].to.as_deref(), Some("echo"));
     assert_eq!(b.imports.len(), 3);
