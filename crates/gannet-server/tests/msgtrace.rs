@@ -626,3 +626,103 @@ async fn a_traced_message_crosses_a_leaf_connection() {
 async fn a_traced_message_crosses_a_gateway() {
     hop_across(Link::Gateway).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_payload_limit_reports_its_ingress_error() {
+    let mut all = Vec::new();
+    for binary in binaries() {
+        let server = ServerProcess::builder(&binary)
+            .config("max_payload: 100\nping_interval: \"1m\"\n")
+            .start();
+        let watcher = async_nats::connect(server.url()).await.expect("connect");
+        let mut events = watcher.subscribe("trace.big").await.expect("sub");
+        watcher.flush().await.expect("flush");
+        // The header block comes with the HPUB line, in one write.
+        let headers = "NATS/1.0\r\nNats-Trace-Dest: trace.big\r\n\r\n";
+        let mut raw = gannet_test::RawClient::connect_with(
+            &server.addr(),
+            r#"{"verbose":false,"headers":true}"#,
+        );
+        raw.send(
+            format!(
+                "HPUB big.one {} 1000\r\n{headers}{}",
+                headers.len(),
+                "x".repeat(60)
+            )
+            .as_bytes(),
+        );
+        let answer =
+            String::from_utf8_lossy(&raw.read_for(Duration::from_millis(300))).into_owned();
+        assert!(
+            answer.contains("-ERR 'Maximum Payload Violation'"),
+            "{binary}: {answer}"
+        );
+        let got = collect(&mut events, 1).await;
+        assert_eq!(got.len(), 1, "{binary}: {got:?}");
+        let event = normalized(&got[0]);
+        let ingress = &event["events"][0];
+        assert_eq!(ingress["type"], "in", "{binary}: {event}");
+        assert_eq!(ingress["subj"], "big.one", "{binary}: {event}");
+        assert_eq!(
+            ingress["error"], "maximum payload exceeded",
+            "{binary}: {event}"
+        );
+        assert_eq!(
+            event["events"].as_array().map(Vec::len),
+            Some(1),
+            "{binary}: {event}"
+        );
+        all.push(event);
+    }
+    if let [ours, theirs] = &all[..] {
+        // Server names differ between the two runs.
+        let strip = |e: &Value| {
+            let mut e = e.clone();
+            e["server"] = json!({});
+            e
+        };
+        assert_eq!(strip(ours), strip(theirs), "Gannet against the reference");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaf_that_may_not_import_the_trace_destination_says_so() {
+    for binary in binaries() {
+        let port = free_port();
+        let hub = ServerProcess::builder(BIN)
+            .config(&format!(
+                "server_name: HUB\nleafnodes {{ listen: \"127.0.0.1:{port}\" }}\n"
+            ))
+            .start();
+        // The spoke (the server under test) takes nothing on `trace.>`.
+        let spoke = ServerProcess::builder(&binary)
+            .config(&format!(
+                "server_name: SPOKE\nleafnodes {{ remotes: [ {{ url: \"nats-leaf://127.0.0.1:{port}\", deny_imports: [\"trace.>\"] }} ] }}\n"
+            ))
+            .start();
+        let on_spoke = async_nats::connect(spoke.url()).await.expect("connect");
+        let mut work = on_spoke.subscribe("work").await.expect("sub");
+        on_spoke.flush().await.expect("flush");
+        let on_hub = async_nats::connect(hub.url()).await.expect("connect");
+        await_flow(&on_hub, "work", &mut work).await;
+
+        on_hub
+            .publish_with_headers("work", trace_headers("trace.x", false), "traced".into())
+            .await
+            .expect("publish");
+        on_hub.flush().await.expect("flush");
+        // Not delivered on the spoke, and the hub is told why.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), work.next())
+                .await
+                .is_err(),
+            "{binary}: delivered"
+        );
+        let needle = "Permissions Violation for Publish to \"trace.x\"";
+        assert!(
+            hub.wait_log(needle).contains(needle),
+            "{binary}: {}",
+            hub.log()
+        );
+    }
+}

@@ -392,7 +392,12 @@ impl Connection {
                     }
                 }
                 Ok(None) => break Ok(()),
-                Err(e) => break Err(self.parse_failed(e)),
+                Err(e) => {
+                    if e == ParseError::MaxPayload {
+                        self.trace_oversized(&buf[consumed..]);
+                    }
+                    break Err(self.parse_failed(e));
+                }
             }
         };
         buf.advance(consumed);

@@ -94,6 +94,62 @@ impl Connection {
         }
     }
 
+    /// An HPUB too large to take, whose header block (what of it has
+    /// arrived, in `rest`: the HPUB line and what follows) asks for a
+    /// trace: the trace's only event is its ingress with the error, as
+    /// nats-server reports it before closing the connection.
+    #[cold]
+    pub(super) fn trace_oversized(&mut self, rest: &[u8]) {
+        let Some(end) = memchr::memmem::find(rest, b"\r\n") else {
+            return;
+        };
+        let (line, after) = (&rest[..end], &rest[end + 2..]);
+        let mut args = line
+            .split(u8::is_ascii_whitespace)
+            .filter(|a| !a.is_empty());
+        if !args
+            .next()
+            .is_some_and(|verb| verb.eq_ignore_ascii_case(b"HPUB"))
+        {
+            return;
+        }
+        let args: Vec<&[u8]> = args.collect();
+        let (Some(subject), Some(header_len), Some(total)) = (
+            args.first(),
+            args.len()
+                .checked_sub(2)
+                .and_then(|i| std::str::from_utf8(args[i]).ok())
+                .and_then(|n| n.parse::<usize>().ok()),
+            args.last()
+                .and_then(|n| std::str::from_utf8(n).ok())
+                .and_then(|n| n.parse::<usize>().ok()),
+        ) else {
+            return;
+        };
+        let headers = &after[..after.len().min(header_len)];
+        if header_len == 0 || !msgtrace::may_ask(headers, &self.account) {
+            return;
+        }
+        let name = self.opts.name.clone();
+        let from = msgtrace::Ingress {
+            kind: msgtrace::Kind::Client,
+            cid: self.shared.cid,
+            name: &name,
+            account: &self.account,
+            subject,
+            size: total,
+            log: &self.prefix,
+        };
+        let perms = self.identity.perms.clone();
+        let start = msgtrace::start(&self.server, headers, &from, |dest| {
+            perms.as_ref().is_none_or(|p| p.can_publish(dest))
+        });
+        if let Start::Traced(trace) = start {
+            trace.ingress_error(msgtrace::reason::MAX_PAYLOAD);
+            trace.finish(&self.server);
+        }
+    }
+
     /// Maps, checks and delivers a message (traced or not: the fan-out knows).
     #[inline]
     fn publish_as_is(

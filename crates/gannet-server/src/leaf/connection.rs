@@ -598,6 +598,9 @@ impl LeafConnection {
         };
         let start =
             msgtrace::start_from_link(&self.server, &mut self.fanout, headers, &from, may_publish);
+        if let msgtrace::LinkStart::Denied(dest) = &start {
+            self.send_err(&format!("Permissions Violation for Publish to \"{dest}\""));
+        }
         if let Some(h) = start.headers(headers) {
             self.receive(account, subject, reply, Some(h), payload, queues);
         }

@@ -56,6 +56,8 @@ pub(crate) mod reason {
     pub(crate) const SUB_DENY: &str = "Not delivered because subscription denies this subject";
     pub(crate) const CLIENT_CLOSED: &str = "Not delivered because client is closed";
     pub(crate) const AUTO_UNSUB_EXCEEDED: &str = "Not delivered because auto-unsubscribe exceeded";
+    /// An ingress refused for its size.
+    pub(crate) const MAX_PAYLOAD: &str = "maximum payload exceeded";
 }
 
 /// The kinds of connection events name, numbered as nats-server numbers them.
@@ -202,6 +204,9 @@ pub(crate) enum LinkStart {
     Disabled(Vec<u8>),
     /// Not at all.
     Drop,
+    /// Not at all: the sender may not publish on the trace destination
+    /// (a leaf is told so, as a client would be).
+    Denied(String),
 }
 
 impl LinkStart {
@@ -211,7 +216,7 @@ impl LinkStart {
         match self {
             LinkStart::AsIs | LinkStart::Traced => Some(original),
             LinkStart::Disabled(headers) => Some(headers),
-            LinkStart::Drop => None,
+            LinkStart::Drop | LinkStart::Denied(_) => None,
         }
     }
 
@@ -247,7 +252,7 @@ pub(crate) fn start_from_link(
         Start::Skip => LinkStart::Drop,
         Start::Denied(dest) => {
             tracing::error!("{} - Publish Violation - Subject {dest:?}", from.log);
-            LinkStart::Drop
+            LinkStart::Denied(dest)
         }
     }
 }
