@@ -570,7 +570,7 @@ fn routes_made_after_a_reload_use_the_new_cluster_tls() {
 }
 
 #[test]
-fn jetstream_is_turned_on_and_its_limits_raised() {
+fn jetstream_is_turned_on_and_off_and_its_limits_raised() {
     for bin in with_reference(BIN) {
         let dir = tempfile::tempdir().unwrap();
         let js = |mem: &str| {
@@ -598,6 +598,33 @@ fn jetstream_is_turned_on_and_its_limits_raised() {
             serde_json::json!(2 * 1024 * 1024),
             || max_memory(&s),
         );
+        // A stream with one message, then JetStream off: the API is gone.
+        let create = r#"{"name":"S","subjects":["s.>"],"storage":"file"}"#;
+        c.send(
+            format!(
+                "PUB $JS.API.STREAM.CREATE.S _INBOX.r {}\r\n{create}\r\n",
+                create.len()
+            )
+            .as_bytes(),
+        );
+        let got = String::from_utf8_lossy(&c.read_for(Duration::from_millis(500))).into_owned();
+        assert!(got.contains("stream_create_response"), "{bin}: {got}");
+        c.send(b"PUB s.x _INBOX.r 2\r\nhi\r\n");
+        let got = String::from_utf8_lossy(&c.read_for(Duration::from_millis(500))).into_owned();
+        assert!(got.contains("\"seq\":1"), "{bin}: {got}");
+        reload(&s, "http_port: -1\n");
+        let info = |c: &mut RawClient| {
+            c.send(b"PUB $JS.API.STREAM.INFO.S _INBOX.r 0\r\n\r\n");
+            String::from_utf8_lossy(&c.read_for(Duration::from_millis(300))).into_owned()
+        };
+        polled(&format!("{bin}: JetStream off"), false, || {
+            info(&mut c).contains("MSG _INBOX.r")
+        });
+        // On again: the stream is back with its message.
+        reload(&s, &js("2MB"));
+        polled(&format!("{bin}: JetStream on again"), true, || {
+            info(&mut c).contains("\"messages\":1")
+        });
     }
 }
 

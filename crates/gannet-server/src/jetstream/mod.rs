@@ -334,6 +334,20 @@ impl JetStream {
         Ok(handle)
     }
 
+    /// Turns JetStream off while the server runs (a reload): every stream
+    /// stops, its store synced and closed (its files stay for the next
+    /// start), and the API stops answering in every account.
+    pub(crate) fn disable(&self, server: &Server) {
+        tracing::info!("Initiating JetStream Shutdown...");
+        self.shutdown();
+        server.forget_internal_of(self.cid);
+        for (_, sub) in lock(&self.not_enabled).drain() {
+            crate::subscription::end(&sub);
+        }
+        lock(&self.accounts).clear();
+        tracing::info!("JetStream Shutdown");
+    }
+
     /// Stops every stream's thread, each syncing its store first.
     pub(crate) fn shutdown(&self) {
         let mut waits = Vec::new();

@@ -101,7 +101,7 @@ pub fn jsz(server: &Server, opts: &JszOptions) -> Jsz {
     };
     let totals = js.totals();
     let details = (opts.accounts || opts.streams || opts.consumers || !opts.acc.is_empty())
-        .then(|| account_details(js, opts));
+        .then(|| account_details(&js, opts));
     Jsz {
         memory: totals.memory,
         storage: totals.store,

@@ -96,8 +96,9 @@ pub struct Server {
     leafs: Arc<crate::leaf::Leafs>,
     /// The leaf node listener's port (0 = none).
     leaf_port: std::sync::atomic::AtomicI32,
-    /// JetStream, once started (`-js` or `jetstream { }`).
-    jetstream: std::sync::OnceLock<Arc<crate::jetstream::JetStream>>,
+    /// JetStream, while it runs (`-js` or `jetstream { }`; a reload may
+    /// turn it on or off).
+    jetstream: std::sync::RwLock<Option<Arc<crate::jetstream::JetStream>>>,
     /// Reads the configuration again and puts it in force: what a signal
     /// and the system account's `RELOAD` request run (see [`Reloader`]).
     reloader: std::sync::OnceLock<Reloader>,
@@ -116,12 +117,22 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// JetStream, when enabled.
-    pub fn jetstream(&self) -> Option<&Arc<crate::jetstream::JetStream>> {
-        self.jetstream.get()
+    pub fn jetstream(&self) -> Option<Arc<crate::jetstream::JetStream>> {
+        self.jetstream
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
-    pub(crate) fn set_jetstream(&self, js: Arc<crate::jetstream::JetStream>) {
-        let _ = self.jetstream.set(js);
+    /// Puts JetStream in (`Some`) or takes it out; returns what was there.
+    pub(crate) fn set_jetstream(
+        &self,
+        js: Option<Arc<crate::jetstream::JetStream>>,
+    ) -> Option<Arc<crate::jetstream::JetStream>> {
+        std::mem::replace(
+            &mut *self.jetstream.write().unwrap_or_else(|e| e.into_inner()),
+            js,
+        )
     }
 
     /// The queue into the internal loop.

@@ -82,7 +82,7 @@ impl Server {
         self.install_trace_dests(&configs);
         self.install_import_shadows();
         if let Some(js) = self.jetstream() {
-            crate::jetstream::enable_jwt_accounts(self, js);
+            crate::jetstream::enable_jwt_accounts(self, &js);
         }
     }
 
@@ -220,6 +220,21 @@ impl Server {
                 account.unsubscribe(sub);
             }
             !here
+        });
+    }
+
+    /// Ends the internal subscriptions made as connection `cid` (all
+    /// JetStream's API subscriptions, in every account).
+    pub(crate) fn forget_internal_of(&self, cid: u64) {
+        let mut subs = self.internal_subs.lock().unwrap_or_else(|e| e.into_inner());
+        subs.retain(|sub| {
+            if sub.cid() != cid {
+                return true;
+            }
+            if let Some(account) = sub.account() {
+                account.unsubscribe(sub);
+            }
+            false
         });
     }
 

@@ -25,7 +25,7 @@ impl RunningServer {
         // SHUTDOWN reaches its subscribers before their connections close.
         server.shutdown_event();
         server.internal().flush(Duration::from_secs(1)).await;
-        if let Some(js) = server.jetstream().cloned() {
+        if let Some(js) = server.jetstream() {
             // Every stream syncs its store before the server goes.
             let _ = tokio::task::spawn_blocking(move || js.shutdown()).await;
         }

@@ -424,7 +424,7 @@ impl Server {
             remote_servers: Mutex::new(HashMap::new()),
             leafs: Arc::default(),
             leaf_port: std::sync::atomic::AtomicI32::new(0),
-            jetstream: std::sync::OnceLock::new(),
+            jetstream: std::sync::RwLock::new(None),
             reloader: std::sync::OnceLock::new(),
         });
         for account in server.accounts() {
@@ -465,7 +465,7 @@ impl Server {
         server.install_operator_links();
         if let Some(js) = opts.jetstream.as_ref() {
             let js = crate::jetstream::start(&server, js).map_err(StartError::JetStream)?;
-            server.set_jetstream(js);
+            server.set_jetstream(Some(js));
         }
         let accept = server
             .spawn(listener::accept_loop(server.clone(), listener))

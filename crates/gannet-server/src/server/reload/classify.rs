@@ -30,6 +30,8 @@ pub(crate) enum JetStreamChange {
     None,
     /// Turned on by the reload.
     Start,
+    /// Turned off by the reload.
+    Stop,
     /// Larger server limits, in bytes.
     Raise { max_memory: i64, max_store: i64 },
 }
@@ -302,17 +304,13 @@ pub(crate) fn remote_name(remote: &LeafRemote) -> String {
     urls.join(", ")
 }
 
-/// JetStream may be turned on, and its limits raised. Everything else about
-/// it stays as it started.
+/// JetStream may be turned on or off, and its limits raised. Everything
+/// else about it stays as it started.
 fn check_jetstream(old: &Options, new: &Options) -> Result<JetStreamChange, String> {
     let (old_js, new_js) = match (&old.jetstream, &new.jetstream) {
         (None, None) => return Ok(JetStreamChange::None),
         (None, Some(_)) => return Ok(JetStreamChange::Start),
-        (Some(_), None) => {
-            return Err("config reload not supported for JetStream: \
-                turning it off needs a restart"
-                .to_string())
-        }
+        (Some(_), None) => return Ok(JetStreamChange::Stop),
         (Some(o), Some(n)) => (o, n),
     };
     if store_dir(old, old_js) != store_dir(new, new_js) {

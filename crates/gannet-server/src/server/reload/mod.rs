@@ -45,7 +45,7 @@ impl Server {
     /// Connected clients are checked again against the new authorization
     /// and take the new limits; configured routes and leaf node remotes that
     /// were added are dialed, and those removed are closed; JetStream may be
-    /// turned on or its limits raised; the cluster's pooling, pinned
+    /// turned on or off, or its limits raised; the cluster's pooling, pinned
     /// accounts and permissions change on the routes in place.
     pub fn reload(self: &Arc<Self>, new: Options) -> Result<(), String> {
         let auth = Authenticator::new(&new).map_err(|e| e.join("; "))?;
@@ -78,11 +78,19 @@ impl Server {
             }),
             _ => None,
         };
-        if plan.jetstream == JetStreamChange::Start {
-            if let Some(js) = new.jetstream.as_ref() {
-                let js = crate::jetstream::start(self, js)?;
-                self.set_jetstream(js);
+        match plan.jetstream {
+            JetStreamChange::Start => {
+                if let Some(js) = new.jetstream.as_ref() {
+                    let js = crate::jetstream::start(self, js)?;
+                    self.set_jetstream(Some(js));
+                }
             }
+            JetStreamChange::Stop => {
+                if let Some(js) = self.set_jetstream(None) {
+                    js.disable(self);
+                }
+            }
+            _ => {}
         }
         crate::idle_spin::set_limit(new.idle_spin);
         self.install_accounts(Some(&old), &new);
