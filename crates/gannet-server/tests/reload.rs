@@ -168,6 +168,21 @@ fn settings_that_need_a_restart_refuse_the_reload_and_keep_the_old_configuration
             format!("jetstream {{ store_dir: \"{}\", max_mem: 2MB, max_file: 10MB }}", store("js3")),
             "config reload not supported for jetstream storage directory".into(),
         ),
+        (
+            format!("jetstream {{ store_dir: \"{}\" }}", store("js4")),
+            format!("jetstream {{ store_dir: \"{}\", sync_interval: \"1m\" }}", store("js4")),
+            "config reload not supported for SyncInterval: old=2m0s, new=1m0s".into(),
+        ),
+        (
+            format!("jetstream {{ store_dir: \"{}\" }}", store("js5")),
+            format!("jetstream {{ store_dir: \"{}\", strict: false }}", store("js5")),
+            "config reload not supported for NoJetStreamStrict: old=false, new=true".into(),
+        ),
+        (
+            format!("jetstream {{ store_dir: \"{}\" }}", store("js6")),
+            format!("jetstream {{ store_dir: \"{}\", request_queue_limit: 100 }}", store("js6")),
+            "config reload not supported for JetStreamRequestQueueLimit: old=10000, new=100".into(),
+        ),
     ];
     for bin in with_reference(BIN) {
         for (before, after, reason) in &cases {
@@ -194,11 +209,11 @@ fn tls_is_turned_on_and_off_by_reload() {
     let cert = pki.server_cert("server", gannet_test::certs::KeyKind::Ecdsa);
     let tls = gannet_test::certs::tls_block(&cert, pki.ca_str(), "");
     let client_tls = gannet_test::tls_config(&pki.dir().join("ca.pem"), None);
-    // No server PING may come between a client's PING and its PONG.
+    // Servers PING a new client after about 2 s: `ping` reads past them.
     for bin in with_reference(BIN) {
         let s = start(&bin, "max_payload: 1000\nping_interval: \"1m\"\n");
         let mut plain = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
-        plain.expect_before_pong(b"");
+        assert!(!ping(&mut plain).contains("-ERR"), "{bin}");
 
         reload(
             &s,
@@ -208,15 +223,15 @@ fn tls_is_turned_on_and_off_by_reload() {
         assert_eq!(fresh.info_json()["tls_required"], true, "{bin}");
         let mut secure = RawClient::connect_tls(&s.addr(), client_tls.clone());
         secure.send(b"CONNECT {\"verbose\":false}\r\n");
-        secure.expect_before_pong(b"");
+        assert!(!ping(&mut secure).contains("-ERR"), "{bin}");
         // A client connected in clear before stays connected.
-        plain.expect_before_pong(b"");
+        assert!(!ping(&mut plain).contains("-ERR"), "{bin}");
 
         reload(&s, "max_payload: 1000\nping_interval: \"1m\"\n");
         let mut fresh = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
         assert_ne!(fresh.info_json()["tls_required"], true, "{bin}");
-        fresh.expect_before_pong(b"");
-        secure.expect_before_pong(b"");
+        assert!(!ping(&mut fresh).contains("-ERR"), "{bin}");
+        assert!(!ping(&mut secure).contains("-ERR"), "{bin}");
     }
 }
 
@@ -405,11 +420,11 @@ fn configured_routes_come_and_go_with_reloads() {
         // Traffic crosses the new route.
         let mut sub = RawClient::connect_with(&peer.addr(), r#"{"verbose":false}"#);
         sub.send(b"SUB over 1\r\n");
-        sub.expect_before_pong(b"");
+        ping(&mut sub);
         let mut publisher = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
         polled(&format!("{bin}: interest"), true, || {
             publisher.send(b"PUB over 2\r\nhi\r\n");
-            publisher.expect_before_pong(b"");
+            ping(&mut publisher);
             let got = sub.read_for(Duration::from_millis(100));
             String::from_utf8_lossy(&got).contains("MSG over 1 2")
         });
@@ -770,5 +785,42 @@ fn cluster_permissions_pooling_and_name_change_on_the_running_routes() {
             "{bin}: {}",
             s.log()
         );
+    }
+}
+
+#[test]
+fn new_jetstream_consumer_limits_apply_to_consumers_made_after_the_reload() {
+    for bin in with_reference(BIN) {
+        let dir = tempfile::tempdir().unwrap();
+        let js = |cap: u32| {
+            format!(
+                "jetstream {{ store_dir: \"{}\", limits: {{ max_ack_pending: {cap} }} }}\n",
+                dir.path().display()
+            )
+        };
+        let s = start(&bin, &js(10));
+        let mut c = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
+        c.send(b"SUB _INBOX.r 1\r\n");
+        let mut request = |c: &mut RawClient, subject: &str, body: &str| {
+            c.send(format!("PUB {subject} _INBOX.r {}\r\n{body}\r\n", body.len()).as_bytes());
+            String::from_utf8_lossy(&c.read_for(Duration::from_millis(500))).into_owned()
+        };
+        let got = request(
+            &mut c,
+            "$JS.API.STREAM.CREATE.S",
+            r#"{"name":"S","subjects":["s.>"]}"#,
+        );
+        assert!(got.contains("stream_create_response"), "{bin}: {got}");
+        let consumer = |name: &str| {
+            format!(
+                r#"{{"stream_name":"S","config":{{"durable_name":"{name}","ack_policy":"explicit","max_ack_pending":100}}}}"#
+            )
+        };
+        let got = request(&mut c, "$JS.API.CONSUMER.CREATE.S.C1", &consumer("C1"));
+        assert!(got.contains("exceeds system limit of 10"), "{bin}: {got}");
+        reload(&s, &js(1000));
+        let got = request(&mut c, "$JS.API.CONSUMER.CREATE.S.C2", &consumer("C2"));
+        assert!(got.contains("\"name\":\"C2\""), "{bin}: {got}");
+        assert!(!got.contains("error"), "{bin}: {got}");
     }
 }

@@ -55,8 +55,9 @@ pub struct JetStream {
     max_memory: std::sync::atomic::AtomicI64,
     max_store: std::sync::atomic::AtomicI64,
     pub(crate) durability: Durability,
-    /// Caps on what consumers may ask for (`jetstream { limits { } }`).
-    pub(crate) limits: ServerLimits,
+    /// Caps on what consumers may ask for (`jetstream { limits { } }`;
+    /// a reload may change them).
+    limits: Mutex<ServerLimits>,
     /// The internal client JetStream's subscriptions belong to.
     pub(crate) cid: u64,
     pub(crate) server: std::sync::Weak<Server>,
@@ -122,6 +123,15 @@ pub struct ServerLimits {
     pub max_request_batch: i64,
 }
 
+impl ServerLimits {
+    pub(crate) fn of(limits: &gannet_config::options::JetStreamLimits) -> ServerLimits {
+        ServerLimits {
+            max_ack_pending: limits.max_ack_pending.unwrap_or(0),
+            max_request_batch: limits.max_request_batch.unwrap_or(0),
+        }
+    }
+}
+
 /// JetStream's settings, from the options.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -144,7 +154,7 @@ impl JetStream {
             durability: settings
                 .sync_interval
                 .map_or(Durability::Batch, Durability::Interval),
-            limits: settings.limits,
+            limits: Mutex::new(settings.limits),
             cid,
             server,
             accounts: Mutex::new(HashMap::new()),
@@ -162,6 +172,17 @@ impl JetStream {
     /// File storage the server offers, in bytes.
     pub(crate) fn max_store(&self) -> i64 {
         self.max_store.load(Ordering::Relaxed)
+    }
+
+    /// Caps on what consumers may ask for.
+    pub(crate) fn server_limits(&self) -> ServerLimits {
+        *lock(&self.limits)
+    }
+
+    /// New caps (a reload), for consumers made from now on.
+    pub(crate) fn set_server_limits(&self, limits: ServerLimits) {
+        *lock(&self.limits) = limits;
+        tracing::info!("Reloaded: JetStream limits");
     }
 
     /// Raises the storage the server offers (a reload: nats-server lets
@@ -492,10 +513,7 @@ pub(crate) fn start(
             SyncPolicy::Batch | SyncPolicy::Always => None,
             SyncPolicy::Interval(d) => Some(d),
         },
-        limits: ServerLimits {
-            max_ack_pending: options.limits.max_ack_pending.unwrap_or(0),
-            max_request_batch: options.limits.max_request_batch.unwrap_or(0),
-        },
+        limits: ServerLimits::of(&options.limits),
     };
     tracing::info!("  Max Memory:      {}", friendly_bytes(settings.max_memory));
     tracing::info!("  Max Storage:     {}", friendly_bytes(settings.max_store));

@@ -2021,7 +2021,8 @@ impl Actor {
         let work_queue = self.config.retention == "workqueue";
         let (server_max_ack_pending, server_max_request_batch) =
             self.js.upgrade().map_or((0, 0), |js| {
-                (js.limits.max_ack_pending, js.limits.max_request_batch)
+                let limits = js.server_limits();
+                (limits.max_ack_pending, limits.max_request_batch)
             });
         let caps = consumer::Caps {
             work_queue,

@@ -8,7 +8,7 @@ use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gannet_config::options::{JetStreamOptions, LeafNodeOptions, LeafRemote, RouteUrl};
+use gannet_config::options::{JetStreamOptions, LeafNodeOptions, LeafRemote, RouteUrl, SyncPolicy};
 use gannet_config::Options;
 
 /// What a reload does beyond installing the new options.
@@ -20,6 +20,9 @@ pub(crate) struct Plan {
     pub remotes_added: Vec<LeafRemote>,
     /// What happens to JetStream.
     pub jetstream: JetStreamChange,
+    /// JetStream's `limits { }` changed: consumers made from then on get the
+    /// new caps.
+    pub jetstream_limits: bool,
     /// The cluster's TLS changed: routes made from now on use the new one.
     pub cluster_tls: bool,
 }
@@ -117,7 +120,7 @@ pub(crate) fn check(old: &Options, new: &Options) -> Result<Plan, String> {
     }
     check_cluster(old, new, &mut plan)?;
     check_leafnodes(old.leafnodes.as_ref(), new.leafnodes.as_ref(), &mut plan)?;
-    plan.jetstream = check_jetstream(old, new)?;
+    plan.jetstream = check_jetstream(old, new, &mut plan)?;
     Ok(plan)
 }
 
@@ -304,9 +307,13 @@ pub(crate) fn remote_name(remote: &LeafRemote) -> String {
     urls.join(", ")
 }
 
-/// JetStream may be turned on or off, and its limits raised. Everything
-/// else about it stays as it started.
-fn check_jetstream(old: &Options, new: &Options) -> Result<JetStreamChange, String> {
+/// JetStream may be turned on or off, its storage limits raised and its
+/// consumer limits changed. Everything else about it stays as it started.
+fn check_jetstream(
+    old: &Options,
+    new: &Options,
+    plan: &mut Plan,
+) -> Result<JetStreamChange, String> {
     let (old_js, new_js) = match (&old.jetstream, &new.jetstream) {
         (None, None) => return Ok(JetStreamChange::None),
         (None, Some(_)) => return Ok(JetStreamChange::Start),
@@ -318,12 +325,14 @@ fn check_jetstream(old: &Options, new: &Options) -> Result<JetStreamChange, Stri
     }
     let memory = limit_change(old_js.max_memory, new_js.max_memory)?;
     let store = limit_change(old_js.max_file, new_js.max_file)?;
+    plan.jetstream_limits = old_js.limits != new_js.limits;
     let mut rest_old = old_js.clone();
     let mut rest_new = new_js.clone();
     for js in [&mut rest_old, &mut rest_new] {
         js.max_memory = None;
         js.max_file = None;
         js.store_dir = None;
+        js.limits = Default::default();
     }
     if rest_old != rest_new {
         return Err(format!(
@@ -363,23 +372,62 @@ fn limit_change(old: Option<i64>, new: Option<i64>) -> Result<Option<i64>, Strin
     }
 }
 
-/// The reference's name of the first JetStream setting that differs.
-fn jetstream_field(old: &JetStreamOptions, new: &JetStreamOptions) -> &'static str {
-    if old.domain != new.domain {
-        "JetStreamDomain"
-    } else if old.unique_tag != new.unique_tag {
-        "JetStreamUniqueTag"
-    } else if old.sync != new.sync {
-        "SyncInterval"
-    } else if old.strict != new.strict {
-        "JetStreamStrict"
-    } else if old.limits != new.limits {
-        "JetStreamLimits"
-    } else if old.max_outstanding_catchup != new.max_outstanding_catchup {
-        "JetStreamMaxCatchup"
-    } else if old.request_queue_limit != new.request_queue_limit {
-        "JetStreamRequestQueueLimit"
-    } else {
-        "JetStream"
-    }
+/// The reference's words for the first JetStream setting that differs (in
+/// the order of its options), with the old and new values as it prints
+/// them (its defaults for what is not set).
+fn jetstream_field(old: &JetStreamOptions, new: &JetStreamOptions) -> String {
+    let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    let number = |o: Option<i64>, default: i64| o.unwrap_or(default).to_string();
+    let interval = |p: &SyncPolicy| match p {
+        SyncPolicy::Interval(d) => duration(*d),
+        SyncPolicy::Batch | SyncPolicy::Always => "2m0s".to_string(),
+    };
+    let always = |p: &SyncPolicy| matches!(p, SyncPolicy::Always).to_string();
+    let fields: [(&str, String, String); 10] = [
+        (
+            "NoJetStreamStrict",
+            (!old.strict).to_string(),
+            (!new.strict).to_string(),
+        ),
+        ("JetStreamDomain", text(&old.domain), text(&new.domain)),
+        (
+            "JetStreamUniqueTag",
+            text(&old.unique_tag),
+            text(&new.unique_tag),
+        ),
+        (
+            "JetStreamMaxCatchup",
+            number(old.max_outstanding_catchup, 0),
+            number(new.max_outstanding_catchup, 0),
+        ),
+        (
+            "JetStreamRequestQueueLimit",
+            number(old.request_queue_limit, 10_000),
+            number(new.request_queue_limit, 10_000),
+        ),
+        (
+            "JetStreamInfoQueueLimit",
+            number(old.info_queue_limit, 0),
+            number(new.info_queue_limit, 0),
+        ),
+        (
+            "StreamMaxBufferedMsgs",
+            number(old.max_buffered_msgs, 0),
+            number(new.max_buffered_msgs, 0),
+        ),
+        (
+            "StreamMaxBufferedSize",
+            number(old.max_buffered_size, 0),
+            number(new.max_buffered_size, 0),
+        ),
+        ("SyncInterval", interval(&old.sync), interval(&new.sync)),
+        ("SyncAlways", always(&old.sync), always(&new.sync)),
+    ];
+    fields
+        .into_iter()
+        .find(|(_, before, after)| before != after)
+        .map_or_else(
+            || "JetStream".to_string(),
+            |(field, before, after)| format!("{field}: old={before}, new={after}"),
+        )
 }

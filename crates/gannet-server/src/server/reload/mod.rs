@@ -131,6 +131,13 @@ impl Server {
                 tracing::info!("Reloaded: cluster (routes made again under the new settings)");
             }
         }
+        if let (true, Some(js), Some(options)) = (
+            plan.jetstream_limits,
+            self.jetstream(),
+            new.jetstream.as_ref(),
+        ) {
+            js.set_server_limits(crate::jetstream::ServerLimits::of(&options.limits));
+        }
         for url in plan.routes_added {
             crate::route::dial_added(self, url);
         }
