@@ -801,7 +801,7 @@ fn new_jetstream_consumer_limits_apply_to_consumers_made_after_the_reload() {
         let s = start(&bin, &js(10));
         let mut c = RawClient::connect_with(&s.addr(), r#"{"verbose":false}"#);
         c.send(b"SUB _INBOX.r 1\r\n");
-        let mut request = |c: &mut RawClient, subject: &str, body: &str| {
+        let request = |c: &mut RawClient, subject: &str, body: &str| {
             c.send(format!("PUB {subject} _INBOX.r {}\r\n{body}\r\n", body.len()).as_bytes());
             String::from_utf8_lossy(&c.read_for(Duration::from_millis(500))).into_owned()
         };
