@@ -824,3 +824,66 @@ fn new_jetstream_consumer_limits_apply_to_consumers_made_after_the_reload() {
         assert!(!got.contains("error"), "{bin}: {got}");
     }
 }
+
+/// The names of the clusters with a gateway connection into `s`.
+fn inbound_gateways(s: &ServerProcess) -> Vec<String> {
+    let gatewayz = monitor(s, "/gatewayz");
+    let mut names: Vec<String> = gatewayz["inbound_gateways"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn gateways_made_after_a_reload_use_the_new_gateway_tls() {
+    use gannet_test::certs::{CertAuthority, CertSpec};
+    let dir = tempfile::tempdir().unwrap();
+    // Two authorities; each gateway trusts and presents one.
+    let tls = |name: &str| {
+        let ca = CertAuthority::new(name);
+        let ca_file = dir.path().join(format!("{name}.pem"));
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        let files = ca
+            .issue(&CertSpec::peer("CN=gateway").ip("127.0.0.1"))
+            .write(dir.path(), name);
+        format!(
+            "tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", verify: true, timeout: 2 }}",
+            files.cert.display(),
+            files.key.display(),
+            ca_file.display()
+        )
+    };
+    let (first, second) = (tls("first"), tls("second"));
+    let node = |name: &str, port: &str, to: &str, tls: &str| {
+        format!(
+            "http_port: -1\ngateway {{ name: {name}, listen: \"127.0.0.1:{port}\", gateways: [{to}]\n {tls} }}\n"
+        )
+    };
+    for bin in with_reference(BIN) {
+        let port = free_port();
+        let to_a = format!("{{ name: A, urls: [\"nats://127.0.0.1:{port}\"] }}");
+        let a = start(&bin, &node("A", &port.to_string(), "", &first));
+        let _b = start(BIN, &node("B", "-1", &to_a, &first));
+        polled(&format!("{bin}: B in"), vec!["B".to_string()], || {
+            inbound_gateways(&a)
+        });
+        // Changes of anything but TLS stay refused.
+        let other = refused_reload(
+            &a,
+            &node("A", &port.to_string(), &to_a.replace('A', "Z"), &second),
+        );
+        assert!(
+            other.starts_with("config reload not supported for Gateway"),
+            "{bin}: {other}"
+        );
+        reload(&a, &node("A", &port.to_string(), "", &second));
+        let _c = start(BIN, &node("C", "-1", &to_a, &second));
+        polled(
+            &format!("{bin}: C in with the new TLS, B kept"),
+            vec!["B".to_string(), "C".to_string()],
+            || inbound_gateways(&a),
+        );
+    }
+}

@@ -609,7 +609,7 @@ impl GatewayConnection {
         let connect = GatewayConnect {
             user,
             pass,
-            tls_required: remote.tls.is_some(),
+            tls_required: remote.tls().is_some(),
             name: self.server.id().to_string(),
             gateway: self.gateways.name.clone(),
             ..GatewayConnect::default()

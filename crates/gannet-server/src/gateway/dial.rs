@@ -46,7 +46,7 @@ pub(crate) async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
 /// One accepted connection: the TLS handshake first when gateways use TLS.
 async fn accept_one(server: Arc<Server>, stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
-    let Some(tls) = server.gateways().and_then(|g| g.tls_server.clone()) else {
+    let Some(tls) = server.gateways().and_then(|g| g.tls_server()) else {
         split_and_serve(server, stream, addr, Side::Accepted).await;
         return;
     };
@@ -200,7 +200,7 @@ async fn run_tracked(
 ) -> Option<Outcome> {
     let (done, outcome) = tokio::sync::oneshot::channel();
     let server2 = server.clone();
-    match remote.tls.clone() {
+    match remote.tls() {
         None => {
             server.spawn(async move {
                 let _ = done.send(split_and_serve(server2, stream, addr, side).await);

@@ -349,10 +349,16 @@ pub(crate) struct RemoteGateway {
     /// password when configured in the URL.
     urls: Mutex<Vec<String>>,
     pub(crate) implicit: bool,
-    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    /// The TLS connections to it start with (a reload may replace it).
+    tls: RwLock<Option<Arc<rustls::ClientConfig>>>,
 }
 
 impl RemoteGateway {
+    /// The TLS a connection to it starts with, if any.
+    pub(crate) fn tls(&self) -> Option<Arc<rustls::ClientConfig>> {
+        self.tls.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub(crate) fn urls(&self) -> Vec<String> {
         self.urls.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -376,6 +382,44 @@ pub(crate) fn url_host_port(url: &str) -> &str {
     rest.trim_end_matches('/')
 }
 
+/// Each configured remote gateway's TLS, by name.
+pub(crate) type RemoteTls = HashMap<String, Option<Arc<rustls::ClientConfig>>>;
+
+/// The TLS configurations of a `gateway { }` block.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct GatewayTls {
+    pub(crate) client: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) server: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl GatewayTls {
+    /// The block's TLS, loaded.
+    pub(crate) fn of(opts: &GatewayOptions) -> Result<GatewayTls, crate::tls::TlsError> {
+        Ok(match &opts.tls {
+            Some(t) => GatewayTls {
+                client: Some(crate::tls::route_client_config(t)?),
+                server: Some(crate::tls::server_config(t)?),
+            },
+            None => GatewayTls::default(),
+        })
+    }
+
+    /// The TLS of each configured remote: its own, or the block's.
+    pub(crate) fn remotes(&self, opts: &GatewayOptions) -> Result<RemoteTls, crate::tls::TlsError> {
+        let mut out = HashMap::new();
+        for remote in opts.gateways.iter().filter(|r| r.name != opts.name) {
+            // A remote's own TLS that does not load stops the start (or
+            // the reload), rather than falling back to the block's.
+            let tls = match remote.tls.as_ref() {
+                Some(t) => Some(crate::tls::route_client_config(t)?),
+                None => self.client.clone(),
+            };
+            out.insert(remote.name.clone(), tls);
+        }
+        Ok(out)
+    }
+}
+
 /// The gateway state of a server.
 #[derive(Debug)]
 pub struct Gateways {
@@ -397,8 +441,10 @@ pub struct Gateways {
     outbound: RwLock<Arc<Vec<Arc<Gateway>>>>,
     has_outbound: AtomicBool,
     inbound: Mutex<HashMap<u64, Arc<Gateway>>>,
-    pub(crate) tls_client: Option<Arc<rustls::ClientConfig>>,
-    pub(crate) tls_server: Option<Arc<rustls::ServerConfig>>,
+    /// The block's TLS: for dialing (remotes without their own) and for
+    /// accepting. A reload may replace both, for the connections made
+    /// from then on.
+    tls: RwLock<GatewayTls>,
     pub(crate) reject_unknown: bool,
 }
 
@@ -407,8 +453,7 @@ impl Gateways {
         opts: &GatewayOptions,
         server_id: &str,
         listen: SocketAddr,
-        tls_client: Option<Arc<rustls::ClientConfig>>,
-        tls_server: Option<Arc<rustls::ServerConfig>>,
+        tls: GatewayTls,
     ) -> Result<Gateways, crate::tls::TlsError> {
         let cluster_hash = name_hash(&opts.name);
         let server_hash = name_hash(server_id);
@@ -434,24 +479,16 @@ impl Gateways {
                 }
             }
         };
+        let mut remote_tls = tls.remotes(opts)?;
         let mut remotes = HashMap::new();
-        for remote in &opts.gateways {
-            if remote.name == opts.name {
-                continue;
-            }
-            // A remote's own TLS that does not load stops the start, rather
-            // than falling back to the block's (or to plain text).
-            let tls = match remote.tls.as_ref() {
-                Some(t) => Some(crate::tls::route_client_config(t)?),
-                None => tls_client.clone(),
-            };
+        for remote in opts.gateways.iter().filter(|r| r.name != opts.name) {
             remotes.insert(
                 remote.name.clone(),
                 Arc::new(RemoteGateway {
                     name: remote.name.clone(),
                     urls: Mutex::new(remote.urls.clone()),
                     implicit: false,
-                    tls,
+                    tls: RwLock::new(remote_tls.remove(&remote.name).flatten()),
                 }),
             );
         }
@@ -467,10 +504,47 @@ impl Gateways {
             outbound: RwLock::new(Arc::new(Vec::new())),
             has_outbound: AtomicBool::new(false),
             inbound: Mutex::new(HashMap::new()),
-            tls_client,
-            tls_server,
+            tls: RwLock::new(tls),
             reject_unknown: opts.reject_unknown_cluster,
         })
+    }
+
+    /// The TLS an accepted gateway connection starts with, if any.
+    pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.tls
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .server
+            .clone()
+    }
+
+    fn tls_client(&self) -> Option<Arc<rustls::ClientConfig>> {
+        self.tls
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .client
+            .clone()
+    }
+
+    /// New TLS from a reloaded `gateway { }` block, for the connections
+    /// made from then on: the block's, each configured remote's, and the
+    /// block's for the remotes learned from other clusters.
+    /// `remote_tls` is [`GatewayTls::remotes`] of the new block.
+    pub(crate) fn set_tls(&self, tls: GatewayTls, mut remote_tls: RemoteTls) {
+        for remote in self
+            .remotes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+        {
+            let new = if remote.implicit {
+                tls.client.clone()
+            } else {
+                remote_tls.remove(&remote.name).flatten()
+            };
+            *remote.tls.write().unwrap_or_else(|e| e.into_inner()) = new;
+        }
+        *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
     }
 
     /// This server's gateway URL (`host:port`).
@@ -650,7 +724,7 @@ impl Gateways {
             name: name.to_string(),
             urls: Mutex::new(Vec::new()),
             implicit: true,
-            tls: self.tls_client.clone(),
+            tls: RwLock::new(self.tls_client()),
         });
         remote.add_urls(urls);
         remotes.insert(name.to_string(), remote.clone());
@@ -712,7 +786,7 @@ impl Gateways {
             port,
             headers: !opts.no_header_support,
             auth_required: gw_opts.is_some_and(|g| g.username.is_some()),
-            tls_required: self.tls_server.is_some(),
+            tls_required: self.tls_server().is_some(),
             tls_verify: gw_opts
                 .and_then(|g| g.tls.as_ref())
                 .is_some_and(crate::tls::requires_client_certs),

@@ -280,7 +280,7 @@ fn gateway_varz(server: &Server, opts: &gannet_config::Options) -> serde_json::V
         "port": gateways.listen.port(),
         "auth_timeout": g.auth_timeout.map_or(0.0, |t| t.as_secs_f64()),
         "tls_timeout": g.tls.as_ref().map_or(0.0, |t| t.timeout.as_secs_f64()),
-        "tls_required": gateways.tls_server.is_some(),
+        "tls_required": gateways.tls_server().is_some(),
         "advertise": g.advertise.clone().unwrap_or_default(),
         "connect_retries": g.connect_retries,
         "connect_backoff": g.connect_backoff,

@@ -165,13 +165,7 @@ async fn start_gateway(
     let Some(gw_opts) = opts.gateway.as_ref() else {
         return Ok(None);
     };
-    let (tls_client, tls_server) = match &gw_opts.tls {
-        Some(t) => (
-            Some(crate::tls::route_client_config(t)?),
-            Some(crate::tls::server_config(t)?),
-        ),
-        None => (None, None),
-    };
+    let tls = crate::gateway::GatewayTls::of(gw_opts)?;
     let bind = host_port(&gw_opts.host, bind_port(gw_opts.port, 7222));
     let listener = TcpListener::bind(&bind)
         .await
@@ -182,8 +176,7 @@ async fn start_gateway(
     let listen = listener
         .local_addr()
         .map_err(|source| StartError::Gateway { addr: bind, source })?;
-    let gateways =
-        crate::gateway::Gateways::new(gw_opts, server_id, listen, tls_client, tls_server)?;
+    let gateways = crate::gateway::Gateways::new(gw_opts, server_id, listen, tls)?;
     Ok(Some((Arc::new(gateways), listener)))
 }
 

@@ -25,6 +25,9 @@ pub(crate) struct Plan {
     pub jetstream_limits: bool,
     /// The cluster's TLS changed: routes made from now on use the new one.
     pub cluster_tls: bool,
+    /// The gateways' TLS changed (the block's or a remote's): gateway
+    /// connections made from now on use the new one.
+    pub gateway_tls: bool,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -115,9 +118,7 @@ pub(crate) fn check(old: &Options, new: &Options) -> Result<Plan, String> {
     if old.default_js_domain != new.default_js_domain {
         return Err("config reload not supported for JsAccDefaultDomain".to_string());
     }
-    if old.gateway != new.gateway {
-        return Err("config reload not supported for Gateway".to_string());
-    }
+    check_gateway(old, new, &mut plan)?;
     check_cluster(old, new, &mut plan)?;
     check_leafnodes(old.leafnodes.as_ref(), new.leafnodes.as_ref(), &mut plan)?;
     plan.jetstream = check_jetstream(old, new, &mut plan)?;
@@ -217,6 +218,28 @@ fn check_cluster(old: &Options, new: &Options, plan: &mut Plan) -> Result<(), St
         .cloned()
         .collect();
     plan.cluster_tls = new_cluster.tls != old_cluster.tls;
+    Ok(())
+}
+
+/// Of `gateway { }`, only TLS may change (the block's and each remote's),
+/// as with nats-server.
+fn check_gateway(old: &Options, new: &Options, plan: &mut Plan) -> Result<(), String> {
+    if old.gateway == new.gateway {
+        return Ok(());
+    }
+    let without_tls = |opts: &Options| {
+        opts.gateway.clone().map(|mut g| {
+            g.tls = None;
+            for remote in &mut g.gateways {
+                remote.tls = None;
+            }
+            g
+        })
+    };
+    if without_tls(old) != without_tls(new) {
+        return Err("config reload not supported for Gateway".to_string());
+    }
+    plan.gateway_tls = true;
     Ok(())
 }
 

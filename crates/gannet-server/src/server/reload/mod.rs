@@ -71,6 +71,14 @@ impl Server {
         };
         let old = self.options();
         let plan = classify::check(&old, &new)?;
+        let gateway_tls = match new.gateway.as_ref().filter(|_| plan.gateway_tls) {
+            Some(g) => {
+                let tls = crate::gateway::GatewayTls::of(g).map_err(|e| e.to_string())?;
+                let remotes = tls.remotes(g).map_err(|e| e.to_string())?;
+                Some((tls, remotes))
+            }
+            None => None,
+        };
         let route_tls = match new.cluster.as_ref().and_then(|c| c.tls.as_ref()) {
             Some(t) if plan.cluster_tls => Some(crate::route::RouteTls {
                 client: Some(crate::tls::route_client_config(t).map_err(|e| e.to_string())?),
@@ -103,6 +111,10 @@ impl Server {
         self.leafs().set_tls_server(leaf_tls);
         if let (true, Some(cluster)) = (plan.cluster_tls, self.cluster()) {
             cluster.set_tls(route_tls.unwrap_or_default());
+        }
+        if let (Some((tls, remotes)), Some(gateways)) = (gateway_tls, self.gateways()) {
+            gateways.set_tls(tls, remotes);
+            tracing::info!("Reloaded: gateway TLS");
         }
         *self.auth.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(auth);
         let new = Arc::new(new);
