@@ -159,6 +159,11 @@ fn settings_that_need_a_restart_refuse_the_reload_and_keep_the_old_configuration
             ),
         ),
         (
+            "leafnodes { remotes: [ { url: \"nats://u:p@127.0.0.1:9\" } ] }".into(),
+            "leafnodes { remotes: [ { url: \"nats://u:p@127.0.0.1:9\", deny_imports: [\"x\", \"y\"] } ] }".into(),
+            "config reload not supported for LeafNode: remote urls=[\"nats://u:xxxxx@127.0.0.1:9\"], account=\"$G\": field \"DenyImports\": old=[], new=[x y]".into(),
+        ),
+        (
             format!("jetstream {{ store_dir: \"{}\", max_mem: 2MB, max_file: 10MB }}", store("js1")),
             format!("jetstream {{ store_dir: \"{}\", max_mem: 1MB, max_file: 10MB }}", store("js1")),
             "config reload not supported for decreasing jetstream max memory and store".into(),
@@ -199,6 +204,22 @@ fn settings_that_need_a_restart_refuse_the_reload_and_keep_the_old_configuration
             assert_eq!(&got, reason, "{bin}");
             assert!(logs_in(&s, "a", "a"), "{bin}: {before}");
             assert!(!logs_in(&s, "a", "b"), "{bin}: {before}");
+        }
+        // A new password for leafs is refused too (nats-server prints both
+        // passwords; Gannet masks them).
+        let leaf = |password: &str| {
+            format!(
+                "leafnodes {{ host: 127.0.0.1, port: {leaf_a}, authorization {{ user: l, password: {password} }} }}\n"
+            )
+        };
+        let s = start(&bin, &leaf("one"));
+        let got = refused_reload(&s, &leaf("two"));
+        assert!(
+            got.starts_with("config reload not supported for LeafNode: field \"Password\": old="),
+            "{bin}: {got}"
+        );
+        if bin == BIN {
+            assert!(!got.contains("one") && !got.contains("two"), "{got}");
         }
     }
 }

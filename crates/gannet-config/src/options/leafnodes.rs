@@ -269,6 +269,23 @@ fn redact(text: &str) -> String {
     }
 }
 
+impl LeafRemote {
+    /// How nats-server names a remote in messages: its URLs (passwords
+    /// masked), its account and its credentials file.
+    pub fn safe_name(&self) -> String {
+        let account = self.account.as_deref().unwrap_or(GLOBAL_ACCOUNT);
+        let credentials = self
+            .credentials
+            .as_ref()
+            .map(|c| format!(", credentials={:?}", c.display().to_string()))
+            .unwrap_or_default();
+        format!(
+            "urls={}, account={account:?}{credentials}",
+            quoted_list(&self.urls)
+        )
+    }
+}
+
 /// Go's `%q` of a list of URLs, passwords redacted: `["a" "b"]`.
 fn quoted_list(urls: &[String]) -> String {
     let items: Vec<String> = urls.iter().map(|u| format!("{:?}", redact(u))).collect();

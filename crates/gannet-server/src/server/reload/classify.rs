@@ -252,32 +252,66 @@ fn check_leafnodes(
 ) -> Result<(), String> {
     let empty = LeafNodeOptions::default();
     let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
-    let listener_fields: [(&str, String, String); 10] = [
-        ("Host", old.host.clone(), new.host.clone()),
-        ("Port", old.port.to_string(), new.port.to_string()),
-        ("Advertise", go(&old.advertise), go(&new.advertise)),
+    // (field, changed, old and new as the refusal shows them)
+    let listener_fields: [(&str, bool, String, String); 10] = [
+        (
+            "Host",
+            old.host != new.host,
+            old.host.clone(),
+            new.host.clone(),
+        ),
+        (
+            "Port",
+            old.port != new.port,
+            old.port.to_string(),
+            new.port.to_string(),
+        ),
+        (
+            "Advertise",
+            old.advertise != new.advertise,
+            go(&old.advertise),
+            go(&new.advertise),
+        ),
         (
             "NoAdvertise",
+            old.no_advertise != new.no_advertise,
             old.no_advertise.to_string(),
             new.no_advertise.to_string(),
         ),
-        ("Username", go(&old.user), go(&new.user)),
-        ("Password", mask(&old.password), mask(&new.password)),
-        ("Account", go(&old.account), go(&new.account)),
+        (
+            "Username",
+            old.user != new.user,
+            go(&old.user),
+            go(&new.user),
+        ),
+        (
+            "Password",
+            old.password != new.password,
+            mask(&old.password),
+            mask(&new.password),
+        ),
+        (
+            "Account",
+            old.account != new.account,
+            go(&old.account),
+            go(&new.account),
+        ),
         (
             "AuthTimeout",
+            old.auth_timeout != new.auth_timeout,
             duration(old.auth_timeout),
             duration(new.auth_timeout),
         ),
         (
             "ReconnectInterval",
+            old.reconnect != new.reconnect,
             duration(old.reconnect),
             duration(new.reconnect),
         ),
-        ("Users", users(old), users(new)),
+        ("Users", old.users != new.users, users(old), users(new)),
     ];
-    for (field, before, after) in listener_fields {
-        if before != after {
+    for (field, changed, before, after) in listener_fields {
+        if changed {
             return Err(format!(
                 "config reload not supported for LeafNode: field {field:?}: old={before}, new={after}"
             ));
@@ -288,23 +322,38 @@ fn check_leafnodes(
             plan.remotes_added.push(remote.clone());
             continue;
         };
-        let fields: [(&str, bool); 5] = [
-            ("LocalAccount", before.account != remote.account),
-            ("Credentials", before.credentials != remote.credentials),
-            ("DenyImports", before.deny_imports != remote.deny_imports),
-            ("DenyExports", before.deny_exports != remote.deny_exports),
-            ("Hub", before.hub != remote.hub),
+        let list = |l: &[String]| format!("[{}]", l.join(" "));
+        let fields: [(&str, String, String); 5] = [
+            ("LocalAccount", go(&before.account), go(&remote.account)),
+            (
+                "Credentials",
+                path(&before.credentials),
+                path(&remote.credentials),
+            ),
+            (
+                "DenyImports",
+                list(&before.deny_imports),
+                list(&remote.deny_imports),
+            ),
+            (
+                "DenyExports",
+                list(&before.deny_exports),
+                list(&remote.deny_exports),
+            ),
+            ("Hub", before.hub.to_string(), remote.hub.to_string()),
         ];
-        if let Some((field, _)) = fields.iter().find(|(_, changed)| *changed) {
+        if let Some((field, old, new)) = fields.iter().find(|(_, old, new)| old != new) {
             return Err(format!(
-                "config reload not supported for LeafNode: remote {}: field {field:?} changed",
-                remote_name(remote)
+                "config reload not supported for LeafNode: remote {}: field {field:?}: old={old}, new={new}",
+                remote.safe_name()
             ));
         }
     }
     Ok(())
 }
 
+/// A password as a refusal shows it: masked (nats-server prints
+/// passwords here; Gannet does not log them).
 fn mask(password: &Option<String>) -> String {
     match password {
         Some(_) => "[REDACTED]".to_string(),
@@ -312,22 +361,16 @@ fn mask(password: &Option<String>) -> String {
     }
 }
 
+/// The users leafs log in as, by name (their passwords not shown).
 fn users(leaf: &LeafNodeOptions) -> String {
     let names: Vec<&str> = leaf.users.iter().map(|u| u.user.as_str()).collect();
     format!("{names:?}")
 }
 
-/// A remote as logs name it: its URLs, without credentials.
-pub(crate) fn remote_name(remote: &LeafRemote) -> String {
-    let urls: Vec<String> = remote
-        .urls
-        .iter()
-        .map(|u| match u.rsplit_once('@') {
-            Some((_, host)) => host.to_string(),
-            None => u.clone(),
-        })
-        .collect();
-    urls.join(", ")
+fn path(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
 }
 
 /// JetStream may be turned on or off, its storage limits raised and its
