@@ -30,8 +30,12 @@ use crate::subscription::{self, Subscriber, Subscription};
 /// connections stay cheap).
 const READ_BUF_START: usize = 512;
 /// Largest read size the buffer grows to for batching (a message larger than this
-/// still gets the room it needs).
-const READ_BUF_MAX: usize = 64 * 1024;
+/// still gets the room it needs): big reads from a publisher that keeps the
+/// socket full take fewer system calls and acknowledgements.
+const READ_BUF_MAX: usize = 1024 * 1024;
+/// Read size a publisher falls back to when a batch it read had to wait
+/// for a subscriber.
+const READ_BUF_STALLED: usize = 64 * 1024;
 /// A read buffer with more room than this is given back after [`IDLE_RELEASE`]
 /// without reads.
 const READ_BUF_IDLE_KEEP: usize = 4 * READ_BUF_START;
@@ -324,10 +328,17 @@ impl Connection {
                             return reason;
                         }
                     }
-                    if !opts.no_fast_producer_stall && self.fanout.has_stalled() {
+                    let stalled = self.fanout.has_stalled();
+                    if !opts.no_fast_producer_stall && stalled {
                         Box::pin(self.stall()).await;
                     }
-                    if filled {
+                    if stalled {
+                        // What one read brought was more than a subscriber
+                        // could take at once: smaller reads from now on.
+                        if read_size > READ_BUF_STALLED {
+                            read_size = (read_size / 2).max(READ_BUF_STALLED);
+                        }
+                    } else if filled {
                         read_size = (read_size * 2).min(READ_BUF_MAX);
                     } else {
                         if n < read_size / 4 && read_size > READ_BUF_START {
