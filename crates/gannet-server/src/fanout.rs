@@ -203,10 +203,6 @@ pub(crate) fn write_message(
     if !client.admit_delivery(msg.subject, sub.queue.as_deref(), msg.reply) {
         return Delivery::Skipped;
     }
-    let admit = sub.admit();
-    if admit == Admit::Expired {
-        return Delivery::Skipped;
-    }
     let headers = match msg.headers {
         Some(h) if client.supports_headers() => Some(h),
         _ => None,
@@ -215,6 +211,11 @@ pub(crate) fn write_message(
     let out = &client.outbound;
     let mut pending = out.lock();
     if pending.is_closed() {
+        return Delivery::Skipped;
+    }
+    // Counted under the client's queue lock, which every delivery to it takes.
+    let admit = sub.admit_serialized();
+    if admit == Admit::Expired {
         return Delivery::Skipped;
     }
     // Room for the whole message, so the appends below never reallocate: the

@@ -170,6 +170,24 @@ impl Subscription {
         }
     }
 
+    /// [`Subscription::admit`] for a client's subscription, called with its
+    /// client's outbound queue locked: every delivery to the subscription
+    /// takes that lock, so the count needs no locked instruction (the one
+    /// that cost most per delivery in fan-out's profile).
+    #[inline]
+    pub(crate) fn admit_serialized(&self) -> Admit {
+        let n = self.delivered.load(Ordering::Relaxed) + 1;
+        self.delivered.store(n, Ordering::Relaxed);
+        let max = self.max.load(Ordering::Relaxed);
+        if max == 0 || n < max {
+            Admit::Deliver
+        } else if n == max {
+            Admit::DeliverLast
+        } else {
+            Admit::Expired
+        }
+    }
+
     /// Sets the auto-unsubscribe limit; returns true when it is already reached.
     pub fn set_max(&self, max: u64) -> bool {
         self.max.store(max, Ordering::Relaxed);
