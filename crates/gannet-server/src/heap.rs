@@ -35,17 +35,11 @@ pub(crate) async fn trim_loop() {
     }
     let mut tick = tokio::time::interval(IDLE_RELEASE);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    // Whether the last period trimmed: the next one trims once more, for
-    // what was freed without a note after it (the messages still being
-    // written then, the buffers of the connections that went quiet last).
-    let mut trailing = false;
     loop {
         tick.tick().await;
-        let noted = FREED.swap(false, Ordering::Relaxed);
-        if !noted && !trailing {
+        if !FREED.swap(false, Ordering::Relaxed) {
             continue;
         }
-        trailing = noted;
         let started = Instant::now();
         let released = tokio::task::spawn_blocking(gannet_heap::release_free_memory)
             .await

@@ -220,20 +220,30 @@ impl Cluster {
         self.settings_lock().pool_size
     }
 
-    /// Puts a reloaded `cluster { }` block in force. A configured name
-    /// replaces ours; advertising changes for the INFOs sent from now on.
-    /// A change of pooling, pinned accounts or permissions closes every
-    /// route, as nats-server does for pooling: the routes come back (dialed
-    /// again by whichever end dialed them) under the new settings, and each
-    /// sends its interest again through the new permissions. Returns whether
-    /// it closed them.
+    /// The settings of a reloaded `cluster { }` block, checked before
+    /// anything of the reload is put in force.
+    pub(crate) fn settings_for(
+        &self,
+        new: &ClusterOptions,
+        system_account: Option<&str>,
+    ) -> Result<RouteSettings, String> {
+        RouteSettings::new(new, system_account, self.listen)
+    }
+
+    /// Puts a reloaded `cluster { }` block in force, with its `settings`
+    /// ([`Cluster::settings_for`]). A configured name replaces ours;
+    /// advertising changes for the INFOs sent from now on. A change of
+    /// pooling, pinned accounts or permissions closes every route, as
+    /// nats-server does for pooling: the routes come back (dialed again by
+    /// whichever end dialed them) under the new settings, and each sends its
+    /// interest again through the new permissions. Returns whether it closed
+    /// them.
     pub(crate) fn reconfigure(
         &self,
         old: &ClusterOptions,
         new: &ClusterOptions,
-        system_account: Option<&str>,
-    ) -> Result<bool, String> {
-        let settings = RouteSettings::new(new, system_account, self.listen)?;
+        settings: RouteSettings,
+    ) -> bool {
         if let Some(name) = new.name.as_ref().filter(|n| **n != self.name()) {
             *self.name.write().unwrap_or_else(|e| e.into_inner()) = name.clone();
             self.dynamic_name
@@ -252,7 +262,7 @@ impl Cluster {
                     .close(crate::client::CloseReason::RouteRemoved);
             }
         }
-        Ok(remake)
+        remake
     }
 
     pub fn name(&self) -> String {

@@ -79,6 +79,13 @@ impl Server {
             }
             None => None,
         };
+        let cluster_settings = match (self.cluster(), &new.cluster) {
+            (Some(cluster), Some(block)) => {
+                let system = super::start::routed_system_account(&new);
+                Some(cluster.settings_for(block, system.as_deref())?)
+            }
+            _ => None,
+        };
         let route_tls = match new.cluster.as_ref().and_then(|c| c.tls.as_ref()) {
             Some(t) if plan.cluster_tls => Some(crate::route::RouteTls {
                 client: Some(crate::tls::route_client_config(t).map_err(|e| e.to_string())?),
@@ -135,11 +142,10 @@ impl Server {
         {
             js.raise_limits(*max_memory, *max_store);
         }
-        if let (Some(cluster), Some(old_block), Some(new_block)) =
-            (self.cluster(), &old.cluster, &new.cluster)
+        if let (Some(cluster), Some(old_block), Some(new_block), Some(settings)) =
+            (self.cluster(), &old.cluster, &new.cluster, cluster_settings)
         {
-            let system = super::start::routed_system_account(&new);
-            if cluster.reconfigure(old_block, new_block, system.as_deref())? {
+            if cluster.reconfigure(old_block, new_block, settings) {
                 tracing::info!("Reloaded: cluster (routes made again under the new settings)");
             }
         }
