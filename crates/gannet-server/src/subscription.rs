@@ -160,14 +160,7 @@ impl Subscription {
     #[inline]
     pub fn admit(&self) -> Admit {
         let n = self.delivered.fetch_add(1, Ordering::Relaxed) + 1;
-        let max = self.max.load(Ordering::Relaxed);
-        if max == 0 || n < max {
-            Admit::Deliver
-        } else if n == max {
-            Admit::DeliverLast
-        } else {
-            Admit::Expired
-        }
+        self.admitted(n)
     }
 
     /// [`Subscription::admit`] for a client's subscription, called with its
@@ -178,6 +171,12 @@ impl Subscription {
     pub(crate) fn admit_serialized(&self) -> Admit {
         let n = self.delivered.load(Ordering::Relaxed) + 1;
         self.delivered.store(n, Ordering::Relaxed);
+        self.admitted(n)
+    }
+
+    /// What the `n`th delivery is against the auto-unsubscribe limit.
+    #[inline]
+    fn admitted(&self, n: u64) -> Admit {
         let max = self.max.load(Ordering::Relaxed);
         if max == 0 || n < max {
             Admit::Deliver

@@ -565,26 +565,33 @@ fn new_route_credentials_close_routes_they_no_longer_admit() {
     }
 }
 
+/// A `tls { }` block for a server-to-server link: a new authority `name`
+/// (its certificate in `dir`), and a certificate it issued for `subject`
+/// at 127.0.0.1, which peers must present too.
+fn peer_tls(dir: &std::path::Path, name: &str, subject: &str) -> String {
+    use gannet_test::certs::{CertAuthority, CertSpec};
+    let ca = CertAuthority::new(name);
+    let ca_file = dir.join(format!("{name}.pem"));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let files = ca
+        .issue(&CertSpec::peer(subject).ip("127.0.0.1"))
+        .write(dir, name);
+    format!(
+        "tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", verify: true, timeout: 2 }}",
+        files.cert.display(),
+        files.key.display(),
+        ca_file.display()
+    )
+}
+
 #[test]
 fn routes_made_after_a_reload_use_the_new_cluster_tls() {
-    use gannet_test::certs::{CertAuthority, CertSpec};
     let dir = tempfile::tempdir().unwrap();
     // Two authorities; each node trusts and presents one.
-    let block = |name: &str| {
-        let ca = CertAuthority::new(name);
-        let ca_file = dir.path().join(format!("{name}.pem"));
-        std::fs::write(&ca_file, ca.pem()).unwrap();
-        let files = ca
-            .issue(&CertSpec::peer("CN=route").ip("127.0.0.1"))
-            .write(dir.path(), name);
-        format!(
-            "tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", verify: true, timeout: 2 }}",
-            files.cert.display(),
-            files.key.display(),
-            ca_file.display()
-        )
-    };
-    let (first, second) = (block("first"), block("second"));
+    let (first, second) = (
+        peer_tls(dir.path(), "first", "CN=route"),
+        peer_tls(dir.path(), "second", "CN=route"),
+    );
     let node = |port: &str, routes: &str, tls: &str| {
         format!(
             "http_port: -1\ncluster {{ name: C1, listen: \"127.0.0.1:{port}\", routes: [{routes}]\n {tls} }}\n"
@@ -859,24 +866,12 @@ fn inbound_gateways(s: &ServerProcess) -> Vec<String> {
 
 #[test]
 fn gateways_made_after_a_reload_use_the_new_gateway_tls() {
-    use gannet_test::certs::{CertAuthority, CertSpec};
     let dir = tempfile::tempdir().unwrap();
     // Two authorities; each gateway trusts and presents one.
-    let tls = |name: &str| {
-        let ca = CertAuthority::new(name);
-        let ca_file = dir.path().join(format!("{name}.pem"));
-        std::fs::write(&ca_file, ca.pem()).unwrap();
-        let files = ca
-            .issue(&CertSpec::peer("CN=gateway").ip("127.0.0.1"))
-            .write(dir.path(), name);
-        format!(
-            "tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", verify: true, timeout: 2 }}",
-            files.cert.display(),
-            files.key.display(),
-            ca_file.display()
-        )
-    };
-    let (first, second) = (tls("first"), tls("second"));
+    let (first, second) = (
+        peer_tls(dir.path(), "first", "CN=gateway"),
+        peer_tls(dir.path(), "second", "CN=gateway"),
+    );
     let node = |name: &str, port: &str, to: &str, tls: &str| {
         format!(
             "http_port: -1\ngateway {{ name: {name}, listen: \"127.0.0.1:{port}\", gateways: [{to}]\n {tls} }}\n"

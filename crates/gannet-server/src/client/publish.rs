@@ -55,21 +55,7 @@ impl Connection {
         headers: &[u8],
         payload: &[u8],
     ) -> Result<(), CloseReason> {
-        let name = self.opts.name.clone();
-        let from = msgtrace::Ingress {
-            kind: msgtrace::Kind::Client,
-            cid: self.shared.cid,
-            name: &name,
-            account: &self.account,
-            subject: published,
-            size: headers.len() + payload.len(),
-            log: &self.prefix,
-        };
-        let perms = self.identity.perms.clone();
-        let start = msgtrace::start(&self.server, headers, &from, |dest| {
-            perms.as_ref().is_none_or(|p| p.can_publish(dest))
-        });
-        match start {
+        match self.start_trace(published, headers, headers.len() + payload.len()) {
             Start::No => self.publish_as_is(published, reply, Some(headers), payload),
             Start::Skip => Ok(()),
             Start::Denied(dest) => {
@@ -92,6 +78,25 @@ impl Connection {
                 done
             }
         }
+    }
+
+    /// What the headers of a message of `size` bytes published on
+    /// `published` make of it ([`msgtrace::start`]), this client its ingress.
+    fn start_trace(&self, published: &[u8], headers: &[u8], size: usize) -> Start {
+        let name = self.opts.name.clone();
+        let from = msgtrace::Ingress {
+            kind: msgtrace::Kind::Client,
+            cid: self.shared.cid,
+            name: &name,
+            account: &self.account,
+            subject: published,
+            size,
+            log: &self.prefix,
+        };
+        let perms = self.identity.perms.clone();
+        msgtrace::start(&self.server, headers, &from, |dest| {
+            perms.as_ref().is_none_or(|p| p.can_publish(dest))
+        })
     }
 
     /// An HPUB too large to take, whose header block (what of it has
@@ -130,21 +135,7 @@ impl Connection {
         if header_len == 0 || !msgtrace::may_ask(headers, &self.account) {
             return;
         }
-        let name = self.opts.name.clone();
-        let from = msgtrace::Ingress {
-            kind: msgtrace::Kind::Client,
-            cid: self.shared.cid,
-            name: &name,
-            account: &self.account,
-            subject,
-            size: total,
-            log: &self.prefix,
-        };
-        let perms = self.identity.perms.clone();
-        let start = msgtrace::start(&self.server, headers, &from, |dest| {
-            perms.as_ref().is_none_or(|p| p.can_publish(dest))
-        });
-        if let Start::Traced(trace) = start {
+        if let Start::Traced(trace) = self.start_trace(subject, headers, total) {
             trace.ingress_error(msgtrace::reason::MAX_PAYLOAD);
             trace.finish(&self.server);
         }
