@@ -1033,7 +1033,11 @@ impl Fanout {
     ///
     /// A traced message is reported up to each import it crosses, and goes
     /// on untraced (its `Nats-Trace-Dest` says so) unless the import allows
-    /// tracing: a stream import's `allow_trace`, a service export's.
+    /// tracing: a stream import's `allow_trace`, a service export's. A
+    /// request traced on into a service carries a trace destination made up
+    /// in the service's account ([`imports::ReplyMap::map_trace_dest`]),
+    /// which leads the events of the servers it goes on to back to the
+    /// requester's destination.
     pub(crate) fn cross_accounts(
         &mut self,
         server: &Server,
@@ -1108,7 +1112,26 @@ impl Fanout {
                     .replies
                     .map_reply(server.reply_node(), account.clone(), r)
             });
-            let headers = if traced_on { msg.headers } else { untraced };
+            // Traced on: the servers the request goes on to publish their
+            // events in the service's account, on a made-up subject that
+            // leads them back here and into the requester's.
+            let led_back = self.trace.as_ref().filter(|_| traced_on).map(|trace| {
+                let dest = route.exporter.replies.map_trace_dest(
+                    server.reply_node(),
+                    account.clone(),
+                    trace.dest().as_bytes(),
+                );
+                crate::jetstream::headers::set(
+                    msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
+                    msgtrace::TRACE_DEST,
+                    &dest,
+                )
+            });
+            let headers = if traced_on {
+                led_back.as_deref()
+            } else {
+                untraced
+            };
             let headers = crate::internal::request_info_headers(account, msg, headers);
             let mut request = Message::new(
                 remote,

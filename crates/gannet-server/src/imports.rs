@@ -115,6 +115,9 @@ pub struct PendingReply {
     pub requester: Arc<Account>,
     pub reply: Vec<u8>,
     made: Instant,
+    /// Used by every message that comes until it expires, not once: the
+    /// trace events of a traced request, one from each server it crossed.
+    lasting: bool,
 }
 
 /// The cross-account routes of one account.
@@ -147,6 +150,19 @@ impl ReplyMap {
     /// reply given on another server of the cluster finds its way here (see
     /// [`Shadow::Replies`]).
     pub fn map_reply(&self, node: &str, requester: Arc<Account>, reply: &[u8]) -> String {
+        self.make_up(node, requester, reply, false)
+    }
+
+    /// Makes up the trace destination a traced request carries into this
+    /// account's service (its export allows tracing): the events of the
+    /// servers it goes on to are published here, in the service's account,
+    /// and this subject leads each of them back to `dest` in the
+    /// requester's, until it expires.
+    pub fn map_trace_dest(&self, node: &str, requester: Arc<Account>, dest: &[u8]) -> String {
+        self.make_up(node, requester, dest, true)
+    }
+
+    fn make_up(&self, node: &str, requester: Arc<Account>, reply: &[u8], lasting: bool) -> String {
         const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         let mut rng = rand::rngs::StdRng::from_os_rng();
         let token: String = (0..10)
@@ -167,18 +183,23 @@ impl ReplyMap {
                 requester,
                 reply: reply.to_vec(),
                 made: Instant::now(),
+                lasting,
             },
         );
         subject
     }
 
     /// The requester a reply published on `subject` in this account goes back
-    /// to (used once).
+    /// to (used once, unless made by [`ReplyMap::map_trace_dest`]).
     pub fn take_reply(&self, subject: &[u8]) -> Option<PendingReply> {
         if !subject.starts_with(REPLY_PREFIX.as_bytes()) {
             return None;
         }
         let mut replies = self.replies.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = replies.get(subject)?;
+        if pending.lasting && pending.made.elapsed() < REPLY_TTL {
+            return Some(pending.clone());
+        }
         let pending = replies.remove(subject)?;
         (pending.made.elapsed() < REPLY_TTL).then_some(pending)
     }
@@ -376,6 +397,19 @@ mod tests {
         assert_eq!(back.reply, b"_INBOX.abc");
         assert!(routes.take_reply(made.as_bytes()).is_none());
         assert!(routes.take_reply(b"other").is_none());
+    }
+
+    #[test]
+    fn trace_destinations_lead_back_every_event() {
+        let routes = ReplyMap::default();
+        let requester = Arc::new(Account::new("B", true));
+        let made = routes.map_trace_dest("NODE", requester, b"trace.b");
+        assert!(made.starts_with("_R_.NODE."));
+        for _ in 0..3 {
+            let back = routes.take_reply(made.as_bytes()).expect("still there");
+            assert_eq!(back.reply, b"trace.b");
+            assert_eq!(back.requester.name, "B");
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use gannet_auth::Permissions;
 
 use crate::accounts::Account;
 use crate::client::ClientShared;
+use crate::encoding::Encoding;
 use crate::fanout::{Fanout, Message};
 use crate::msgtrace::Trace;
 use crate::server::Server;
@@ -157,6 +158,7 @@ struct Outgoing {
     account: Arc<Account>,
     subject: String,
     reply: Option<String>,
+    headers: Option<Vec<u8>>,
     payload: Vec<u8>,
 }
 
@@ -271,6 +273,26 @@ impl Internal {
             account: account.clone(),
             subject: subject.to_string(),
             reply: None,
+            headers: None,
+            payload,
+        }));
+    }
+
+    /// [`Internal::send`] with the body encoded as the receiver asked
+    /// (`Accept-Encoding`), named by a `Content-Encoding` header.
+    pub(crate) fn send_encoded(
+        &self,
+        account: &Arc<Account>,
+        subject: &str,
+        payload: Vec<u8>,
+        encoding: Encoding,
+    ) {
+        let (headers, payload) = encoding.apply(payload);
+        self.enqueue(Work::Publish(Outgoing {
+            account: account.clone(),
+            subject: subject.to_string(),
+            reply: None,
+            headers,
             payload,
         }));
     }
@@ -288,6 +310,7 @@ impl Internal {
             account: account.clone(),
             subject: subject.to_string(),
             reply: Some(reply.to_string()),
+            headers: None,
             payload,
         }));
     }
@@ -397,7 +420,7 @@ pub(crate) fn run(server: Weak<Server>, LoopInput { input, depth }: LoopInput) {
                 let mut msg = Message::new(
                     out.subject.as_bytes(),
                     out.reply.as_deref().map(str::as_bytes),
-                    None,
+                    out.headers.as_deref(),
                     &out.payload,
                 );
                 fanout.publish(&server, &out.account, &mut msg);

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod client;
+pub(crate) mod encoding;
 pub mod events;
 pub(crate) mod fanout;
 pub mod files;

@@ -726,3 +726,151 @@ async fn a_leaf_that_may_not_import_the_trace_destination_says_so() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_are_compressed_as_the_traced_message_accepts() {
+    use std::io::Read;
+    for binary in binaries() {
+        let server = ServerProcess::builder(&binary).start();
+        let client = async_nats::connect(server.url()).await.expect("connect");
+        let mut events = client.subscribe("trace.z").await.expect("sub");
+        let _sub = client.subscribe("zipped.>").await.expect("sub");
+        client.flush().await.expect("flush");
+        for (accept, want) in [
+            ("gzip", Some("gzip")),
+            ("snappy, gzip", Some("snappy")),
+            ("br", Some("identity")),
+            ("", None),
+        ] {
+            let mut headers = trace_headers("trace.z", false);
+            if !accept.is_empty() {
+                headers.insert("Accept-Encoding", accept);
+            }
+            client
+                .publish_with_headers("zipped.one", headers, "hello".into())
+                .await
+                .expect("publish");
+            client.flush().await.expect("flush");
+            let event = tokio::time::timeout(Duration::from_secs(5), events.next())
+                .await
+                .unwrap_or_else(|_| panic!("{binary}: no event accepting {accept:?}"))
+                .expect("subscription open");
+            let encoding = event
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Content-Encoding"))
+                .map(|v| v.to_string());
+            assert_eq!(encoding.as_deref(), want, "{binary}: accepting {accept:?}");
+            let mut body = Vec::new();
+            match want {
+                Some("gzip") => {
+                    flate2::read::GzDecoder::new(&event.payload[..])
+                        .read_to_end(&mut body)
+                        .expect("gzip");
+                }
+                Some("snappy") => {
+                    snap::read::FrameDecoder::new(&event.payload[..])
+                        .read_to_end(&mut body)
+                        .expect("snappy");
+                }
+                _ => body = event.payload.to_vec(),
+            }
+            let json: Value = serde_json::from_slice(&body).expect("a JSON event");
+            assert_eq!(json["events"][0]["type"], "in", "{binary}: {json}");
+            assert_eq!(json["events"][1]["type"], "eg", "{binary}: {json}");
+        }
+    }
+}
+
+/// Accounts A (a service allowing traces) and B (imports it), on server
+/// `name` of a two-server cluster.
+fn service_cluster_config(name: &str, own: u16, other: u16) -> String {
+    format!(
+        r#"server_name: {name}
+accounts {{
+  A {{ users: [{{ user: a, password: a }}], exports: [{{ service: "tsvc.>", allow_trace: true }}] }}
+  B {{ users: [{{ user: b, password: b }}], imports: [{{ service: {{ account: A, subject: "tsvc.>" }}, to: "btsvc.>" }}] }}
+}}
+cluster {{ name: C1, listen: "127.0.0.1:{own}", routes: ["nats-route://127.0.0.1:{other}"] }}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traced_request_into_a_service_on_another_server_is_traced_back() {
+    for (x_bin, y_bin) in pairings() {
+        let who = format!("requester on {x_bin}, service on {y_bin}");
+        let (px, py) = (free_port(), free_port());
+        let x = ServerProcess::builder(&x_bin)
+            .config(&service_cluster_config("X", px, py))
+            .start();
+        let y = ServerProcess::builder(&y_bin)
+            .config(&service_cluster_config("Y", py, px))
+            .start();
+        let login =
+            |u: &str| async_nats::ConnectOptions::with_user_and_password(u.into(), u.into());
+        let requester = login("b").connect(x.url()).await.expect("connect b");
+        let prober = login("a").connect(x.url()).await.expect("connect a");
+        let service = login("a").connect(y.url()).await.expect("connect a");
+        let mut events = requester.subscribe("trace.b").await.expect("sub");
+        let mut requests = service.subscribe("tsvc.>").await.expect("sub");
+        await_flow(&prober, "tsvc.probe", &mut requests).await;
+
+        let inbox = requester.new_inbox();
+        let mut replies = requester.subscribe(inbox.clone()).await.expect("sub");
+        requester
+            .publish_with_reply_and_headers(
+                "btsvc.x",
+                inbox,
+                trace_headers("trace.b", false),
+                "traced".into(),
+            )
+            .await
+            .expect("publish");
+        requester.flush().await.expect("flush");
+        let request = tokio::time::timeout(Duration::from_secs(5), requests.next())
+            .await
+            .unwrap_or_else(|_| panic!("{who}: the request did not arrive"))
+            .expect("subscription open");
+        assert_eq!(request.subject.as_str(), "tsvc.x", "{who}");
+        let reply_to = request.reply.clone().expect("a reply subject");
+        service
+            .publish(reply_to, "answer".into())
+            .await
+            .expect("reply");
+        service.flush().await.expect("flush");
+        let answer = tokio::time::timeout(Duration::from_secs(5), replies.next())
+            .await
+            .unwrap_or_else(|_| panic!("{who}: no reply"))
+            .expect("subscription open");
+        assert_eq!(&answer.payload[..], b"answer", "{who}");
+
+        let got = collect(&mut events, 2).await;
+        let origin = got
+            .iter()
+            .find(|e| e["server"]["name"] == "X")
+            .unwrap_or_else(|| panic!("{who}: no event from X: {got:?}"));
+        let far = got
+            .iter()
+            .find(|e| e["server"]["name"] == "Y")
+            .unwrap_or_else(|| panic!("{who}: no event from the service's server: {got:?}"));
+        assert_eq!(got.len(), 2, "{who}: {got:?}");
+        let kinds = |e: &Value| -> Vec<String> {
+            e["events"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .map(|x| x["type"].as_str().unwrap_or("?").to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(kinds(origin), ["in", "si", "eg"], "{who}: {origin}");
+        assert_eq!(origin["events"][0]["acc"], "B", "{who}: {origin}");
+        assert_eq!(origin["events"][2]["kind"], 1, "{who}: {origin}");
+        assert_eq!(kinds(far), ["in", "eg"], "{who}: {far}");
+        assert_eq!(far["events"][0]["acc"], "A", "{who}: {far}");
+        assert_eq!(far["events"][0]["kind"], 1, "{who}: {far}");
+        assert_eq!(far["events"][1]["sub"], "tsvc.>", "{who}: {far}");
+    }
+}

@@ -741,3 +741,92 @@ async fn subscribed_but_unserved_subjects_get_an_error_not_silence() {
         assert_server(&v, &s.id);
     }
 }
+
+/// A reply's body as JSON, decoded as its `Content-Encoding` says, with
+/// that header's value.
+fn decoded(m: &async_nats::Message) -> (Option<String>, Value) {
+    use std::io::Read;
+    let encoding = m
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Content-Encoding"))
+        .map(|v| v.to_string());
+    let mut body = Vec::new();
+    match encoding.as_deref() {
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(&m.payload[..])
+                .read_to_end(&mut body)
+                .expect("a gzip body");
+        }
+        Some("snappy") => {
+            snap::read::FrameDecoder::new(&m.payload[..])
+                .read_to_end(&mut body)
+                .expect("a framed snappy body");
+        }
+        _ => body = m.payload.to_vec(),
+    }
+    let json = serde_json::from_slice(&body).unwrap_or_else(|e| {
+        panic!(
+            "{encoding:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&body)
+        )
+    });
+    (encoding, json)
+}
+
+#[tokio::test]
+async fn monitoring_replies_are_compressed_as_the_request_accepts() {
+    // What nats-server 2.15 answers: the monitoring endpoints (its `zReq`
+    // ones) encode as asked, snappy before gzip, `identity` for anything
+    // else; STATSZ, USER.INFO and error replies are never encoded.
+    let cases: &[(&str, &str, &str, Option<&str>)] = &[
+        ("$SYS.REQ.SERVER.PING.VARZ", "", "gzip", Some("gzip")),
+        ("$SYS.REQ.SERVER.PING.CONNZ", "", "snappy", Some("snappy")),
+        ("$SYS.REQ.SERVER.PING.SUBSZ", "", "GZIP, S2", Some("snappy")),
+        ("$SYS.REQ.SERVER.PING.HEALTHZ", "", "br", Some("identity")),
+        ("$SYS.REQ.ACCOUNT.USERS.CONNZ", "", "gzip", Some("gzip")),
+        ("$SYS.REQ.ACCOUNT.PING.STATZ", "", "gzip", Some("gzip")),
+        ("$SYS.REQ.SERVER.PING.STATSZ", "", "gzip", None),
+        ("$SYS.REQ.USER.INFO", "", "gzip", None),
+        ("$SYS.REQ.SERVER.PING.VARZ", "{bad", "gzip", None),
+        ("$SYS.REQ.SERVER.PING.VARZ", "", "", None),
+    ];
+    for binary in gannet_test::with_reference(BIN) {
+        let server = ServerProcess::start_with_config(&binary, Some(SEED), &[]);
+        let admin =
+            async_nats::ConnectOptions::with_user_and_password("admin".into(), "changeit".into())
+                .connect(server.url())
+                .await
+                .unwrap();
+        let _user = async_nats::ConnectOptions::with_user_and_password("a".into(), "a".into())
+            .connect(server.url())
+            .await
+            .unwrap();
+        for (subject, body, accept, want) in cases {
+            let mut headers = async_nats::HeaderMap::new();
+            if !accept.is_empty() {
+                headers.insert("Accept-Encoding", *accept);
+            }
+            let req = async_nats::Request::new()
+                .payload(body.to_string().into())
+                .headers(headers)
+                .timeout(Some(Duration::from_secs(5)));
+            let reply = admin
+                .send_request(subject.to_string(), req)
+                .await
+                .unwrap_or_else(|e| panic!("{binary}: {subject}: {e}"));
+            let (encoding, json) = decoded(&reply);
+            assert_eq!(
+                encoding.as_deref(),
+                *want,
+                "{binary}: {subject} {body:?} accepting {accept:?}"
+            );
+            assert!(json.get("server").is_some(), "{binary}: {subject}: {json}");
+            let answered = json
+                .get("data")
+                .or(json.get("statsz"))
+                .or(json.get("error"));
+            assert!(answered.is_some(), "{binary}: {subject}: {json}");
+        }
+    }
+}

@@ -10,7 +10,9 @@
 //! leafs, so each server on its way reports what it would have done. Each
 //! copy sent to another server carries `Nats-Trace-Hop` (`1`, `2`, … from the
 //! first server, `1.1`, `1.2`, … from the server that got hop `1`), so the
-//! events can be put back into a tree (`gannet trace` does).
+//! events can be put back into a tree (`gannet trace` does). An event is
+//! compressed as the traced message's `Accept-Encoding` asks
+//! ([`crate::encoding`]).
 //!
 //! A [`Trace`] is made where a message comes in ([`start`]), rides with the
 //! publisher's fan-out ([`crate::fanout::Fanout`]) while it is delivered, and
@@ -27,6 +29,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::accounts::Account;
+use crate::encoding::{Encoding, ACCEPT_ENCODING};
 use crate::events::{go_time, ServerObject};
 use crate::server::Server;
 use headers::HeaderMap;
@@ -164,6 +167,7 @@ pub(crate) fn start(
             .unwrap_or_default()
             .to_string()
     };
+    let encoding = Encoding::asked(headers::first(&map, ACCEPT_ENCODING));
     let ingress = Event::Ingress {
         ts: now(),
         kind: from.kind as u8,
@@ -177,6 +181,7 @@ pub(crate) fn start(
         shared: Arc::new(Shared {
             account: from.account.clone(),
             dest,
+            encoding,
             state: Mutex::new(State {
                 request: Request {
                     header: map,
@@ -318,6 +323,8 @@ impl ImportNames {
 struct Shared {
     account: Arc<Account>,
     dest: String,
+    /// How the event's body goes: the traced message's `Accept-Encoding`.
+    encoding: Encoding,
     state: Mutex<State>,
     /// Parties still to finish before the event is sent: the fan-out, and
     /// each stream that captured the message.
@@ -445,6 +452,11 @@ impl Trace {
     }
 
     /// Trace only: nothing is delivered to clients or stored.
+    /// The subject the events go to, in the account the message came in.
+    pub(crate) fn dest(&self) -> &str {
+        &self.shared.dest
+    }
+
     pub(crate) fn only(&self) -> bool {
         self.only
     }
@@ -593,7 +605,11 @@ impl Shared {
             })
         };
         match json {
-            Ok(json) => server.internal().send(&self.account, &self.dest, json),
+            Ok(json) => {
+                server
+                    .internal()
+                    .send_encoded(&self.account, &self.dest, json, self.encoding);
+            }
             Err(e) => tracing::error!("Could not encode a message trace event: {e}"),
         }
     }

@@ -7,7 +7,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::server_req::{ConnzRequest, SubszRequest};
-use super::{data_reply, encode, null_data_error_reply, with_request, Outcome, Requester};
+use super::{
+    data_reply, encode, monitor_reply, null_data_error_reply, with_request, Outcome, Requester,
+};
 use crate::accounts::Account;
 use crate::events::go_time;
 use crate::monitor::accountz::{self, AccountInfo, AccountStat, Import};
@@ -59,7 +61,7 @@ pub(super) fn account_request(server: &Server, name: &str, ep: &str, payload: &[
                 Ok(r) => match r.to_options() {
                     Ok(mut opts) => {
                         opts.acc = name.to_string();
-                        data_reply(server, connz::connz(server, &opts))
+                        monitor_reply(server, connz::connz(server, &opts))
                     }
                     Err(e) => null_data_error_reply(server, 500, &e),
                 },
@@ -67,14 +69,14 @@ pub(super) fn account_request(server: &Server, name: &str, ep: &str, payload: &[
             }
         }),
         "LEAFZ" => with_request(server, payload, |_| {
-            data_reply(server, cluster::leafz(server, false, Some(name)))
+            monitor_reply(server, cluster::leafz(server, false, Some(name)))
         }),
         "SUBSZ" => with_request(server, payload, |req| {
             match req.options::<SubszRequest>(server) {
                 Ok(r) => match r.to_options(Some(name)) {
                     Ok(mut opts) => {
                         opts.subs = true;
-                        data_reply(server, subsz::subsz(server, &opts))
+                        monitor_reply(server, subsz::subsz(server, &opts))
                     }
                     Err(e) => null_data_error_reply(server, 500, &e),
                 },
@@ -95,10 +97,10 @@ pub(super) fn account_request(server: &Server, name: &str, ep: &str, payload: &[
                 acc: name.to_string(),
                 ..Default::default()
             };
-            data_reply(server, crate::monitor::jsz::jsz(server, &opts))
+            monitor_reply(server, crate::monitor::jsz::jsz(server, &opts))
         }),
         "INFO" => with_request(server, payload, |_| match server.find_account(name) {
-            Some(acc) => data_reply(server, account_info(server, &acc)),
+            Some(acc) => monitor_reply(server, account_info(server, &acc)),
             None => null_data_error_reply(server, 500, &format!("Account {name} does not exist")),
         }),
         "STATZ" => with_request(server, payload, |req| {
@@ -152,7 +154,7 @@ fn statz_reply(
     if account_statz.is_empty() && !include_unused {
         return Outcome::Silent;
     }
-    data_reply(
+    monitor_reply(
         server,
         AccountStatz {
             server_id: server.id().to_string(),

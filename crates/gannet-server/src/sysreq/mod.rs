@@ -10,8 +10,10 @@
 //! account imports. The internal loop runs [`serve`] for each request, off
 //! the requester's task; the reply goes into the requester's account through
 //! the server's send queue. The bodies come from the same `monitor` functions
-//! that serve HTTP. Nothing a client sends can panic here: bad options are
-//! answered with the error envelope.
+//! that serve HTTP. A monitoring reply ([`Outcome::Data`]) is compressed
+//! when the request's `Accept-Encoding` asks ([`crate::encoding`]). Nothing a
+//! client sends can panic here: bad options are answered with the error
+//! envelope.
 mod account_req;
 pub(crate) mod claims;
 pub(crate) use account_req::account_info;
@@ -26,6 +28,7 @@ use serde_json::Value;
 use gannet_auth::Permissions;
 
 use crate::accounts::Account;
+use crate::encoding::{Encoding, ACCEPT_ENCODING};
 use crate::events::ServerObject;
 use crate::internal::InternalMsg;
 use crate::server::Server;
@@ -52,6 +55,9 @@ pub(crate) enum Outcome {
     Silent,
     /// The reply body.
     Reply(Vec<u8>),
+    /// A monitoring reply's body (nats-server's `zReq` answers): sent
+    /// compressed when the request's `Accept-Encoding` asks.
+    Data(Vec<u8>),
 }
 
 /// Runs the service a request reached: the identity is the publisher's (its
@@ -89,7 +95,12 @@ pub(crate) fn serve(server: &Server, msg: &InternalMsg) {
         perms: origin.and_then(|o| o.perms.as_deref()),
         client: origin.and_then(|o| o.client.as_ref()),
     };
-    if !handle(server, &requester, subject, reply, &msg.payload) {
+    let encoding = Encoding::asked(
+        msg.headers
+            .as_deref()
+            .and_then(|h| crate::jetstream::headers::get(h, ACCEPT_ENCODING)),
+    );
+    if !handle(server, &requester, subject, reply, &msg.payload, encoding) {
         let ep = subject.rsplit('.').next().unwrap_or(subject);
         let text = format!("{ep} is not supported by this server");
         if let Outcome::Reply(body) = error_reply(server, 501, &text) {
@@ -106,6 +117,7 @@ fn handle(
     subject: &str,
     reply: &str,
     payload: &[u8],
+    encoding: Encoding,
 ) -> bool {
     let Some(rest) = subject.strip_prefix(REQ_PREFIX) else {
         return false;
@@ -130,6 +142,12 @@ fn handle(
         Outcome::Silent => true,
         Outcome::Reply(body) => {
             server.internal().send(requester.account, reply, body);
+            true
+        }
+        Outcome::Data(body) => {
+            server
+                .internal()
+                .send_encoded(requester.account, reply, body, encoding);
             true
         }
     }
@@ -295,6 +313,21 @@ fn data_reply<T: Serialize>(server: &Server, data: T) -> Outcome {
             data,
         },
     )
+}
+
+/// [`data_reply`] of a monitoring service: compressed as asked.
+fn monitor_reply<T: Serialize>(server: &Server, data: T) -> Outcome {
+    data_reply(server, data).compressible()
+}
+
+impl Outcome {
+    /// A reply that may be sent compressed (error replies never are).
+    fn compressible(self) -> Outcome {
+        match self {
+            Outcome::Reply(body) => Outcome::Data(body),
+            other => other,
+        }
+    }
 }
 
 /// `{"server":{...},"error":{"code","description"}}`.

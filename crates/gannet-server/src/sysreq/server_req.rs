@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::{data_reply, encode, error_reply, null_data_error_reply, with_request, Outcome};
+use super::{encode, error_reply, monitor_reply, null_data_error_reply, with_request, Outcome};
 use crate::events::ServerObject;
 use crate::monitor::{self, accountz, cluster, connz, jsz, subsz};
 use crate::server::Server;
@@ -149,38 +149,38 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
                 },
             )
         }
-        "VARZ" => data_reply(server, monitor::collect_varz(server)),
+        "VARZ" => monitor_reply(server, monitor::collect_varz(server)),
         "CONNZ" => match req.options::<ConnzRequest>(server) {
             Ok(r) => match r.to_options() {
-                Ok(opts) => data_reply(server, connz::connz(server, &opts)),
+                Ok(opts) => monitor_reply(server, connz::connz(server, &opts)),
                 Err(e) => null_data_error_reply(server, 500, &e),
             },
             Err(outcome) => outcome,
         },
         "SUBSZ" => match req.options::<SubszRequest>(server) {
             Ok(r) => match r.to_options(None) {
-                Ok(opts) => data_reply(server, subsz::subsz(server, &opts)),
+                Ok(opts) => monitor_reply(server, subsz::subsz(server, &opts)),
                 Err(e) => null_data_error_reply(server, 500, &e),
             },
             Err(outcome) => outcome,
         },
         "ROUTEZ" => match req.options::<LinkzRequest>(server) {
-            Ok(r) => data_reply(server, cluster::routez(server, r.subscriptions)),
+            Ok(r) => monitor_reply(server, cluster::routez(server, r.subscriptions)),
             Err(outcome) => outcome,
         },
         "GATEWAYZ" => match req.options::<cluster::GatewayzOptions>(server) {
-            Ok(opts) => data_reply(server, cluster::gatewayz(server, &opts)),
+            Ok(opts) => monitor_reply(server, cluster::gatewayz(server, &opts)),
             Err(outcome) => outcome,
         },
         "LEAFZ" => match req.options::<LinkzRequest>(server) {
-            Ok(r) => data_reply(
+            Ok(r) => monitor_reply(
                 server,
                 cluster::leafz(server, r.subscriptions, r.account.as_deref()),
             ),
             Err(outcome) => outcome,
         },
         "JSZ" => match req.options::<jsz::JszOptions>(server) {
-            Ok(opts) => data_reply(server, jsz::jsz(server, &opts)),
+            Ok(opts) => monitor_reply(server, jsz::jsz(server, &opts)),
             Err(outcome) => outcome,
         },
         "ACCOUNTZ" => match req.options::<AccountzRequest>(server) {
@@ -194,13 +194,14 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
                 &ServerOnly {
                     server: server.server_object(),
                 },
-            ),
+            )
+            .compressible(),
             Err(e) => {
                 tracing::error!("Failed to reload server configuration: {e}");
                 error_reply(server, 500, &e)
             }
         },
-        "HEALTHZ" => data_reply(
+        "HEALTHZ" => monitor_reply(
             server,
             Healthz {
                 status: "ok",
@@ -217,7 +218,7 @@ fn accountz_reply(server: &Server, account: &str) -> Outcome {
     match accountz::accountz_for(server, account) {
         Ok(mut out) => {
             out.now = crate::events::go_time(SystemTime::now());
-            data_reply(server, out)
+            monitor_reply(server, out)
         }
         Err(e) => null_data_error_reply(server, 500, &e),
     }
