@@ -431,6 +431,7 @@ impl Authenticator {
             allow_legacy_clients,
         });
 
+        check_default_sentinel(opts, &mut errors);
         let operator = if opts.operators.is_empty() && opts.trusted_keys.is_empty() {
             None
         } else {
@@ -717,6 +718,32 @@ fn check_conflicts(a: &Authorization, opts: &Options, errors: &mut Vec<String>) 
 
 #[cfg(test)]
 mod tests;
+
+/// `default_sentinel`, as nats-server checks it: only with operators, and
+/// only a bearer user JWT (or one that looks scoped: issued by an account's
+/// signing key, without permissions of its own).
+fn check_default_sentinel(opts: &Options, errors: &mut Vec<String>) {
+    let Some(sentinel) = &opts.default_sentinel else {
+        return;
+    };
+    if opts.operators.is_empty() {
+        errors.push("default sentinel requires operators and accounts".to_string());
+        return;
+    }
+    match crate::jwt::decode_ignoring_time::<crate::jwt::User>(sentinel) {
+        Err(_) => errors.push("default sentinel JWT not valid".to_string()),
+        Ok(user) => {
+            let limits = &user.nats.permissions;
+            let looks_scoped = !user.nats.issuer_account.is_empty()
+                && limits.publish.is_empty()
+                && limits.subscribe.is_empty()
+                && limits.resp.is_none();
+            if !limits.bearer_token && !looks_scoped {
+                errors.push("default sentinel must be a bearer token".to_string());
+            }
+        }
+    }
+}
 
 /// What nats-server refuses next to trusted operators, with its texts.
 fn check_operator_mode(opts: &Options, mode: &OperatorMode, errors: &mut Vec<String>) {

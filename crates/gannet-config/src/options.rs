@@ -71,7 +71,7 @@ pub use security::{
 };
 pub use security_checks::default_auth_timeout;
 
-pub use unsupported::UNSUPPORTED_KEYS;
+pub use unsupported::{NotImplemented, UNSUPPORTED_KEYS};
 
 /// Default client port.
 pub const DEFAULT_PORT: i32 = 4222;
@@ -241,6 +241,13 @@ pub struct Options {
     pub resolver: Option<Resolver>,
     /// `resolver_preload`: (account public key, account JWT) known from the start.
     pub resolver_preload: Vec<(String, String)>,
+    /// `default_sentinel`: the bearer user JWT of clients that bring no
+    /// credentials, for auth callout (which Gannet does not run): checked as
+    /// nats-server checks it, and otherwise unused.
+    pub default_sentinel: Option<String>,
+    /// The keys of [`UNSUPPORTED_KEYS`] a config sets, as written, for a
+    /// reload to compare.
+    pub not_implemented: NotImplemented,
     /// `cluster { }` (or the cluster flags): `None` = not clustered.
     pub cluster: Option<ClusterOptions>,
     /// `leafnodes { }`: `None` = no leaf node listener and no remotes.
@@ -323,6 +330,8 @@ impl Default for Options {
             trusted_keys: Vec::new(),
             resolver: None,
             resolver_preload: Vec::new(),
+            default_sentinel: None,
+            not_implemented: NotImplemented::default(),
         }
     }
 }

@@ -2088,3 +2088,41 @@ async fn account_jwts_give_jetstream_and_its_limits() {
         assert!(r["error"].is_null(), "{binary}: {r}");
     }
 }
+
+#[test]
+fn a_default_sentinel_must_be_a_bearer_user_of_an_operator() {
+    for binary in binaries() {
+        let t = Trust::new();
+        let base = t.config(&t.account_jwt(&t.app, "APP", json!({})));
+        let user = KeyPair::new_user();
+        let bearer = t.user_jwt(&user, &t.app, json!({"bearer_token": true}));
+        let signed = t.user_jwt(&user, &t.app, json!({}));
+        for (config, refusal) in [
+            (
+                "default_sentinel: \"abc\"\n".to_string(),
+                Some("default sentinel requires operators and accounts"),
+            ),
+            (
+                format!("{base}default_sentinel: \"abc\"\n"),
+                Some("default sentinel JWT not valid"),
+            ),
+            (
+                format!("{base}default_sentinel: \"{signed}\"\n"),
+                Some("default sentinel must be a bearer token"),
+            ),
+            (format!("{base}default_sentinel: \"{bearer}\"\n"), None),
+        ] {
+            let (failed, text) = refused_start(&binary, &config, t.dir.path());
+            match refusal {
+                Some(reason) => {
+                    assert!(failed, "{binary}: {config}: {text}");
+                    assert!(text.contains(reason), "{binary}: {reason}: {text}");
+                }
+                None => assert!(
+                    !failed && text == "still running",
+                    "{binary}: a bearer sentinel: {text}"
+                ),
+            }
+        }
+    }
+}

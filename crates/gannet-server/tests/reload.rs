@@ -903,3 +903,70 @@ fn gateways_made_after_a_reload_use_the_new_gateway_tls() {
         );
     }
 }
+
+#[test]
+fn keys_gannet_does_not_implement_reload_as_the_reference_classifies_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("js").display().to_string();
+    let (ws, mqtt, prof) = (free_port(), free_port(), free_port());
+    let mqtt_block = |port: u16, ack_wait: &str| {
+        format!("jetstream {{ store_dir: \"{store}\" }}\nmqtt {{ port: {port}, ack_wait: \"{ack_wait}\" }}")
+    };
+    // (before, after, the start of the refusal, or `None`: it reloads)
+    let cases: Vec<(String, String, Option<String>)> = vec![
+        (
+            String::new(),
+            format!("prof_port: {prof}"),
+            Some(format!("config reload not supported for ProfPort: old=0, new={prof}")),
+        ),
+        (
+            String::new(),
+            "proxy_protocol: true".into(),
+            Some("config reload not supported for ProxyProtocol: old=false, new=true".into()),
+        ),
+        (
+            String::new(),
+            "feature_flags: { js_ack_fc_v2: true }".into(),
+            Some("config reload not supported for FeatureFlags: old=map[], new=map[js_ack_fc_v2:true]".into()),
+        ),
+        (
+            format!("websocket {{ port: {ws}, no_tls: true }}"),
+            format!("websocket {{ port: {}, no_tls: true }}", ws + 1),
+            Some("config reload not supported for Websocket: old=".into()),
+        ),
+        (
+            mqtt_block(mqtt, "30s"),
+            mqtt_block(mqtt + 1, "30s"),
+            Some("config reload not supported for MQTT: old=".into()),
+        ),
+        (
+            String::new(),
+            "default_sentinel: \"abc\"".into(),
+            Some("default sentinel requires operators and accounts".into()),
+        ),
+        // The same settings written another way, and what the reference
+        // reloads.
+        (
+            format!("websocket {{ port: {ws}, no_tls: true }}"),
+            format!("ws {{\n  no_tls: true\n  port: {ws}\n}}"),
+            None,
+        ),
+        (mqtt_block(mqtt, "30s"), mqtt_block(mqtt, "1m"), None),
+        ("server_tags: [a]".into(), "server_tags: [b]".into(), None),
+        (String::new(), "connect_error_reports: 10".into(), None),
+        (String::new(), "server_metadata: { a: b }".into(), None),
+    ];
+    for bin in with_reference(BIN) {
+        for (before, after, refusal) in &cases {
+            let config = |rest: &str| format!("server_name: n1\n{rest}\n");
+            let s = start(&bin, &config(before));
+            match refusal {
+                Some(reason) => {
+                    let got = refused_reload(&s, &config(after));
+                    assert!(got.starts_with(reason.as_str()), "{bin}: {after}: {got}");
+                }
+                None => reload(&s, &config(after)),
+            }
+        }
+    }
+}

@@ -292,7 +292,19 @@ pub(crate) fn apply(o: &mut Options, entry: &Entry, r: &mut Report, marks: &mut 
         }
         "resolver_preload" => operator::parse_preload(o, entry, r),
         "trusted" | "trusted_keys" => operator::parse_trusted(o, entry, r),
-        _ if is_unsupported(&key) => r.warn(entry, format!("{} is not supported yet", entry.key)),
+        "default_sentinel" => {
+            if let Some(jwt) = r.string(entry) {
+                o.default_sentinel = non_empty(jwt.to_string());
+            }
+            r.warn(
+                entry,
+                "default_sentinel is checked but not used: auth callout is not supported yet",
+            );
+        }
+        _ if is_unsupported(&key) => {
+            o.not_implemented.insert(&key, entry.value.clone());
+            r.warn(entry, format!("{} is not supported yet", entry.key));
+        }
         _ if entry.used_as_variable => {}
         _ => r.error(entry, format!("unknown field \"{}\"", entry.key)),
     }

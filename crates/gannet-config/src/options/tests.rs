@@ -443,6 +443,7 @@ fn security_and_cluster_keys_are_supported() {
         "store_dir",
         "storedir",
         "default_js_domain",
+        "default_sentinel",
     ] {
         assert!(!UNSUPPORTED_KEYS.contains(&key), "{key}");
     }

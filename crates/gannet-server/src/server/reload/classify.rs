@@ -118,11 +118,52 @@ pub(crate) fn check(old: &Options, new: &Options) -> Result<Plan, String> {
     if old.default_js_domain != new.default_js_domain {
         return Err("config reload not supported for JsAccDefaultDomain".to_string());
     }
+    check_not_implemented(old, new)?;
     check_gateway(old, new, &mut plan)?;
     check_cluster(old, new, &mut plan)?;
     check_leafnodes(old.leafnodes.as_ref(), new.leafnodes.as_ref(), &mut plan)?;
     plan.jetstream = check_jetstream(old, new, &mut plan)?;
     Ok(plan)
+}
+
+/// The keys Gannet accepts without implementing them: a change nats-server
+/// cannot reload is refused under its field name; the others (`ocsp`,
+/// `server_tags`, `connect_error_reports`, the reloadable part of `mqtt`, …)
+/// reload, and change nothing here.
+fn check_not_implemented(old: &Options, new: &Options) -> Result<(), String> {
+    const MQTT_RELOADS: &[&str] = &[
+        "tls",
+        "ack_wait",
+        "ackwait",
+        "max_ack_pending",
+        "max_pending",
+        "max_inflight",
+        "stream_replicas",
+        "consumer_replicas",
+        "consumer_memory_storage",
+        "consumer_inactive_threshold",
+        "consumer_auto_cleanup",
+    ];
+    // Key, the reference's field, how it reads when not set, what of it reloads.
+    const REFUSED: &[(&str, &str, &str, &[&str])] = &[
+        ("proxy_protocol", "ProxyProtocol", "false", &[]),
+        ("websocket", "Websocket", "map[]", &["tls"]),
+        ("mqtt", "MQTT", "map[]", MQTT_RELOADS),
+        ("prof_port", "ProfPort", "0", &[]),
+        ("feature_flags", "FeatureFlags", "map[]", &[]),
+    ];
+    if old.not_implemented == new.not_implemented {
+        return Ok(());
+    }
+    for (key, field, unset, reloads) in REFUSED {
+        let read = |opts: &Options| {
+            opts.not_implemented
+                .rendered(key, reloads)
+                .unwrap_or_else(|| unset.to_string())
+        };
+        refuse_change(field, &read(old), &read(new))?;
+    }
+    Ok(())
 }
 
 /// The reference's refusal: `config reload not supported for Field: old=, new=`.
