@@ -783,29 +783,52 @@ async fn events_are_compressed_as_the_traced_message_accepts() {
 }
 
 /// Accounts A (a service allowing traces) and B (imports it), on server
-/// `name` of a two-server cluster.
-fn service_cluster_config(name: &str, own: u16, other: u16) -> String {
+/// `name`, joined to the server at port `other` by `link` (a route, or a
+/// gateway between clusters CX and CY).
+fn service_link_config(link: Link, name: &str, own: u16, other: u16) -> String {
+    let joined = match link {
+        Link::Route => format!(
+            "cluster {{ name: C1, listen: \"127.0.0.1:{own}\", routes: [\"nats-route://127.0.0.1:{other}\"] }}"
+        ),
+        _ => {
+            let (me, them) = if name == "X" { ("CX", "CY") } else { ("CY", "CX") };
+            format!(
+                "gateway {{ name: {me}, listen: \"127.0.0.1:{own}\", gateways: [{{ name: {them}, url: \"nats://127.0.0.1:{other}\" }}] }}"
+            )
+        }
+    };
     format!(
         r#"server_name: {name}
 accounts {{
   A {{ users: [{{ user: a, password: a }}], exports: [{{ service: "tsvc.>", allow_trace: true }}] }}
   B {{ users: [{{ user: b, password: b }}], imports: [{{ service: {{ account: A, subject: "tsvc.>" }}, to: "btsvc.>" }}] }}
 }}
-cluster {{ name: C1, listen: "127.0.0.1:{own}", routes: ["nats-route://127.0.0.1:{other}"] }}
+{joined}
 "#
     )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_traced_request_into_a_service_on_another_server_is_traced_back() {
+    traced_request_across(Link::Route).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traced_request_into_a_service_in_another_cluster_is_traced_back() {
+    traced_request_across(Link::Gateway).await;
+}
+
+/// A requester in B on X asks A's service, whose only responder is on Y:
+/// the events of both servers reach the requester's trace destination.
+async fn traced_request_across(link: Link) {
     for (x_bin, y_bin) in pairings() {
-        let who = format!("requester on {x_bin}, service on {y_bin}");
+        let who = format!("{link:?}: requester on {x_bin}, service on {y_bin}");
         let (px, py) = (free_port(), free_port());
         let x = ServerProcess::builder(&x_bin)
-            .config(&service_cluster_config("X", px, py))
+            .config(&service_link_config(link, "X", px, py))
             .start();
         let y = ServerProcess::builder(&y_bin)
-            .config(&service_cluster_config("Y", py, px))
+            .config(&service_link_config(link, "Y", py, px))
             .start();
         let login =
             |u: &str| async_nats::ConnectOptions::with_user_and_password(u.into(), u.into());
@@ -867,10 +890,10 @@ async fn a_traced_request_into_a_service_on_another_server_is_traced_back() {
         };
         assert_eq!(kinds(origin), ["in", "si", "eg"], "{who}: {origin}");
         assert_eq!(origin["events"][0]["acc"], "B", "{who}: {origin}");
-        assert_eq!(origin["events"][2]["kind"], 1, "{who}: {origin}");
+        assert_eq!(origin["events"][2]["kind"], link.kind(), "{who}: {origin}");
         assert_eq!(kinds(far), ["in", "eg"], "{who}: {far}");
         assert_eq!(far["events"][0]["acc"], "A", "{who}: {far}");
-        assert_eq!(far["events"][0]["kind"], 1, "{who}: {far}");
+        assert_eq!(far["events"][0]["kind"], link.kind(), "{who}: {far}");
         assert_eq!(far["events"][1]["sub"], "tsvc.>", "{who}: {far}");
     }
 }

@@ -970,3 +970,82 @@ fn keys_gannet_does_not_implement_reload_as_the_reference_classifies_them() {
         }
     }
 }
+
+/// The ids of `s`'s route connections.
+fn route_ids(s: &ServerProcess) -> Vec<u64> {
+    let mut ids: Vec<u64> = monitor(s, "/routez")["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["rid"].as_u64())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn route_permissions_change_on_the_running_routes() {
+    let block = |port: u16, routes: &str, settings: &str| {
+        format!(
+            "http_port: -1\nping_interval: \"1m\"\n\
+             cluster {{ name: C1, pool_size: -1, listen: \"127.0.0.1:{port}\", {routes} {settings} }}\n"
+        )
+    };
+    let mut pairs = vec![(BIN.to_string(), BIN.to_string())];
+    if let Some(reference) = gannet_test::reference_server_binary() {
+        pairs.push((reference.clone(), BIN.to_string()));
+        pairs.push((BIN.to_string(), reference));
+    }
+    for (s_bin, peer_bin) in pairs {
+        let who = format!("{s_bin} reloading, {peer_bin} its peer");
+        let (port, peer_port) = (free_port(), free_port());
+        let to_s = format!("routes: [\"nats-route://127.0.0.1:{port}\"],");
+        let s = start(&s_bin, &block(port, "", ""));
+        let peer = start(&peer_bin, &block(peer_port, &to_s, ""));
+        polled(&format!("{who}: routed"), (1, 1), || {
+            (routes(&s), routes(&peer))
+        });
+        let login = r#"{"verbose":false}"#;
+        let (mut on_s, mut on_peer) = (
+            RawClient::connect_with(&s.addr(), login),
+            RawClient::connect_with(&peer.addr(), login),
+        );
+        on_s.send(b"SUB secret 1\r\nSUB open 2\r\n");
+        on_peer.send(b"SUB held 3\r\n");
+        let (mut from_s, mut from_peer) = (
+            RawClient::connect_with(&s.addr(), login),
+            RawClient::connect_with(&peer.addr(), login),
+        );
+        let flows = |on_s: &mut RawClient,
+                     on_peer: &mut RawClient,
+                     from_s: &mut RawClient,
+                     from_peer: &mut RawClient| {
+            let into_s = delivered(on_s, from_peer, &["secret", "open"]);
+            let into_peer = delivered(on_peer, from_s, &["held"]);
+            (
+                into_s.contains("MSG secret 1"),
+                into_s.contains("MSG open 2"),
+                into_peer.contains("MSG held 3"),
+            )
+        };
+        polled(&format!("{who}: all cross"), (true, true, true), || {
+            flows(&mut on_s, &mut on_peer, &mut from_s, &mut from_peer)
+        });
+        let ids = route_ids(&s);
+
+        // `s` takes no `secret` from its peer and sends it no `held`.
+        let perms = "permissions { import { deny: [\"secret\"] }, export { deny: [\"held\"] } }";
+        reload(&s, &block(port, "", perms));
+        polled(&format!("{who}: denied"), (false, true, false), || {
+            flows(&mut on_s, &mut on_peer, &mut from_s, &mut from_peer)
+        });
+        // And back: the peer sends its interest in `held` again when told.
+        reload(&s, &block(port, "", ""));
+        polled(
+            &format!("{who}: all cross again"),
+            (true, true, true),
+            || flows(&mut on_s, &mut on_peer, &mut from_s, &mut from_peer),
+        );
+        assert_eq!(route_ids(&s), ids, "{who}: the route was made again");
+    }
+}

@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use gannet_config::options::ClusterOptions;
 use tokio::sync::watch;
 
-use super::info::RouteInfo;
+use super::info::{RouteInfo, RoutePermission};
 use super::pool::{PeerLinks, Slot};
 use super::{Peer, Route};
 use crate::accounts::InterestChange;
@@ -78,6 +78,9 @@ pub(crate) struct RouteSettings {
     /// permission (what peers may send us), export as a subscribe permission
     /// (what peers may have from us).
     perms: Option<gannet_auth::Permissions>,
+    /// The same, as our route INFO tells peers.
+    import: Option<RoutePermission>,
+    export: Option<RoutePermission>,
     /// Host and port peers are told to dial (the advertised ones, if any).
     advertise_host: String,
     advertise_port: u16,
@@ -120,6 +123,8 @@ impl RouteSettings {
             pool_size,
             pinned_accounts,
             perms,
+            import: opts.import.as_ref().map(RoutePermission::of),
+            export: opts.export.as_ref().map(RoutePermission::of),
             advertise_host,
             advertise_port,
             no_advertise: opts.no_advertise,
@@ -232,14 +237,14 @@ impl Cluster {
 
     /// Puts a reloaded `cluster { }` block in force, with its `settings`
     /// ([`Cluster::settings_for`]). A configured name replaces ours;
-    /// advertising changes for the INFOs sent from now on. A change of
-    /// pooling, pinned accounts or permissions closes every route, as
-    /// nats-server does for pooling: the routes come back (dialed again by
-    /// whichever end dialed them) under the new settings, and each sends its
-    /// interest again through the new permissions. Returns whether it closed
-    /// them.
+    /// advertising changes for the INFOs sent from now on. New permissions
+    /// go to the running routes ([`super::perms::reloaded`]). A change of
+    /// pooling or pinned accounts closes every route, as nats-server does:
+    /// the routes come back (dialed again by whichever end dialed them)
+    /// under the new settings. Returns whether it closed them.
     pub(crate) fn reconfigure(
         &self,
+        server: &crate::server::Server,
         old: &ClusterOptions,
         new: &ClusterOptions,
         settings: RouteSettings,
@@ -251,16 +256,20 @@ impl Cluster {
             tracing::info!("Cluster name updated to {name}");
         }
         let remake = settings.pool_size != self.pool_size()
-            || settings.pinned_accounts != self.settings().pinned_accounts
-            || old.import != new.import
-            || old.export != new.export;
-        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(settings);
+            || settings.pinned_accounts != self.settings().pinned_accounts;
+        let perms_changed = old.import != new.import || old.export != new.export;
+        let before = std::mem::replace(
+            &mut *self.settings.write().unwrap_or_else(|e| e.into_inner()),
+            Arc::new(settings),
+        );
         if remake {
             for route in self.routes() {
                 route
                     .outbound
                     .close(crate::client::CloseReason::RouteRemoved);
             }
+        } else if perms_changed {
+            super::perms::reloaded(server, self, before.perms.as_ref());
         }
         remake
     }
@@ -335,6 +344,8 @@ impl Cluster {
                 self.own_client_urls.clone()
             },
             route_pool_size: i64::try_from(settings.pool_size).unwrap_or(0),
+            import: settings.import.clone(),
+            export: settings.export.clone(),
             gateway_url: server
                 .gateways()
                 .map_or_else(String::new, |g| g.own_url().to_string()),

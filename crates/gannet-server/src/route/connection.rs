@@ -648,6 +648,7 @@ impl RouteConnection {
             auth_required: info.auth_required,
             gateway_url: info.gateway_url.clone(),
             proto: info.proto,
+            export: info.export.clone(),
         };
         self.outcome.peer_id = Some(peer.id.clone());
         self.route.set_peer(peer.clone());
@@ -679,7 +680,10 @@ impl RouteConnection {
                 Slot::Pool(_) => String::new(),
             }
         );
-        self.send_all_interest(&cluster, &peer.id, &slot);
+        // Every local interest we may import.
+        super::perms::send_interest_where(&self.server, &cluster, &self.route, |subject, _| {
+            cluster.may_import(subject).then_some(true)
+        });
         self.rtt_ping = Some(Instant::now());
         self.pings_out += 1;
         self.route.send_line(encode::PING);
@@ -778,6 +782,20 @@ impl RouteConnection {
                 p.lame_duck = info.ldm;
             });
             super::tell_clients(&self.server);
+            // Each connection of a pool hears it, and answers for the
+            // accounts it carries.
+            let old = self.route.peer().export;
+            if !info.ldm && old != info.export {
+                self.route
+                    .update_peer(|p| p.export.clone_from(&info.export));
+                super::perms::peer_export_changed(
+                    &self.server,
+                    cluster,
+                    &self.route,
+                    old.as_ref(),
+                    info.export.as_ref(),
+                );
+            }
             return Ok(());
         }
         if info.server_id.is_empty()
@@ -796,36 +814,6 @@ impl RouteConnection {
         };
         super::dial::dial_implicit(&self.server, &url);
         Ok(())
-    }
-
-    /// Sends the peer every local interest, account by account, each while
-    /// that account's interest cannot change (so later changes follow it).
-    fn send_all_interest(&self, cluster: &super::Cluster, peer_id: &str, slot: &Slot) {
-        for account in self.server.accounts() {
-            let name = account.name.clone();
-            if !cluster.carries(peer_id, slot, &name) {
-                continue;
-            }
-            let line_account = self.route.line_account(&name);
-            account.with_interest(|interest| {
-                let mut lines = BytesMut::new();
-                for i in interest
-                    .into_iter()
-                    .filter(|i| cluster.may_import(&i.pattern))
-                {
-                    super::write_interest(
-                        &mut lines,
-                        line_account,
-                        &i.pattern,
-                        i.queue.as_deref(),
-                        i.count,
-                    );
-                }
-                if !lines.is_empty() {
-                    self.route.send_line(&lines);
-                }
-            });
-        }
     }
 
     fn remote_sub(&mut self, account: Option<&[u8]>, subject: &[u8], queue: Option<(&[u8], u32)>) {

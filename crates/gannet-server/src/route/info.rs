@@ -63,6 +63,39 @@ pub struct RouteInfo {
     /// The server is in lame duck mode.
     #[serde(skip_serializing_if = "is_false")]
     pub ldm: bool,
+    /// The sender's `permissions { import }`: what it takes from us.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<RoutePermission>,
+    /// The sender's `permissions { export }`: what it sends us (it drops
+    /// our interest in anything else).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<RoutePermission>,
+}
+
+/// One side of a route's permissions, as INFO carries it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoutePermission {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+}
+
+impl RoutePermission {
+    pub(crate) fn of(config: &gannet_config::options::SubjectPermission) -> RoutePermission {
+        RoutePermission {
+            allow: config.allow.clone(),
+            deny: config.deny.clone(),
+        }
+    }
+
+    pub(crate) fn to_config(&self) -> gannet_config::options::SubjectPermission {
+        gannet_config::options::SubjectPermission {
+            allow: self.allow.clone(),
+            deny: self.deny.clone(),
+        }
+    }
 }
 
 /// The CONNECT a dialing server sends.

@@ -8,7 +8,9 @@
 //!   (`RS+`/`RS-`) and messages (`RMSG`/`HMSG`), keep-alive;
 //! - `dial`: the route listener, and the dialing of configured routes
 //!   (forever) and of routes learned from gossip;
-//! - `info`: the INFO and CONNECT JSON of routes.
+//! - `info`: the INFO and CONNECT JSON of routes;
+//! - `perms`: route permissions changed while the routes run, by a reload
+//!   or by a peer's INFO.
 //!
 //! What a peer is interested in lives in each account's remote index
 //! (`Account::remote`), as subscriptions whose subscriber is the [`Route`];
@@ -20,6 +22,7 @@ mod cluster;
 mod connection;
 mod dial;
 pub mod info;
+mod perms;
 pub mod pool;
 
 use std::collections::HashMap;
@@ -65,6 +68,8 @@ pub struct Peer {
     pub gateway_url: String,
     /// The peer's server-to-server protocol version (its INFO's `proto`).
     pub proto: u32,
+    /// What the peer sends us (`permissions { export }` of its INFO).
+    pub export: Option<info::RoutePermission>,
 }
 
 /// One route connection, as other tasks reach it: its outbound queue, its
@@ -179,7 +184,9 @@ impl Route {
         self.headers.load(Ordering::Relaxed)
     }
 
-    fn subs_lock(&self) -> std::sync::MutexGuard<'_, HashMap<InterestKey, Arc<Subscription>>> {
+    pub(crate) fn subs_lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<InterestKey, Arc<Subscription>>> {
         self.subs.lock().unwrap_or_else(|e| e.into_inner())
     }
 

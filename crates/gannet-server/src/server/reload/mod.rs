@@ -145,7 +145,7 @@ impl Server {
         if let (Some(cluster), Some(old_block), Some(new_block), Some(settings)) =
             (self.cluster(), &old.cluster, &new.cluster, cluster_settings)
         {
-            if cluster.reconfigure(old_block, new_block, settings) {
+            if cluster.reconfigure(self, old_block, new_block, settings) {
                 tracing::info!("Reloaded: cluster (routes made again under the new settings)");
             }
         }
