@@ -126,6 +126,56 @@ pub fn route_client_config(opts: &TlsOptions) -> Result<Arc<rustls::ClientConfig
     Ok(Arc::new(config))
 }
 
+/// The TLS of a server-to-server link (routes, gateways), from one
+/// `tls { }` block: what it dials with and what it accepts with.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LinkTls {
+    pub(crate) client: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) server: Option<Arc<ServerConfig>>,
+}
+
+impl LinkTls {
+    /// `block` loaded (none: plain connections).
+    pub(crate) fn of(block: Option<&TlsOptions>) -> Result<LinkTls, TlsError> {
+        Ok(match block {
+            Some(t) => LinkTls {
+                client: Some(route_client_config(t)?),
+                server: Some(server_config(t)?),
+            },
+            None => LinkTls::default(),
+        })
+    }
+}
+
+/// A [`LinkTls`] that a reload may replace: connections made from then on
+/// take the new one.
+#[derive(Debug, Default)]
+pub(crate) struct SwappableTls(std::sync::RwLock<LinkTls>);
+
+impl SwappableTls {
+    pub(crate) fn new(tls: LinkTls) -> SwappableTls {
+        SwappableTls(std::sync::RwLock::new(tls))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, LinkTls> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What a dialed connection starts with.
+    pub(crate) fn client(&self) -> Option<Arc<rustls::ClientConfig>> {
+        self.read().client.clone()
+    }
+
+    /// What an accepted connection starts with.
+    pub(crate) fn server(&self) -> Option<Arc<ServerConfig>> {
+        self.read().server.clone()
+    }
+
+    pub(crate) fn set(&self, tls: LinkTls) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = tls;
+    }
+}
+
 /// Builds the rustls configuration for a leaf connecting to its hub: the
 /// hub's certificate must chain to `ca_file`; the leaf's own certificate goes
 /// along when `cert_file` and `key_file` are given (a hub that verifies asks

@@ -45,6 +45,7 @@ pub(crate) use dial::{accept_loop, learn_and_dial, start_dialing};
 
 use crate::accounts::{Account, InterestChange};
 use crate::client::outbound::Outbound;
+use crate::tls::{LinkTls, SwappableTls};
 use interest::RemoteInterest;
 
 /// Pending bytes on a gateway from which publishers wait for it to drain.
@@ -385,39 +386,23 @@ pub(crate) fn url_host_port(url: &str) -> &str {
 /// Each configured remote gateway's TLS, by name.
 pub(crate) type RemoteTls = HashMap<String, Option<Arc<rustls::ClientConfig>>>;
 
-/// The TLS configurations of a `gateway { }` block.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct GatewayTls {
-    pub(crate) client: Option<Arc<rustls::ClientConfig>>,
-    pub(crate) server: Option<Arc<rustls::ServerConfig>>,
-}
-
-impl GatewayTls {
-    /// The block's TLS, loaded.
-    pub(crate) fn of(opts: &GatewayOptions) -> Result<GatewayTls, crate::tls::TlsError> {
-        Ok(match &opts.tls {
-            Some(t) => GatewayTls {
-                client: Some(crate::tls::route_client_config(t)?),
-                server: Some(crate::tls::server_config(t)?),
-            },
-            None => GatewayTls::default(),
-        })
+/// The TLS of each remote of a `gateway { }` block (`block` is the block's
+/// own): the remote's own, or the block's.
+pub(crate) fn remote_tls(
+    block: &LinkTls,
+    opts: &GatewayOptions,
+) -> Result<RemoteTls, crate::tls::TlsError> {
+    let mut out = HashMap::new();
+    for remote in opts.gateways.iter().filter(|r| r.name != opts.name) {
+        // A remote's own TLS that does not load stops the start (or the
+        // reload), rather than falling back to the block's.
+        let tls = match remote.tls.as_ref() {
+            Some(t) => Some(crate::tls::route_client_config(t)?),
+            None => block.client.clone(),
+        };
+        out.insert(remote.name.clone(), tls);
     }
-
-    /// The TLS of each configured remote: its own, or the block's.
-    pub(crate) fn remotes(&self, opts: &GatewayOptions) -> Result<RemoteTls, crate::tls::TlsError> {
-        let mut out = HashMap::new();
-        for remote in opts.gateways.iter().filter(|r| r.name != opts.name) {
-            // A remote's own TLS that does not load stops the start (or
-            // the reload), rather than falling back to the block's.
-            let tls = match remote.tls.as_ref() {
-                Some(t) => Some(crate::tls::route_client_config(t)?),
-                None => self.client.clone(),
-            };
-            out.insert(remote.name.clone(), tls);
-        }
-        Ok(out)
-    }
+    Ok(out)
 }
 
 /// The gateway state of a server.
@@ -444,7 +429,7 @@ pub struct Gateways {
     /// The block's TLS: for dialing (remotes without their own) and for
     /// accepting. A reload may replace both, for the connections made
     /// from then on.
-    tls: RwLock<GatewayTls>,
+    tls: SwappableTls,
     pub(crate) reject_unknown: bool,
 }
 
@@ -453,7 +438,7 @@ impl Gateways {
         opts: &GatewayOptions,
         server_id: &str,
         listen: SocketAddr,
-        tls: GatewayTls,
+        tls: LinkTls,
     ) -> Result<Gateways, crate::tls::TlsError> {
         let cluster_hash = name_hash(&opts.name);
         let server_hash = name_hash(server_id);
@@ -479,7 +464,7 @@ impl Gateways {
                 }
             }
         };
-        let mut remote_tls = tls.remotes(opts)?;
+        let mut remote_tls = remote_tls(&tls, opts)?;
         let mut remotes = HashMap::new();
         for remote in opts.gateways.iter().filter(|r| r.name != opts.name) {
             remotes.insert(
@@ -504,33 +489,25 @@ impl Gateways {
             outbound: RwLock::new(Arc::new(Vec::new())),
             has_outbound: AtomicBool::new(false),
             inbound: Mutex::new(HashMap::new()),
-            tls: RwLock::new(tls),
+            tls: SwappableTls::new(tls),
             reject_unknown: opts.reject_unknown_cluster,
         })
     }
 
     /// The TLS an accepted gateway connection starts with, if any.
     pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
-        self.tls
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .server
-            .clone()
+        self.tls.server()
     }
 
     fn tls_client(&self) -> Option<Arc<rustls::ClientConfig>> {
-        self.tls
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .client
-            .clone()
+        self.tls.client()
     }
 
     /// New TLS from a reloaded `gateway { }` block, for the connections
     /// made from then on: the block's, each configured remote's, and the
     /// block's for the remotes learned from other clusters.
-    /// `remote_tls` is [`GatewayTls::remotes`] of the new block.
-    pub(crate) fn set_tls(&self, tls: GatewayTls, mut remote_tls: RemoteTls) {
+    /// `remote_tls` is [`remote_tls`] of the new block.
+    pub(crate) fn set_tls(&self, tls: LinkTls, mut remote_tls: RemoteTls) {
         for remote in self
             .remotes
             .lock()
@@ -544,7 +521,7 @@ impl Gateways {
             };
             *remote.tls.write().unwrap_or_else(|e| e.into_inner()) = new;
         }
-        *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
+        self.tls.set(tls);
     }
 
     /// This server's gateway URL (`host:port`).

@@ -17,6 +17,7 @@ use super::info::{RouteInfo, RoutePermission};
 use super::pool::{PeerLinks, Slot};
 use super::{Peer, Route};
 use crate::accounts::InterestChange;
+use crate::tls::{LinkTls, SwappableTls};
 
 /// A route as `/routez` reports it.
 #[derive(Debug, Clone)]
@@ -62,7 +63,7 @@ pub struct Cluster {
     dialing: Mutex<HashSet<String>>,
     /// Client TLS for dialed routes, server TLS for accepted ones (a
     /// reload may replace them, for the connections made from then on).
-    tls: std::sync::RwLock<RouteTls>,
+    tls: SwappableTls,
 }
 
 /// The part of the `cluster { }` block a reload may change while the
@@ -89,6 +90,11 @@ pub(crate) struct RouteSettings {
 }
 
 impl RouteSettings {
+    /// `permissions { import }`: whether peers may send us `subject`.
+    fn may_import(&self, subject: &[u8]) -> bool {
+        self.perms.as_ref().is_none_or(|p| p.can_publish(subject))
+    }
+
     fn new(
         opts: &ClusterOptions,
         system_account: Option<&str>,
@@ -132,35 +138,20 @@ impl RouteSettings {
     }
 }
 
-/// The TLS configurations of a cluster's routes.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct RouteTls {
-    pub(crate) client: Option<Arc<rustls::ClientConfig>>,
-    pub(crate) server: Option<Arc<rustls::ServerConfig>>,
-}
-
 impl Cluster {
     /// The TLS a dialed route starts with, if routes use TLS.
     pub(crate) fn tls_client(&self) -> Option<Arc<rustls::ClientConfig>> {
-        self.tls
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .client
-            .clone()
+        self.tls.client()
     }
 
     /// The TLS an accepted route starts with, if routes use TLS.
     pub(crate) fn tls_server(&self) -> Option<Arc<rustls::ServerConfig>> {
-        self.tls
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .server
-            .clone()
+        self.tls.server()
     }
 
     /// New route TLS (a reload), for connections made from now on.
-    pub(crate) fn set_tls(&self, tls: RouteTls) {
-        *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
+    pub(crate) fn set_tls(&self, tls: LinkTls) {
+        self.tls.set(tls);
     }
 
     pub(crate) fn new(
@@ -168,8 +159,7 @@ impl Cluster {
         system_account: Option<&str>,
         listen: SocketAddr,
         own_client_urls: Vec<String>,
-        tls_client: Option<Arc<rustls::ClientConfig>>,
-        tls_server: Option<Arc<rustls::ServerConfig>>,
+        tls: LinkTls,
     ) -> Result<Cluster, String> {
         let (name, dynamic) = match &opts.name {
             Some(name) => (name.clone(), false),
@@ -185,10 +175,7 @@ impl Cluster {
             listen,
             own_client_urls,
             dialing: Mutex::new(HashSet::new()),
-            tls: std::sync::RwLock::new(RouteTls {
-                client: tls_client,
-                server: tls_server,
-            }),
+            tls: SwappableTls::new(tls),
         })
     }
 
@@ -196,10 +183,7 @@ impl Cluster {
     /// interest in it is told to them): `permissions { import }`.
     #[inline]
     pub(crate) fn may_import(&self, subject: &[u8]) -> bool {
-        self.settings_lock()
-            .perms
-            .as_ref()
-            .is_none_or(|p| p.can_publish(subject))
+        self.settings_lock().may_import(subject)
     }
 
     /// Whether a peer may have our messages on `subject`: `permissions {
@@ -478,10 +462,13 @@ impl Cluster {
 
     /// Sends a change of local interest to every route.
     pub(crate) fn interest_changed(&self, change: &InterestChange<'_>) {
-        if change.remote || !change.is_first_or_last() || !self.may_import(change.subject) {
+        if change.remote || !change.is_first_or_last() {
             return;
         }
         let settings = self.settings();
+        if !settings.may_import(change.subject) {
+            return;
+        }
         let routes: Vec<Arc<Route>> = self
             .routes_lock()
             .values()

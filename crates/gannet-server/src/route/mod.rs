@@ -33,7 +33,6 @@ use std::time::SystemTime;
 
 use bytes::BytesMut;
 
-pub(crate) use cluster::RouteTls;
 pub use cluster::{Cluster, RouteSnapshot};
 pub(crate) use dial::{accept_loop, dial_added, is_configured, start_dialing};
 

@@ -165,7 +165,7 @@ async fn start_gateway(
     let Some(gw_opts) = opts.gateway.as_ref() else {
         return Ok(None);
     };
-    let tls = crate::gateway::GatewayTls::of(gw_opts)?;
+    let tls = crate::tls::LinkTls::of(gw_opts.tls.as_ref())?;
     let bind = host_port(&gw_opts.host, bind_port(gw_opts.port, 7222));
     let listener = TcpListener::bind(&bind)
         .await
@@ -188,13 +188,7 @@ async fn start_cluster(
     let Some(cluster_opts) = opts.cluster.as_ref().filter(|c| c.is_enabled()) else {
         return Ok(None);
     };
-    let (tls_client, tls_server) = match &cluster_opts.tls {
-        Some(t) => (
-            Some(crate::tls::route_client_config(t)?),
-            Some(crate::tls::server_config(t)?),
-        ),
-        None => (None, None),
-    };
+    let tls = crate::tls::LinkTls::of(cluster_opts.tls.as_ref())?;
     let bind = host_port(&cluster_opts.host, bind_port(cluster_opts.port, 6222));
     let listener = TcpListener::bind(&bind)
         .await
@@ -214,8 +208,7 @@ async fn start_cluster(
         system_account.as_deref(),
         listen,
         own_client_urls(opts, client_port),
-        tls_client,
-        tls_server,
+        tls,
     )
     .map_err(|e| StartError::Auth(format!("cluster permissions: {e}")))?;
     Ok(Some((Arc::new(cluster), listener)))

@@ -73,8 +73,8 @@ impl Server {
         let plan = classify::check(&old, &new)?;
         let gateway_tls = match new.gateway.as_ref().filter(|_| plan.gateway_tls) {
             Some(g) => {
-                let tls = crate::gateway::GatewayTls::of(g).map_err(|e| e.to_string())?;
-                let remotes = tls.remotes(g).map_err(|e| e.to_string())?;
+                let tls = crate::tls::LinkTls::of(g.tls.as_ref()).map_err(|e| e.to_string())?;
+                let remotes = crate::gateway::remote_tls(&tls, g).map_err(|e| e.to_string())?;
                 Some((tls, remotes))
             }
             None => None,
@@ -87,10 +87,9 @@ impl Server {
             _ => None,
         };
         let route_tls = match new.cluster.as_ref().and_then(|c| c.tls.as_ref()) {
-            Some(t) if plan.cluster_tls => Some(crate::route::RouteTls {
-                client: Some(crate::tls::route_client_config(t).map_err(|e| e.to_string())?),
-                server: Some(crate::tls::server_config(t).map_err(|e| e.to_string())?),
-            }),
+            Some(t) if plan.cluster_tls => {
+                Some(crate::tls::LinkTls::of(Some(t)).map_err(|e| e.to_string())?)
+            }
             _ => None,
         };
         match plan.jetstream {
