@@ -545,6 +545,17 @@ fn pairings() -> Vec<(String, String)> {
     all
 }
 
+/// The events of servers X and Y among `got`, which must hold just those.
+fn x_and_y<'a>(got: &'a [Value], who: &str) -> (&'a Value, &'a Value) {
+    let of = |name: &str| {
+        got.iter()
+            .find(|e| e["server"]["name"] == name)
+            .unwrap_or_else(|| panic!("{who}: no event from {name}: {got:?}"))
+    };
+    assert_eq!(got.len(), 2, "{who}: {got:?}");
+    (of("X"), of("Y"))
+}
+
 /// A traced message published on X reaches a subscriber on Y over `link`:
 /// X reports the egress with hop `1`, Y the ingress over the link with that
 /// hop and its own subscriber; trace only delivers nothing.
@@ -569,15 +580,7 @@ async fn hop_across(link: Link) {
             .expect("publish");
             xc.flush().await.expect("flush");
             let got = collect(&mut events, 2).await;
-            let origin = got
-                .iter()
-                .find(|e| e["server"]["name"] == "X")
-                .unwrap_or_else(|| panic!("{who}: no event from X: {got:?}"));
-            let far = got
-                .iter()
-                .find(|e| e["server"]["name"] == "Y")
-                .unwrap_or_else(|| panic!("{who}: no event from Y: {got:?}"));
-            assert_eq!(got.len(), 2, "{who}: {got:?}");
+            let (origin, far) = x_and_y(&got, &who);
             assert_eq!(origin["hops"], 1, "{who}: {origin}");
             let out = &origin["events"][1];
             assert_eq!(out["type"], "eg", "{who}: {origin}");
@@ -729,7 +732,6 @@ async fn a_leaf_that_may_not_import_the_trace_destination_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_are_compressed_as_the_traced_message_accepts() {
-    use std::io::Read;
     for binary in binaries() {
         let server = ServerProcess::builder(&binary).start();
         let client = async_nats::connect(server.url()).await.expect("connect");
@@ -761,20 +763,7 @@ async fn events_are_compressed_as_the_traced_message_accepts() {
                 .and_then(|h| h.get("Content-Encoding"))
                 .map(|v| v.to_string());
             assert_eq!(encoding.as_deref(), want, "{binary}: accepting {accept:?}");
-            let mut body = Vec::new();
-            match want {
-                Some("gzip") => {
-                    flate2::read::GzDecoder::new(&event.payload[..])
-                        .read_to_end(&mut body)
-                        .expect("gzip");
-                }
-                Some("snappy") => {
-                    snap::read::FrameDecoder::new(&event.payload[..])
-                        .read_to_end(&mut body)
-                        .expect("snappy");
-                }
-                _ => body = event.payload.to_vec(),
-            }
+            let body = gannet_test::encoding::decoded(encoding.as_deref(), &event.payload);
             let json: Value = serde_json::from_slice(&body).expect("a JSON event");
             assert_eq!(json["events"][0]["type"], "in", "{binary}: {json}");
             assert_eq!(json["events"][1]["type"], "eg", "{binary}: {json}");
@@ -869,15 +858,7 @@ async fn traced_request_across(link: Link) {
         assert_eq!(&answer.payload[..], b"answer", "{who}");
 
         let got = collect(&mut events, 2).await;
-        let origin = got
-            .iter()
-            .find(|e| e["server"]["name"] == "X")
-            .unwrap_or_else(|| panic!("{who}: no event from X: {got:?}"));
-        let far = got
-            .iter()
-            .find(|e| e["server"]["name"] == "Y")
-            .unwrap_or_else(|| panic!("{who}: no event from the service's server: {got:?}"));
-        assert_eq!(got.len(), 2, "{who}: {got:?}");
+        let (origin, far) = x_and_y(&got, &who);
         let kinds = |e: &Value| -> Vec<String> {
             e["events"]
                 .as_array()

@@ -745,26 +745,12 @@ async fn subscribed_but_unserved_subjects_get_an_error_not_silence() {
 /// A reply's body as JSON, decoded as its `Content-Encoding` says, with
 /// that header's value.
 fn decoded(m: &async_nats::Message) -> (Option<String>, Value) {
-    use std::io::Read;
     let encoding = m
         .headers
         .as_ref()
         .and_then(|h| h.get("Content-Encoding"))
         .map(|v| v.to_string());
-    let mut body = Vec::new();
-    match encoding.as_deref() {
-        Some("gzip") => {
-            flate2::read::GzDecoder::new(&m.payload[..])
-                .read_to_end(&mut body)
-                .expect("a gzip body");
-        }
-        Some("snappy") => {
-            snap::read::FrameDecoder::new(&m.payload[..])
-                .read_to_end(&mut body)
-                .expect("a framed snappy body");
-        }
-        _ => body = m.payload.to_vec(),
-    }
+    let body = gannet_test::encoding::decoded(encoding.as_deref(), &m.payload);
     let json = serde_json::from_slice(&body).unwrap_or_else(|e| {
         panic!(
             "{encoding:?}: not JSON ({e}): {}",

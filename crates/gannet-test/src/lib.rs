@@ -6,7 +6,7 @@
 //! the same tests can run against nats-server to check that they test the
 //! reference's behaviour.
 //!
-//! [`certs`] makes test certificates; [`RawClient`] can speak TLS (INFO in clear
+//! [`certs`] makes test certificates; [`encoding`] reads compressed bodies; [`RawClient`] can speak TLS (INFO in clear
 //! then the handshake, or `handshake_first`) with a config from [`tls_config`].
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod certs;
+pub mod encoding;
 pub mod reference;
 
 /// How long a server may take to start listening.

@@ -295,8 +295,14 @@ struct NullDataErrorReply<'a> {
 
 /// Encodes a reply body; an encoding failure (never expected) answers 500.
 fn encode<T: Serialize>(server: &Server, body: &T) -> Outcome {
+    encode_as(server, body, Outcome::Reply)
+}
+
+/// [`encode`], the body made into an outcome by `reply` (a monitoring
+/// service's [`Outcome::Data`]); the error reply stays an error reply.
+fn encode_as<T: Serialize>(server: &Server, body: &T, reply: fn(Vec<u8>) -> Outcome) -> Outcome {
     match serde_json::to_vec(body) {
-        Ok(json) => Outcome::Reply(json),
+        Ok(json) => reply(json),
         Err(e) => {
             tracing::error!("Could not encode a $SYS reply: {e}");
             error_reply(server, 500, &e.to_string())
@@ -317,17 +323,14 @@ fn data_reply<T: Serialize>(server: &Server, data: T) -> Outcome {
 
 /// [`data_reply`] of a monitoring service: compressed as asked.
 fn monitor_reply<T: Serialize>(server: &Server, data: T) -> Outcome {
-    data_reply(server, data).compressible()
-}
-
-impl Outcome {
-    /// A reply that may be sent compressed (error replies never are).
-    fn compressible(self) -> Outcome {
-        match self {
-            Outcome::Reply(body) => Outcome::Data(body),
-            other => other,
-        }
-    }
+    encode_as(
+        server,
+        &DataReply {
+            server: server.server_object(),
+            data,
+        },
+        Outcome::Data,
+    )
 }
 
 /// `{"server":{...},"error":{"code","description"}}`.

@@ -5,7 +5,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::{encode, error_reply, monitor_reply, null_data_error_reply, with_request, Outcome};
+use super::{
+    encode, encode_as, error_reply, monitor_reply, null_data_error_reply, with_request, Outcome,
+};
 use crate::events::ServerObject;
 use crate::monitor::{self, accountz, cluster, connz, jsz, subsz};
 use crate::server::Server;
@@ -189,13 +191,13 @@ pub(super) fn server_request(server: &Server, ep: &str, payload: &[u8]) -> Outco
         },
         // `{"server":{...}}`, or with the reason the reload failed.
         "RELOAD" => match server.reload_from_source() {
-            Ok(()) => encode(
+            Ok(()) => encode_as(
                 server,
                 &ServerOnly {
                     server: server.server_object(),
                 },
-            )
-            .compressible(),
+                Outcome::Data,
+            ),
             Err(e) => {
                 tracing::error!("Failed to reload server configuration: {e}");
                 error_reply(server, 500, &e)
