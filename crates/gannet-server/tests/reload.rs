@@ -3,9 +3,11 @@
 //! reload with the reference's message and leave the old configuration in
 //! force; client limits reach new and connected clients; logging switches
 //! level, file and layout; configured routes and leaf node remotes come and
-//! go, and the rest of the cluster block changes on the running routes;
-//! JetStream is turned on and its limits raised; and the system
-//! account's `RELOAD` request does what SIGHUP does.
+//! go, and the rest of the cluster block (its permissions too) changes on
+//! the running routes; JetStream is turned on and its limits raised; the
+//! keys Gannet accepts without implementing them reload or refuse as the
+//! reference's do; and the system account's `RELOAD` request does what
+//! SIGHUP does.
 use std::process::Command;
 use std::time::{Duration, Instant};
 
