@@ -19,4 +19,4 @@ pub mod transform;
 
 pub use error::ParseError;
 pub use op::ClientOp;
-pub use parser::{Limits, Parser, MAX_SIZE_DIGITS};
+pub use parser::{hpub_sizes, Limits, Parser, MAX_SIZE_DIGITS};

@@ -292,6 +292,26 @@ fn arg_end(buf: &[u8], from: usize) -> usize {
     i
 }
 
+/// The subject, header size and total size of an HPUB line (`HPUB <subject>
+/// [reply] <header size> <total size>`, without its CR LF), read as the
+/// parser reads them; `None` for any other line. For a server that refuses
+/// the message as too large and still reports what its headers asked.
+pub fn hpub_sizes(line: &[u8]) -> Option<(&[u8], usize, usize)> {
+    let verb = line.get(..4)?;
+    if !verb.eq_ignore_ascii_case(b"HPUB") || !line.get(4).copied().is_some_and(is_blank) {
+        return None;
+    }
+    let mut args = [Span { start: 0, end: 0 }; MAX_ARGS];
+    let count = split_args(line, 4, &mut args)?;
+    let size = |span: Span| parse_size(span.of(line));
+    let (header_len, total) = match count {
+        3 => (size(args[1])?, size(args[2])?),
+        4 => (size(args[2])?, size(args[3])?),
+        _ => return None,
+    };
+    Some((args[0].of(line), header_len, total))
+}
+
 /// Most arguments any op takes (HPUB: subject, reply, header size, total size).
 const MAX_ARGS: usize = 4;
 
@@ -1173,6 +1193,22 @@ mod tests {
         );
         let mut p = Parser::new(small(4096, 100));
         assert_eq!(p.parse(b"PUB a 100\r\n").unwrap(), None);
+    }
+
+    #[test]
+    fn hpub_sizes_reads_what_the_parser_reads() {
+        assert_eq!(
+            hpub_sizes(b"HPUB big.one 40 1000"),
+            Some((&b"big.one"[..], 40, 1000))
+        );
+        assert_eq!(
+            hpub_sizes(b"hpub\tbig.one  _INBOX.1 40 1000"),
+            Some((&b"big.one"[..], 40, 1000))
+        );
+        assert_eq!(hpub_sizes(b"PUB big.one 1000"), None);
+        assert_eq!(hpub_sizes(b"HPUB big.one 1000"), None);
+        assert_eq!(hpub_sizes(b"HPUB big.one x 1000"), None);
+        assert_eq!(hpub_sizes(b"HPUBX a 1 2"), None);
     }
 
     #[test]

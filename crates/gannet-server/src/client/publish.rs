@@ -109,26 +109,7 @@ impl Connection {
             return;
         };
         let (line, after) = (&rest[..end], &rest[end + 2..]);
-        let mut args = line
-            .split(u8::is_ascii_whitespace)
-            .filter(|a| !a.is_empty());
-        if !args
-            .next()
-            .is_some_and(|verb| verb.eq_ignore_ascii_case(b"HPUB"))
-        {
-            return;
-        }
-        let args: Vec<&[u8]> = args.collect();
-        let (Some(subject), Some(header_len), Some(total)) = (
-            args.first(),
-            args.len()
-                .checked_sub(2)
-                .and_then(|i| std::str::from_utf8(args[i]).ok())
-                .and_then(|n| n.parse::<usize>().ok()),
-            args.last()
-                .and_then(|n| std::str::from_utf8(n).ok())
-                .and_then(|n| n.parse::<usize>().ok()),
-        ) else {
+        let Some((subject, header_len, total)) = gannet_proto::hpub_sizes(line) else {
             return;
         };
         let headers = &after[..after.len().min(header_len)];
