@@ -180,7 +180,6 @@ impl<'a> Message<'a> {
     }
 }
 
-/// A message's subject, reply, headers and payload.
 /// What writing a message into one client's queue came to.
 pub(crate) enum Delivery {
     /// Not for this subscriber (permissions, ended subscription, closing client).
@@ -1046,13 +1045,10 @@ impl Fanout {
         msg: &Message<'_>,
     ) -> bool {
         let (subject, reply, payload) = (msg.subject, msg.reply, msg.payload);
-        let disabled = self.trace.as_ref().map(|_| {
-            crate::jetstream::headers::set(
-                msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
-                msgtrace::TRACE_DEST,
-                msgtrace::TRACE_DISABLED,
-            )
-        });
+        let disabled = self
+            .trace
+            .as_ref()
+            .map(|_| msgtrace::headers::disabled(msg.headers));
         let untraced = disabled.as_deref().or(msg.headers);
         let only = self.trace.as_ref().is_some_and(|t| t.only());
         if let Some(back) = routes
@@ -1065,22 +1061,8 @@ impl Fanout {
             self.untraced(|fanout| fanout.publish_in(server, &back.requester, &mut answer));
         }
         for route in &routes.streams_out {
-            if !imports::matches(&route.subject, subject) {
-                continue;
-            }
-            let local = imports::stream_subject(route, subject);
-            if let Some(trace) = &self.trace {
-                trace.stream_export(&route.importer.name, &local);
-            }
-            let traced_on = route.allow_trace && self.trace.is_some();
-            if traced_on {
-                let mut copy =
-                    Message::new(&local, reply, msg.headers, payload).with_origin(msg.origin);
-                self.publish_imported(server, route, &mut copy);
-            } else if !only {
-                let mut copy =
-                    Message::new(&local, reply, untraced, payload).with_origin(msg.origin);
-                self.untraced(|fanout| fanout.publish_in(server, &route.importer, &mut copy));
+            if imports::matches(&route.subject, subject) {
+                self.deliver_stream_import(server, route, msg, untraced);
             }
         }
         let mut requested = false;
@@ -1121,11 +1103,7 @@ impl Fanout {
                     account.clone(),
                     trace.dest().as_bytes(),
                 );
-                crate::jetstream::headers::set(
-                    msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
-                    msgtrace::TRACE_DEST,
-                    &dest,
-                )
+                msgtrace::headers::with_dest(msg.headers, &dest)
             });
             let headers = if traced_on {
                 led_back.as_deref()
@@ -1170,21 +1148,40 @@ impl Fanout {
         requested
     }
 
-    /// Delivers a traced message in a stream import's importing account,
-    /// its subscriptions named in the events as the reference names them.
-    fn publish_imported(
+    /// Delivers `msg` in the importing account of the stream import
+    /// `route`, under the import's subject. A traced message is reported
+    /// crossing it, and traced on there if the import allows it (its
+    /// subscriptions named as the reference names them), else delivered
+    /// with `untraced` headers, or not at all when trace-only. Returns
+    /// whether a copy went in.
+    fn deliver_stream_import(
         &mut self,
         server: &Server,
         route: &imports::StreamRoute,
-        copy: &mut Message<'_>,
-    ) {
+        msg: &Message<'_>,
+        untraced: Option<&[u8]>,
+    ) -> bool {
+        let local = imports::stream_subject(route, msg.subject);
         if let Some(trace) = self.trace.as_mut() {
-            trace.set_imported_as(msgtrace::ImportNames::of(route));
+            trace.stream_export(&route.importer.name, &local);
+            if route.allow_trace {
+                trace.set_imported_as(msgtrace::ImportNames::of(route));
+                let mut copy = Message::new(&local, msg.reply, msg.headers, msg.payload)
+                    .with_origin(msg.origin);
+                self.publish_in(server, &route.importer, &mut copy);
+                if let Some(trace) = self.trace.as_mut() {
+                    trace.set_imported_as(None);
+                }
+                return true;
+            }
+            if trace.only() {
+                return false;
+            }
         }
-        self.publish_in(server, &route.importer, copy);
-        if let Some(trace) = self.trace.as_mut() {
-            trace.set_imported_as(None);
-        }
+        let mut copy =
+            Message::new(&local, msg.reply, untraced, msg.payload).with_origin(msg.origin);
+        self.untraced(|fanout| fanout.publish_in(server, &route.importer, &mut copy));
+        true
     }
 
     /// Runs `deliver` with the message's trace set aside: what it delivers
@@ -1390,28 +1387,9 @@ impl Fanout {
         msg: &Message<'_>,
         trace: Box<Trace>,
     ) -> bool {
-        let local = imports::stream_subject(import, msg.subject);
-        trace.stream_export(&import.importer.name, &local);
-        let only = trace.only();
         self.trace = Some(trace);
-        if import.allow_trace {
-            let mut copy =
-                Message::new(&local, msg.reply, msg.headers, msg.payload).with_origin(msg.origin);
-            self.publish_imported(server, import, &mut copy);
-            return true;
-        }
-        if only {
-            return false;
-        }
-        let headers = crate::jetstream::headers::set(
-            msg.headers.unwrap_or(b"NATS/1.0\r\n\r\n"),
-            msgtrace::TRACE_DEST,
-            msgtrace::TRACE_DISABLED,
-        );
-        let mut copy =
-            Message::new(&local, msg.reply, Some(&headers), msg.payload).with_origin(msg.origin);
-        self.untraced(|fanout| fanout.publish_in(server, &import.importer, &mut copy));
-        true
+        let untraced = msgtrace::headers::disabled(msg.headers);
+        self.deliver_stream_import(server, import, msg, Some(&untraced))
     }
 
     /// Notes that `client` was given data, so its writer is woken.

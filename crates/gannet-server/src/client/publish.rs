@@ -64,11 +64,7 @@ impl Connection {
                 Ok(())
             }
             Start::Disable => {
-                let disabled = crate::jetstream::headers::set(
-                    headers,
-                    msgtrace::TRACE_DEST,
-                    msgtrace::TRACE_DISABLED,
-                );
+                let disabled = msgtrace::headers::disabled(Some(headers));
                 self.publish_as_is(published, reply, Some(&disabled), payload)
             }
             Start::Traced(trace) => {

@@ -104,11 +104,7 @@ fn capture(stream: Weak<StreamHandle>) -> InlineHandler {
         let trace = m.trace.map(|t| t.for_stream(&s.name));
         // A stored message is not traced again when a consumer delivers it.
         let headers = match (&trace, m.headers) {
-            (Some(t), Some(h)) if !t.only() => Bytes::from(crate::jetstream::headers::set(
-                h,
-                msgtrace::TRACE_DEST,
-                msgtrace::TRACE_DISABLED,
-            )),
+            (Some(t), Some(h)) if !t.only() => Bytes::from(msgtrace::headers::disabled(Some(h))),
             _ => m.headers.map(bytes).unwrap_or_default(),
         };
         s.send(Cmd::Publish(Inbound {

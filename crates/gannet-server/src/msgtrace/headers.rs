@@ -88,6 +88,17 @@ pub(crate) fn parse(headers: &[u8]) -> Option<Asked> {
     })
 }
 
+/// `headers` (none: an empty block) with `Nats-Trace-Dest` set to `dest`.
+pub(crate) fn with_dest(headers: Option<&[u8]>, dest: &str) -> Vec<u8> {
+    crate::jetstream::headers::set(headers.unwrap_or(b"NATS/1.0\r\n\r\n"), TRACE_DEST, dest)
+}
+
+/// `headers` with tracing disabled (`Nats-Trace-Dest: trace disabled`):
+/// how a traced message goes on where it is not traced further.
+pub(crate) fn disabled(headers: Option<&[u8]>) -> Vec<u8> {
+    with_dest(headers, TRACE_DISABLED)
+}
+
 /// `value` without the blanks and tabs around it.
 fn trim(value: &[u8]) -> &[u8] {
     let start = value

@@ -249,11 +249,7 @@ pub(crate) fn start_from_link(
             fanout.begin_trace(trace);
             LinkStart::Traced
         }
-        Start::Disable => LinkStart::Disabled(crate::jetstream::headers::set(
-            headers,
-            TRACE_DEST,
-            TRACE_DISABLED,
-        )),
+        Start::Disable => LinkStart::Disabled(headers::disabled(Some(headers))),
         Start::Skip => LinkStart::Drop,
         Start::Denied(dest) => {
             tracing::error!("{} - Publish Violation - Subject {dest:?}", from.log);
