@@ -1605,3 +1605,52 @@ async fn service_imports_reach_responders_on_other_nodes() {
         check_service_imports_across_the_route(&reference, BIN).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_import_deny_drops_what_a_running_route_still_sends() {
+    let a = Node::start(BIN, "A", "C1", &[], "");
+    let mut peer = RawPeer::connect(a.cluster_port(), "C1");
+    let (pings, _) = peer.read_until("\r\nPING\r\n", 1, Duration::from_secs(5));
+    assert_eq!(pings, 1, "interest then PING after the handshake");
+    peer.send("PONG\r\n");
+    let client = a.client().await;
+    let mut secret = client.subscribe("secret").await.unwrap();
+    let mut open = client.subscribe("open").await.unwrap();
+    client.flush().await.unwrap();
+    peer.send("RMSG $G secret 2\r\nhi\r\n");
+    tokio::time::timeout(Duration::from_secs(5), secret.next())
+        .await
+        .expect("the peer's message came in")
+        .unwrap();
+
+    // A no longer imports `secret`; the peer (played by hand, it ignores
+    // the RS- it is sent) sends it anyway on the same connection.
+    let config = node_config(
+        "A",
+        "C1",
+        -1,
+        &[],
+        "permissions { import { deny: [\"secret\"] } }",
+        "",
+    );
+    std::fs::write(a.process.config_path(), config).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &a.process.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let log = a.process.wait_log("Reloaded server configuration");
+    assert!(log.contains("Reloaded server configuration"), "{log}");
+    peer.send("RMSG $G secret 2\r\nhi\r\nRMSG $G open 2\r\nhi\r\n");
+    tokio::time::timeout(Duration::from_secs(5), open.next())
+        .await
+        .expect("an allowed message still comes in")
+        .unwrap();
+    assert!(
+        drain(&mut secret, Duration::from_millis(300))
+            .await
+            .is_empty(),
+        "a denied import came in"
+    );
+    assert_eq!(a.peers(), 1, "the route stayed");
+}

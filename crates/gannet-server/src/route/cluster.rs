@@ -53,6 +53,9 @@ pub struct Cluster {
     /// What a reload may change: pooling, pinned accounts, permissions and
     /// what peers and clients are told.
     settings: RwLock<Arc<RouteSettings>>,
+    /// `permissions { import }` is set: messages from peers are checked
+    /// (read per message, without the settings lock).
+    imports_restricted: std::sync::atomic::AtomicBool,
     /// Bumped whenever a route is registered or removed.
     changes: watch::Sender<u64>,
     /// Where the route listener is bound.
@@ -167,6 +170,7 @@ impl Cluster {
         };
         let settings = RouteSettings::new(opts, system_account, listen)?;
         Ok(Cluster {
+            imports_restricted: std::sync::atomic::AtomicBool::new(settings.import.is_some()),
             settings: RwLock::new(Arc::new(settings)),
             name: RwLock::new(name),
             dynamic_name: std::sync::atomic::AtomicBool::new(dynamic),
@@ -184,6 +188,16 @@ impl Cluster {
     #[inline]
     pub(crate) fn may_import(&self, subject: &[u8]) -> bool {
         self.settings_lock().may_import(subject)
+    }
+
+    /// Whether a message a peer sent on `subject` may come in: one relaxed
+    /// load while `permissions { import }` is unset.
+    #[inline]
+    pub(crate) fn admits(&self, subject: &[u8]) -> bool {
+        !self
+            .imports_restricted
+            .load(std::sync::atomic::Ordering::Relaxed)
+            || self.may_import(subject)
     }
 
     /// Whether a peer may have our messages on `subject`: `permissions {
@@ -242,6 +256,10 @@ impl Cluster {
         let remake = settings.pool_size != self.pool_size()
             || settings.pinned_accounts != self.settings().pinned_accounts;
         let perms_changed = old.import != new.import || old.export != new.export;
+        self.imports_restricted.store(
+            settings.import.is_some(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let before = std::mem::replace(
             &mut *self.settings.write().unwrap_or_else(|e| e.into_inner()),
             Arc::new(settings),

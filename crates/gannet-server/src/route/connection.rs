@@ -147,12 +147,11 @@ where
         route.send_line(&first);
     }
 
-    let importing = cluster_opts.import.is_some().then(|| cluster.clone());
     let mut conn = RouteConnection {
         pinned: route.pinned_account().map(str::to_string),
         presented: None,
         batch_in: (0, 0),
-        importing,
+        cluster: cluster.clone(),
         fanout: Fanout::new(rid),
         connected: did_solicit,
         outcome: Outcome::default(),
@@ -205,8 +204,8 @@ struct RouteConnection {
     rtt_ping: Option<Instant>,
     /// Messages and bytes received in this read batch.
     batch_in: (u64, u64),
-    /// The cluster, when it restricts what peers may send (`import`).
-    importing: Option<Arc<super::Cluster>>,
+    /// The cluster: what peers may send us (`import`) as a reload leaves it.
+    cluster: Arc<super::Cluster>,
     /// The account of a pinned connection: its lines name none.
     pinned: Option<String>,
     /// The credentials an accepted peer's CONNECT presented, checked again
@@ -441,11 +440,7 @@ impl RouteConnection {
                 let Some(account) = self.account(account) else {
                     return Ok(());
                 };
-                if !self
-                    .importing
-                    .as_ref()
-                    .is_none_or(|c| c.may_import(subject))
-                {
+                if !self.cluster.admits(subject) {
                     return Ok(());
                 }
                 if let Some(h) = headers.filter(|h| msgtrace::may_ask(h, &account)) {
@@ -567,9 +562,7 @@ impl RouteConnection {
             return Err(CloseReason::AuthenticationViolation);
         }
         self.presented = Some((connect.user.clone(), connect.pass.clone()));
-        let Some(cluster) = self.server.cluster() else {
-            return Err(CloseReason::ServerShutdown);
-        };
+        let cluster = self.cluster.clone();
         let ours = cluster.name();
         if !cluster.accept_name(&connect.cluster, connect.cluster_dynamic, &connect.name) {
             let text = format!(
@@ -606,9 +599,7 @@ impl RouteConnection {
             }
             return Ok(());
         }
-        let Some(cluster) = self.server.cluster() else {
-            return Err(CloseReason::ServerShutdown);
-        };
+        let cluster = self.cluster.clone();
         if info.server_id == self.server.id() && !self.outcome.registered {
             if let Side::Solicited { url, .. } = &self.side {
                 tracing::debug!("Detected route to self, ignoring {:?}", mask(url));
@@ -820,11 +811,7 @@ impl RouteConnection {
         let Some(account) = self.account(account) else {
             return;
         };
-        if !self
-            .server
-            .cluster()
-            .is_some_and(|c| c.may_export(subject, queue.map(|(q, _)| q)))
-        {
+        if !self.cluster.may_export(subject, queue.map(|(q, _)| q)) {
             tracing::debug!(
                 "{} - Not exporting {:?} to the route (permissions)",
                 self.prefix,
