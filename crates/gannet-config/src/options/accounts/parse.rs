@@ -202,6 +202,25 @@ fn account(name: &str, map: &Map, r: &mut Report) -> (AccountConfig, AccountPos,
 }
 
 /// The items of an `exports`/`imports` array (`what` names it in errors).
+/// An `allow_trace` as written (`None`: not given), where it `fits` (a
+/// service export, a stream import); anywhere else it is the reference's
+/// error `misplaced`.
+fn allowed_trace(
+    allow_trace: Option<(bool, &Entry)>,
+    fits: bool,
+    misplaced: &str,
+    r: &mut Report,
+) -> bool {
+    match allow_trace {
+        Some((_, e)) if !fits => {
+            r.error(e, misplaced);
+            false
+        }
+        Some((allow, _)) => allow,
+        None => false,
+    }
+}
+
 fn list<'e>(e: &'e Entry, what: &str, r: &mut Report) -> &'e [Value] {
     match e.value.as_array() {
         Some(items) => items,
@@ -287,14 +306,12 @@ fn export(item: &Value, r: &mut Report) -> Option<ExportConfig> {
         },
         None => None,
     };
-    let allow_trace = match allow_trace {
-        Some((_, e)) if kind != ExportKind::Service => {
-            r.error(e, "Detected allow_trace directive on non-service");
-            false
-        }
-        Some((allow, _)) => allow,
-        None => false,
-    };
+    let allow_trace = allowed_trace(
+        allow_trace,
+        kind == ExportKind::Service,
+        "Detected allow_trace directive on non-service",
+        r,
+    );
     (r.errors.len() == errors_before).then_some(ExportConfig {
         kind,
         subject,
@@ -375,14 +392,12 @@ fn import(item: &Value, r: &mut Report) -> Option<ImportConfig> {
         }
     }
     let (kind, account, subject) = source?;
-    let allow_trace = match allow_trace {
-        Some((_, e)) if kind != ExportKind::Stream => {
-            r.error(e, "Detected allow_trace directive on a non-stream");
-            false
-        }
-        Some((allow, _)) => allow,
-        None => false,
-    };
+    let allow_trace = allowed_trace(
+        allow_trace,
+        kind == ExportKind::Stream,
+        "Detected allow_trace directive on a non-stream",
+        r,
+    );
     (r.errors.len() == errors_before).then_some(ImportConfig {
         kind,
         account,
