@@ -608,3 +608,17 @@ impl RawNatsClient {
         }
     }
 }
+
+impl Drop for RawNatsClient {
+    /// Closes as a client that quits does: the server reads the end of the
+    /// stream ("Client Closed"). Closing with the server's last words unread
+    /// (its INFO after CONNECT may come after the PONG) would reset the
+    /// connection, which the server reports as a read error.
+    fn drop(&mut self) {
+        use std::io::Read;
+        if self.stream.shutdown(std::net::Shutdown::Write).is_ok() {
+            let mut rest = Vec::new();
+            let _ = self.reader.read_to_end(&mut rest);
+        }
+    }
+}
